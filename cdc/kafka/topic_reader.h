@@ -1,0 +1,57 @@
+// TopicReader: reads every partition of one topic with librdkafka's consumer
+// (no consumer group; partitions are assigned directly), for `pgcdc tail`
+// and for the tests, which read back what pgcdc wrote.
+//
+// Thread-compatible: one owner.
+#ifndef CDC_KAFKA_TOPIC_READER_H_
+#define CDC_KAFKA_TOPIC_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+struct rd_kafka_s;
+
+namespace cdc::kafka {
+
+struct ConsumedMessage {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::optional<std::string> key;  // nullopt: null key
+  std::string value;
+};
+
+class TopicReader {
+ public:
+  // Waits (up to metadata_timeout_ms) for the topic to exist, then assigns
+  // all its partitions, from the beginning or from the end.
+  static absl::StatusOr<std::unique_ptr<TopicReader>> Open(
+      const std::string& bootstrap_servers, const std::string& topic,
+      bool from_beginning, int metadata_timeout_ms = 10000);
+  ~TopicReader();
+  TopicReader(const TopicReader&) = delete;
+  TopicReader& operator=(const TopicReader&) = delete;
+
+  // The next message, or nullopt when none came within timeout_ms.
+  // Consumer errors other than end-of-partition are kUnavailable.
+  absl::StatusOr<std::optional<ConsumedMessage>> Next(int timeout_ms);
+  // True once every partition has been read to its end (at the time the end
+  // was reached; later messages clear it again).
+  bool AtEnd() const;
+  // Reads until AtEnd() or until nothing arrives for idle_ms.
+  absl::StatusOr<std::vector<ConsumedMessage>> ReadToEnd(int idle_ms = 2000);
+
+ private:
+  TopicReader() = default;
+  rd_kafka_s* rk_ = nullptr;
+  std::vector<bool> at_end_;
+};
+
+}  // namespace cdc::kafka
+
+#endif  // CDC_KAFKA_TOPIC_READER_H_

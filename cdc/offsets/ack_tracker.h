@@ -1,0 +1,80 @@
+// AckTracker: which WAL position may be confirmed to the replication slot.
+//
+// The rule is PostgreSQL's own apply worker's (get_flush_position in
+// logical/worker.c): confirm only the end LSN of the newest transaction whose
+// events, and every earlier transaction's events, the broker acknowledged —
+// a contiguous acknowledged prefix — and never move backwards, whatever order
+// acknowledgements arrive in across partitions.
+//
+// Transactions are registered in commit order (the order pgoutput sends
+// them). A transaction with no published events completes as soon as those
+// before it do, so it never holds the position back. A server position from a
+// keepalive, seen while no transaction is open, is queued like an empty
+// transaction: it is confirmed once everything received before it is acked,
+// which keeps WAL from piling up behind a quiet publication.
+//
+// Pure and thread-compatible: one owner (the pipeline loop) calls it.
+#ifndef CDC_OFFSETS_ACK_TRACKER_H_
+#define CDC_OFFSETS_ACK_TRACKER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cdc/common/lsn.h"
+
+namespace cdc::offsets {
+
+// Identifies a registered transaction; increases by one per Begin.
+using TxnId = uint64_t;
+
+class AckTracker {
+ public:
+  // `start` is the slot's confirmed position when streaming starts.
+  explicit AckTracker(Lsn start = kInvalidLsn);
+
+  // Opens a transaction. Only one may be open at a time
+  // (kFailedPrecondition otherwise).
+  absl::StatusOr<TxnId> Begin();
+  // One more event of the open transaction `txn` is in flight.
+  absl::Status AddEvent(TxnId txn, size_t bytes);
+  // Closes the open transaction; its position is `end_lsn`.
+  absl::Status Commit(TxnId txn, Lsn end_lsn);
+  // The broker acknowledged one event of `txn` of `bytes`. kNotFound for a
+  // transaction not in flight; kFailedPrecondition for more acks than events.
+  absl::Status Ack(TxnId txn, size_t bytes);
+  // The server says it has sent everything up to `lsn`. Ignored while a
+  // transaction is open.
+  void ObserveServerPosition(Lsn lsn);
+
+  // The position safe to confirm: never decreases.
+  Lsn confirmed() const { return confirmed_; }
+  size_t inflight_events() const { return inflight_events_; }
+  size_t inflight_bytes() const { return inflight_bytes_; }
+  // Transactions (and queued server positions) not yet confirmed.
+  size_t pending_transactions() const { return pending_.size(); }
+  bool in_transaction() const { return open_; }
+
+ private:
+  struct Pending {
+    TxnId id = 0;
+    Lsn end_lsn = kInvalidLsn;
+    size_t events = 0;  // not yet acknowledged
+    bool committed = false;
+  };
+  Pending* FindPending(TxnId txn);
+  void Advance();
+
+  Lsn confirmed_;
+  TxnId next_id_ = 1;
+  bool open_ = false;
+  size_t inflight_events_ = 0;
+  size_t inflight_bytes_ = 0;
+  std::deque<Pending> pending_;
+};
+
+}  // namespace cdc::offsets
+
+#endif  // CDC_OFFSETS_ACK_TRACKER_H_

@@ -1,0 +1,56 @@
+// RelationCache: what the stream has told us about tables and types.
+//
+// pgoutput sends a Relation message before the first change to a table in a
+// session and again whenever its shape changes, and a Type message for each
+// non-built-in type a column uses. Changes carry only the relation's OID, so
+// decoding them needs this cache. It is pure: it learns only from messages
+// and from the built-in type names the caller loads once at startup.
+//
+// Each Relation message for an OID bumps that table's shape version, so an
+// event can say which shape it was made with.
+//
+// Thread-compatible: one owner (the pipeline's reader).
+#ifndef CDC_PG_RELATION_CACHE_H_
+#define CDC_PG_RELATION_CACHE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "cdc/pg/pgoutput.h"
+
+namespace cdc::pg {
+
+struct RelationInfo {
+  RelationMessage relation;
+  uint32_t shape_version = 0;  // 1 for the first Relation seen for the OID
+  std::vector<std::string> column_type_names;  // parallel to columns
+};
+
+class RelationCache {
+ public:
+  RelationCache() = default;
+
+  // OID → typname for built-in types (pg_type where oid < 16384), read from
+  // the catalog once at startup. Unknown OIDs fall back to their number.
+  void SetBuiltinTypeNames(absl::flat_hash_map<Oid, std::string> names);
+
+  void Apply(const RelationMessage& relation);
+  void Apply(const TypeMessage& type);
+
+  // nullptr when no Relation message has been seen for the OID.
+  const RelationInfo* Find(Oid relation_oid) const;
+
+  // typname in pg_catalog; "schema.typname" otherwise; "oid:N" if unknown.
+  std::string TypeName(Oid type_oid) const;
+
+ private:
+  absl::flat_hash_map<Oid, std::string> builtin_type_names_;
+  absl::flat_hash_map<Oid, std::string> stream_type_names_;
+  absl::flat_hash_map<Oid, RelationInfo> relations_;
+};
+
+}  // namespace cdc::pg
+
+#endif  // CDC_PG_RELATION_CACHE_H_
