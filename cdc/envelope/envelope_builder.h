@@ -8,7 +8,21 @@
 // Key columns: the table's primary key when it has one (also under REPLICA
 // IDENTITY FULL, where pgoutput flags every column); else the columns the
 // Relation message flags as the replica identity index; else none, and the
-// record's key is null.
+// record's key is null. A primary key column missing from the Relation
+// message (a shape the catalog read at startup no longer matches) falls back
+// to the flagged columns.
+//
+// Key values come from the new row for Insert and Update and from the old row
+// for Delete. An Update that changes the key is keyed by its NEW key only, so
+// on a compacted topic the row's old key keeps its last value; emitting a
+// tombstone for the old key is left to a later stage. A Delete under a
+// replica identity index that is not the primary key gets null key values,
+// since pgoutput sends only the index columns of the old row.
+//
+// before: the whole old row for an 'O' image (REPLICA IDENTITY FULL); only
+// the flagged replica identity columns for a 'K' image, because pgoutput
+// sends the others as nulls that would read as real values; unset when no
+// old image was sent.
 //
 // Thread-compatible: one owner.
 #ifndef CDC_ENVELOPE_ENVELOPE_BUILDER_H_
@@ -20,6 +34,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cdc/common/lsn.h"
 #include "cdc/pg/pgoutput.h"
@@ -74,10 +89,40 @@ class EnvelopeBuilder {
                                             uint32_t* seq, int64_t now_ms);
 
  private:
+  // What Build derives from one shape of a table, kept per relation OID so
+  // that the hot path looks nothing up by name. Rebuilt when the relation's
+  // shape_version moves on; all of it dropped when a primary key is set.
+  struct Shape {
+    bool built = false;
+    uint32_t shape_version = 0;
+    std::string schema;  // "pg_catalog" for the Relation message's ""
+    std::string table;
+    std::string topic;
+    std::vector<int> key_columns;       // message key columns, in key order
+    std::vector<bool> in_key;           // parallel to the relation's columns
+    std::vector<int> identity_columns;  // flagged replica identity columns
+  };
+
+  const Shape& ShapeFor(const pg::RelationInfo& info);
+  absl::Status BuildRowChange(v1::Op op, pg::Oid relation_oid, char old_kind,
+                              const pg::TupleData* old_tuple,
+                              const pg::TupleData* new_tuple,
+                              const TxnContext& txn, Lsn lsn, uint32_t* seq,
+                              int64_t now_ms, Record* record);
+  void FillSource(const Shape& shape, const TxnContext& txn, Lsn lsn,
+                  uint32_t* seq);
+  absl::Status FinishRecord(const Shape& shape, v1::Op op, Record* record);
+
   SourceInfo source_;
   std::string topic_prefix_;
   const pg::RelationCache* relations_;
+  // Keyed by schema + '\0' + table: names may hold '.', never NUL.
   absl::flat_hash_map<std::string, std::vector<std::string>> primary_keys_;
+  absl::flat_hash_map<pg::Oid, Shape> shapes_;
+  // Reused across events (Clear() keeps their allocations) to spare the hot
+  // path an allocation per column.
+  v1::ChangeEvent event_;
+  v1::Row key_;
 };
 
 }  // namespace cdc::envelope

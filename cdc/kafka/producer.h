@@ -6,6 +6,10 @@
 // delivered to the callback from Poll()/Flush() on the calling thread, so a
 // single-threaded owner needs no locks.
 //
+// Owns its librdkafka handle. Destroying the Producer does not wait for
+// messages in flight: they are purged (never reported) so that shutdown stays
+// bounded; call Flush() first to keep them.
+//
 // Thread-compatible: one owner calls Produce, Poll and Flush.
 #ifndef CDC_KAFKA_PRODUCER_H_
 #define CDC_KAFKA_PRODUCER_H_
@@ -17,18 +21,28 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 struct rd_kafka_s;
+struct rd_kafka_topic_s;
+struct rd_kafka_message_s;
 
 namespace cdc::kafka {
 
 struct DeliveryReport {
-  uint64_t opaque = 0;   // what the caller passed to Produce
-  size_t bytes = 0;      // key + value size, as passed to Produce
-  absl::Status status;   // OK when the broker acknowledged
+  uint64_t opaque = 0;  // what the caller passed to Produce
+  size_t bytes = 0;     // key + value size, as passed to Produce
+  // OK when the broker acknowledged. Otherwise the code tells what kind of
+  // failure it was: kUnavailable (broker/transport trouble that outlasted the
+  // retries), kInvalidArgument (the record was rejected: too large,
+  // invalid), kPermissionDenied / kUnauthenticated, kDeadlineExceeded
+  // (message.timeout.ms passed), kNotFound (unknown topic/partition),
+  // kCancelled (purged), kInternal (anything else, including a fatal
+  // idempotence error: see FatalError()).
+  absl::Status status;
   std::string topic;
   int32_t partition = -1;
   int64_t offset = -1;
@@ -38,7 +52,7 @@ class Producer {
  public:
   using DeliveryCallback = std::function<void(const DeliveryReport&)>;
 
-  // kInvalidArgument for a bad or weakening property.
+  // kInvalidArgument for a bad or weakening property (naming it).
   static absl::StatusOr<std::unique_ptr<Producer>> Create(
       const std::string& bootstrap_servers,
       const std::map<std::string, std::string>& properties,
@@ -59,12 +73,25 @@ class Producer {
   absl::Status Flush(int timeout_ms);
   // Messages produced but not yet reported.
   int OutstandingMessages() const;
+  // OK, or the fatal error that made this producer unusable (the idempotent
+  // producer raises one when it can no longer guarantee order and no
+  // duplicates, e.g. on a sequence gap). Once set it stays set: every
+  // outstanding and later message fails, so the owner must recreate the
+  // producer and resend from its last acknowledged position.
+  absl::Status FatalError() const;
 
  private:
   Producer() = default;
-  static void OnDelivery(rd_kafka_s* rk, const void* msg, void* opaque);
+  static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
+                         void* opaque);
+  rd_kafka_topic_s* TopicHandle(const std::string& topic);
+
   rd_kafka_s* rk_ = nullptr;
   DeliveryCallback on_delivery_;
+  // rd_kafka_producev(RD_KAFKA_V_TOPIC) looks the topic up by name under a
+  // lock on every call; a pgcdc producer writes to a few topics, so the
+  // handles are kept for its lifetime.
+  std::unordered_map<std::string, rd_kafka_topic_s*> topics_;
 };
 
 }  // namespace cdc::kafka

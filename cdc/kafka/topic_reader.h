@@ -1,8 +1,9 @@
 // TopicReader: reads every partition of one topic with librdkafka's consumer
-// (no consumer group; partitions are assigned directly), for `pgcdc tail`
-// and for the tests, which read back what pgcdc wrote.
+// (no consumer group membership and no commits: partitions are assigned
+// directly), for `pgcdc tail` and for the tests, which read back what pgcdc
+// wrote.
 //
-// Thread-compatible: one owner.
+// Owns its librdkafka consumer handle. Thread-compatible: one owner.
 #ifndef CDC_KAFKA_TOPIC_READER_H_
 #define CDC_KAFKA_TOPIC_READER_H_
 
@@ -29,7 +30,10 @@ struct ConsumedMessage {
 class TopicReader {
  public:
   // Waits (up to metadata_timeout_ms) for the topic to exist, then assigns
-  // all its partitions, from the beginning or from the end.
+  // all its partitions, from the beginning or from the end. kNotFound when
+  // the cluster answered but never knew the topic; kDeadlineExceeded when no
+  // answer came at all; kInvalidArgument for a bad bootstrap list or topic.
+  // The reader never creates the topic.
   static absl::StatusOr<std::unique_ptr<TopicReader>> Open(
       const std::string& bootstrap_servers, const std::string& topic,
       bool from_beginning, int metadata_timeout_ms = 10000);
@@ -38,7 +42,8 @@ class TopicReader {
   TopicReader& operator=(const TopicReader&) = delete;
 
   // The next message, or nullopt when none came within timeout_ms.
-  // Consumer errors other than end-of-partition are kUnavailable.
+  // Consumer errors other than end-of-partition are kUnavailable; most are
+  // transient (librdkafka keeps reconnecting), so a caller may go on.
   absl::StatusOr<std::optional<ConsumedMessage>> Next(int timeout_ms);
   // True once every partition has been read to its end (at the time the end
   // was reached; later messages clear it again).
@@ -46,9 +51,17 @@ class TopicReader {
   // Reads until AtEnd() or until nothing arrives for idle_ms.
   absl::StatusOr<std::vector<ConsumedMessage>> ReadToEnd(int idle_ms = 2000);
 
+  int partition_count() const { return static_cast<int>(at_end_.size()); }
+
  private:
   TopicReader() = default;
+  // One consumer event: a message, or nullopt for an end-of-partition event
+  // or for nothing within timeout_ms (`*got_event` tells which).
+  absl::StatusOr<std::optional<ConsumedMessage>> PollOnce(int timeout_ms,
+                                                          bool* got_event);
+
   rd_kafka_s* rk_ = nullptr;
+  std::string topic_;
   std::vector<bool> at_end_;
 };
 

@@ -11,7 +11,9 @@
 // before it do, so it never holds the position back. A server position from a
 // keepalive, seen while no transaction is open, is queued like an empty
 // transaction: it is confirmed once everything received before it is acked,
-// which keeps WAL from piling up behind a quiet publication.
+// which keeps WAL from piling up behind a quiet publication. (It rides on the
+// newest pending transaction's position rather than taking an entry of its
+// own, which keeps TxnIds consecutive and the queue as short as it can be.)
 //
 // Pure and thread-compatible: one owner (the pipeline loop) calls it.
 #ifndef CDC_OFFSETS_ACK_TRACKER_H_
@@ -53,7 +55,8 @@ class AckTracker {
   Lsn confirmed() const { return confirmed_; }
   size_t inflight_events() const { return inflight_events_; }
   size_t inflight_bytes() const { return inflight_bytes_; }
-  // Transactions (and queued server positions) not yet confirmed.
+  // Transactions not yet confirmed (a queued server position is folded into
+  // the transaction before it, so it adds none).
   size_t pending_transactions() const { return pending_.size(); }
   bool in_transaction() const { return open_; }
 
@@ -62,9 +65,12 @@ class AckTracker {
     TxnId id = 0;
     Lsn end_lsn = kInvalidLsn;
     size_t events = 0;  // not yet acknowledged
+    size_t bytes = 0;   // not yet acknowledged
     bool committed = false;
   };
   Pending* FindPending(TxnId txn);
+  // The open transaction if it is `txn`; otherwise the error for misuse.
+  absl::StatusOr<Pending*> OpenTransaction(TxnId txn, const char* operation);
   void Advance();
 
   Lsn confirmed_;

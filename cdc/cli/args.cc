@@ -1,0 +1,79 @@
+#include "cdc/cli/args.h"
+
+#include <string_view>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cdc/common/absl_compat.h"
+
+namespace cdc::cli {
+
+absl::StatusOr<Args> Args::Parse(int argc, char** argv,
+                                 const std::vector<FlagSpec>& specs) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.size() < 3 || arg.substr(0, 2) != "--") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", AsAbsl(arg), "\""));
+    }
+    const std::string_view body = arg.substr(2);
+    const size_t eq = body.find('=');
+    const std::string name(body.substr(0, eq));
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& s : specs) {
+      if (s.name == name) spec = &s;
+    }
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    }
+    std::string value;
+    if (eq != std::string_view::npos) {
+      value = std::string(body.substr(eq + 1));
+      if (spec->boolean && value != "true" && value != "false") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", name, " is boolean: true or false, not \"",
+                         value, "\""));
+      }
+    } else if (spec->boolean) {
+      value = "true";
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag --", name, " needs a value"));
+    }
+    args.values_[name] = std::move(value);
+  }
+  return args;
+}
+
+bool Args::Has(const std::string& name) const {
+  return values_.count(name) > 0;
+}
+
+std::optional<std::string> Args::Get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Args::GetBool(const std::string& name) const {
+  auto it = values_.find(name);
+  return it != values_.end() && it->second == "true";
+}
+
+absl::StatusOr<int64_t> Args::GetInt(const std::string& name, int64_t fallback,
+                                     int64_t min, int64_t max) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(it->second, &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag --", name, ": expected an integer from ", min,
+                     " to ", max, ", not \"", it->second, "\""));
+  }
+  return v;
+}
+
+}  // namespace cdc::cli

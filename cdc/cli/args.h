@@ -1,0 +1,50 @@
+// Args: the tiny flag parser shared by pgcdc's subcommands.
+//
+// Accepts `--flag value`, `--flag=value` and, for boolean flags, a bare
+// `--flag` (or `--flag=true|false`). Anything else is an error naming the
+// offending argument: an unknown flag, a missing value, a positional
+// argument. No short flags, no abbreviations, the last repetition wins.
+//
+// A plain value type; thread-compatible.
+#ifndef CDC_CLI_ARGS_H_
+#define CDC_CLI_ARGS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace cdc::cli {
+
+struct FlagSpec {
+  std::string name;  // without the leading "--"
+  bool boolean = false;
+};
+
+class Args {
+ public:
+  // Parses argv[1..argc): argv[0] is the subcommand's name. kInvalidArgument
+  // for anything the specs do not allow.
+  static absl::StatusOr<Args> Parse(int argc, char** argv,
+                                    const std::vector<FlagSpec>& specs);
+
+  bool Has(const std::string& name) const;
+  // The flag's value; nullopt when it was not given.
+  std::optional<std::string> Get(const std::string& name) const;
+  // A boolean flag: false when absent.
+  bool GetBool(const std::string& name) const;
+  // An integer flag within [min, max]; `fallback` when absent.
+  // kInvalidArgument naming the flag when it is not such an integer.
+  absl::StatusOr<int64_t> GetInt(const std::string& name, int64_t fallback,
+                                 int64_t min, int64_t max) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace cdc::cli
+
+#endif  // CDC_CLI_ARGS_H_

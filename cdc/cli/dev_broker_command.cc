@@ -1,0 +1,162 @@
+#include "cdc/cli/dev_broker_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "cdc/cli/args.h"
+#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/kafka/dev_broker.h"
+
+namespace cdc::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: pgcdc dev-broker [--brokers N] [--topics T1,T2,...]\n"
+    "                        [--partitions N] [--bootstrap-file FILE]\n"
+    "\n"
+    "Runs a throwaway Kafka for demos and tests: librdkafka's mock cluster,\n"
+    "speaking the real Kafka protocol on loopback ports, inside this\n"
+    "process. It is NOT a Kafka broker to keep data in: it keeps only about\n"
+    "5 MB (and at most 100000 record batches) per partition, silently\n"
+    "dropping older records, and nothing on disk; everything is gone when\n"
+    "it stops.\n"
+    "\n"
+    "Prints the bootstrap servers (host:port,...) as one line on stdout and\n"
+    "runs until SIGTERM or SIGINT.\n"
+    "\n"
+    "  --brokers N            mock brokers to start (default 1)\n"
+    "  --topics T1,T2,...     topics to create up front with --partitions\n"
+    "                         partitions; any other topic is created on\n"
+    "                         first use with 4 partitions (fixed by the mock)\n"
+    "  --partitions N         partitions of the --topics (default 4)\n"
+    "  --bootstrap-file FILE  also write the bootstrap line to FILE\n"
+    "                         (atomically: written aside, then renamed;\n"
+    "                         removed again on exit)\n";
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "pgcdc dev-broker: %s\n\n%s", message.c_str(), kUsage);
+  return kExitConfig;
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 const std::string& contents) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << contents;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunDevBrokerCommand(int argc, char** argv) {
+  absl::StatusOr<Args> args = Args::Parse(argc, argv,
+                                          {{"brokers"},
+                                           {"partitions"},
+                                           {"topics"},
+                                           {"bootstrap-file"},
+                                           {"help", /*boolean=*/true}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (args->GetBool("help")) {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  absl::StatusOr<int64_t> brokers = args->GetInt("brokers", 1, 1, 64);
+  if (!brokers.ok()) return UsageError(std::string(brokers.status().message()));
+  absl::StatusOr<int64_t> partitions = args->GetInt(
+      "partitions", kafka::DevBroker::kAutoCreatePartitions, 1, 10000);
+  if (!partitions.ok()) {
+    return UsageError(std::string(partitions.status().message()));
+  }
+  std::vector<std::string> topics;
+  if (std::optional<std::string> list = args->Get("topics")) {
+    topics = absl::StrSplit(*list, ',', absl::SkipEmpty());
+  }
+  if (topics.empty() &&
+      *partitions != kafka::DevBroker::kAutoCreatePartitions) {
+    return UsageError(absl::StrCat(
+        "--partitions ", *partitions,
+        " needs --topics: the mock cluster creates topics on first use with ",
+        kafka::DevBroker::kAutoCreatePartitions,
+        " partitions and cannot be told otherwise"));
+  }
+
+  // Blocked before librdkafka starts its threads, so that they inherit the
+  // mask and the signals wait for sigwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigset_t old_mask;
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+
+  int exit_code = kExitOk;
+  bool wrote_file = false;
+  {
+    absl::StatusOr<std::unique_ptr<kafka::DevBroker>> broker =
+        kafka::DevBroker::Start(static_cast<int>(*brokers));
+    if (!broker.ok()) {
+      std::fprintf(stderr, "pgcdc dev-broker: %s\n",
+                   std::string(broker.status().message()).c_str());
+      exit_code = kExitFailure;
+    }
+    for (size_t i = 0; exit_code == kExitOk && i < topics.size(); ++i) {
+      absl::Status s =
+          (*broker)->CreateTopic(topics[i], static_cast<int>(*partitions));
+      if (!s.ok()) {
+        std::fprintf(stderr, "pgcdc dev-broker: %s\n",
+                     std::string(s.message()).c_str());
+        exit_code = kExitFailure;
+      }
+    }
+    if (exit_code == kExitOk) {
+      const std::string line = (*broker)->bootstrap_servers() + "\n";
+      std::fputs(line.c_str(), stdout);
+      std::fflush(stdout);
+      if (std::optional<std::string> file = args->Get("bootstrap-file")) {
+        if (absl::Status s = WriteFileAtomically(*file, line); !s.ok()) {
+          std::fprintf(stderr, "pgcdc dev-broker: %s\n",
+                       std::string(s.message()).c_str());
+          exit_code = kExitFailure;
+        } else {
+          wrote_file = true;
+        }
+      }
+    }
+    if (exit_code == kExitOk) {
+      std::fprintf(stderr,
+                   "pgcdc dev-broker: librdkafka mock cluster with %d "
+                   "broker(s) at %s; SIGTERM or Ctrl-C stops it\n",
+                   static_cast<int>(*brokers),
+                   (*broker)->bootstrap_servers().c_str());
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+    }
+    // A file left behind would point the next reader at a dead port.
+    if (wrote_file) std::remove(args->Get("bootstrap-file")->c_str());
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return exit_code;
+}
+
+}  // namespace cdc::cli

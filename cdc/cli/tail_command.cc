@@ -1,0 +1,127 @@
+#include "cdc/cli/tail_command.h"
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "cdc/cli/args.h"
+#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/envelope/json.h"
+#include "cdc/kafka/topic_reader.h"
+
+namespace cdc::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: pgcdc tail --bootstrap-servers HOST:PORT[,...] --topic TOPIC\n"
+    "                  [--from-beginning] [--max-messages N]\n"
+    "                  [--idle-exit-ms MS]\n"
+    "\n"
+    "Prints the topic's records as one JSON object per line:\n"
+    "  {\"key\":<row or null>,\"event\":<change event>}\n"
+    "reading all partitions (no consumer group, nothing committed). Waits up\n"
+    "to 10 s for the topic to exist.\n"
+    "\n"
+    "  --from-beginning   start at the oldest records (default: only new)\n"
+    "  --max-messages N   exit after N records\n"
+    "  --idle-exit-ms MS  exit once no record came for MS milliseconds\n";
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "pgcdc tail: %s\n\n%s", message.c_str(), kUsage);
+  return kExitConfig;
+}
+
+}  // namespace
+
+int RunTailCommand(int argc, char** argv) {
+  absl::StatusOr<Args> args = Args::Parse(argc, argv,
+                                          {{"bootstrap-servers"},
+                                           {"topic"},
+                                           {"from-beginning", true},
+                                           {"max-messages"},
+                                           {"idle-exit-ms"},
+                                           {"help", true}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (args->GetBool("help")) {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  const std::optional<std::string> bootstrap = args->Get("bootstrap-servers");
+  const std::optional<std::string> topic = args->Get("topic");
+  if (!bootstrap || bootstrap->empty()) {
+    return UsageError("--bootstrap-servers is required");
+  }
+  if (!topic || topic->empty()) return UsageError("--topic is required");
+  constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max();
+  absl::StatusOr<int64_t> max_messages =
+      args->GetInt("max-messages", kUnlimited, 1, kUnlimited);
+  if (!max_messages.ok()) {
+    return UsageError(std::string(max_messages.status().message()));
+  }
+  absl::StatusOr<int64_t> idle_exit_ms =
+      args->GetInt("idle-exit-ms", -1, 1, std::numeric_limits<int32_t>::max());
+  if (!idle_exit_ms.ok()) {
+    return UsageError(std::string(idle_exit_ms.status().message()));
+  }
+
+  absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
+      kafka::TopicReader::Open(*bootstrap, *topic,
+                               args->GetBool("from-beginning"));
+  if (!reader.ok()) {
+    std::fprintf(stderr, "pgcdc tail: %s\n",
+                 std::string(reader.status().message()).c_str());
+    return kExitEnvironment;
+  }
+
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last_record = Clock::now();
+  int64_t printed = 0;
+  while (printed < *max_messages) {
+    // Take what is already there without waiting; only before blocking is
+    // stdout flushed, so a burst costs one write, not one per record.
+    absl::StatusOr<std::optional<kafka::ConsumedMessage>> m =
+        (*reader)->Next(0);
+    if (m.ok() && !m->has_value()) {
+      std::fflush(stdout);
+      int wait_ms = 500;
+      if (*idle_exit_ms > 0) {
+        const int64_t idle =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                  last_record)
+                .count();
+        if (idle >= *idle_exit_ms) break;
+        wait_ms =
+            static_cast<int>(std::min<int64_t>(wait_ms, *idle_exit_ms - idle));
+      }
+      m = (*reader)->Next(wait_ms);
+    }
+    if (!m.ok()) {
+      // Mostly connection trouble librdkafka recovers from by itself.
+      std::fprintf(stderr, "pgcdc tail: %s\n",
+                   std::string(m.status().message()).c_str());
+      continue;
+    }
+    if (!m->has_value()) continue;
+    last_record = Clock::now();
+    const kafka::ConsumedMessage& record = **m;
+    absl::StatusOr<std::string> line =
+        envelope::RecordToJsonLine(record.key, record.value);
+    if (!line.ok()) {
+      std::fprintf(stderr, "pgcdc tail: %s [%d] offset %lld: %s\n",
+                   record.topic.c_str(), record.partition,
+                   static_cast<long long>(record.offset),
+                   std::string(line.status().message()).c_str());
+      continue;
+    }
+    std::fputs(line->c_str(), stdout);
+    std::fputc('\n', stdout);
+    ++printed;
+  }
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+}  // namespace cdc::cli

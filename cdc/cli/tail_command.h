@@ -1,0 +1,18 @@
+// `pgcdc tail`: prints the records of one Kafka topic as JSON lines on
+// stdout (cdc::envelope::RecordToJsonLine), for humans and scripts looking at
+// what pgcdc wrote. Reads every partition directly, commits nothing.
+#ifndef CDC_CLI_TAIL_COMMAND_H_
+#define CDC_CLI_TAIL_COMMAND_H_
+
+namespace cdc::cli {
+
+// argv[0] is "tail". Returns the process exit code (kExit* in
+// run_command.h): kExitOk after --max-messages or --idle-exit-ms,
+// kExitEnvironment when the topic cannot be found or the cluster not
+// reached, kExitConfig for bad usage.
+// Records that are not pgcdc envelopes are reported on stderr and skipped.
+int RunTailCommand(int argc, char** argv);
+
+}  // namespace cdc::cli
+
+#endif  // CDC_CLI_TAIL_COMMAND_H_

@@ -1,0 +1,679 @@
+#include "cdc/config/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cdc/common/absl_compat.h"
+#include "yaml-cpp/yaml.h"
+
+namespace cdc::config {
+namespace {
+
+// PostgreSQL silently truncates identifiers to NAMEDATALEN - 1 bytes, so a
+// longer name would never match what the server reports.
+constexpr size_t kMaxIdentifierBytes = 63;
+// Kafka's own limit on a topic name; the prefix alone must fit in it.
+constexpr size_t kMaxTopicBytes = 249;
+// A configuration is a few kilobytes; the cap keeps a path such as /dev/zero
+// from being read forever.
+constexpr off_t kMaxConfigFileBytes = 16 << 20;
+
+#define CFG_RETURN_IF_ERROR(expr)      \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
+  } while (0)
+
+bool ProcessGetenv(std::string_view name, std::string* value) {
+  const char* found = std::getenv(std::string(name).c_str());
+  if (found == nullptr) return false;
+  *value = found;
+  return true;
+}
+
+const char* KindName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "nothing";
+}
+
+// Edits (insert, delete, substitute, swap adjacent) between `a` and `b`;
+// counting a swap as one edit catches the commonest typo ("slto").
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1,
+                                     std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The known key closest to `key` when it is plausibly a typo of it (e.g.
+// "bootstrap.servers" for "bootstrap_servers"); empty otherwise.
+std::string_view ClosestKey(std::string_view key,
+                            std::initializer_list<std::string_view> known) {
+  std::string_view best;
+  size_t best_distance = std::numeric_limits<size_t>::max();
+  for (std::string_view candidate : known) {
+    const size_t distance = EditDistance(key, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  // Short keys differ from each other by little, so they get less slack.
+  const size_t allowed = key.size() <= 3 ? 1 : key.size() <= 8 ? 2 : 3;
+  return best_distance <= allowed ? best : std::string_view();
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// One entry of a YAML map, with its key already read as text.
+struct Entry {
+  std::string key;
+  int line = 0;  // of the key
+  YAML::Node value;
+};
+
+// A YAML map whose keys were checked against the ones its section accepts.
+struct Map {
+  std::string path;  // dotted path of the map; empty for the document root
+  int line = 1;      // where the map starts; where missing keys are reported
+  std::vector<Entry> entries;
+
+  const Entry* Find(std::string_view key) const {
+    for (const Entry& entry : entries) {
+      if (entry.key == key) return &entry;
+    }
+    return nullptr;
+  }
+  std::string Child(std::string_view key) const {
+    return path.empty() ? std::string(key)
+                        : absl::StrCat(path, ".", AsAbsl(key));
+  }
+};
+
+// A scalar's text after ${VAR} expansion, with where it came from.
+struct Value {
+  std::string text;
+  std::string path;
+  int line = 0;
+};
+
+class Parser {
+ public:
+  Parser(std::string_view origin, EnvLookup getenv)
+      : origin_(origin), getenv_(getenv != nullptr ? getenv : ProcessGetenv) {}
+
+  absl::StatusOr<Config> Parse(std::string_view yaml);
+
+ private:
+  absl::Status Error(int line, std::string_view path,
+                     std::string_view what) const;
+  int LineOf(const YAML::Node& node, int fallback) const;
+
+  // `node` must be a map (or empty, read as an empty map) whose keys are all
+  // scalars, distinct and, unless `known` is empty, among `known`.
+  absl::Status ReadMap(const YAML::Node& node, std::string path, int line,
+                       std::initializer_list<std::string_view> known,
+                       Map* out) const;
+  // The map under `key`; an absent key reads as an empty map.
+  absl::Status ReadSection(const Map& parent, std::string_view key,
+                           bool required,
+                           std::initializer_list<std::string_view> known,
+                           Map* out) const;
+  absl::Status Expand(std::string_view raw, std::string_view path, int line,
+                      std::string* out) const;
+  absl::Status ReadScalar(const YAML::Node& node, std::string path, int line,
+                          Value* out) const;
+  // Reads `key` of `map` when present; `*found` says whether it was.
+  absl::Status ReadString(const Map& map, std::string_view key, bool required,
+                          Value* out, bool* found = nullptr) const;
+  template <typename Int>
+  absl::Status ReadInt(const Map& map, std::string_view key, int64_t min,
+                       int64_t max, Int* out) const;
+
+  absl::Status ParseSource(const Map& root, SourceConfig* out) const;
+  absl::Status ParseTables(const Map& source,
+                           std::vector<TableName>* out) const;
+  absl::Status ParseKafka(const Map& root, KafkaConfig* out) const;
+  absl::Status ParseMetrics(const Map& root, MetricsConfig* out) const;
+  absl::Status ParseSnapshot(const Map& root, SnapshotConfig* out) const;
+
+  std::string origin_;
+  EnvLookup getenv_;
+};
+
+absl::Status Parser::Error(int line, std::string_view path,
+                           std::string_view what) const {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin_, ":", line, ": ", AsAbsl(what)));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(origin_, ":", line, ": ", AsAbsl(path), ": ", AsAbsl(what)));
+}
+
+int Parser::LineOf(const YAML::Node& node, int fallback) const {
+  if (!node.IsDefined()) return fallback;
+  const YAML::Mark mark = node.Mark();
+  return mark.is_null() ? fallback : mark.line + 1;
+}
+
+absl::Status Parser::ReadMap(const YAML::Node& node, std::string path, int line,
+                             std::initializer_list<std::string_view> known,
+                             Map* out) const {
+  out->path = std::move(path);
+  out->line = line;
+  out->entries.clear();
+  if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
+  if (!node.IsMap()) {
+    return Error(line, out->path,
+                 absl::StrCat("expected a map, got ", KindName(node)));
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const int key_line = LineOf(it->first, line);
+    if (!it->first.IsScalar()) {
+      return Error(
+          key_line, out->path,
+          absl::StrCat("keys must be scalars, got ", KindName(it->first)));
+    }
+    std::string key = it->first.Scalar();
+    const std::string key_path = out->Child(key);
+    if (const Entry* earlier = out->Find(key)) {
+      return Error(key_line, key_path,
+                   absl::StrCat("duplicate key (first set on line ",
+                                earlier->line, ")"));
+    }
+    if (known.size() != 0 &&
+        std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string what = "unknown key";
+      std::string_view suggestion = ClosestKey(key, known);
+      if (!suggestion.empty()) {
+        absl::StrAppend(&what, "; did you mean \"", out->Child(suggestion),
+                        "\"?");
+      } else if (out->path == "kafka" && key.find('.') != std::string::npos) {
+        // Looks like a librdkafka property put one level too high.
+        absl::StrAppend(&what,
+                        "; librdkafka properties go under "
+                        "kafka.properties");
+      }
+      return Error(key_line, key_path, what);
+    }
+    out->entries.push_back({std::move(key), key_line, it->second});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ReadSection(const Map& parent, std::string_view key,
+                                 bool required,
+                                 std::initializer_list<std::string_view> known,
+                                 Map* out) const {
+  const Entry* entry = parent.Find(key);
+  if (entry == nullptr) {
+    if (required) {
+      return Error(parent.line, parent.Child(key), "required key is missing");
+    }
+    return ReadMap(YAML::Node(), parent.Child(key), parent.line, known, out);
+  }
+  // Missing keys inside are reported at the section's own key.
+  return ReadMap(entry->value, parent.Child(key), entry->line, known, out);
+}
+
+absl::Status Parser::Expand(std::string_view raw, std::string_view path,
+                            int line, std::string* out) const {
+  // One left-to-right pass; substituted text is not scanned again, so a
+  // value containing "${" cannot pull in other variables.
+  out->clear();
+  out->reserve(raw.size());
+  size_t i = 0;
+  while (i < raw.size()) {
+    if (raw.compare(i, 3, "$${") == 0) {
+      out->append("${");
+      i += 3;
+      continue;
+    }
+    if (raw.compare(i, 2, "${") != 0) {
+      out->push_back(raw[i++]);
+      continue;
+    }
+    const size_t close = raw.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      return Error(line, path,
+                   "unterminated \"${\" (write \"$${\" for a literal \"${\")");
+    }
+    const std::string_view name = raw.substr(i + 2, close - i - 2);
+    const bool valid_name =
+        !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
+        std::all_of(name.begin(), name.end(), [](char c) {
+          return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                 (c >= '0' && c <= '9') || c == '_';
+        });
+    if (!valid_name) {
+      return Error(line, path,
+                   absl::StrCat("\"${", AsAbsl(name),
+                                "}\" is not a valid environment variable "
+                                "reference (write \"$${\" for a literal "
+                                "\"${\")"));
+    }
+    std::string value;
+    if (!getenv_(name, &value)) {
+      return Error(
+          line, path,
+          absl::StrCat("environment variable ", AsAbsl(name), " is not set"));
+    }
+    out->append(value);
+    i = close + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ReadScalar(const YAML::Node& node, std::string path,
+                                int line, Value* out) const {
+  if (node.IsNull()) return Error(line, path, "value is missing");
+  if (!node.IsScalar()) {
+    return Error(line, path,
+                 absl::StrCat("expected a scalar, got ", KindName(node)));
+  }
+  out->line = LineOf(node, line);
+  CFG_RETURN_IF_ERROR(Expand(node.Scalar(), path, out->line, &out->text));
+  out->path = std::move(path);
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ReadString(const Map& map, std::string_view key,
+                                bool required, Value* out, bool* found) const {
+  const Entry* entry = map.Find(key);
+  if (found != nullptr) *found = entry != nullptr;
+  if (entry == nullptr) {
+    if (required) {
+      return Error(map.line, map.Child(key), "required key is missing");
+    }
+    return absl::OkStatus();
+  }
+  return ReadScalar(entry->value, map.Child(key), entry->line, out);
+}
+
+template <typename Int>
+absl::Status Parser::ReadInt(const Map& map, std::string_view key, int64_t min,
+                             int64_t max, Int* out) const {
+  Value value;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
+  if (!found) return absl::OkStatus();
+  std::string_view digits = value.text;
+  if (!digits.empty() && digits[0] == '-') digits.remove_prefix(1);
+  int64_t parsed = 0;
+  if (!AllDigits(digits) || !absl::SimpleAtoi(value.text, &parsed) ||
+      parsed < min || parsed > max) {
+    return Error(value.line, value.path,
+                 absl::StrCat("must be an integer from ", min, " to ", max,
+                              ", got \"", value.text, "\""));
+  }
+  *out = static_cast<Int>(parsed);
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
+  Map source;
+  CFG_RETURN_IF_ERROR(ReadSection(
+      root, "source", /*required=*/true,
+      {"dsn", "slot", "publication", "tables", "status_interval_ms"}, &source));
+
+  Value dsn;
+  CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn));
+  if (dsn.text.empty()) return Error(dsn.line, dsn.path, "must not be empty");
+  out->dsn = std::move(dsn.text);
+
+  Value slot;
+  CFG_RETURN_IF_ERROR(ReadString(source, "slot", /*required=*/true, &slot));
+  const bool slot_ok =
+      !slot.text.empty() && slot.text.size() <= kMaxIdentifierBytes &&
+      std::all_of(slot.text.begin(), slot.text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+  if (!slot_ok) {
+    return Error(slot.line, slot.path,
+                 absl::StrCat("\"", slot.text,
+                              "\" is not a valid replication slot name (1 to "
+                              "63 of lower-case letters, digits and _)"));
+  }
+  out->slot = std::move(slot.text);
+
+  Value publication;
+  CFG_RETURN_IF_ERROR(
+      ReadString(source, "publication", /*required=*/true, &publication));
+  if (publication.text.empty() ||
+      publication.text.size() > kMaxIdentifierBytes) {
+    return Error(
+        publication.line, publication.path,
+        absl::StrCat("must be 1 to ", kMaxIdentifierBytes, " bytes long"));
+  }
+  out->publication = std::move(publication.text);
+
+  CFG_RETURN_IF_ERROR(ParseTables(source, &out->tables));
+  return ReadInt(source, "status_interval_ms", 100, 3600000,
+                 &out->status_interval_ms);
+}
+
+absl::Status Parser::ParseTables(const Map& source,
+                                 std::vector<TableName>* out) const {
+  const Entry* entry = source.Find("tables");
+  const std::string path = source.Child("tables");
+  if (entry == nullptr) {
+    return Error(source.line, path, "required key is missing");
+  }
+  const YAML::Node& list = entry->value;
+  if (!list.IsSequence()) {
+    return Error(
+        entry->line, path,
+        absl::StrCat("expected a list of tables, got ", KindName(list)));
+  }
+  if (list.size() == 0) {
+    return Error(entry->line, path, "must list at least one table");
+  }
+  std::vector<std::pair<TableName, int>> seen;  // with the line it was on
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    Value value;
+    CFG_RETURN_IF_ERROR(ReadScalar(item, absl::StrCat(path, "[", i, "]"),
+                                   LineOf(item, entry->line), &value));
+    const std::string& text = value.text;
+    TableName name;
+    const size_t dot = text.find('.');
+    if (dot == std::string::npos) {
+      name.schema = "public";
+      name.table = text;
+    } else if (text.find('.', dot + 1) != std::string::npos) {
+      return Error(value.line, value.path,
+                   absl::StrCat("\"", text,
+                                "\" has more than one dot; expected "
+                                "\"schema.table\" or \"table\""));
+    } else {
+      name.schema = text.substr(0, dot);
+      name.table = text.substr(dot + 1);
+    }
+    if (name.schema.empty() || name.table.empty()) {
+      return Error(
+          value.line, value.path,
+          absl::StrCat("\"", text, "\" has an empty schema or table name"));
+    }
+    if (name.schema.size() > kMaxIdentifierBytes ||
+        name.table.size() > kMaxIdentifierBytes) {
+      return Error(value.line, value.path,
+                   absl::StrCat("\"", text,
+                                "\": schema and table names are "
+                                "at most ",
+                                kMaxIdentifierBytes, " bytes"));
+    }
+    for (const auto& [earlier, earlier_line] : seen) {
+      if (earlier == name) {
+        return Error(value.line, value.path,
+                     absl::StrCat("table ", name.Qualified(),
+                                  " is listed twice (first on line ",
+                                  earlier_line, ")"));
+      }
+    }
+    seen.emplace_back(name, value.line);
+  }
+  out->clear();
+  for (auto& [name, line] : seen) out->push_back(std::move(name));
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
+  Map kafka;
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "kafka", /*required=*/true,
+                  {"bootstrap_servers", "topic_prefix", "properties",
+                   "max_inflight_bytes", "shutdown_timeout_ms"},
+                  &kafka));
+
+  Value servers;
+  CFG_RETURN_IF_ERROR(
+      ReadString(kafka, "bootstrap_servers", /*required=*/true, &servers));
+  if (servers.text.empty()) {
+    return Error(servers.line, servers.path,
+                 "must not be empty (host:port[,host:port...] or "
+                 "\"embedded\")");
+  }
+  out->bootstrap_servers = std::move(servers.text);
+
+  Value prefix;
+  CFG_RETURN_IF_ERROR(
+      ReadString(kafka, "topic_prefix", /*required=*/true, &prefix));
+  const bool prefix_ok =
+      !prefix.text.empty() && prefix.text.size() <= kMaxTopicBytes &&
+      std::all_of(prefix.text.begin(), prefix.text.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+               (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      });
+  if (!prefix_ok) {
+    return Error(
+        prefix.line, prefix.path,
+        absl::StrCat("\"", prefix.text,
+                     "\" is not a valid Kafka topic prefix (1 to ",
+                     kMaxTopicBytes, " of letters, digits, '.', '_' and '-')"));
+  }
+  out->topic_prefix = std::move(prefix.text);
+
+  Map properties;
+  CFG_RETURN_IF_ERROR(ReadSection(kafka, "properties", /*required=*/false,
+                                  /*known=*/{}, &properties));
+  out->properties.clear();
+  for (const Entry& entry : properties.entries) {
+    const std::string path = properties.Child(entry.key);
+    if (entry.key.empty()) {
+      return Error(entry.line, path, "property name is empty");
+    }
+    if (entry.key == "bootstrap.servers") {
+      // Two sources for one setting would leave the winner to chance.
+      return Error(entry.line, path, "set kafka.bootstrap_servers instead");
+    }
+    Value value;
+    CFG_RETURN_IF_ERROR(ReadScalar(entry.value, path, entry.line, &value));
+    out->properties[entry.key] = std::move(value.text);
+  }
+
+  CFG_RETURN_IF_ERROR(ReadInt(kafka, "max_inflight_bytes", 65536,
+                              std::numeric_limits<int64_t>::max(),
+                              &out->max_inflight_bytes));
+  return ReadInt(kafka, "shutdown_timeout_ms", 0, 600000,
+                 &out->shutdown_timeout_ms);
+}
+
+absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
+  Map metrics;
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "metrics", /*required=*/false, {"listen"}, &metrics));
+  Value listen;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(
+      ReadString(metrics, "listen", /*required=*/false, &listen, &found));
+  // An empty value (e.g. from an empty ${VAR}) means no endpoint, as absence
+  // does.
+  if (!found || listen.text.empty()) return absl::OkStatus();
+
+  const std::string& text = listen.text;
+  auto bad = [&](std::string_view why) {
+    return Error(
+        listen.line, listen.path,
+        absl::StrCat("\"", text, "\" is not host:port: ", AsAbsl(why)));
+  };
+  std::string_view host;
+  std::string_view port;
+  if (text[0] == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos) return bad("unclosed '['");
+    host = std::string_view(text).substr(1, close - 1);
+    if (close + 1 >= text.size() || text[close + 1] != ':') {
+      return bad("the port is missing");
+    }
+    port = std::string_view(text).substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return bad("the port is missing");
+    host = std::string_view(text).substr(0, colon);
+    port = std::string_view(text).substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return bad("write an IPv6 address in brackets, e.g. [::1]:9187");
+    }
+  }
+  if (host.empty()) {
+    return bad("the host is missing (0.0.0.0 listens on every interface)");
+  }
+  int port_number = 0;
+  if (!AllDigits(port) || port.size() > 5 ||
+      !absl::SimpleAtoi(AsAbsl(port), &port_number) || port_number < 1 ||
+      port_number > 65535) {
+    return bad("the port must be from 1 to 65535");
+  }
+  out->listen = text;
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
+  Map snapshot;
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "snapshot", /*required=*/false, {"mode"}, &snapshot));
+  Value mode;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(
+      ReadString(snapshot, "mode", /*required=*/false, &mode, &found));
+  if (!found) return absl::OkStatus();
+  if (mode.text != "never") {
+    return Error(mode.line, mode.path,
+                 absl::StrCat("\"", mode.text,
+                              "\": snapshot modes other than \"never\" are "
+                              "not supported yet"));
+  }
+  out->mode = std::move(mode.text);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+    return Error(line, "", absl::StrCat("malformed YAML: ", e.msg));
+  }
+  if (documents.empty() || documents[0].IsNull()) {
+    return Error(1, "",
+                 "the configuration is empty (it needs at least the source "
+                 "and kafka sections)");
+  }
+  if (documents.size() > 1) {
+    return Error(LineOf(documents[1], 1), "",
+                 "expected one YAML document, found more");
+  }
+  const YAML::Node& document = documents[0];
+  const int line = LineOf(document, 1);
+  if (!document.IsMap()) {
+    return Error(line, "",
+                 absl::StrCat("expected a map at the top level, got ",
+                              KindName(document)));
+  }
+
+  // yaml-cpp builds nodes lazily in places and reports misuse by throwing;
+  // nothing below should, but an escaped exception would end the process.
+  try {
+    Map root;
+    CFG_RETURN_IF_ERROR(ReadMap(
+        document, "", line, {"source", "kafka", "metrics", "snapshot"}, &root));
+    Config config;
+    CFG_RETURN_IF_ERROR(ParseSource(root, &config.source));
+    CFG_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
+    CFG_RETURN_IF_ERROR(ParseMetrics(root, &config.metrics));
+    CFG_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
+    return config;
+  } catch (const YAML::Exception& e) {
+    const int error_line = e.mark.is_null() ? 1 : e.mark.line + 1;
+    return Error(error_line, "", absl::StrCat("invalid YAML: ", e.msg));
+  }
+}
+
+#undef CFG_RETURN_IF_ERROR
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(std::string_view yaml,
+                                   std::string_view origin, EnvLookup getenv) {
+  return Parser(origin, getenv).Parse(yaml);
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  auto unreadable = [&path](std::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read config file ", path, ": ", AsAbsl(why)));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return unreadable(std::strerror(errno));
+  std::string text;
+  absl::Status status;
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    status = unreadable(std::strerror(errno));
+  } else if (S_ISDIR(st.st_mode)) {
+    status = unreadable("is a directory");
+  } else {
+    char buffer[8192];
+    while (true) {
+      const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        status = unreadable(std::strerror(errno));
+        break;
+      }
+      if (n == 0) break;
+      text.append(buffer, static_cast<size_t>(n));
+      if (text.size() > static_cast<size_t>(kMaxConfigFileBytes)) {
+        status = unreadable(
+            absl::StrCat("larger than ", kMaxConfigFileBytes, " bytes"));
+        break;
+      }
+    }
+  }
+  ::close(fd);
+  if (!status.ok()) return status;
+  return ParseConfig(text, path);
+}
+
+}  // namespace cdc::config

@@ -1,0 +1,338 @@
+#include "cdc/envelope/envelope_builder.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "cdc/envelope/value_codec.h"
+#include "cdc/kafka/topic_router.h"
+
+namespace cdc::envelope {
+namespace {
+
+std::string PrimaryKeyMapKey(const std::string& schema,
+                             const std::string& table) {
+  std::string key;
+  key.reserve(schema.size() + 1 + table.size());
+  key.append(schema);
+  key.push_back('\0');
+  key.append(table);
+  return key;
+}
+
+// Fills one Column from column `i` of the relation. On a conversion error the
+// status names the column, since the codec only knows the type.
+absl::Status FillColumn(const pg::RelationInfo& info, int i, bool in_key,
+                        const pg::TupleValue& value, const std::string& schema,
+                        const std::string& table, v1::Column* out) {
+  const pg::RelationColumn& column = info.relation.columns[i];
+  out->set_name(column.name);
+  if (static_cast<size_t>(i) < info.column_type_names.size()) {
+    out->set_type(info.column_type_names[i]);
+  } else {
+    out->set_type(absl::StrCat("oid:", column.type_oid));
+  }
+  out->set_type_oid(column.type_oid);
+  out->set_key(in_key);
+  absl::Status status =
+      TextToValue(column.type_oid, value, out->mutable_value());
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat(schema, ".", table, ".", column.name, ": ",
+                                     status.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckColumnCount(const pg::TupleData& tuple,
+                              const pg::RelationInfo& info,
+                              const std::string& schema,
+                              const std::string& table, const char* which) {
+  if (tuple.values.size() == info.relation.columns.size()) {
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(absl::StrCat(
+      which, " tuple for ", schema, ".", table, " has ", tuple.values.size(),
+      " columns but its Relation message (shape ", info.shape_version, ") has ",
+      info.relation.columns.size()));
+}
+
+absl::Status UnknownRelation(pg::Oid relation_oid) {
+  return absl::DataLossError(
+      absl::StrCat("change for relation OID ", relation_oid,
+                   " which no Relation message has described"));
+}
+
+bool HasValue(const pg::TupleValue& value) {
+  return value.kind == pg::TupleValue::Kind::kText ||
+         value.kind == pg::TupleValue::Kind::kBinary;
+}
+
+}  // namespace
+
+EnvelopeBuilder::EnvelopeBuilder(SourceInfo source, std::string topic_prefix,
+                                 const pg::RelationCache* relations)
+    : source_(std::move(source)),
+      topic_prefix_(std::move(topic_prefix)),
+      relations_(relations) {}
+
+void EnvelopeBuilder::SetPrimaryKey(const std::string& schema,
+                                    const std::string& table,
+                                    std::vector<std::string> columns) {
+  primary_keys_[PrimaryKeyMapKey(schema, table)] = std::move(columns);
+  // Rare (startup, catalog refresh), so forgetting every shape is simpler
+  // than finding the OID the table had.
+  shapes_.clear();
+}
+
+const EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
+    const pg::RelationInfo& info) {
+  Shape& shape = shapes_[info.relation.relation_oid];
+  if (shape.built && shape.shape_version == info.shape_version) return shape;
+
+  const pg::RelationMessage& relation = info.relation;
+  shape = Shape();
+  shape.built = true;
+  shape.shape_version = info.shape_version;
+  shape.schema =
+      relation.namespace_name.empty() ? "pg_catalog" : relation.namespace_name;
+  shape.table = relation.relation_name;
+  shape.topic = kafka::TopicFor(topic_prefix_, shape.schema, shape.table);
+  const int column_count = static_cast<int>(relation.columns.size());
+  for (int i = 0; i < column_count; ++i) {
+    if (relation.columns[i].is_key()) shape.identity_columns.push_back(i);
+  }
+
+  if (auto pk = primary_keys_.find(PrimaryKeyMapKey(shape.schema, shape.table));
+      pk != primary_keys_.end() && !pk->second.empty()) {
+    for (const std::string& name : pk->second) {
+      int found = -1;
+      for (int i = 0; i < column_count; ++i) {
+        if (relation.columns[i].name == name) {
+          found = i;
+          break;
+        }
+      }
+      if (found < 0) {
+        shape.key_columns.clear();
+        break;
+      }
+      shape.key_columns.push_back(found);
+    }
+  }
+  // Under FULL every column is flagged and under NOTHING none is: only the
+  // default (primary key) and index identities name a key.
+  if (shape.key_columns.empty() &&
+      (relation.replica_identity == 'd' || relation.replica_identity == 'i')) {
+    shape.key_columns = shape.identity_columns;
+  }
+  shape.in_key.assign(column_count, false);
+  for (int i : shape.key_columns) shape.in_key[i] = true;
+  return shape;
+}
+
+void EnvelopeBuilder::FillSource(const Shape& shape, const TxnContext& txn,
+                                 Lsn lsn, uint32_t* seq) {
+  v1::Source* source = event_.mutable_source();
+  source->set_connector(source_.connector);
+  source->set_version(source_.version);
+  source->set_db(source_.db);
+  source->set_slot(source_.slot);
+  source->set_schema(shape.schema);
+  source->set_table(shape.table);
+  source->set_lsn(lsn);
+  source->set_commit_lsn(txn.commit_lsn);
+  source->set_txid(txn.xid);
+  source->set_commit_ts_us(txn.commit_ts_us);
+  source->set_seq((*seq)++);
+  source->set_snapshot(false);
+}
+
+absl::Status EnvelopeBuilder::FinishRecord(const Shape& shape, v1::Op op,
+                                           Record* record) {
+  if (!event_.SerializeToString(&record->value)) {
+    // Only a message over protobuf's 2 GiB limit fails to serialize.
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "change event for ", shape.schema, ".", shape.table,
+        " is too large to serialize (", event_.ByteSizeLong(), " bytes)"));
+  }
+  record->topic = shape.topic;
+  record->schema = shape.schema;
+  record->table = shape.table;
+  record->op = op;
+  return absl::OkStatus();
+}
+
+absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
+                                             char old_kind,
+                                             const pg::TupleData* old_tuple,
+                                             const pg::TupleData* new_tuple,
+                                             const TxnContext& txn, Lsn lsn,
+                                             uint32_t* seq, int64_t now_ms,
+                                             Record* record) {
+  const pg::RelationInfo* info = relations_->Find(relation_oid);
+  if (info == nullptr) return UnknownRelation(relation_oid);
+  const Shape& shape = ShapeFor(*info);
+
+  if (new_tuple != nullptr) {
+    if (absl::Status s = CheckColumnCount(*new_tuple, *info, shape.schema,
+                                          shape.table, "new");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (old_tuple != nullptr) {
+    if (absl::Status s = CheckColumnCount(*old_tuple, *info, shape.schema,
+                                          shape.table, "old");
+        !s.ok()) {
+      return s;
+    }
+    if (old_kind != 'K' && old_kind != 'O') {
+      return absl::DataLossError(absl::StrCat(
+          "old tuple for ", shape.schema, ".", shape.table,
+          " has unknown kind 0x", absl::Hex(static_cast<uint8_t>(old_kind))));
+    }
+  }
+
+  event_.Clear();
+  event_.set_op(op);
+  event_.set_ts_ms(now_ms);
+  FillSource(shape, txn, lsn, seq);
+
+  if (old_tuple != nullptr) {
+    v1::Row* before = event_.mutable_before();
+    if (old_kind == 'O') {
+      const int n = static_cast<int>(old_tuple->values.size());
+      for (int i = 0; i < n; ++i) {
+        if (absl::Status s =
+                FillColumn(*info, i, shape.in_key[i], old_tuple->values[i],
+                           shape.schema, shape.table, before->add_columns());
+            !s.ok()) {
+          return s;
+        }
+      }
+    } else {
+      for (int i : shape.identity_columns) {
+        if (absl::Status s =
+                FillColumn(*info, i, shape.in_key[i], old_tuple->values[i],
+                           shape.schema, shape.table, before->add_columns());
+            !s.ok()) {
+          return s;
+        }
+      }
+    }
+  }
+  if (new_tuple != nullptr) {
+    v1::Row* after = event_.mutable_after();
+    const int n = static_cast<int>(new_tuple->values.size());
+    for (int i = 0; i < n; ++i) {
+      if (absl::Status s =
+              FillColumn(*info, i, shape.in_key[i], new_tuple->values[i],
+                         shape.schema, shape.table, after->add_columns());
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+
+  if (shape.key_columns.empty()) {
+    record->key.reset();
+  } else {
+    const pg::TupleData* key_tuple =
+        new_tuple != nullptr ? new_tuple : old_tuple;
+    key_.Clear();
+    for (int i : shape.key_columns) {
+      const pg::TupleValue* value = &key_tuple->values[i];
+      // A TOASTed key column the update left alone arrives as "unchanged";
+      // the old image, when sent, has the real value.
+      if (value->kind == pg::TupleValue::Kind::kUnchangedToast &&
+          key_tuple == new_tuple && old_tuple != nullptr &&
+          HasValue(old_tuple->values[i])) {
+        value = &old_tuple->values[i];
+      }
+      if (absl::Status s = FillColumn(*info, i, true, *value, shape.schema,
+                                      shape.table, key_.add_columns());
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (!record->key.has_value()) record->key.emplace();
+    if (!key_.SerializeToString(&*record->key)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "key for ", shape.schema, ".", shape.table, " is too large"));
+    }
+  }
+  return FinishRecord(shape, op, record);
+}
+
+absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
+    const pg::PgOutputMessage& change, const TxnContext& txn, Lsn lsn,
+    uint32_t* seq, int64_t now_ms) {
+  // Advance the caller's seq only on success, so that a failed message does
+  // not leave a gap.
+  uint32_t next_seq = seq != nullptr ? *seq : 0;
+  std::vector<Record> records;
+
+  if (const auto* insert = std::get_if<pg::InsertMessage>(&change)) {
+    records.resize(1);
+    if (absl::Status s = BuildRowChange(v1::CREATE, insert->relation_oid, 0,
+                                        nullptr, &insert->new_tuple, txn, lsn,
+                                        &next_seq, now_ms, &records[0]);
+        !s.ok()) {
+      return s;
+    }
+  } else if (const auto* update = std::get_if<pg::UpdateMessage>(&change)) {
+    records.resize(1);
+    const pg::TupleData* old_tuple =
+        update->old_tuple.has_value() ? &*update->old_tuple : nullptr;
+    if (absl::Status s = BuildRowChange(
+            v1::UPDATE, update->relation_oid, update->old_kind, old_tuple,
+            &update->new_tuple, txn, lsn, &next_seq, now_ms, &records[0]);
+        !s.ok()) {
+      return s;
+    }
+  } else if (const auto* del = std::get_if<pg::DeleteMessage>(&change)) {
+    records.resize(1);
+    if (absl::Status s = BuildRowChange(
+            v1::DELETE, del->relation_oid, del->old_kind, &del->old_tuple,
+            nullptr, txn, lsn, &next_seq, now_ms, &records[0]);
+        !s.ok()) {
+      return s;
+    }
+  } else if (const auto* truncate = std::get_if<pg::TruncateMessage>(&change)) {
+    records.resize(truncate->relation_oids.size());
+    for (size_t r = 0; r < truncate->relation_oids.size(); ++r) {
+      const pg::Oid oid = truncate->relation_oids[r];
+      const pg::RelationInfo* info = relations_->Find(oid);
+      if (info == nullptr) return UnknownRelation(oid);
+      const Shape& shape = ShapeFor(*info);
+      event_.Clear();
+      event_.set_op(v1::TRUNCATE);
+      event_.set_ts_ms(now_ms);
+      FillSource(shape, txn, lsn, &next_seq);
+      v1::Truncate* options = event_.mutable_truncate();
+      options->set_cascade(
+          (truncate->options & pg::TruncateMessage::kCascade) != 0);
+      options->set_restart_identity(
+          (truncate->options & pg::TruncateMessage::kRestartIdentity) != 0);
+      if (absl::Status s = FinishRecord(shape, v1::TRUNCATE, &records[r]);
+          !s.ok()) {
+        return s;
+      }
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        "EnvelopeBuilder::Build takes Insert, Update, Delete or Truncate "
+        "messages only");
+  }
+
+  if (seq != nullptr) *seq = next_seq;
+  return records;
+}
+
+}  // namespace cdc::envelope

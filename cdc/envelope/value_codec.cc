@@ -1,0 +1,265 @@
+#include "cdc/envelope/value_codec.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "cdc/common/absl_compat.h"
+
+namespace cdc::envelope {
+namespace {
+
+// Long enough to recognise the value in a log line, short enough that a
+// corrupt multi-megabyte value does not flood it.
+constexpr size_t kMaxQuotedText = 64;
+
+std::string_view TypeLabel(pg::Oid type_oid) {
+  switch (type_oid) {
+    case kBoolOid:
+      return "bool";
+    case kByteaOid:
+      return "bytea";
+    case kInt8Oid:
+      return "int8";
+    case kInt2Oid:
+      return "int2";
+    case kInt4Oid:
+      return "int4";
+    case kOidOid:
+      return "oid";
+    case kFloat4Oid:
+      return "float4";
+    case kFloat8Oid:
+      return "float8";
+    case kNumericOid:
+      return "numeric";
+    default:
+      return "text";
+  }
+}
+
+absl::Status BadText(pg::Oid type_oid, std::string_view text,
+                     std::string_view why = {}) {
+  std::string quoted = absl::CEscape(AsAbsl(text.substr(0, kMaxQuotedText)));
+  if (text.size() > kMaxQuotedText) absl::StrAppend(&quoted, "...");
+  return absl::DataLossError(
+      absl::StrCat("cannot read ", AsAbsl(TypeLabel(type_oid)), " value \"",
+                   quoted, "\"", why.empty() ? "" : ": ", AsAbsl(why)));
+}
+
+absl::Status ParseInt(pg::Oid type_oid, std::string_view text, int64_t min,
+                      int64_t max, v1::Value* out) {
+  int64_t parsed = 0;
+  const char* end = text.data() + text.size();
+  // from_chars takes no '+', spaces or base prefixes, which is what we want:
+  // int2out/int4out/int8out/oidout print none of them.
+  auto [ptr, ec] = std::from_chars(text.data(), end, parsed);
+  if (ec == std::errc::result_out_of_range) {
+    return BadText(type_oid, text, "out of range");
+  }
+  if (ec != std::errc() || ptr != end) return BadText(type_oid, text);
+  if (parsed < min || parsed > max) {
+    return BadText(type_oid, text, "out of range");
+  }
+  out->set_int_value(parsed);
+  return absl::OkStatus();
+}
+
+absl::Status ParseDouble(pg::Oid type_oid, std::string_view text,
+                         v1::Value* out) {
+  // float4out/float8out spell the specials this way only.
+  if (text == "NaN") {
+    out->set_double_value(std::numeric_limits<double>::quiet_NaN());
+    return absl::OkStatus();
+  }
+  if (text == "Infinity") {
+    out->set_double_value(std::numeric_limits<double>::infinity());
+    return absl::OkStatus();
+  }
+  if (text == "-Infinity") {
+    out->set_double_value(-std::numeric_limits<double>::infinity());
+    return absl::OkStatus();
+  }
+  // from_chars would also take "inf", "nan" and ".5", none of which the
+  // server prints; insist on a digit first. from_chars is locale-independent.
+  const size_t first = !text.empty() && text[0] == '-' ? 1 : 0;
+  if (first >= text.size() || text[first] < '0' || text[first] > '9') {
+    return BadText(type_oid, text);
+  }
+  double parsed = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, parsed);
+  if (ec == std::errc::result_out_of_range) {
+    return BadText(type_oid, text, "out of range");
+  }
+  if (ec != std::errc() || ptr != end) return BadText(type_oid, text);
+  out->set_double_value(parsed);
+  return absl::OkStatus();
+}
+
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+absl::Status ParseNumeric(std::string_view text, v1::Value* out) {
+  int32_t scale = 0;
+  if (text != "NaN" && text != "Infinity" && text != "-Infinity") {
+    // numeric_out prints [-]digits[.digits], never an exponent or a '+'.
+    std::string_view rest = text;
+    if (!rest.empty() && rest[0] == '-') rest.remove_prefix(1);
+    const size_t dot = rest.find('.');
+    if (dot == std::string_view::npos) {
+      if (!IsDigits(rest)) return BadText(kNumericOid, text);
+    } else {
+      std::string_view fraction = rest.substr(dot + 1);
+      if (!IsDigits(rest.substr(0, dot)) || !IsDigits(fraction)) {
+        return BadText(kNumericOid, text);
+      }
+      // NUMERIC_MAX_DISPLAY_SCALE is 1000; anything near INT32_MAX is not a
+      // numeric the server printed.
+      if (fraction.size() >
+          static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+        return BadText(kNumericOid, text, "scale out of range");
+      }
+      scale = static_cast<int32_t>(fraction.size());
+    }
+  }
+  v1::Decimal* decimal = out->mutable_numeric_value();
+  decimal->set_value(text.data(), text.size());
+  decimal->set_scale(scale);
+  return absl::OkStatus();
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsOctal(char c) { return c >= '0' && c <= '7'; }
+
+absl::Status ParseBytea(std::string_view text, v1::Value* out) {
+  std::string* bytes = out->mutable_bytes_value();
+  bytes->clear();
+  if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x') {
+    // bytea_output = hex (the default since 9.0): "\x" then two hex digits
+    // per byte. An escape-format value cannot start this way, since escape
+    // format always doubles a backslash.
+    std::string_view hex = text.substr(2);
+    if (hex.size() % 2 != 0) {
+      return BadText(kByteaOid, text, "odd number of hex digits");
+    }
+    bytes->resize(hex.size() / 2);
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      const int high = HexDigit(hex[i]);
+      const int low = HexDigit(hex[i + 1]);
+      if (high < 0 || low < 0) return BadText(kByteaOid, text, "bad hex digit");
+      (*bytes)[i / 2] = static_cast<char>((high << 4) | low);
+    }
+    return absl::OkStatus();
+  }
+  // bytea_output = escape: printable bytes as themselves, '\' as "\\", the
+  // rest as "\ooo" (three octal digits).
+  bytes->reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      bytes->push_back(text[i]);
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '\\') {
+      bytes->push_back('\\');
+      ++i;
+      continue;
+    }
+    if (i + 3 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '3' &&
+        IsOctal(text[i + 2]) && IsOctal(text[i + 3])) {
+      bytes->push_back(static_cast<char>(((text[i + 1] - '0') << 6) |
+                                         ((text[i + 2] - '0') << 3) |
+                                         (text[i + 3] - '0')));
+      i += 3;
+      continue;
+    }
+    return BadText(kByteaOid, text, "bad escape sequence");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConvertText(pg::Oid type_oid, const std::string& text,
+                         v1::Value* out) {
+  switch (type_oid) {
+    case kBoolOid:
+      if (text == "t") {
+        out->set_bool_value(true);
+      } else if (text == "f") {
+        out->set_bool_value(false);
+      } else {
+        return BadText(type_oid, text);
+      }
+      return absl::OkStatus();
+    case kInt2Oid:
+      return ParseInt(type_oid, text, std::numeric_limits<int16_t>::min(),
+                      std::numeric_limits<int16_t>::max(), out);
+    case kInt4Oid:
+      return ParseInt(type_oid, text, std::numeric_limits<int32_t>::min(),
+                      std::numeric_limits<int32_t>::max(), out);
+    case kInt8Oid:
+      return ParseInt(type_oid, text, std::numeric_limits<int64_t>::min(),
+                      std::numeric_limits<int64_t>::max(), out);
+    case kOidOid:
+      return ParseInt(type_oid, text, 0, std::numeric_limits<uint32_t>::max(),
+                      out);
+    case kFloat4Oid:
+    case kFloat8Oid:
+      return ParseDouble(type_oid, text, out);
+    case kNumericOid:
+      return ParseNumeric(text, out);
+    case kByteaOid:
+      return ParseBytea(text, out);
+    default:
+      out->set_text(text);
+      return absl::OkStatus();
+  }
+}
+
+}  // namespace
+
+absl::Status TextToValue(pg::Oid type_oid, const pg::TupleValue& value,
+                         v1::Value* out) {
+  switch (value.kind) {
+    case pg::TupleValue::Kind::kNull:
+      out->mutable_null();
+      return absl::OkStatus();
+    case pg::TupleValue::Kind::kUnchangedToast:
+      out->mutable_unchanged_toast();
+      return absl::OkStatus();
+    case pg::TupleValue::Kind::kText:
+      return ConvertText(type_oid, value.data, out);
+    case pg::TupleValue::Kind::kBinary:
+      out->set_bytes_value(value.data);
+      return absl::OkStatus();
+  }
+  return absl::DataLossError(
+      absl::StrCat("unknown tuple value kind '",
+                   std::string(1, static_cast<char>(value.kind)), "'"));
+}
+
+absl::StatusOr<v1::Value> TextToValue(pg::Oid type_oid,
+                                      const pg::TupleValue& value) {
+  v1::Value out;
+  absl::Status status = TextToValue(type_oid, value, &out);
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace cdc::envelope

@@ -1,0 +1,83 @@
+#include "cdc/kafka/dev_broker.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace cdc::kafka {
+
+absl::StatusOr<std::unique_ptr<DevBroker>> DevBroker::Start(
+    int brokers, int default_partitions) {
+  if (brokers < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dev broker: need at least 1 broker, not ", brokers));
+  }
+  if (default_partitions != kAutoCreatePartitions) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dev broker: librdkafka's mock cluster creates topics on first use "
+        "with ",
+        kAutoCreatePartitions, " partitions and cannot be told otherwise (",
+        default_partitions,
+        " asked for); create such topics beforehand with CreateTopic"));
+  }
+
+  // The mock cluster needs an rd_kafka_t for its bookkeeping and threads;
+  // this one never talks to any broker itself.
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  // Without bootstrap.servers the handle would log a notice that it cannot
+  // connect anywhere, which is the point here.
+  if (rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr)) !=
+      RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InternalError(absl::StrCat("dev broker: ", errstr));
+  }
+  std::unique_ptr<DevBroker> broker(new DevBroker());
+  broker->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  if (broker->rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InternalError(
+        absl::StrCat("dev broker: cannot create librdkafka handle: ", errstr));
+  }
+  broker->mock_ = rd_kafka_mock_cluster_new(broker->rk_, brokers);
+  if (broker->mock_ == nullptr) {
+    // The reason (typically a failed listen()) went to librdkafka's log.
+    return absl::UnavailableError(
+        "dev broker: cannot start librdkafka's mock cluster");
+  }
+  broker->bootstrap_ = rd_kafka_mock_cluster_bootstraps(broker->mock_);
+  broker->brokers_ = brokers;
+  return broker;
+}
+
+DevBroker::~DevBroker() {
+  // The cluster must go before the handle it was created on.
+  if (mock_ != nullptr) rd_kafka_mock_cluster_destroy(mock_);
+  if (rk_ != nullptr) rd_kafka_destroy(rk_);
+}
+
+absl::Status DevBroker::CreateTopic(const std::string& topic, int partitions) {
+  if (topic.empty() || partitions < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dev broker: cannot create topic \"", topic, "\" with ",
+                     partitions, " partition(s)"));
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
+      mock_, topic.c_str(), partitions, std::min(3, brokers_));
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      return absl::OkStatus();
+    case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
+      return absl::AlreadyExistsError(
+          absl::StrCat("dev broker: topic \"", topic, "\" already exists"));
+    default:
+      return absl::InternalError(absl::StrCat("dev broker: creating topic \"",
+                                              topic,
+                                              "\": ", rd_kafka_err2str(err)));
+  }
+}
+
+}  // namespace cdc::kafka

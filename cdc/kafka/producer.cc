@@ -1,0 +1,312 @@
+#include "cdc/kafka/producer.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cdc/common/absl_compat.h"
+
+namespace cdc::kafka {
+namespace {
+
+static_assert(sizeof(void*) >= sizeof(uint64_t),
+              "the caller's opaque travels as librdkafka's message pointer");
+
+// librdkafka's own bool syntax (rdkafka_conf.c): anything else is either
+// false or an error, and both leave delivery weaker than asked for.
+bool IsLibrdkafkaTrue(const std::string& value) {
+  const std::string v = absl::AsciiStrToLower(AsAbsl(value));
+  return v == "true" || v == "t" || v == "1";
+}
+
+// The idempotent producer allows at most 5 requests in flight per broker;
+// above that librdkafka would reorder on retry.
+constexpr int kMaxInFlight = 5;
+
+absl::Status CheckNotWeakening(const std::string& name,
+                               const std::string& value) {
+  if (name == "enable.idempotence") {
+    if (!IsLibrdkafkaTrue(value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Kafka property enable.idempotence=", value,
+          " is refused: pgcdc needs the idempotent producer so that retries "
+          "neither duplicate nor reorder records"));
+    }
+  } else if (name == "acks" || name == "request.required.acks") {
+    const std::string v = absl::AsciiStrToLower(AsAbsl(value));
+    if (v != "all" && v != "-1") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Kafka property ", name, "=", value,
+          " is refused: pgcdc only confirms a WAL position once every "
+          "in-sync replica has the record (acks=all)"));
+    }
+  } else if (name == "max.in.flight" ||
+             name == "max.in.flight.requests.per.connection") {
+    int n = 0;
+    if (!absl::SimpleAtoi(AsAbsl(value), &n) || n < 1 || n > kMaxInFlight) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Kafka property ", name, "=", value,
+          " is refused: it must be an integer from 1 to ", kMaxInFlight,
+          " to keep the idempotent producer's ordering"));
+    }
+  } else if (name == "retries" || name == "message.send.max.retries") {
+    int n = 0;
+    if (!absl::SimpleAtoi(AsAbsl(value), &n) || n < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Kafka property ", name, "=", value,
+          " is refused: without retries a transient broker error loses "
+          "records"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetProperty(rd_kafka_conf_t* conf, const std::string& name,
+                         const std::string& value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr,
+                        sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Kafka property ", name, "=", value, ": ", errstr));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusCode CodeForError(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      return absl::StatusCode::kOk;
+    // Broker or network trouble that outlasted librdkafka's own retries;
+    // trying again later is the remedy.
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__ISR_INSUFF:
+    case RD_KAFKA_RESP_ERR__RETRY:
+    case RD_KAFKA_RESP_ERR__NODE_UPDATE:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_PREFERRED_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED:
+      return absl::StatusCode::kUnavailable;
+    // The record itself was rejected: resending it unchanged cannot help.
+    case RD_KAFKA_RESP_ERR__BAD_MSG:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+      return absl::StatusCode::kInvalidArgument;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return absl::StatusCode::kPermissionDenied;
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+      return absl::StatusCode::kUnauthenticated;
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+      return absl::StatusCode::kDeadlineExceeded;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+      return absl::StatusCode::kNotFound;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      return absl::StatusCode::kResourceExhausted;
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+    case RD_KAFKA_RESP_ERR__DESTROY:
+      return absl::StatusCode::kCancelled;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+absl::Status FatalErrorOf(rd_kafka_t* rk) {
+  char errstr[512];
+  const rd_kafka_resp_err_t err =
+      rd_kafka_fatal_error(rk, errstr, sizeof(errstr));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  // Internal whatever the underlying code: it is not the record's fault nor
+  // transient, the producer instance is done for.
+  return absl::InternalError(absl::StrCat(
+      "Kafka producer fatal error: ", rd_kafka_err2name(err), ": ", errstr));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
+    const std::string& bootstrap_servers,
+    const std::map<std::string, std::string>& properties,
+    DeliveryCallback on_delivery) {
+  for (const auto& [name, value] : properties) {
+    if (absl::Status s = CheckNotWeakening(name, value); !s.ok()) return s;
+  }
+
+  std::unique_ptr<Producer> producer(new Producer());
+  producer->on_delivery_ = std::move(on_delivery);
+
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto set_all = [&]() -> absl::Status {
+    // Fast defaults: pgcdc produces many small records, so batching and a
+    // cheap codec matter more than the few milliseconds of linger.
+    const std::pair<const char*, const char*> kDefaults[] = {
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"linger.ms", "5"},
+        {"batch.num.messages", "10000"},
+        {"compression.type", "lz4"},
+        // 1 GiB of local buffer: the pipeline bounds what it has in flight
+        // itself, so this only has to stay out of its way.
+        {"queue.buffering.max.kbytes", "1048576"},
+    };
+    for (const auto& [name, value] : kDefaults) {
+      if (absl::Status s = SetProperty(conf, name, value); !s.ok()) return s;
+    }
+    if (absl::Status s =
+            SetProperty(conf, "bootstrap.servers", bootstrap_servers);
+        !s.ok()) {
+      return s;
+    }
+    for (const auto& [name, value] : properties) {
+      if (absl::Status s = SetProperty(conf, name, value); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = set_all(); !s.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return s;
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);
+  rd_kafka_conf_set_opaque(conf, producer.get());
+
+  char errstr[512];
+  // On success rd_kafka_new takes ownership of conf; on failure it does not.
+  producer->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  if (producer->rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create Kafka producer: ", errstr));
+  }
+  return producer;
+}
+
+Producer::~Producer() {
+  if (rk_ == nullptr) return;
+  // Purged messages would be reported from the next poll; there is none, and
+  // the owner is going away, so nobody hears of them.
+  on_delivery_ = nullptr;
+  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk_);
+}
+
+rd_kafka_topic_s* Producer::TopicHandle(const std::string& topic) {
+  auto it = topics_.find(topic);
+  if (it != topics_.end()) return it->second;
+  // NULL conf: the producer's default topic conf, which carries acks=all.
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  if (rkt == nullptr) return nullptr;
+  topics_.emplace(topic, rkt);
+  return rkt;
+}
+
+absl::Status Producer::Produce(const std::string& topic,
+                               const std::optional<std::string>& key,
+                               std::string_view value, uint64_t opaque) {
+  rd_kafka_topic_t* rkt = TopicHandle(topic);
+  if (rkt == nullptr) {
+    const rd_kafka_resp_err_t err = rd_kafka_last_error();
+    return absl::Status(
+        err == RD_KAFKA_RESP_ERR__INVALID_ARG
+            ? absl::StatusCode::kInvalidArgument
+            : CodeForError(err),
+        absl::StrCat("Kafka topic \"", topic, "\": ", rd_kafka_err2str(err)));
+  }
+  void* const msg_opaque =
+      reinterpret_cast<void*>(static_cast<uintptr_t>(opaque));
+  // Keys are optional: a null key (no RD_KAFKA_V_KEY at all) is not the same
+  // record as an empty one.
+  rd_kafka_resp_err_t err;
+  if (key.has_value()) {
+    err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key->data(), key->size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(msg_opaque),
+        RD_KAFKA_V_END);
+  } else {
+    err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_RKT(rkt),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(msg_opaque),
+        RD_KAFKA_V_END);
+  }
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  if (err == RD_KAFKA_RESP_ERR__FATAL) return FatalErrorOf(rk_);
+  return absl::Status(CodeForError(err),
+                      absl::StrCat("producing to Kafka topic \"", topic,
+                                   "\": ", rd_kafka_err2str(err)));
+}
+
+void Producer::Poll(int timeout_ms) { rd_kafka_poll(rk_, timeout_ms); }
+
+absl::Status Producer::Flush(int timeout_ms) {
+  const rd_kafka_resp_err_t err = rd_kafka_flush(rk_, timeout_ms);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  return absl::DeadlineExceededError(absl::StrCat(
+      "Kafka flush: ", rd_kafka_outq_len(rk_),
+      " message(s) still unacknowledged after ", timeout_ms, " ms"));
+}
+
+int Producer::OutstandingMessages() const { return rd_kafka_outq_len(rk_); }
+
+absl::Status Producer::FatalError() const { return FatalErrorOf(rk_); }
+
+void Producer::OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
+                          void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (self == nullptr || !self->on_delivery_) return;
+  DeliveryReport report;
+  report.opaque =
+      static_cast<uint64_t>(reinterpret_cast<uintptr_t>(msg->_private));
+  report.bytes = msg->key_len + msg->len;
+  report.topic = rd_kafka_topic_name(msg->rkt);
+  report.partition = msg->partition;
+  if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    report.offset = msg->offset;
+  } else if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+    absl::Status fatal = FatalErrorOf(rk);
+    report.status = absl::InternalError(absl::StrCat(
+        "delivery to Kafka topic \"", report.topic,
+        "\" failed: ", rd_kafka_err2str(msg->err), ": ", fatal.message()));
+  } else {
+    report.status = absl::Status(
+        CodeForError(msg->err),
+        absl::StrCat("delivery to Kafka topic \"", report.topic, "\" [",
+                     msg->partition, "] failed: ", rd_kafka_err2str(msg->err),
+                     " (", rd_kafka_err2name(msg->err), ")"));
+  }
+  self->on_delivery_(report);
+}
+
+}  // namespace cdc::kafka

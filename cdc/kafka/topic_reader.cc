@@ -1,0 +1,217 @@
+#include "cdc/kafka/topic_reader.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace cdc::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int MillisUntil(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - Clock::now());
+  return static_cast<int>(std::max<int64_t>(0, left.count()));
+}
+
+// librdkafka insists on a group.id for the high-level consumer even when
+// partitions are only ever assigned; a random one keeps readers from sharing
+// anything on the broker.
+std::string RandomGroupId() {
+  std::random_device rd;
+  return absl::StrFormat("pgcdc-reader-%08x%08x", rd(), rd());
+}
+
+absl::Status SetProperty(rd_kafka_conf_t* conf, const char* name,
+                         const std::string& value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof(errstr)) !=
+      RD_KAFKA_CONF_OK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Kafka property ", name, "=", value, ": ", errstr));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
+    const std::string& bootstrap_servers, const std::string& topic,
+    bool from_beginning, int metadata_timeout_ms) {
+  if (topic.empty()) return absl::InvalidArgumentError("empty Kafka topic");
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  const std::pair<const char*, std::string> kProperties[] = {
+      {"bootstrap.servers", bootstrap_servers},
+      {"group.id", RandomGroupId()},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "true"},
+      // Only consulted if an assigned offset turns out to be out of range
+      // (the broker dropped it meanwhile): go where the caller asked for.
+      {"auto.offset.reset", from_beginning ? "earliest" : "latest"},
+      // An idle fetch waits this long on the broker before it can return
+      // newly produced records; the default 500 ms makes `tail` feel laggy.
+      {"fetch.wait.max.ms", "100"},
+  };
+  for (const auto& [name, value] : kProperties) {
+    if (absl::Status s = SetProperty(conf, name, value); !s.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return s;
+    }
+  }
+  char errstr[512];
+  std::unique_ptr<TopicReader> reader(new TopicReader());
+  reader->topic_ = topic;
+  reader->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+  if (reader->rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create Kafka consumer: ", errstr));
+  }
+  // Errors and logs then come out of consumer_poll too, in order with the
+  // messages, rather than piling up on the main queue nobody polls.
+  rd_kafka_poll_set_consumer(reader->rk_);
+
+  // Asks for all topics and looks for ours, rather than asking for ours:
+  // brokers that predate Metadata v4 (librdkafka's mock cluster among them)
+  // auto-create any topic named in a metadata request, consumer or not.
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(metadata_timeout_ms);
+  absl::Status last = absl::DeadlineExceededError(
+      absl::StrCat("no metadata for Kafka topic \"", topic, "\" from ",
+                   bootstrap_servers, " within ", metadata_timeout_ms, " ms"));
+  std::vector<int32_t> partitions;
+  while (true) {
+    const struct rd_kafka_metadata* md = nullptr;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(reader->rk_, /*all_topics=*/1, nullptr, &md,
+                          std::max(1, MillisUntil(deadline)));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      for (int t = 0; t < md->topic_cnt; ++t) {
+        const rd_kafka_metadata_topic& mt = md->topics[t];
+        if (topic != mt.topic) continue;
+        topic_err = mt.err;
+        if (mt.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          for (int i = 0; i < mt.partition_cnt; ++i) {
+            partitions.push_back(mt.partitions[i].id);
+          }
+        }
+      }
+      if (partitions.empty()) {
+        last = absl::NotFoundError(
+            absl::StrCat("Kafka topic \"", topic, "\" does not exist on ",
+                         bootstrap_servers, " (waited ", metadata_timeout_ms,
+                         " ms): ", rd_kafka_err2str(topic_err)));
+      }
+      rd_kafka_metadata_destroy(md);
+    }
+    if (!partitions.empty() || MillisUntil(deadline) == 0) break;
+    // The topic may be about to be created by the producer we are reading.
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::min(100, MillisUntil(deadline))));
+  }
+  if (partitions.empty()) return last;
+
+  std::sort(partitions.begin(), partitions.end());
+  reader->at_end_.assign(partitions.back() + 1, false);
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+  for (int32_t p : partitions) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
+        from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_assign(reader->rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("assigning Kafka topic \"", topic,
+                                            "\": ", rd_kafka_err2str(err)));
+  }
+  return reader;
+}
+
+TopicReader::~TopicReader() {
+  // Nothing to commit and no group joined: skip consumer_close, whose
+  // group leave could otherwise wait on an unreachable coordinator.
+  if (rk_ != nullptr) {
+    rd_kafka_destroy_flags(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+}
+
+absl::StatusOr<std::optional<ConsumedMessage>> TopicReader::PollOnce(
+    int timeout_ms, bool* got_event) {
+  *got_event = false;
+  rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, timeout_ms);
+  if (m == nullptr) return std::nullopt;
+  *got_event = true;
+  const int32_t p = m->partition;
+  const bool known = p >= 0 && p < static_cast<int32_t>(at_end_.size());
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (known) at_end_[p] = true;
+    rd_kafka_message_destroy(m);
+    return std::nullopt;
+  }
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    absl::Status s = absl::UnavailableError(absl::StrCat(
+        "reading Kafka topic \"", topic_, "\"",
+        m->rkt != nullptr ? absl::StrCat(" [", p, "]") : "", ": ",
+        rd_kafka_message_errstr(m), " (", rd_kafka_err2name(m->err), ")"));
+    rd_kafka_message_destroy(m);
+    return s;
+  }
+  ConsumedMessage out;
+  out.topic = rd_kafka_topic_name(m->rkt);
+  out.partition = p;
+  out.offset = m->offset;
+  if (m->key != nullptr) {
+    out.key.emplace(static_cast<const char*>(m->key), m->key_len);
+  }
+  if (m->payload != nullptr) {
+    out.value.assign(static_cast<const char*>(m->payload), m->len);
+  }
+  if (known) at_end_[p] = false;
+  rd_kafka_message_destroy(m);
+  return out;
+}
+
+absl::StatusOr<std::optional<ConsumedMessage>> TopicReader::Next(
+    int timeout_ms) {
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    bool got_event = false;
+    absl::StatusOr<std::optional<ConsumedMessage>> m =
+        PollOnce(MillisUntil(deadline), &got_event);
+    if (!m.ok() || m->has_value() || !got_event) return m;
+    // End-of-partition events are bookkeeping, not messages: keep waiting.
+    if (MillisUntil(deadline) == 0) return std::nullopt;
+  }
+}
+
+bool TopicReader::AtEnd() const {
+  return std::all_of(at_end_.begin(), at_end_.end(), [](bool b) { return b; });
+}
+
+absl::StatusOr<std::vector<ConsumedMessage>> TopicReader::ReadToEnd(
+    int idle_ms) {
+  std::vector<ConsumedMessage> out;
+  while (!AtEnd()) {
+    bool got_event = false;
+    absl::StatusOr<std::optional<ConsumedMessage>> m =
+        PollOnce(idle_ms, &got_event);
+    if (!m.ok()) return m.status();
+    if (!got_event) break;
+    if (m->has_value()) out.push_back(std::move(**m));
+  }
+  return out;
+}
+
+}  // namespace cdc::kafka

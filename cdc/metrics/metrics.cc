@@ -1,0 +1,150 @@
+#include "cdc/metrics/metrics.h"
+
+#include <exception>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+
+namespace cdc::metrics {
+namespace {
+
+const char* OpLabel(int op) {
+  static const char* const kNames[] = {"unspecified", "create", "update",
+                                       "delete",      "read",   "truncate",
+                                       "message"};
+  if (op < 0 || op >= static_cast<int>(std::size(kNames))) return "other";
+  return kNames[op];
+}
+
+prometheus::Gauge* NewGauge(prometheus::Registry& registry,
+                            const std::string& name, const std::string& help) {
+  return &prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add(
+      {});
+}
+
+prometheus::Counter* NewCounter(prometheus::Registry& registry,
+                                const std::string& name,
+                                const std::string& help) {
+  return &prometheus::BuildCounter()
+              .Name(name)
+              .Help(help)
+              .Register(registry)
+              .Add({});
+}
+
+}  // namespace
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  prometheus::Registry& r = *registry_;
+  events_family_ = &prometheus::BuildCounter()
+                        .Name("pgcdc_events_total")
+                        .Help("Change events published (acknowledged or in "
+                              "flight), by table and op")
+                        .Register(r);
+  transactions_ = NewCounter(r, "pgcdc_transactions_total",
+                             "Committed transactions received");
+  delivery_errors_ = NewCounter(r, "pgcdc_delivery_errors_total",
+                                "Events the broker failed to acknowledge");
+  received_lsn_ = NewGauge(r, "pgcdc_received_lsn",
+                           "LSN of the newest change received from the slot");
+  confirmed_lsn_ = NewGauge(
+      r, "pgcdc_confirmed_lsn",
+      "LSN confirmed to the slot (everything before it is acknowledged)");
+  server_lsn_ = NewGauge(r, "pgcdc_server_lsn",
+                         "Newest WAL end position the server reported");
+  lag_bytes_ = NewGauge(r, "pgcdc_lag_bytes",
+                        "Bytes of WAL between the server's position and the "
+                        "confirmed position");
+  inflight_events_ = NewGauge(r, "pgcdc_inflight_events",
+                              "Events produced but not yet acknowledged");
+  inflight_bytes_ = NewGauge(r, "pgcdc_inflight_bytes",
+                             "Bytes produced but not yet acknowledged");
+  behind_source_ms_ = NewGauge(
+      r, "pgcdc_behind_source_ms",
+      "When the newest confirmed transaction was acknowledged, milliseconds "
+      "since its commit");
+  connected_ = NewGauge(r, "pgcdc_connected",
+                        "1 while streaming from the replication slot");
+}
+
+Metrics::~Metrics() = default;
+
+absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
+    const std::string& listen) {
+  std::unique_ptr<Metrics> metrics(new Metrics());
+  if (!listen.empty()) {
+    try {
+      metrics->exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metrics.listen: cannot serve metrics on ", listen, ": ", e.what()));
+    }
+    metrics->exposer_->RegisterCollectable(metrics->registry_);
+  }
+  return metrics;
+}
+
+void Metrics::CountEvent(const std::string& table, int op) {
+  auto it = events_.find(table);
+  if (it == events_.end()) {
+    it = events_.emplace(table, std::array<prometheus::Counter*, 8>{}).first;
+  }
+  size_t slot = op >= 0 && op < 7 ? static_cast<size_t>(op) : 7;
+  prometheus::Counter*& counter = it->second[slot];
+  if (counter == nullptr) {
+    counter = &events_family_->Add({{"table", table}, {"op", OpLabel(op)}});
+  }
+  counter->Increment();
+}
+
+void Metrics::CountTransaction() { transactions_->Increment(); }
+void Metrics::CountDeliveryError() { delivery_errors_->Increment(); }
+void Metrics::SetReceivedLsn(uint64_t lsn) {
+  received_lsn_->Set(static_cast<double>(lsn));
+}
+void Metrics::SetConfirmedLsn(uint64_t lsn) {
+  confirmed_lsn_value_ = lsn;
+  confirmed_lsn_->Set(static_cast<double>(lsn));
+  UpdateLag();
+}
+void Metrics::SetServerLsn(uint64_t lsn) {
+  if (lsn <= server_lsn_value_) return;
+  server_lsn_value_ = lsn;
+  server_lsn_->Set(static_cast<double>(lsn));
+  UpdateLag();
+}
+void Metrics::UpdateLag() {
+  lag_bytes_->Set(server_lsn_value_ > confirmed_lsn_value_
+                      ? static_cast<double>(server_lsn_value_ -
+                                            confirmed_lsn_value_)
+                      : 0.0);
+}
+void Metrics::SetInflight(size_t events, size_t bytes) {
+  inflight_events_->Set(static_cast<double>(events));
+  inflight_bytes_->Set(static_cast<double>(bytes));
+}
+void Metrics::SetBehindSourceMs(int64_t ms) {
+  behind_source_ms_->Set(static_cast<double>(ms));
+}
+void Metrics::SetConnected(bool connected) {
+  connected_->Set(connected ? 1.0 : 0.0);
+}
+
+std::string Metrics::Render() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+int Metrics::port() const {
+  if (!exposer_) return 0;
+  std::vector<int> ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
+}  // namespace cdc::metrics

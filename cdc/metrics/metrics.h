@@ -1,0 +1,80 @@
+// Metrics: pgcdc's Prometheus metrics, all prefixed pgcdc_, served as text at
+// GET /metrics on the configured address (and nowhere when none is set).
+//
+// Owns the registry and the HTTP exposer. The pipeline updates values on its
+// own thread; prometheus-cpp's metrics are thread-safe, so scrapes from the
+// exposer's threads need no coordination. Per-(table, op) counters are
+// resolved once and cached so the hot path does no label lookups.
+#ifndef CDC_METRICS_METRICS_H_
+#define CDC_METRICS_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+
+namespace prometheus {
+class Counter;
+class Exposer;
+class Gauge;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace cdc::metrics {
+
+class Metrics {
+ public:
+  // `listen` is "host:port"; empty serves nothing (metrics still count, and
+  // Render() shows them). A busy or bad address is kInvalidArgument.
+  static absl::StatusOr<std::unique_ptr<Metrics>> Create(
+      const std::string& listen);
+  ~Metrics();
+
+  // One event published for `table` ("schema.table") with op `op`
+  // (cdc.v1.Op number, e.g. "create").
+  void CountEvent(const std::string& table, int op);
+  void CountTransaction();
+  void CountDeliveryError();
+  void SetReceivedLsn(uint64_t lsn);
+  void SetConfirmedLsn(uint64_t lsn);
+  void SetServerLsn(uint64_t lsn);  // for pgcdc_lag_bytes
+  void SetInflight(size_t events, size_t bytes);
+  void SetBehindSourceMs(int64_t ms);
+  void SetConnected(bool connected);
+
+  // Text exposition format of everything registered (for tests and logs).
+  std::string Render() const;
+  // The port actually bound (useful with port 0); 0 when not serving.
+  int port() const;
+
+ private:
+  Metrics();
+  void UpdateLag();
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Family<prometheus::Counter>* events_family_ = nullptr;
+  absl::flat_hash_map<std::string, std::array<prometheus::Counter*, 8>>
+      events_;
+  prometheus::Counter* transactions_ = nullptr;
+  prometheus::Counter* delivery_errors_ = nullptr;
+  prometheus::Gauge* received_lsn_ = nullptr;
+  prometheus::Gauge* confirmed_lsn_ = nullptr;
+  prometheus::Gauge* server_lsn_ = nullptr;
+  prometheus::Gauge* lag_bytes_ = nullptr;
+  prometheus::Gauge* inflight_events_ = nullptr;
+  prometheus::Gauge* inflight_bytes_ = nullptr;
+  prometheus::Gauge* behind_source_ms_ = nullptr;
+  prometheus::Gauge* connected_ = nullptr;
+  uint64_t server_lsn_value_ = 0;
+  uint64_t confirmed_lsn_value_ = 0;
+};
+
+}  // namespace cdc::metrics
+
+#endif  // CDC_METRICS_METRICS_H_

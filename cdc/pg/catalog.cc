@@ -1,0 +1,238 @@
+#include "cdc/pg/catalog.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cdc/common/absl_compat.h"
+
+namespace cdc::pg {
+namespace {
+
+std::string Qualified(const config::TableName& t) {
+  return absl::StrCat(t.schema, ".", t.table);
+}
+
+}  // namespace
+
+absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
+  absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+      "SELECT current_setting('wal_level'), "
+      "current_setting('server_version_num'), current_database(), "
+      "r.rolsuper OR r.rolreplication, current_user "
+      "FROM pg_roles r WHERE r.rolname = current_user");
+  if (!rows.ok()) return rows.status();
+  if (rows->size() != 1) {
+    return absl::FailedPreconditionError(
+        "cannot read the current role from pg_roles");
+  }
+  const SqlRow& row = rows->front();
+  ServerInfo info;
+  info.database = row[2].value_or("");
+  if (!absl::SimpleAtoi(row[1].value_or("0"), &info.server_version_num)) {
+    info.server_version_num = 0;
+  }
+  if (row[0].value_or("") != "logical") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "wal_level is '", row[0].value_or(""),
+        "', but logical replication needs 'logical': set wal_level = logical "
+        "in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and "
+        "restart PostgreSQL"));
+  }
+  if (row[3].value_or("f") != "t") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "role \"", row[4].value_or(""),
+        "\" may not use replication: ALTER ROLE ", row[4].value_or(""),
+        " WITH REPLICATION (pgcdc needs REPLICATION and SELECT on the "
+        "tables)"));
+  }
+  if (info.server_version_num > 0 && info.server_version_num < 100000) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL ", info.server_version_num,
+        " has no pgoutput; pgcdc needs PostgreSQL 10 or later"));
+  }
+  return info;
+}
+
+absl::StatusOr<std::vector<TableInfo>> DescribeTables(
+    SqlConnection& conn, const std::vector<config::TableName>& tables) {
+  std::vector<TableInfo> out;
+  std::vector<std::string> missing;
+  for (const config::TableName& name : tables) {
+    // Names are compared as stored (case-sensitive), passed as parameters.
+    absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+        "SELECT c.oid, c.relreplident, c.relkind FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relname = $2",
+        {name.schema, name.table});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      missing.push_back(Qualified(name));
+      continue;
+    }
+    const SqlRow& row = rows->front();
+    std::string kind = row[2].value_or("");
+    if (kind != "r" && kind != "p") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(Qualified(name),
+                       " is not a table (relkind '", kind,
+                       "'); only tables can be published"));
+    }
+    TableInfo info;
+    info.name = name;
+    if (!absl::SimpleAtoi(row[0].value_or(""), &info.oid)) {
+      return absl::InternalError("pg_class returned a non-numeric oid");
+    }
+    info.replica_identity = row[1].value_or("d").empty()
+                                ? 'd'
+                                : row[1].value_or("d")[0];
+    absl::StatusOr<std::vector<SqlRow>> key = conn.Query(
+        "SELECT a.attname FROM pg_index i "
+        "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+        "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord",
+        {std::to_string(info.oid)});
+    if (!key.ok()) return key.status();
+    for (const SqlRow& k : *key) info.primary_key.push_back(k[0].value_or(""));
+    out.push_back(std::move(info));
+  }
+  if (!missing.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("table(s) not found: ", absl::StrJoin(missing, ", "),
+                     " (names are case-sensitive, as in pg_class)"));
+  }
+  return out;
+}
+
+absl::StatusOr<bool> EnsurePublication(
+    SqlConnection& conn, const std::string& publication,
+    const std::vector<config::TableName>& tables) {
+  absl::StatusOr<std::vector<SqlRow>> exists = conn.Query(
+      "SELECT puballtables FROM pg_publication WHERE pubname = $1",
+      {publication});
+  if (!exists.ok()) return exists.status();
+  std::vector<std::string> quoted;
+  for (const config::TableName& t : tables) {
+    quoted.push_back(absl::StrCat(conn.QuoteIdentifier(t.schema), ".",
+                                  conn.QuoteIdentifier(t.table)));
+  }
+  if (exists->empty()) {
+    absl::StatusOr<std::vector<SqlRow>> created = conn.Query(absl::StrCat(
+        "CREATE PUBLICATION ", conn.QuoteIdentifier(publication),
+        " FOR TABLE ", absl::StrJoin(quoted, ", ")));
+    if (!created.ok()) {
+      return absl::Status(
+          created.status().code(),
+          absl::StrCat("cannot create publication \"", publication,
+                       "\": ", created.status().message(),
+                       " (pgcdc needs CREATE on the database to create it; "
+                       "or create it yourself: CREATE PUBLICATION ",
+                       conn.QuoteIdentifier(publication), " FOR TABLE ",
+                       absl::StrJoin(quoted, ", "), ")"));
+    }
+    return true;
+  }
+  if (exists->front()[0].value_or("f") == "t") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "publication \"", publication,
+        "\" is FOR ALL TABLES, but the configuration lists ", tables.size(),
+        " table(s); use a publication covering exactly those tables"));
+  }
+  absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+      "SELECT schemaname, tablename FROM pg_publication_tables "
+      "WHERE pubname = $1",
+      {publication});
+  if (!rows.ok()) return rows.status();
+  std::set<std::string> configured, published;
+  for (const config::TableName& t : tables) configured.insert(Qualified(t));
+  for (const SqlRow& row : *rows) {
+    published.insert(absl::StrCat(row[0].value_or(""), ".",
+                                  row[1].value_or("")));
+  }
+  std::vector<std::string> missing, extra;
+  std::set_difference(configured.begin(), configured.end(), published.begin(),
+                      published.end(), std::back_inserter(missing));
+  std::set_difference(published.begin(), published.end(), configured.begin(),
+                      configured.end(), std::back_inserter(extra));
+  if (missing.empty() && extra.empty()) return false;
+  std::string message = absl::StrCat("publication \"", publication,
+                                     "\" differs from source.tables:");
+  if (!missing.empty()) {
+    absl::StrAppend(&message, " not published: ", absl::StrJoin(missing, ", "),
+                    ";");
+  }
+  if (!extra.empty()) {
+    absl::StrAppend(&message, " published but not configured: ",
+                    absl::StrJoin(extra, ", "), ";");
+  }
+  absl::StrAppend(&message, " fix with ALTER PUBLICATION ",
+                  conn.QuoteIdentifier(publication), " SET TABLE ",
+                  absl::StrJoin(quoted, ", "),
+                  ", or change source.tables");
+  return absl::FailedPreconditionError(message);
+}
+
+absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
+                                    const std::string& slot) {
+  absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+      "SELECT s.plugin, s.slot_type, d.datname = current_database(), "
+      "s.confirmed_flush_lsn, s.active "
+      "FROM pg_replication_slots s LEFT JOIN pg_database d "
+      "ON d.oid = s.datoid WHERE s.slot_name = $1",
+      {slot});
+  if (!rows.ok()) return rows.status();
+  SlotInfo info;
+  if (rows->empty()) {
+    absl::StatusOr<std::vector<SqlRow>> created = conn.Query(
+        "SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
+        {slot});
+    if (!created.ok()) {
+      return absl::Status(created.status().code(),
+                          absl::StrCat("cannot create replication slot \"",
+                                       slot, "\": ",
+                                       created.status().message()));
+    }
+    info.created = true;
+    absl::StatusOr<Lsn> lsn = ParseLsn(created->front()[0].value_or(""));
+    if (lsn.ok()) info.confirmed_flush = *lsn;
+    return info;
+  }
+  const SqlRow& row = rows->front();
+  if (row[1].value_or("") != "logical" || row[0].value_or("") != "pgoutput") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "replication slot \"", slot, "\" exists but is not a logical slot of "
+        "plugin pgoutput (it is ", row[1].value_or("?"), "/",
+        row[0].value_or("?"), "); choose another source.slot"));
+  }
+  if (row[2].value_or("f") != "t") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("replication slot \"", slot,
+                     "\" belongs to another database; choose another "
+                     "source.slot or connect to that database"));
+  }
+  if (row[3].has_value()) {
+    absl::StatusOr<Lsn> lsn = ParseLsn(*row[3]);
+    if (lsn.ok()) info.confirmed_flush = *lsn;
+  }
+  info.active = row[4].value_or("f") == "t";
+  return info;
+}
+
+absl::StatusOr<absl::flat_hash_map<Oid, std::string>> LoadBuiltinTypeNames(
+    SqlConnection& conn) {
+  absl::StatusOr<std::vector<SqlRow>> rows =
+      conn.Query("SELECT oid, typname FROM pg_type WHERE oid < 16384");
+  if (!rows.ok()) return rows.status();
+  absl::flat_hash_map<Oid, std::string> names;
+  for (const SqlRow& row : *rows) {
+    Oid oid = 0;
+    if (absl::SimpleAtoi(row[0].value_or(""), &oid)) {
+      names[oid] = row[1].value_or("");
+    }
+  }
+  return names;
+}
+
+}  // namespace cdc::pg

@@ -1,0 +1,78 @@
+// Catalog: the startup checks and setup pgcdc does on an ordinary session
+// before it streams — server settings, rights, tables, the publication and
+// the slot — and the catalog facts the pure decoder cannot learn from the
+// stream (built-in type names, primary keys).
+//
+// Identifiers from the configuration are always quoted with
+// PQescapeIdentifier or passed as query parameters; no SQL is built from
+// config text unquoted.
+//
+// Errors: kFailedPrecondition for an environment that cannot work (wal_level,
+// missing rights, a publication that differs from the configuration),
+// kNotFound for a table that does not exist, kUnavailable for a lost
+// connection.
+//
+// Stateless functions over a SqlConnection the caller owns.
+#ifndef CDC_PG_CATALOG_H_
+#define CDC_PG_CATALOG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cdc/common/lsn.h"
+#include "cdc/config/config.h"
+#include "cdc/pg/connection.h"
+#include "cdc/pg/pgoutput.h"
+
+namespace cdc::pg {
+
+struct ServerInfo {
+  int server_version_num = 0;  // e.g. 150004
+  std::string database;
+};
+
+// wal_level must be logical; the role must be a superuser or have
+// REPLICATION.
+absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn);
+
+struct TableInfo {
+  config::TableName name;
+  Oid oid = 0;
+  std::vector<std::string> primary_key;  // column names, in key order
+  char replica_identity = 'd';
+};
+
+// Looks up every configured table; kNotFound names the ones missing.
+absl::StatusOr<std::vector<TableInfo>> DescribeTables(
+    SqlConnection& conn, const std::vector<config::TableName>& tables);
+
+// Creates the publication for exactly `tables` when it does not exist; when
+// it does, kFailedPrecondition unless it covers exactly those tables (the
+// message lists what is missing and what is extra, and how to fix it).
+// Returns true when it created the publication.
+absl::StatusOr<bool> EnsurePublication(
+    SqlConnection& conn, const std::string& publication,
+    const std::vector<config::TableName>& tables);
+
+struct SlotInfo {
+  bool created = false;
+  Lsn confirmed_flush = kInvalidLsn;
+  bool active = false;
+};
+
+// Creates the logical slot (plugin pgoutput) when missing; an existing slot
+// must use pgoutput and belong to this database.
+absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
+                                    const std::string& slot);
+
+// OID → typname of the built-in types (oid < 16384). Types created later are
+// described in the stream by Type messages.
+absl::StatusOr<absl::flat_hash_map<Oid, std::string>> LoadBuiltinTypeNames(
+    SqlConnection& conn);
+
+}  // namespace cdc::pg
+
+#endif  // CDC_PG_CATALOG_H_

@@ -1,0 +1,276 @@
+#include "cdc/pg/connection.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "cdc/common/absl_compat.h"
+
+namespace cdc::pg {
+namespace {
+
+std::string ConnError(PGconn* conn) {
+  std::string message = conn ? PQerrorMessage(conn) : "out of memory";
+  while (!message.empty() &&
+         (message.back() == '\n' || message.back() == ' ')) {
+    message.pop_back();
+  }
+  return message;
+}
+
+absl::StatusCode CodeForSqlState(const char* sqlstate) {
+  if (sqlstate == nullptr) return absl::StatusCode::kUnavailable;
+  std::string_view s(sqlstate);
+  if (s == "42501") return absl::StatusCode::kPermissionDenied;
+  if (s == "42P01" || s == "42704" || s == "3D000") {
+    return absl::StatusCode::kNotFound;
+  }
+  if (s == "42710" || s == "42P07") return absl::StatusCode::kAlreadyExists;
+  if (s == "55006") return absl::StatusCode::kFailedPrecondition;  // in use
+  if (s.substr(0, 2) == "08" || s.substr(0, 2) == "57") {
+    return absl::StatusCode::kUnavailable;  // connection / operator action
+  }
+  if (s.substr(0, 2) == "53") return absl::StatusCode::kResourceExhausted;
+  if (s.substr(0, 2) == "55") return absl::StatusCode::kFailedPrecondition;
+  if (s.substr(0, 2) == "42" || s.substr(0, 2) == "22") {
+    return absl::StatusCode::kInvalidArgument;
+  }
+  return absl::StatusCode::kInternal;
+}
+
+absl::Status ResultError(PGconn* conn, PGresult* result,
+                         std::string_view what) {
+  const char* sqlstate =
+      result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message =
+      result ? PQresultErrorMessage(result) : ConnError(conn);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  if (message.empty()) message = ConnError(conn);
+  if (PQstatus(conn) == CONNECTION_BAD) {
+    return absl::UnavailableError(
+        absl::StrCat(AsAbsl(what), ": connection lost: ", message));
+  }
+  return absl::Status(CodeForSqlState(sqlstate),
+                      absl::StrCat(AsAbsl(what), ": ", message));
+}
+
+absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn,
+                                    bool replication) {
+  // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
+  // after it override what it says.
+  const char* keys[] = {"dbname", "fallback_application_name",
+                        replication ? "replication" : nullptr, nullptr};
+  const char* values[] = {dsn.c_str(), "pgcdc",
+                          replication ? "database" : nullptr, nullptr};
+  PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    std::string message = ConnError(conn);
+    bool auth = conn != nullptr && PQconnectionNeedsPassword(conn);
+    if (conn) PQfinish(conn);
+    std::string text = absl::StrCat("cannot connect to PostgreSQL",
+                                    replication ? " (replication)" : "",
+                                    ": ", message);
+    if (auth) return absl::UnauthenticatedError(text);
+    return absl::UnavailableError(text);
+  }
+  return conn;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(
+    const std::string& dsn) {
+  absl::StatusOr<PGconn*> conn = ConnectWith(dsn, /*replication=*/false);
+  if (!conn.ok()) return conn.status();
+  return std::unique_ptr<SqlConnection>(new SqlConnection(*conn));
+}
+
+SqlConnection::~SqlConnection() { PQfinish(conn_); }
+
+absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(
+    const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  // Without parameters the simple protocol runs, which also accepts several
+  // statements (the last one's rows are returned).
+  PGresult* result =
+      values.empty()
+          ? PQexec(conn_, sql.c_str())
+          : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                         nullptr, values.data(), nullptr, nullptr, 0);
+  ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    absl::Status error = ResultError(conn_, result, "query failed");
+    PQclear(result);
+    return error;
+  }
+  std::vector<SqlRow> rows;
+  int n = PQntuples(result), fields = PQnfields(result);
+  rows.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    SqlRow row;
+    row.reserve(fields);
+    for (int j = 0; j < fields; ++j) {
+      if (PQgetisnull(result, i, j)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(result, i, j),
+                                     PQgetlength(result, i, j)));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  PQclear(result);
+  return rows;
+}
+
+std::string SqlConnection::QuoteIdentifier(std::string_view name) const {
+  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+  if (quoted == nullptr) {
+    // Only on out-of-memory or invalid encoding; fall back to doubling quotes
+    // so the text is still a single, safe identifier.
+    std::string out = "\"";
+    for (char c : name) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  }
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+std::string SqlConnection::DatabaseName() const { return PQdb(conn_); }
+
+std::string SqlConnection::Endpoint() const {
+  const char* host = PQhost(conn_);
+  const char* port = PQport(conn_);
+  return absl::StrCat(host ? host : "?", ":", port ? port : "?");
+}
+
+absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Connect(
+    const std::string& dsn) {
+  absl::StatusOr<PGconn*> conn = ConnectWith(dsn, /*replication=*/true);
+  if (!conn.ok()) return conn.status();
+  return std::unique_ptr<ReplicationStream>(new ReplicationStream(*conn));
+}
+
+ReplicationStream::~ReplicationStream() {
+  FreeBuffer();
+  PQfinish(conn_);
+}
+
+void ReplicationStream::FreeBuffer() {
+  if (buffer_ != nullptr) {
+    PQfreemem(buffer_);
+    buffer_ = nullptr;
+  }
+}
+
+absl::Status ReplicationStream::Start(const std::string& slot, Lsn start,
+                                      const std::string& options) {
+  char* quoted = PQescapeIdentifier(conn_, slot.data(), slot.size());
+  if (quoted == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot quote slot name: ", ConnError(conn_)));
+  }
+  std::string sql = absl::StrCat("START_REPLICATION SLOT ", quoted,
+                                 " LOGICAL ", FormatLsn(start), " (", options,
+                                 ")");
+  PQfreemem(quoted);
+  PGresult* result = PQexec(conn_, sql.c_str());
+  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_BOTH) {
+    absl::Status error = ResultError(conn_, result, "START_REPLICATION failed");
+    PQclear(result);
+    return error;
+  }
+  PQclear(result);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
+    int timeout_ms) {
+  FreeBuffer();
+  bool waited = false;
+  for (;;) {
+    int n = PQgetCopyData(conn_, &buffer_, /*async=*/1);
+    if (n > 0) return std::string_view(buffer_, static_cast<size_t>(n));
+    if (n == -1) {
+      // The server ended the COPY: collect why.
+      PGresult* result = PQgetResult(conn_);
+      absl::Status error =
+          result && PQresultStatus(result) == PGRES_COMMAND_OK
+              ? absl::UnavailableError("server ended the replication stream")
+              : ResultError(conn_, result, "replication stream ended");
+      PQclear(result);
+      return error;
+    }
+    if (n == -2) {
+      return absl::UnavailableError(
+          absl::StrCat("replication connection lost: ", ConnError(conn_)));
+    }
+    if (waited) return std::nullopt;
+    struct pollfd pfd = {PQsocket(conn_), POLLIN, 0};
+    int ready = ::poll(&pfd, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+      return absl::UnavailableError(
+          absl::StrCat("poll on replication socket: ", std::strerror(errno)));
+    }
+    if (ready <= 0) return std::nullopt;
+    if (!PQconsumeInput(conn_)) {
+      return absl::UnavailableError(
+          absl::StrCat("replication connection lost: ", ConnError(conn_)));
+    }
+    waited = true;
+  }
+}
+
+absl::Status ReplicationStream::Send(std::string_view frame) {
+  if (PQputCopyData(conn_, frame.data(), static_cast<int>(frame.size())) !=
+          1 ||
+      PQflush(conn_) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot send to the replication connection: ", ConnError(conn_)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReplicationStream::Finish(int timeout_ms) {
+  FreeBuffer();
+  if (PQputCopyEnd(conn_, nullptr) != 1 || PQflush(conn_) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot end replication: ", ConnError(conn_)));
+  }
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    int n = PQgetCopyData(conn_, &buffer_, /*async=*/1);
+    if (n > 0) {  // data sent before the server saw CopyDone: dropped, and
+      FreeBuffer();  // replayed from the slot next time
+      continue;
+    }
+    if (n == -1 || n == -2) break;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      return absl::DeadlineExceededError(
+          "server did not end the replication stream in time");
+    }
+    struct pollfd pfd = {PQsocket(conn_), POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(left)) > 0 &&
+        !PQconsumeInput(conn_)) {
+      break;
+    }
+  }
+  while (PGresult* result = PQgetResult(conn_)) PQclear(result);
+  return absl::OkStatus();
+}
+
+}  // namespace cdc::pg

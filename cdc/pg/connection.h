@@ -1,0 +1,91 @@
+// The libpq edge: the only place pgcdc talks to PostgreSQL.
+//
+// SqlConnection runs setup and catalog queries on an ordinary session.
+// ReplicationStream is a replication=database session that runs
+// START_REPLICATION and hands out the raw CopyData frames, which the pure
+// parsers in replication_protocol.h and pgoutput.h read.
+//
+// Errors: a connection that cannot be made or is lost is kUnavailable (worth
+// retrying); an SQL error maps its SQLSTATE to the nearest code
+// (insufficient_privilege → kPermissionDenied, undefined_object/table →
+// kNotFound, ...). Messages never include the DSN, so never a password.
+//
+// Each object owns its PGconn. Thread-compatible: one owner each.
+#ifndef CDC_PG_CONNECTION_H_
+#define CDC_PG_CONNECTION_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cdc/common/lsn.h"
+
+struct pg_conn;
+
+namespace cdc::pg {
+
+using SqlRow = std::vector<std::optional<std::string>>;  // nullopt: NULL
+
+class SqlConnection {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqlConnection>> Connect(
+      const std::string& dsn);
+  ~SqlConnection();
+  SqlConnection(const SqlConnection&) = delete;
+  SqlConnection& operator=(const SqlConnection&) = delete;
+
+  // Runs one statement with $1.. text parameters, or without parameters any
+  // number of statements; returns the (last) statement's rows.
+  absl::StatusOr<std::vector<SqlRow>> Query(
+      const std::string& sql, const std::vector<std::string>& params = {});
+  // Quotes an identifier for SQL text (PQescapeIdentifier).
+  std::string QuoteIdentifier(std::string_view name) const;
+  std::string DatabaseName() const;
+  // "host:port" for logs, without credentials.
+  std::string Endpoint() const;
+
+ private:
+  explicit SqlConnection(pg_conn* conn) : conn_(conn) {}
+  pg_conn* conn_;
+};
+
+class ReplicationStream {
+ public:
+  static absl::StatusOr<std::unique_ptr<ReplicationStream>> Connect(
+      const std::string& dsn);
+  ~ReplicationStream();
+  ReplicationStream(const ReplicationStream&) = delete;
+  ReplicationStream& operator=(const ReplicationStream&) = delete;
+
+  // START_REPLICATION SLOT slot LOGICAL start (options). `options` is the
+  // already-quoted option list, e.g. "proto_version '1', ...".
+  absl::Status Start(const std::string& slot, Lsn start,
+                     const std::string& options);
+
+  // The next CopyData frame, or nullopt when none arrived within
+  // timeout_ms. The view stays valid until the next call. The end of the
+  // stream or a lost connection is kUnavailable.
+  absl::StatusOr<std::optional<std::string_view>> Read(int timeout_ms);
+
+  // Sends one CopyData frame to the server (a standby status update).
+  absl::Status Send(std::string_view frame);
+
+  // Ends the stream cleanly: CopyDone, then discards what the server still
+  // sends until it finishes, for at most timeout_ms. Status updates sent
+  // before this are processed by the server before it finishes.
+  absl::Status Finish(int timeout_ms);
+
+ private:
+  explicit ReplicationStream(pg_conn* conn) : conn_(conn) {}
+  void FreeBuffer();
+  pg_conn* conn_;
+  char* buffer_ = nullptr;
+};
+
+}  // namespace cdc::pg
+
+#endif  // CDC_PG_CONNECTION_H_

@@ -1,0 +1,76 @@
+#include "cdc/pg/relation_cache.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace cdc::pg {
+namespace {
+
+std::string QualifiedTypeName(const TypeMessage& type) {
+  if (type.namespace_name.empty() || type.namespace_name == "pg_catalog") {
+    return type.type_name;
+  }
+  return absl::StrCat(type.namespace_name, ".", type.type_name);
+}
+
+}  // namespace
+
+void RelationCache::SetBuiltinTypeNames(
+    absl::flat_hash_map<Oid, std::string> names) {
+  builtin_type_names_ = std::move(names);
+  // Relations applied before the names were loaded would otherwise keep
+  // "oid:N" until their next Relation message.
+  for (auto& [oid, info] : relations_) {
+    for (size_t i = 0; i < info.relation.columns.size(); ++i) {
+      info.column_type_names[i] = TypeName(info.relation.columns[i].type_oid);
+    }
+  }
+}
+
+void RelationCache::Apply(const RelationMessage& relation) {
+  RelationInfo& info = relations_[relation.relation_oid];
+  ++info.shape_version;
+  info.relation = relation;
+  info.column_type_names.clear();
+  info.column_type_names.reserve(relation.columns.size());
+  for (const RelationColumn& column : relation.columns) {
+    info.column_type_names.push_back(TypeName(column.type_oid));
+  }
+}
+
+void RelationCache::Apply(const TypeMessage& type) {
+  std::string name = QualifiedTypeName(type);
+  // The server sends a Type message before the first Relation that uses the
+  // type, but a type can be renamed or a session can replay Relation before
+  // Type after a restart; re-resolving keeps cached names current. Type
+  // messages are rare, so a scan of every relation is cheap enough.
+  for (auto& [oid, info] : relations_) {
+    for (size_t i = 0; i < info.relation.columns.size(); ++i) {
+      if (info.relation.columns[i].type_oid == type.type_oid) {
+        info.column_type_names[i] = name;
+      }
+    }
+  }
+  stream_type_names_[type.type_oid] = std::move(name);
+}
+
+const RelationInfo* RelationCache::Find(Oid relation_oid) const {
+  auto it = relations_.find(relation_oid);
+  return it == relations_.end() ? nullptr : &it->second;
+}
+
+std::string RelationCache::TypeName(Oid type_oid) const {
+  if (auto it = stream_type_names_.find(type_oid);
+      it != stream_type_names_.end()) {
+    return it->second;
+  }
+  if (auto it = builtin_type_names_.find(type_oid);
+      it != builtin_type_names_.end()) {
+    return it->second;
+  }
+  return absl::StrCat("oid:", type_oid);
+}
+
+}  // namespace cdc::pg

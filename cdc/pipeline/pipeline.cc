@@ -1,0 +1,416 @@
+#include "cdc/pipeline/pipeline.h"
+
+#include <algorithm>
+#include <utility>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "cdc/common/log.h"
+#include "cdc/pg/catalog.h"
+#include "cdc/pg/replication_protocol.h"
+
+namespace cdc::pipeline {
+namespace {
+
+// A confirmation that moved is sent at most this often (besides the regular
+// interval), so that the slot follows acknowledgements closely without a
+// status message per transaction.
+constexpr auto kConfirmSpacing = std::chrono::milliseconds(200);
+constexpr auto kProgressLogInterval = std::chrono::seconds(30);
+// How long a fatal error still waits for acknowledgements of events produced
+// before it, so that as much as possible is confirmed.
+constexpr int kFatalDrainMs = 5000;
+
+int64_t NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+template <typename T>
+bool Is(const pg::PgOutputMessage& m) {
+  return std::holds_alternative<T>(m);
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string QuoteIdent(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
+                   const std::atomic<bool>* stop)
+    : config_(std::move(config)), metrics_(metrics), stop_(stop) {}
+
+Pipeline::~Pipeline() = default;
+
+absl::Status Pipeline::Prepare() {
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(config_.source.dsn);
+  if (!conn.ok()) return conn.status();
+  pg::SqlConnection& sql = **conn;
+
+  absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
+  if (!server.ok()) return server.status();
+  database_ = server->database;
+
+  absl::StatusOr<std::vector<pg::TableInfo>> tables =
+      pg::DescribeTables(sql, config_.source.tables);
+  if (!tables.ok()) return tables.status();
+
+  absl::StatusOr<bool> created_pub = pg::EnsurePublication(
+      sql, config_.source.publication, config_.source.tables);
+  if (!created_pub.ok()) return created_pub.status();
+  if (*created_pub) {
+    LogInfo("created publication \"", config_.source.publication, "\"");
+  }
+
+  absl::StatusOr<pg::SlotInfo> slot = pg::EnsureSlot(sql, config_.source.slot);
+  if (!slot.ok()) return slot.status();
+  start_lsn_ = slot->confirmed_flush;
+  LogInfo(slot->created ? "created" : "using", " replication slot \"",
+          config_.source.slot, "\" at ", FormatLsn(start_lsn_), " on ",
+          sql.Endpoint(), "/", database_);
+
+  absl::StatusOr<absl::flat_hash_map<pg::Oid, std::string>> types =
+      pg::LoadBuiltinTypeNames(sql);
+  if (!types.ok()) return types.status();
+  relations_.SetBuiltinTypeNames(*std::move(types));
+
+  envelope::SourceInfo source;
+  source.version = PGCDC_VERSION;
+  source.db = database_;
+  source.slot = config_.source.slot;
+  builder_ = std::make_unique<envelope::EnvelopeBuilder>(
+      source, config_.kafka.topic_prefix, &relations_);
+  for (const pg::TableInfo& t : *tables) {
+    builder_->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
+    if (t.primary_key.empty()) {
+      if (t.replica_identity == 'n' || t.replica_identity == 'd') {
+        LogWarning(
+            "table ", t.name.Qualified(),
+            " has no primary key and replica identity ",
+            t.replica_identity == 'n' ? "NOTHING" : "DEFAULT",
+            ": its events have a null Kafka key and its UPDATE/DELETE events "
+            "no old image; PostgreSQL refuses UPDATE and DELETE on it while "
+            "it is published. Fix: add a primary key, or ALTER TABLE ",
+            t.name.Qualified(), " REPLICA IDENTITY FULL");
+      } else if (t.replica_identity == 'f') {
+        LogWarning("table ", t.name.Qualified(),
+                   " has no primary key: its events have a null Kafka key, so "
+                   "per-row order across partitions is not kept; add a "
+                   "primary key or REPLICA IDENTITY USING INDEX");
+      }
+    }
+  }
+
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
+      kafka::Producer::Create(
+          config_.kafka.bootstrap_servers, config_.kafka.properties,
+          [this](const kafka::DeliveryReport& r) { OnDelivery(r); });
+  if (!producer.ok()) return producer.status();
+  producer_ = *std::move(producer);
+  tracker_ = offsets::AckTracker(start_lsn_);
+  last_sent_confirmed_ = start_lsn_;
+  metrics_->SetConfirmedLsn(start_lsn_);
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::Stream() {
+  absl::StatusOr<std::unique_ptr<pg::ReplicationStream>> stream =
+      pg::ReplicationStream::Connect(config_.source.dsn);
+  if (!stream.ok()) return stream.status();
+  stream_ = *std::move(stream);
+  std::string options =
+      absl::StrCat("proto_version '1', publication_names ",
+                   Quote(QuoteIdent(config_.source.publication)));
+  if (absl::Status s = stream_->Start(config_.source.slot, kInvalidLsn, options);
+      !s.ok()) {
+    if (s.code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(s.message(), " (is another pgcdc using slot \"",
+                       config_.source.slot, "\"?)"));
+    }
+    return s;
+  }
+  metrics_->SetConnected(true);
+  LogInfo("streaming slot \"", config_.source.slot, "\" from ",
+          FormatLsn(start_lsn_), " to ", config_.kafka.bootstrap_servers);
+
+  auto now = Clock::now();
+  const auto interval =
+      std::chrono::milliseconds(config_.source.status_interval_ms);
+  next_status_ = now + interval;
+  last_status_ = now;
+  next_progress_log_ = now + kProgressLogInterval;
+  const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
+
+  int frames_since_poll = 0;
+  while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
+    if (absl::Status s = SendStatus(/*force=*/false); !s.ok()) {
+      fatal_ = s;
+      break;
+    }
+    if (tracker_.inflight_bytes() >= window) {
+      // Backpressure: leave the backlog in the server's socket and WAL.
+      producer_->Poll(10);
+      frames_since_poll = 0;
+      continue;
+    }
+    absl::StatusOr<std::optional<std::string_view>> frame = stream_->Read(50);
+    if (!frame.ok()) {
+      fatal_ = frame.status();
+      break;
+    }
+    if (!frame->has_value() || ++frames_since_poll >= 256) {
+      producer_->Poll(0);
+      frames_since_poll = 0;
+      LogProgress(false);
+      if (!frame->has_value()) continue;
+    }
+    if (absl::Status s = HandleFrame(**frame); !s.ok()) {
+      fatal_ = s;
+      break;
+    }
+  }
+
+  if (fatal_.ok()) {
+    LogInfo("stopping: waiting up to ", config_.kafka.shutdown_timeout_ms,
+            " ms for ", tracker_.inflight_events(),
+            " in-flight event(s) to be acknowledged");
+    DrainAcks(config_.kafka.shutdown_timeout_ms);
+    if (tracker_.inflight_events() > 0) {
+      LogWarning(tracker_.inflight_events(),
+                 " event(s) were not acknowledged in time; they are not "
+                 "confirmed and will be sent again on the next start");
+    }
+  } else {
+    DrainAcks(kFatalDrainMs);
+  }
+  absl::Status sent = SendStatus(/*force=*/true);
+  absl::Status finished =
+      sent.ok() ? stream_->Finish(5000) : absl::OkStatus();
+  metrics_->SetConnected(false);
+  LogInfo("confirmed ", FormatLsn(tracker_.confirmed()), " to slot \"",
+          config_.source.slot, "\"; ", events_acked_, " of ",
+          events_published_, " event(s) acknowledged this run");
+  if (!fatal_.ok()) return fatal_;
+  if (!sent.ok()) return sent;
+  if (!finished.ok()) LogWarning(finished.message());
+  return absl::OkStatus();
+}
+
+void Pipeline::DrainAcks(int timeout_ms) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (tracker_.inflight_events() > 0 && Clock::now() < deadline) {
+    producer_->Poll(50);
+  }
+  producer_->Poll(0);
+}
+
+absl::Status Pipeline::HandleFrame(std::string_view frame) {
+  absl::StatusOr<pg::ServerFrame> parsed = pg::ParseServerFrame(frame);
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "bad replication frame after ", FormatLsn(received_lsn_), ": ",
+        parsed.status().message()));
+  }
+  if (const auto* keepalive = std::get_if<pg::PrimaryKeepalive>(&*parsed)) {
+    metrics_->SetServerLsn(keepalive->wal_end);
+    tracker_.ObserveServerPosition(keepalive->wal_end);
+    AfterAcks();
+    if (keepalive->reply_requested) return SendStatus(/*force=*/true);
+    return absl::OkStatus();
+  }
+  const auto& data = std::get<pg::XLogData>(*parsed);
+  metrics_->SetServerLsn(data.wal_end);
+  if (data.wal_start > received_lsn_) received_lsn_ = data.wal_start;
+  pg::DecodeContext context;
+  absl::StatusOr<pg::PgOutputMessage> message =
+      pg::DecodePgOutput(data.payload, context);
+  if (!message.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("cannot decode the pgoutput message at LSN ",
+                     FormatLsn(data.wal_start), ": ",
+                     message.status().message()));
+  }
+  absl::Status s = HandleMessage(*message, data.wal_start);
+  if (!s.ok() && s.code() == absl::StatusCode::kDataLoss) {
+    return absl::DataLossError(absl::StrCat("at LSN ", FormatLsn(data.wal_start),
+                                            ": ", s.message()));
+  }
+  return s;
+}
+
+absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
+                                     Lsn lsn) {
+  if (const auto* begin = std::get_if<pg::BeginMessage>(&message)) {
+    if (in_txn_) {
+      return absl::DataLossError("Begin inside an open transaction");
+    }
+    absl::StatusOr<offsets::TxnId> id = tracker_.Begin();
+    if (!id.ok()) return id.status();
+    in_txn_ = true;
+    txn_id_ = *id;
+    txn_.commit_lsn = begin->final_lsn;
+    txn_.xid = begin->xid;
+    txn_.commit_ts_us = PostgresToUnixMicros(begin->commit_ts);
+    seq_ = 0;
+    inflight_txns_.push_back(
+        {txn_id_, begin->final_lsn, 0, txn_.commit_ts_us});
+    return absl::OkStatus();
+  }
+  if (const auto* commit = std::get_if<pg::CommitMessage>(&message)) {
+    if (!in_txn_) return absl::DataLossError("Commit without Begin");
+    if (commit->commit_lsn != txn_.commit_lsn) {
+      return absl::DataLossError(absl::StrCat(
+          "Commit LSN ", FormatLsn(commit->commit_lsn),
+          " differs from its Begin's ", FormatLsn(txn_.commit_lsn)));
+    }
+    in_txn_ = false;
+    inflight_txns_.back().end_lsn = commit->end_lsn;
+    if (absl::Status s = tracker_.Commit(txn_id_, commit->end_lsn); !s.ok()) {
+      return s;
+    }
+    metrics_->CountTransaction();
+    AfterAcks();
+    return absl::OkStatus();
+  }
+  if (const auto* relation = std::get_if<pg::RelationMessage>(&message)) {
+    relations_.Apply(*relation);
+    return absl::OkStatus();
+  }
+  if (const auto* type = std::get_if<pg::TypeMessage>(&message)) {
+    relations_.Apply(*type);
+    return absl::OkStatus();
+  }
+  if (Is<pg::InsertMessage>(message) || Is<pg::UpdateMessage>(message) ||
+      Is<pg::DeleteMessage>(message) || Is<pg::TruncateMessage>(message)) {
+    if (!in_txn_) return absl::DataLossError("change outside a transaction");
+    return Publish(message, lsn);
+  }
+  if (Is<pg::OriginMessage>(message)) {
+    return absl::OkStatus();  // replication origin of a replayed transaction
+  }
+  // Logical messages, streamed and two-phase transactions are only sent when
+  // asked for, and this version does not ask.
+  return absl::DataLossError(
+      "unexpected pgoutput message for the negotiated options (protocol 1, "
+      "no messages, no streaming, no two-phase)");
+}
+
+absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
+  int64_t now_ms = NowUnixMicros() / 1000;
+  absl::StatusOr<std::vector<envelope::Record>> records =
+      builder_->Build(change, txn_, lsn, &seq_, now_ms);
+  if (!records.ok()) return records.status();
+  for (const envelope::Record& record : *records) {
+    size_t bytes = record.value.size() + (record.key ? record.key->size() : 0);
+    if (absl::Status s = tracker_.AddEvent(txn_id_, bytes); !s.ok()) return s;
+    for (;;) {
+      absl::Status s =
+          producer_->Produce(record.topic, record.key, record.value, txn_id_);
+      if (s.ok()) break;
+      if (s.code() != absl::StatusCode::kResourceExhausted) {
+        return absl::Status(
+            s.code(), absl::StrCat("cannot produce to ", record.topic, ": ",
+                                   s.message()));
+      }
+      producer_->Poll(100);  // librdkafka's local queue is full
+      if (!fatal_.ok()) return fatal_;
+    }
+    ++events_published_;
+    metrics_->CountEvent(absl::StrCat(record.schema, ".", record.table),
+                         record.op);
+  }
+  metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
+  return absl::OkStatus();
+}
+
+void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
+  if (!report.status.ok()) {
+    metrics_->CountDeliveryError();
+    if (fatal_.ok()) {
+      Lsn commit_lsn = 0;
+      if (!inflight_txns_.empty() && report.opaque >= inflight_txns_.front().id &&
+          report.opaque - inflight_txns_.front().id < inflight_txns_.size()) {
+        commit_lsn =
+            inflight_txns_[report.opaque - inflight_txns_.front().id].commit_lsn;
+      }
+      fatal_ = absl::Status(
+          report.status.code(),
+          absl::StrCat("delivery to topic ", report.topic,
+                       " failed for an event of the transaction committed at ",
+                       FormatLsn(commit_lsn), ": ", report.status.message(),
+                       "; nothing from that transaction on is confirmed, so "
+                       "the next start sends it again"));
+      LogError(fatal_.message());
+    }
+    return;
+  }
+  if (absl::Status s = tracker_.Ack(report.opaque, report.bytes); !s.ok()) {
+    if (fatal_.ok()) fatal_ = absl::InternalError(s.message());
+    return;
+  }
+  ++events_acked_;
+  AfterAcks();
+}
+
+void Pipeline::AfterAcks() {
+  Lsn confirmed = tracker_.confirmed();
+  int64_t last_commit_us = -1;
+  while (!inflight_txns_.empty() && inflight_txns_.front().end_lsn != 0 &&
+         inflight_txns_.front().end_lsn <= confirmed) {
+    last_commit_us = inflight_txns_.front().commit_ts_us;
+    inflight_txns_.pop_front();
+  }
+  if (last_commit_us >= 0) {
+    metrics_->SetBehindSourceMs(
+        std::max<int64_t>(0, (NowUnixMicros() - last_commit_us) / 1000));
+  }
+  metrics_->SetConfirmedLsn(confirmed);
+  metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
+}
+
+absl::Status Pipeline::SendStatus(bool force) {
+  auto now = Clock::now();
+  Lsn confirmed = tracker_.confirmed();
+  bool moved = confirmed > last_sent_confirmed_ &&
+               now - last_status_ >= kConfirmSpacing;
+  if (!force && !moved && now < next_status_) return absl::OkStatus();
+  pg::StandbyStatusUpdate update;
+  update.written = std::max(received_lsn_, confirmed);
+  update.flushed = confirmed;
+  update.applied = confirmed;
+  update.client_time = UnixToPostgresMicros(NowUnixMicros());
+  absl::Status s = stream_->Send(pg::EncodeStandbyStatusUpdate(update));
+  if (!s.ok()) return s;
+  last_sent_confirmed_ = confirmed;
+  last_status_ = now;
+  next_status_ =
+      now + std::chrono::milliseconds(config_.source.status_interval_ms);
+  return absl::OkStatus();
+}
+
+void Pipeline::LogProgress(bool force) {
+  auto now = Clock::now();
+  if (!force && now < next_progress_log_) return;
+  next_progress_log_ = now + kProgressLogInterval;
+  LogInfo("progress: ", events_published_, " event(s) produced, ",
+          events_acked_, " acknowledged, ", tracker_.inflight_events(),
+          " in flight; confirmed ", FormatLsn(tracker_.confirmed()));
+}
+
+}  // namespace cdc::pipeline

@@ -1,0 +1,115 @@
+// Pipeline: one replication slot streamed to Kafka, at least once.
+//
+//   PostgreSQL slot ──CopyData──▶ ParseServerFrame ──▶ DecodePgOutput
+//        ▲                                                  │
+//        │ confirm (standby status)              RelationCache, EnvelopeBuilder
+//        │                                                  │
+//   AckTracker ◀──delivery reports── Producer ◀────records──┘
+//
+// Everything runs on the caller's thread: frames are read, decoded, built and
+// handed to librdkafka, whose delivery reports are served by Poll() on this
+// same thread. The slot is confirmed only up to AckTracker::confirmed(), the
+// end of the newest transaction whose events — and all earlier ones' — the
+// broker acknowledged. When the unacknowledged bytes reach the window
+// (kafka.max_inflight_bytes) the loop stops reading the socket and only
+// serves acknowledgements, so memory stays bounded and the server, not pgcdc,
+// holds the backlog.
+//
+// Why events are produced as soon as they are decoded, before the Commit
+// message: without `streaming`, pgoutput sends a transaction only after the
+// server decoded its commit record (Begin already carries the commit LSN and
+// time), so every event received is of a committed transaction.
+//
+// Owns its connections, producer and state; borrows the metrics and the stop
+// flag, which must outlive it. Not thread-safe apart from the stop flag.
+#ifndef CDC_PIPELINE_PIPELINE_H_
+#define CDC_PIPELINE_PIPELINE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "cdc/config/config.h"
+#include "cdc/envelope/envelope_builder.h"
+#include "cdc/kafka/producer.h"
+#include "cdc/metrics/metrics.h"
+#include "cdc/offsets/ack_tracker.h"
+#include "cdc/pg/connection.h"
+#include "cdc/pg/pgoutput.h"
+#include "cdc/pg/relation_cache.h"
+
+namespace cdc::pipeline {
+
+class Pipeline {
+ public:
+  Pipeline(config::Config config, metrics::Metrics* metrics,
+           const std::atomic<bool>* stop);
+  ~Pipeline();
+
+  // Startup checks and setup: server settings and rights, tables,
+  // publication, slot, catalog facts, producer. Errors here are about the
+  // environment (kFailedPrecondition, kNotFound, kPermissionDenied,
+  // kUnauthenticated, kUnavailable) or the configuration (kInvalidArgument).
+  absl::Status Prepare();
+
+  // Streams until the stop flag is set (then drains in-flight acks within
+  // kafka.shutdown_timeout_ms, confirms, and returns OK) or a fatal error
+  // (returned after confirming what was acknowledged before it).
+  absl::Status Stream();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct InflightTxn {
+    offsets::TxnId id = 0;
+    Lsn commit_lsn = 0;
+    Lsn end_lsn = 0;  // 0 until Commit
+    int64_t commit_ts_us = 0;
+  };
+
+  absl::Status HandleFrame(std::string_view frame);
+  absl::Status HandleMessage(const pg::PgOutputMessage& message, Lsn lsn);
+  absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
+  void OnDelivery(const kafka::DeliveryReport& report);
+  void AfterAcks();
+  absl::Status SendStatus(bool force);
+  void DrainAcks(int timeout_ms);
+  void LogProgress(bool force);
+
+  config::Config config_;
+  metrics::Metrics* metrics_;
+  const std::atomic<bool>* stop_;
+
+  std::string database_;
+  std::unique_ptr<pg::ReplicationStream> stream_;
+  std::unique_ptr<kafka::Producer> producer_;
+  pg::RelationCache relations_;
+  std::unique_ptr<envelope::EnvelopeBuilder> builder_;
+  offsets::AckTracker tracker_;
+  Lsn start_lsn_ = kInvalidLsn;
+
+  // Transaction state.
+  bool in_txn_ = false;
+  offsets::TxnId txn_id_ = 0;
+  envelope::TxnContext txn_;
+  uint32_t seq_ = 0;
+  std::deque<InflightTxn> inflight_txns_;
+
+  // Positions.
+  Lsn received_lsn_ = kInvalidLsn;
+  Lsn last_sent_confirmed_ = kInvalidLsn;
+  Clock::time_point next_status_;
+  Clock::time_point last_status_;
+  Clock::time_point next_progress_log_;
+
+  absl::Status fatal_;
+  uint64_t events_published_ = 0;
+  uint64_t events_acked_ = 0;
+};
+
+}  // namespace cdc::pipeline
+
+#endif  // CDC_PIPELINE_PIPELINE_H_

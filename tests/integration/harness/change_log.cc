@@ -1,0 +1,241 @@
+#include "tests/integration/harness/change_log.h"
+
+#include <chrono>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace cdc::testing {
+
+std::optional<std::string> ValueText(const v1::Value& value) {
+  switch (value.kind_case()) {
+    case v1::Value::kNull:
+      return std::nullopt;
+    case v1::Value::kUnchangedToast:
+      return std::string("<unchanged-toast>");
+    case v1::Value::kBoolValue:
+      return std::string(value.bool_value() ? "t" : "f");
+    case v1::Value::kIntValue:
+      return std::to_string(value.int_value());
+    case v1::Value::kDoubleValue:
+      return absl::StrCat(value.double_value());
+    case v1::Value::kNumericValue:
+      return value.numeric_value().value();
+    case v1::Value::kText:
+      return value.text();
+    case v1::Value::kBytesValue: {
+      static const char kHex[] = "0123456789abcdef";
+      std::string out = "\\x";
+      for (unsigned char c : value.bytes_value()) {
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+      return out;
+    }
+    default:
+      return std::string("<unset>");
+  }
+}
+
+RowImage ToImage(const v1::Row& row) {
+  RowImage image;
+  for (const v1::Column& c : row.columns()) image[c.name()] = ValueText(c.value());
+  return image;
+}
+
+std::string KeyText(const v1::Row& key) {
+  std::vector<std::string> parts;
+  for (const v1::Column& c : key.columns()) {
+    parts.push_back(
+        absl::StrCat(c.name(), "=", ValueText(c.value()).value_or("NULL")));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+TableImage Rebuild(const std::vector<ReadEvent>& events) {
+  TableImage table;
+  std::set<std::pair<uint64_t, uint32_t>> seen;
+  for (const ReadEvent& e : events) {
+    const v1::Source& s = e.event.source();
+    if (!seen.insert({s.commit_lsn(), s.seq()}).second) continue;  // replay
+    switch (e.event.op()) {
+      case v1::CREATE:
+      case v1::UPDATE:
+      case v1::READ:
+        table[KeyText(*e.key)] = ToImage(e.event.after());
+        break;
+      case v1::DELETE:
+        table.erase(KeyText(*e.key));
+        break;
+      case v1::TRUNCATE:
+        table.clear();
+        break;
+      default:
+        break;
+    }
+  }
+  return table;
+}
+
+absl::StatusOr<TableImage> SelectTable(pg::SqlConnection& conn,
+                                       const std::string& table,
+                                       const std::vector<std::string>& key) {
+  absl::StatusOr<std::vector<pg::SqlRow>> names = conn.Query(
+      "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass "
+      "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+      {table});
+  if (!names.ok()) return names.status();
+  absl::StatusOr<std::vector<pg::SqlRow>> rows =
+      conn.Query(absl::StrCat("SELECT * FROM ", table));
+  if (!rows.ok()) return rows.status();
+  TableImage image;
+  for (const pg::SqlRow& row : *rows) {
+    RowImage r;
+    for (size_t i = 0; i < names->size(); ++i) r[*(*names)[i][0]] = row[i];
+    std::vector<std::string> parts;
+    for (const std::string& k : key) {
+      parts.push_back(absl::StrCat(k, "=", r[k].value_or("NULL")));
+    }
+    image[absl::StrJoin(parts, ",")] = std::move(r);
+  }
+  return image;
+}
+
+std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events) {
+  std::map<std::pair<uint64_t, uint32_t>, std::string> by_id;
+  std::map<std::string, std::pair<uint64_t, uint32_t>> last_by_key;
+  for (const ReadEvent& e : events) {
+    const v1::Source& s = e.event.source();
+    std::pair<uint64_t, uint32_t> id{s.commit_lsn(), s.seq()};
+    v1::ChangeEvent comparable = e.event;
+    comparable.clear_ts_ms();  // differs between a first send and a replay
+    std::string bytes = comparable.SerializeAsString();
+    auto [it, inserted] = by_id.emplace(id, bytes);
+    if (!inserted) {
+      if (it->second != bytes) {
+        return absl::StrCat("two different events share (commit_lsn, seq) = (",
+                            id.first, ", ", id.second, ")");
+      }
+      continue;  // a replay
+    }
+    if (!e.key) continue;
+    std::string key = absl::StrCat(s.schema(), ".", s.table(), "/",
+                                   KeyText(*e.key));
+    auto last = last_by_key.find(key);
+    if (last != last_by_key.end() && !(last->second < id)) {
+      return absl::StrCat("key ", key, ": event (", id.first, ", ", id.second,
+                          ") at partition ", e.partition, " offset ",
+                          e.offset, " comes after (", last->second.first,
+                          ", ", last->second.second, ")");
+    }
+    last_by_key[key] = id;
+  }
+  return "";
+}
+
+namespace {
+
+absl::StatusOr<ReadEvent> Decode(const kafka::ConsumedMessage& m) {
+  ReadEvent e;
+  e.partition = m.partition;
+  e.offset = m.offset;
+  if (!e.event.ParseFromString(m.value)) {
+    return absl::DataLossError(
+        absl::StrCat("undecodable value at ", m.partition, "/", m.offset));
+  }
+  if (m.key) {
+    v1::Row key;
+    if (!key.ParseFromString(*m.key)) {
+      return absl::DataLossError(
+          absl::StrCat("undecodable key at ", m.partition, "/", m.offset));
+    }
+    e.key = std::move(key);
+  }
+  return e;
+}
+
+// Messages of one partition stay in offset order; partitions are merged in
+// arrival order, which is all the per-key checks need.
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TopicCollector>> TopicCollector::Start(
+    const std::string& bootstrap, const std::string& topic) {
+  absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
+      kafka::TopicReader::Open(bootstrap, topic, /*from_beginning=*/true,
+                               60000);
+  if (!reader.ok()) return reader.status();
+  std::unique_ptr<TopicCollector> c(new TopicCollector());
+  c->reader_ = *std::move(reader);
+  c->thread_ = std::thread([p = c.get()] { p->Loop(); });
+  return c;
+}
+
+TopicCollector::~TopicCollector() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void TopicCollector::Loop() {
+  while (!stop_) {
+    absl::StatusOr<std::optional<kafka::ConsumedMessage>> m = reader_->Next(100);
+    if (!m.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error_.empty()) error_ = std::string(m.status().message());
+      continue;
+    }
+    if (!m->has_value()) continue;
+    absl::StatusOr<ReadEvent> e = Decode(**m);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!e.ok()) {
+      if (error_.empty()) error_ = std::string(e.status().message());
+      continue;
+    }
+    events_.push_back(*std::move(e));
+  }
+}
+
+size_t TopicCollector::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_.size();
+}
+
+std::vector<ReadEvent> TopicCollector::events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_;
+}
+
+std::string TopicCollector::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+bool TopicCollector::WaitFor(size_t n, int timeout_ms) const {
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (size() >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return size() >= n;
+}
+
+absl::StatusOr<std::vector<ReadEvent>> ReadAll(const std::string& bootstrap,
+                                               const std::string& topic) {
+  absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
+      kafka::TopicReader::Open(bootstrap, topic, /*from_beginning=*/true,
+                               30000);
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<std::vector<kafka::ConsumedMessage>> messages =
+      (*reader)->ReadToEnd(3000);
+  if (!messages.ok()) return messages.status();
+  std::vector<ReadEvent> out;
+  for (const kafka::ConsumedMessage& m : *messages) {
+    absl::StatusOr<ReadEvent> e = Decode(m);
+    if (!e.ok()) return e.status();
+    out.push_back(*std::move(e));
+  }
+  return out;
+}
+
+}  // namespace cdc::testing

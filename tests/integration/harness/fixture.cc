@@ -1,0 +1,151 @@
+#include "tests/integration/harness/fixture.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace cdc::testing {
+
+void PgcdcTest::SetUp() {
+  absl::StatusOr<std::unique_ptr<PgCluster>> cluster = PgCluster::Start();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  cluster_ = *std::move(cluster);
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  absl::StatusOr<std::string> db = cluster_->CreateDatabase(info->name());
+  ASSERT_TRUE(db.ok()) << db.status();
+  db_ = *db;
+  absl::StatusOr<std::unique_ptr<kafka::DevBroker>> broker =
+      kafka::DevBroker::Start(1, 4);
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  broker_ = *std::move(broker);
+  char tmpl[] = "/tmp/pgcdc-it-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  dir_ = tmpl;
+}
+
+void PgcdcTest::TearDown() {
+  if (HasFailure() && !dir_.empty()) {
+    for (int i = 1; i <= runs_; ++i) {
+      std::ifstream in(absl::StrCat(dir_, "/pgcdc-", i, ".log"));
+      std::string line, tail;
+      std::vector<std::string> lines;
+      while (std::getline(in, line)) lines.push_back(line);
+      size_t from = lines.size() > 40 ? lines.size() - 40 : 0;
+      std::cerr << "--- pgcdc run " << i << " log (last lines) ---\n";
+      for (size_t j = from; j < lines.size(); ++j) std::cerr << lines[j] << "\n";
+    }
+  }
+  broker_.reset();
+  cluster_.reset();
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+}
+
+void PgcdcTest::Sql(const std::string& sql) {
+  absl::Status s = cluster_->Exec(db_, sql);
+  ASSERT_TRUE(s.ok()) << s << "\nSQL: " << sql.substr(0, 500);
+}
+
+std::vector<pg::SqlRow> PgcdcTest::Rows(const std::string& sql) {
+  absl::StatusOr<std::vector<pg::SqlRow>> rows = cluster_->Query(db_, sql);
+  EXPECT_TRUE(rows.ok()) << rows.status() << "\nSQL: " << sql;
+  return rows.ok() ? *rows : std::vector<pg::SqlRow>{};
+}
+
+Lsn PgcdcTest::WalLsn() {
+  absl::StatusOr<Lsn> lsn = cluster_->CurrentWalLsn(db_);
+  EXPECT_TRUE(lsn.ok()) << lsn.status();
+  return lsn.value_or(0);
+}
+
+std::string PgcdcTest::WriteConfig(const std::vector<std::string>& tables,
+                                   const std::string& kafka_extra,
+                                   const std::string& extra) {
+  std::string path = absl::StrCat(dir_, "/pgcdc-", runs_ + 1, ".yaml");
+  std::ofstream out(path);
+  out << "source:\n"
+      << "  dsn: \"" << cluster_->Dsn(db_) << "\"\n"
+      << "  slot: " << slot_ << "\n"
+      << "  publication: pgcdc_pub\n"
+      << "  tables: [" << absl::StrJoin(tables, ", ") << "]\n"
+      << "  status_interval_ms: 1000\n"
+      << "kafka:\n"
+      << "  bootstrap_servers: \"" << broker_->bootstrap_servers() << "\"\n"
+      << "  topic_prefix: test\n"
+      << "  shutdown_timeout_ms: 20000\n"
+      << kafka_extra << extra;
+  return path;
+}
+
+Subprocess PgcdcTest::StartPgcdc(const std::string& config_path) {
+  ++runs_;
+  std::string log = absl::StrCat(dir_, "/pgcdc-", runs_, ".log");
+  absl::StatusOr<Subprocess> p =
+      Subprocess::Start({PGCDC_BINARY, "run", "--config", config_path}, log);
+  EXPECT_TRUE(p.ok()) << p.status();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<bool> active = cluster_->SlotActive(db_, slot_);
+    if (active.ok() && *active) break;
+    if (!p->Running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(p->Running()) << "pgcdc exited early:\n" << p->ReadLog();
+  return *std::move(p);
+}
+
+int PgcdcTest::RunPgcdc(const std::vector<std::string>& args,
+                        std::string* output) {
+  ++runs_;
+  std::string log = absl::StrCat(dir_, "/pgcdc-", runs_, ".log");
+  std::vector<std::string> argv = {PGCDC_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<Subprocess> p = Subprocess::Start(argv, log);
+  EXPECT_TRUE(p.ok()) << p.status();
+  std::optional<int> code = p->Wait(60000);
+  if (output) *output = p->ReadLog();
+  return code.value_or(-1);
+}
+
+void PgcdcTest::StopPgcdc(Subprocess& p) {
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(30000);
+  ASSERT_TRUE(code.has_value()) << "pgcdc did not stop on SIGTERM";
+  EXPECT_EQ(*code, 0) << p.ReadLog();
+}
+
+void PgcdcTest::WaitCaughtUp(int timeout_ms) {
+  Lsn target = WalLsn();
+  absl::Status s = cluster_->WaitConfirmed(db_, slot_, target, timeout_ms);
+  ASSERT_TRUE(s.ok()) << s;
+}
+
+std::vector<ReadEvent> PgcdcTest::ReadTopic(const std::string& table) {
+  absl::StatusOr<std::vector<ReadEvent>> events =
+      ReadAll(broker_->bootstrap_servers(), Topic(table));
+  EXPECT_TRUE(events.ok()) << events.status();
+  return events.ok() ? *events : std::vector<ReadEvent>{};
+}
+
+std::string FormatRows(const TableImage& t, size_t limit) {
+  std::string out;
+  size_t n = 0;
+  for (const auto& [key, row] : t) {
+    if (n++ >= limit) break;
+    absl::StrAppend(&out, key, " {");
+    for (const auto& [col, v] : row) {
+      absl::StrAppend(&out, col, ":", v.value_or("NULL"), " ");
+    }
+    absl::StrAppend(&out, "}\n");
+  }
+  return out;
+}
+
+}  // namespace cdc::testing

@@ -1,0 +1,170 @@
+#include "tests/integration/harness/pg_cluster.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace cdc::testing {
+namespace {
+
+constexpr char kBinDir[] = "/usr/lib/postgresql/15/bin";
+
+absl::Status Run(const std::string& command) {
+  int rc = std::system(command.c_str());
+  if (rc != 0) {
+    return absl::InternalError(
+        absl::StrCat("command failed (", rc, "): ", command));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start() {
+  std::unique_ptr<PgCluster> cluster(new PgCluster());
+  char tmpl[] = "/tmp/pgcdc-pg-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    return absl::InternalError("mkdtemp failed");
+  }
+  cluster->dir_ = tmpl;
+  cluster->port_ = FreePort();
+  cluster->as_postgres_ = ::geteuid() == 0;
+  std::string as = cluster->as_postgres_ ? "runuser -u postgres -- " : "";
+  if (cluster->as_postgres_) {
+    if (absl::Status s = Run(absl::StrCat("chown postgres ", cluster->dir_));
+        !s.ok()) {
+      return s;
+    }
+  }
+  std::string data = cluster->dir_ + "/data";
+  if (absl::Status s = Run(absl::StrCat(
+          as, kBinDir, "/initdb -D ", data,
+          " -U postgres -A trust -E UTF8 --locale=C --no-sync > ",
+          cluster->dir_, "/initdb.log 2>&1"));
+      !s.ok()) {
+    return s;
+  }
+  std::string options = absl::StrCat(
+      "-c port=", cluster->port_,
+      " -c listen_addresses=127.0.0.1 -c unix_socket_directories=",
+      cluster->dir_,
+      " -c wal_level=logical -c max_replication_slots=32"
+      " -c max_wal_senders=32 -c fsync=off -c synchronous_commit=off"
+      " -c full_page_writes=off -c max_connections=100");
+  if (absl::Status s = Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", data,
+                                        " -w -t 60 -l ", cluster->dir_,
+                                        "/server.log -o '", options,
+                                        "' start > /dev/null"));
+      !s.ok()) {
+    return s;
+  }
+  return cluster;
+}
+
+PgCluster::~PgCluster() {
+  if (dir_.empty()) return;
+  std::string as = as_postgres_ ? "runuser -u postgres -- " : "";
+  (void)Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", dir_,
+                         "/data -m immediate stop > /dev/null 2>&1"));
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string PgCluster::Dsn(const std::string& db) const {
+  return absl::StrCat("host=127.0.0.1 port=", port_, " dbname=", db,
+                      " user=postgres");
+}
+
+absl::StatusOr<std::vector<pg::SqlRow>> PgCluster::Query(
+    const std::string& db, const std::string& sql) {
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(Dsn(db));
+  if (!conn.ok()) return conn.status();
+  return (*conn)->Query(sql);
+}
+
+absl::Status PgCluster::Exec(const std::string& db, const std::string& sql) {
+  return Query(db, sql).status();
+}
+
+absl::StatusOr<std::string> PgCluster::CreateDatabase(const std::string& hint) {
+  std::string name = absl::StrCat("t", ++next_db_, "_", hint);
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (name.size() > 60) name.resize(60);
+  if (absl::Status s = Exec("postgres", "CREATE DATABASE " + name); !s.ok()) {
+    return s;
+  }
+  return name;
+}
+
+absl::StatusOr<Lsn> PgCluster::CurrentWalLsn(const std::string& db) {
+  absl::StatusOr<std::vector<pg::SqlRow>> rows =
+      Query(db, "SELECT pg_current_wal_lsn()");
+  if (!rows.ok()) return rows.status();
+  return ParseLsn(rows->at(0).at(0).value_or(""));
+}
+
+absl::StatusOr<Lsn> PgCluster::ConfirmedFlush(const std::string& db,
+                                              const std::string& slot) {
+  absl::StatusOr<std::vector<pg::SqlRow>> rows = Query(
+      db, absl::StrCat("SELECT confirmed_flush_lsn FROM pg_replication_slots "
+                       "WHERE slot_name = '",
+                       slot, "'"));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || !rows->at(0).at(0)) return kInvalidLsn;
+  return ParseLsn(*rows->at(0).at(0));
+}
+
+absl::StatusOr<bool> PgCluster::SlotActive(const std::string& db,
+                                           const std::string& slot) {
+  absl::StatusOr<std::vector<pg::SqlRow>> rows = Query(
+      db, absl::StrCat("SELECT active FROM pg_replication_slots "
+                       "WHERE slot_name = '",
+                       slot, "'"));
+  if (!rows.ok()) return rows.status();
+  return !rows->empty() && rows->at(0).at(0).value_or("f") == "t";
+}
+
+absl::Status PgCluster::WaitConfirmed(const std::string& db,
+                                      const std::string& slot, Lsn target,
+                                      int timeout_ms) {
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  Lsn last = kInvalidLsn;
+  while (std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<Lsn> confirmed = ConfirmedFlush(db, slot);
+    if (!confirmed.ok()) return confirmed.status();
+    last = *confirmed;
+    if (last >= target) return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("slot ", slot, " confirmed ", FormatLsn(last),
+                   ", still short of ", FormatLsn(target)));
+}
+
+}  // namespace cdc::testing

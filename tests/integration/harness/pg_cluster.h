@@ -1,0 +1,60 @@
+// PgCluster: a throwaway PostgreSQL 15 server for integration tests.
+//
+// initdb into a fresh temporary directory, started with pg_ctl on a free
+// loopback port with wal_level=logical; stopped (immediate) and deleted by
+// the destructor. PostgreSQL refuses to run as root, so as root the server
+// runs as the `postgres` user (runuser). Owns the server process and its
+// directory. Thread-compatible.
+#ifndef TESTS_INTEGRATION_HARNESS_PG_CLUSTER_H_
+#define TESTS_INTEGRATION_HARNESS_PG_CLUSTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cdc/common/lsn.h"
+#include "cdc/pg/connection.h"
+
+namespace cdc::testing {
+
+class PgCluster {
+ public:
+  static absl::StatusOr<std::unique_ptr<PgCluster>> Start();
+  ~PgCluster();
+
+  int port() const { return port_; }
+  std::string Dsn(const std::string& db = "postgres") const;
+
+  // Runs SQL on `db` as the superuser; aborts the calling test on error is
+  // the caller's business: these return the status.
+  absl::StatusOr<std::vector<pg::SqlRow>> Query(const std::string& db,
+                                                const std::string& sql);
+  absl::Status Exec(const std::string& db, const std::string& sql);
+  // A fresh database with a unique name derived from `hint`.
+  absl::StatusOr<std::string> CreateDatabase(const std::string& hint);
+
+  absl::StatusOr<Lsn> CurrentWalLsn(const std::string& db);
+  // confirmed_flush_lsn of `slot` (kInvalidLsn when the slot is missing).
+  absl::StatusOr<Lsn> ConfirmedFlush(const std::string& db,
+                                     const std::string& slot);
+  // Waits until the slot's confirmed position reaches `target`.
+  absl::Status WaitConfirmed(const std::string& db, const std::string& slot,
+                             Lsn target, int timeout_ms);
+  absl::StatusOr<bool> SlotActive(const std::string& db,
+                                  const std::string& slot);
+
+ private:
+  PgCluster() = default;
+  std::string dir_;
+  int port_ = 0;
+  bool as_postgres_ = false;
+  int next_db_ = 0;
+};
+
+// A port nobody listens on right now.
+int FreePort();
+
+}  // namespace cdc::testing
+
+#endif  // TESTS_INTEGRATION_HARNESS_PG_CLUSTER_H_

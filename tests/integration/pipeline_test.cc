@@ -1,0 +1,404 @@
+// End-to-end tests of `pgcdc run`: a real PostgreSQL 15, the real Kafka
+// protocol (librdkafka's mock cluster) and a real consumer reading back.
+#include <signal.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "librdkafka/rdkafka.h"
+#include "librdkafka/rdkafka_mock.h"
+#include "tests/integration/harness/fixture.h"
+
+namespace cdc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+const v1::Column* Find(const v1::Row& row, const std::string& name) {
+  for (const v1::Column& c : row.columns()) {
+    if (c.name() == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string request = absl::StrCat("GET ", path,
+                                     " HTTP/1.0\r\nHost: localhost\r\n\r\n");
+  (void)!::write(fd, request.data(), request.size());
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) response.append(buf, n);
+  ::close(fd);
+  return response;
+}
+
+TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {
+  Sql("CREATE TABLE customers (id int PRIMARY KEY, name text, "
+      "balance numeric(10,2), active bool, photo bytea)");
+  int metrics_port = FreePort();
+  std::string config =
+      WriteConfig({"public.customers"}, "",
+                  absl::StrCat("metrics:\n  listen: \"127.0.0.1:",
+                               metrics_port, "\"\n"));
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO customers VALUES (1, 'Ada', 12.50, true, '\\x00ff'), "
+      "(2, 'Bob', NULL, false, NULL)");
+  Sql("UPDATE customers SET name = 'Ada L.', balance = 13.75 WHERE id = 1");
+  Sql("DELETE FROM customers WHERE id = 2");
+  WaitCaughtUp();
+
+  std::vector<ReadEvent> events = ReadTopic("public.customers");
+  ASSERT_EQ(events.size(), 4u);
+  // Per key order: sort is unnecessary for a single key, but keys differ;
+  // find events by op.
+  std::vector<const ReadEvent*> creates, updates, deletes;
+  for (const ReadEvent& e : events) {
+    if (e.event.op() == v1::CREATE) creates.push_back(&e);
+    if (e.event.op() == v1::UPDATE) updates.push_back(&e);
+    if (e.event.op() == v1::DELETE) deletes.push_back(&e);
+  }
+  ASSERT_EQ(creates.size(), 2u);
+  ASSERT_EQ(updates.size(), 1u);
+  ASSERT_EQ(deletes.size(), 1u);
+
+  const v1::ChangeEvent& up = updates[0]->event;
+  EXPECT_EQ(up.source().connector(), "pgcdc");
+  EXPECT_EQ(up.source().db(), db_);
+  EXPECT_EQ(up.source().schema(), "public");
+  EXPECT_EQ(up.source().table(), "customers");
+  EXPECT_GT(up.source().lsn(), 0u);
+  EXPECT_GE(up.source().commit_lsn(), up.source().lsn());
+  EXPECT_GT(up.source().txid(), 0u);
+  EXPECT_GT(up.source().commit_ts_us(), 1700000000000000);
+  EXPECT_EQ(up.source().seq(), 0u);
+  EXPECT_FALSE(up.source().snapshot());
+  EXPECT_GT(up.ts_ms(), 1700000000000);
+  EXPECT_FALSE(up.has_before()) << "default replica identity: no old image "
+                                   "unless the key changed";
+  const v1::Column* name = Find(up.after(), "name");
+  ASSERT_NE(name, nullptr);
+  EXPECT_EQ(name->value().text(), "Ada L.");
+  EXPECT_EQ(name->type(), "text");
+  const v1::Column* balance = Find(up.after(), "balance");
+  ASSERT_NE(balance, nullptr);
+  EXPECT_EQ(balance->value().numeric_value().value(), "13.75");
+  EXPECT_EQ(balance->value().numeric_value().scale(), 2);
+  EXPECT_EQ(Find(up.after(), "active")->value().bool_value(), true);
+  EXPECT_EQ(Find(up.after(), "photo")->value().bytes_value(),
+            std::string("\x00\xff", 2));
+  ASSERT_TRUE(updates[0]->key.has_value());
+  ASSERT_EQ(updates[0]->key->columns_size(), 1);
+  EXPECT_EQ(updates[0]->key->columns(0).name(), "id");
+  EXPECT_EQ(updates[0]->key->columns(0).value().int_value(), 1);
+
+  // Bob's NULLs are SQL NULL, not empty values.
+  const ReadEvent* bob = creates[0]->key->columns(0).value().int_value() == 2
+                             ? creates[0]
+                             : creates[1];
+  EXPECT_TRUE(Find(bob->event.after(), "balance")->value().has_null());
+  EXPECT_TRUE(Find(bob->event.after(), "photo")->value().has_null());
+  // Both inserts are one transaction: same commit_lsn, seq 0 and 1.
+  EXPECT_EQ(creates[0]->event.source().commit_lsn(),
+            creates[1]->event.source().commit_lsn());
+  EXPECT_NE(creates[0]->event.source().seq(), creates[1]->event.source().seq());
+
+  const v1::ChangeEvent& del = deletes[0]->event;
+  EXPECT_FALSE(del.has_after());
+  ASSERT_TRUE(del.has_before());
+  EXPECT_EQ(Find(del.before(), "id")->value().int_value(), 2);
+  EXPECT_EQ(Find(del.before(), "name"), nullptr)
+      << "only key columns in a default-identity old image";
+  EXPECT_EQ(deletes[0]->key->columns(0).value().int_value(), 2);
+  // Same key → same partition.
+  EXPECT_EQ(deletes[0]->partition, bob->partition);
+
+  std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_events_total{op=\"create\",table=\"public.customers\"} 2"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_events_total{op=\"update\",table=\"public.customers\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_connected 1"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_confirmed_lsn"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_inflight_events 0"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_transactions_total"));
+  StopPgcdc(p);
+}
+
+TEST_F(PgcdcTest, ReplicaIdentityFullGivesWholeOldRow) {
+  Sql("CREATE TABLE orders (id int PRIMARY KEY, status text, qty int)");
+  Sql("ALTER TABLE orders REPLICA IDENTITY FULL");
+  Subprocess p = StartPgcdc(WriteConfig({"public.orders"}));
+  Sql("INSERT INTO orders VALUES (7, 'new', 3)");
+  Sql("UPDATE orders SET status = 'paid' WHERE id = 7");
+  Sql("UPDATE orders SET id = 8 WHERE id = 7");
+  Sql("DELETE FROM orders WHERE id = 8");
+  WaitCaughtUp();
+  std::vector<ReadEvent> events = ReadTopic("public.orders");
+  ASSERT_EQ(events.size(), 4u);
+  // Keys 7 and 8 may sit in different partitions: order by commit.
+  std::sort(events.begin(), events.end(),
+            [](const ReadEvent& x, const ReadEvent& y) {
+              return std::make_pair(x.event.source().commit_lsn(),
+                                    x.event.source().seq()) <
+                     std::make_pair(y.event.source().commit_lsn(),
+                                    y.event.source().seq());
+            });
+  const v1::ChangeEvent& up = events[1].event;
+  ASSERT_EQ(up.op(), v1::UPDATE);
+  ASSERT_TRUE(up.has_before());
+  EXPECT_EQ(Find(up.before(), "status")->value().text(), "new");
+  EXPECT_EQ(Find(up.before(), "qty")->value().int_value(), 3);
+  EXPECT_EQ(Find(up.after(), "status")->value().text(), "paid");
+  // Key is the primary key, not every column FULL flags.
+  ASSERT_TRUE(events[1].key.has_value());
+  EXPECT_EQ(events[1].key->columns_size(), 1);
+  const v1::ChangeEvent& del = events[3].event;
+  ASSERT_EQ(del.op(), v1::DELETE);
+  EXPECT_EQ(Find(del.before(), "status")->value().text(), "paid");
+  EXPECT_EQ(Find(del.before(), "id")->value().int_value(), 8);
+  StopPgcdc(p);
+}
+
+TEST_F(PgcdcTest, MultiTableTransactionKeepsCommitOrderAndSeq) {
+  Sql("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  Sql("CREATE TABLE b (id int PRIMARY KEY, v text)");
+  Subprocess p = StartPgcdc(WriteConfig({"public.a", "public.b"}));
+  Sql("BEGIN; INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (1, 'y'); "
+      "INSERT INTO a VALUES (2, 'z'); UPDATE b SET v = 'w' WHERE id = 1; "
+      "COMMIT");
+  Sql("INSERT INTO b VALUES (2, 'later')");
+  WaitCaughtUp();
+  std::vector<ReadEvent> a = ReadTopic("public.a");
+  std::vector<ReadEvent> b = ReadTopic("public.b");
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 3u);
+  uint64_t commit = a[0].event.source().commit_lsn();
+  std::set<uint32_t> seqs;
+  for (const auto* list : {&a, &b}) {
+    for (const ReadEvent& e : *list) {
+      if (e.event.source().commit_lsn() == commit) {
+        EXPECT_TRUE(seqs.insert(e.event.source().seq()).second);
+      }
+    }
+  }
+  EXPECT_EQ(seqs, (std::set<uint32_t>{0, 1, 2, 3}));
+  // The later transaction commits later.
+  for (const ReadEvent& e : b) {
+    if (e.key->columns(0).value().int_value() == 2) {
+      EXPECT_GT(e.event.source().commit_lsn(), commit);
+      EXPECT_EQ(e.event.source().seq(), 0u);
+    }
+  }
+  StopPgcdc(p);
+}
+
+TEST_F(PgcdcTest, HundredThousandRowTransaction) {
+  Sql("CREATE TABLE big (id int PRIMARY KEY, payload text)");
+  Subprocess p = StartPgcdc(WriteConfig({"public.big"}));
+  // The consumer reads while pgcdc produces: the mock broker keeps only about
+  // 5 MB per partition.
+  std::thread insert([&] {
+    Sql("INSERT INTO big SELECT g, 'row ' || g "
+        "FROM generate_series(1, 100000) g");
+  });
+  absl::StatusOr<std::unique_ptr<TopicCollector>> collector =
+      TopicCollector::Start(broker_->bootstrap_servers(), Topic("public.big"));
+  insert.join();
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  WaitCaughtUp(120000);
+  ASSERT_TRUE((*collector)->WaitFor(100000, 60000))
+      << (*collector)->size() << " " << (*collector)->error();
+  std::vector<ReadEvent> events = (*collector)->events();
+  EXPECT_EQ(events.size(), 100000u);
+  EXPECT_EQ(CheckOrderAndDuplicates(events), "");
+  std::set<uint32_t> seqs;
+  for (const ReadEvent& e : events) seqs.insert(e.event.source().seq());
+  EXPECT_EQ(seqs.size(), 100000u);
+  EXPECT_EQ(*seqs.rbegin(), 99999u);
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(cluster_->Dsn(db_));
+  ASSERT_TRUE(conn.ok());
+  absl::StatusOr<TableImage> source = SelectTable(**conn, "big", {"id"});
+  ASSERT_TRUE(source.ok());
+  EXPECT_TRUE(Rebuild(events) == *source);
+  StopPgcdc(p);
+}
+
+TEST_F(PgcdcTest, QuietPublicationStillConfirmsKeepalivePosition) {
+  Sql("CREATE TABLE watched (id int PRIMARY KEY)");
+  Sql("CREATE TABLE other (id int PRIMARY KEY, v text)");
+  Subprocess p = StartPgcdc(WriteConfig({"public.watched"}));
+  Sql("INSERT INTO other SELECT g, repeat('x', 200) FROM "
+      "generate_series(1, 20000) g");
+  // Nothing published, yet the slot follows the server.
+  WaitCaughtUp();
+  StopPgcdc(p);
+}
+
+TEST_F(PgcdcTest, PermanentProduceErrorLeavesSlotWhereItWas) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  std::string config = WriteConfig({"public.t"});
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO t VALUES (1, 'first')");
+  WaitCaughtUp();
+  absl::StatusOr<Lsn> before = cluster_->ConfirmedFlush(db_, slot_);
+  ASSERT_TRUE(before.ok());
+
+  // Every produce request fails with a non-retriable error from now on.
+  std::vector<rd_kafka_resp_err_t> errors(
+      50, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  rd_kafka_mock_push_request_errors_array(broker_->mock(), /*Produce=*/0,
+                                          errors.size(), errors.data());
+  Sql("INSERT INTO t VALUES (2, 'second')");
+  Lsn after_insert = WalLsn();
+  std::optional<int> code = p.Wait(60000);
+  ASSERT_TRUE(code.has_value()) << "pgcdc kept running after a permanent "
+                                   "delivery failure";
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(p.ReadLog(), HasSubstr("delivery to topic test.public.t failed"));
+  absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
+  ASSERT_TRUE(confirmed.ok());
+  EXPECT_LT(*confirmed, after_insert) << "confirmed past an unacknowledged event";
+  EXPECT_GE(*confirmed, *before);
+
+  // With the broker healthy again, the next start replays the transaction.
+  rd_kafka_mock_clear_request_errors(broker_->mock(), 0);
+  Subprocess again = StartPgcdc(config);
+  WaitCaughtUp();
+  std::vector<ReadEvent> events = ReadTopic("public.t");
+  std::set<int64_t> ids;
+  for (const ReadEvent& e : events) ids.insert(e.key->columns(0).value().int_value());
+  EXPECT_EQ(ids, (std::set<int64_t>{1, 2}));
+  StopPgcdc(again);
+}
+
+TEST_F(PgcdcTest, KillNineUnderLoadLosesNothing) {
+  Sql("CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)");
+  std::string config = WriteConfig({"public.accounts"});
+  absl::StatusOr<std::unique_ptr<TopicCollector>> collector;
+  std::atomic<bool> done{false};
+  std::atomic<int> load_errors{0};
+  // Slow acknowledgements so that many events are in flight at each kill.
+  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 30);
+  std::thread load([&] {
+    std::mt19937 rng(42);
+    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+        pg::SqlConnection::Connect(cluster_->Dsn(db_));
+    if (!conn.ok()) {
+      ++load_errors;
+      return;
+    }
+    for (int i = 0; i < 400 && !done; ++i) {
+      int id = static_cast<int>(rng() % 200);
+      std::string sql;
+      switch (rng() % 4) {
+        case 0:
+        case 1:
+          sql = absl::StrCat(
+              "INSERT INTO accounts VALUES (", id, ", ", i,
+              ", 'n", i, "') ON CONFLICT (id) DO UPDATE SET balance = "
+              "accounts.balance + 1, note = EXCLUDED.note");
+          break;
+        case 2:
+          sql = absl::StrCat("UPDATE accounts SET balance = balance * 2 "
+                             "WHERE id BETWEEN ", id, " AND ", id + 10);
+          break;
+        default:
+          sql = absl::StrCat("DELETE FROM accounts WHERE id = ", id);
+      }
+      if (!(*conn)->Query(sql).ok()) ++load_errors;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::mt19937 rng(7);
+  for (int kill = 0; kill < 5; ++kill) {
+    Subprocess p = StartPgcdc(config);
+    if (kill == 0) {
+      collector = TopicCollector::Start(broker_->bootstrap_servers(),
+                                        Topic("public.accounts"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
+    p.Signal(SIGKILL);
+    p.Wait(10000);
+  }
+  load.join();
+  ASSERT_EQ(load_errors.load(), 0);
+  Subprocess last = StartPgcdc(config);
+  WaitCaughtUp(60000);
+  StopPgcdc(last);
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  // Let the consumer catch up with the log's end.
+  size_t n = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    size_t now = (*collector)->size();
+    if (now == n && now > 0) break;
+    n = now;
+  }
+  std::vector<ReadEvent> events = (*collector)->events();
+  EXPECT_EQ((*collector)->error(), "");
+  EXPECT_EQ(CheckOrderAndDuplicates(events), "");
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(cluster_->Dsn(db_));
+  ASSERT_TRUE(conn.ok());
+  absl::StatusOr<TableImage> source = SelectTable(**conn, "accounts", {"id"});
+  ASSERT_TRUE(source.ok());
+  TableImage rebuilt = Rebuild(events);
+  EXPECT_EQ(rebuilt.size(), source->size());
+  EXPECT_TRUE(rebuilt == *source) << "rebuilt:\n"
+                                  << FormatRows(rebuilt) << "source:\n"
+                                  << FormatRows(*source);
+}
+
+TEST_F(PgcdcTest, ConfigErrorsExitTwoNamingKeyAndLine) {
+  std::string path = dir_ + "/bad.yaml";
+  {
+    std::ofstream out(path);
+    out << "source:\n  dsn: x\n  slot: s\n  publication: p\n  tables: [t]\n"
+           "kafka:\n  bootstrap_servers: b\n  topic_prefix: x\n  bogus: 1\n";
+  }
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", path}, &output), 2);
+  EXPECT_THAT(output, HasSubstr("kafka.bogus"));
+  EXPECT_THAT(output, HasSubstr(":9"));
+}
+
+TEST_F(PgcdcTest, MissingTableIsAnEnvironmentError) {
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", WriteConfig({"public.nope"})},
+                     &output),
+            3);
+  EXPECT_THAT(output, HasSubstr("public.nope"));
+}
+
+TEST_F(PgcdcTest, ExistingPublicationMustMatchTables) {
+  Sql("CREATE TABLE x (id int PRIMARY KEY)");
+  Sql("CREATE TABLE y (id int PRIMARY KEY)");
+  Sql("CREATE PUBLICATION pgcdc_pub FOR TABLE x");
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", WriteConfig({"public.x", "public.y"})},
+                     &output),
+            3);
+  EXPECT_THAT(output, HasSubstr("not published: public.y"));
+}
+
+}  // namespace
+}  // namespace cdc::testing

@@ -1,0 +1,624 @@
+#include "cdc/config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace cdc::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A minimal valid configuration; each key on its own line so that tests can
+// swap one line (blanking a line keeps the others' numbers).
+constexpr char kMinimal[] =
+    "source:\n"                                  // 1
+    "  dsn: \"host=db dbname=app\"\n"            // 2
+    "  slot: pgcdc\n"                            // 3
+    "  publication: pgcdc_pub\n"                 // 4
+    "  tables: [public.customers, orders]\n"     // 5
+    "kafka:\n"                                   // 6
+    "  bootstrap_servers: \"127.0.0.1:9092\"\n"  // 7
+    "  topic_prefix: app\n";                     // 8
+
+// kMinimal with the first occurrence of `from` replaced by `to`.
+std::string With(std::string_view from, std::string_view to,
+                 std::string_view base = kMinimal) {
+  std::string text(base);
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+// The test environment for ${VAR}; EnvLookup is a plain function pointer.
+bool FakeEnv(std::string_view name, std::string* value) {
+  static const auto* const kEnv =
+      new std::map<std::string, std::string, std::less<>>{
+          {"PGHOST", "db.internal"}, {"PGPASSWORD", "s3cr3t"}, {"EMPTY", ""},
+          {"TABLE", "sales.orders"}, {"INTERVAL", "2500"},     {"LZ", "lz4"},
+          {"DOLLAR", "${PGHOST}"},
+      };
+  auto it = kEnv->find(name);
+  if (it == kEnv->end()) return false;
+  *value = it->second;
+  return true;
+}
+
+absl::StatusOr<Config> Parse(std::string_view yaml) {
+  return ParseConfig(yaml, "test.yaml", FakeEnv);
+}
+
+// Asserts kInvalidArgument with the "<origin>:<line>: <key>: " prefix and,
+// when given, `detail` somewhere in the message.
+void ExpectError(std::string_view yaml, int line, std::string_view key,
+                 std::string_view detail = "") {
+  absl::StatusOr<Config> config = Parse(yaml);
+  ASSERT_FALSE(config.ok()) << yaml;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string prefix =
+      key.empty()
+          ? absl::StrCat("test.yaml:", line, ": ")
+          : absl::StrCat("test.yaml:", line, ": ", std::string(key), ": ");
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(prefix))
+      << yaml;
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr(std::string(detail)))
+      << yaml;
+}
+
+TEST(ConfigTest, FullValidConfig) {
+  constexpr std::string_view kFull = R"(# pgcdc
+source:
+  dsn: "host=127.0.0.1 port=5432 dbname=app user=pgcdc"
+  slot: pgcdc_1
+  publication: pgcdc
+  tables:
+    - public.customers
+    - Sales.Orders
+    - line_items
+  status_interval_ms: 5000
+kafka:
+  bootstrap_servers: "broker1:9092,broker2:9092"
+  topic_prefix: app.cdc-v1_x
+  properties:
+    compression.type: lz4
+    linger.ms: 5
+    enable.idempotence: true
+  max_inflight_bytes: 1048576
+  shutdown_timeout_ms: 0
+metrics:
+  listen: "127.0.0.1:9187"
+snapshot:
+  mode: never
+)";
+  absl::StatusOr<Config> config = Parse(kFull);
+  ASSERT_TRUE(config.ok()) << config.status();
+  const SourceConfig& source = config->source;
+  EXPECT_EQ(source.dsn, "host=127.0.0.1 port=5432 dbname=app user=pgcdc");
+  EXPECT_EQ(source.slot, "pgcdc_1");
+  EXPECT_EQ(source.publication, "pgcdc");
+  ASSERT_EQ(source.tables.size(), 3u);
+  EXPECT_EQ(source.tables[0], (TableName{"public", "customers"}));
+  EXPECT_EQ(source.tables[1], (TableName{"Sales", "Orders"}));
+  EXPECT_EQ(source.tables[2], (TableName{"public", "line_items"}));
+  EXPECT_EQ(source.status_interval_ms, 5000);
+  const KafkaConfig& kafka = config->kafka;
+  EXPECT_EQ(kafka.bootstrap_servers, "broker1:9092,broker2:9092");
+  EXPECT_EQ(kafka.topic_prefix, "app.cdc-v1_x");
+  EXPECT_EQ(kafka.properties, (std::map<std::string, std::string>{
+                                  {"compression.type", "lz4"},
+                                  {"linger.ms", "5"},
+                                  {"enable.idempotence", "true"}}));
+  EXPECT_EQ(kafka.max_inflight_bytes, 1048576);
+  EXPECT_EQ(kafka.shutdown_timeout_ms, 0);
+  EXPECT_EQ(config->metrics.listen, "127.0.0.1:9187");
+  EXPECT_EQ(config->snapshot.mode, "never");
+}
+
+TEST(ConfigTest, FlowStyleMaps) {
+  absl::StatusOr<Config> config = Parse(
+      "source: {dsn: x, slot: s, publication: p, tables: [t]}\n"
+      "kafka: {bootstrap_servers: embedded, topic_prefix: app,"
+      " properties: {compression.type: lz4}}\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.bootstrap_servers, "embedded");
+  EXPECT_EQ(config->kafka.properties.at("compression.type"), "lz4");
+}
+
+TEST(ConfigTest, Defaults) {
+  absl::StatusOr<Config> config = Parse(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.status_interval_ms, 10000);
+  EXPECT_TRUE(config->kafka.properties.empty());
+  EXPECT_EQ(config->kafka.max_inflight_bytes, 16 * 1024 * 1024);
+  EXPECT_EQ(config->kafka.shutdown_timeout_ms, 30000);
+  EXPECT_EQ(config->metrics.listen, "");
+  EXPECT_EQ(config->snapshot.mode, "never");
+}
+
+TEST(ConfigTest, EmptyOptionalSectionsAreAllowed) {
+  absl::StatusOr<Config> config =
+      Parse(absl::StrCat(kMinimal, "  properties:\nmetrics:\nsnapshot: {}\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->kafka.properties.empty());
+  EXPECT_EQ(config->metrics.listen, "");
+}
+
+TEST(ConfigTest, RangeBoundsAreInclusive) {
+  absl::StatusOr<Config> low = Parse(absl::StrCat(
+      With("  tables: [public.customers, orders]\n",
+           "  tables: [t]\n  status_interval_ms: 100\n"),
+      "  max_inflight_bytes: 65536\n  shutdown_timeout_ms: 600000\n"));
+  ASSERT_TRUE(low.ok()) << low.status();
+  EXPECT_EQ(low->source.status_interval_ms, 100);
+  EXPECT_EQ(low->kafka.max_inflight_bytes, 65536);
+  EXPECT_EQ(low->kafka.shutdown_timeout_ms, 600000);
+  absl::StatusOr<Config> high =
+      Parse(With("  tables: [public.customers, orders]\n",
+                 "  tables: [t]\n  status_interval_ms: 3600000\n"));
+  ASSERT_TRUE(high.ok()) << high.status();
+  EXPECT_EQ(high->source.status_interval_ms, 3600000);
+}
+
+// --- Table names -------------------------------------------------------------
+
+TEST(ConfigTest, TableNamesAreParsedVerbatim) {
+  absl::StatusOr<Config> config =
+      Parse(With("[public.customers, orders]",
+                 "[customers, app.Orders, \"MixedCase\", \"we ird.ta ble\"]"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::vector<TableName>& tables = config->source.tables;
+  ASSERT_EQ(tables.size(), 4u);
+  EXPECT_EQ(tables[0], (TableName{"public", "customers"}));
+  EXPECT_EQ(tables[0].Qualified(), "public.customers");
+  EXPECT_EQ(tables[1], (TableName{"app", "Orders"}));
+  EXPECT_EQ(tables[2], (TableName{"public", "MixedCase"}));
+  EXPECT_EQ(tables[3], (TableName{"we ird", "ta ble"}));
+}
+
+TEST(ConfigTest, TableNamesWithMoreThanOneDotAreRejected) {
+  ExpectError(With("[public.customers, orders]", "[a.b.c]"), 5,
+              "source.tables[0]", "more than one dot");
+}
+
+TEST(ConfigTest, TableNamesWithEmptyPartsAreRejected) {
+  for (const char* bad : {"\".orders\"", "\"public.\"", "\".\"", "\"\""}) {
+    ExpectError(
+        With("[public.customers, orders]", absl::StrCat("[orders, ", bad, "]")),
+        5, "source.tables[1]", "empty");
+  }
+}
+
+TEST(ConfigTest, OverlongTableNamesAreRejected) {
+  ExpectError(With("[public.customers, orders]",
+                   absl::StrCat("[", std::string(64, 't'), "]")),
+              5, "source.tables[0]", "at most 63 bytes");
+  EXPECT_TRUE(Parse(With("[public.customers, orders]",
+                         absl::StrCat("[", std::string(63, 't'), "]")))
+                  .ok());
+}
+
+TEST(ConfigTest, DuplicateTablesAreRejected) {
+  // "orders" is public.orders.
+  ExpectError(With("  tables: [public.customers, orders]\n",
+                   "  tables:\n    - public.orders\n    - x.y\n"
+                   "    - orders\n"),
+              8, "source.tables[2]",
+              "public.orders is listed twice (first "
+              "on line 6)");
+  // Case matters: these are different tables.
+  EXPECT_TRUE(
+      Parse(With("[public.customers, orders]", "[orders, Orders]")).ok());
+}
+
+TEST(ConfigTest, TablesMustBeANonEmptyListOfScalars) {
+  ExpectError(With("[public.customers, orders]", "[]"), 5, "source.tables",
+              "at least one table");
+  ExpectError(With("[public.customers, orders]", "public.customers"), 5,
+              "source.tables", "expected a list of tables, got a scalar");
+  ExpectError(With("[public.customers, orders]", ""), 5, "source.tables",
+              "got nothing");
+  ExpectError(With("  tables: [public.customers, orders]\n",
+                   "  tables:\n    - orders\n    - {name: customers}\n"),
+              7, "source.tables[1]", "expected a scalar, got a map");
+}
+
+// --- Missing keys ------------------------------------------------------------
+
+TEST(ConfigTest, MissingRequiredKeysAreReportedAtTheParentMap) {
+  ExpectError(With("  dsn: \"host=db dbname=app\"\n", "\n"), 1, "source.dsn",
+              "required key is missing");
+  ExpectError(With("  slot: pgcdc\n", "\n"), 1, "source.slot",
+              "required key is missing");
+  ExpectError(With("  publication: pgcdc_pub\n", "\n"), 1, "source.publication",
+              "required key is missing");
+  ExpectError(With("  tables: [public.customers, orders]\n", "\n"), 1,
+              "source.tables", "required key is missing");
+  ExpectError(With("  bootstrap_servers: \"127.0.0.1:9092\"\n", "\n"), 6,
+              "kafka.bootstrap_servers", "required key is missing");
+  ExpectError(With("  topic_prefix: app\n", "\n"), 6, "kafka.topic_prefix",
+              "required key is missing");
+}
+
+TEST(ConfigTest, MessageHasTheDocumentedForm) {
+  absl::StatusOr<Config> config =
+      ParseConfig(With("  topic_prefix: app\n", "\n"), "pgcdc.yaml", FakeEnv);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(),
+            "pgcdc.yaml:6: kafka.topic_prefix: required key is missing");
+}
+
+TEST(ConfigTest, MissingSectionsAreReportedAtTheRoot) {
+  const std::string_view minimal = kMinimal;
+  const std::string kafka_only(minimal.substr(minimal.find("kafka:")));
+  ExpectError(kafka_only, 1, "source", "required key is missing");
+  const std::string source_only(minimal.substr(0, minimal.find("kafka:")));
+  ExpectError(absl::StrCat("\n\n", source_only), 3, "kafka",
+              "required key is missing");
+}
+
+TEST(ConfigTest, NullValuesAreRejected) {
+  ExpectError(With("  slot: pgcdc\n", "  slot:\n"), 3, "source.slot",
+              "value is missing");
+  ExpectError(With("  slot: pgcdc\n", "  slot: ~\n"), 3, "source.slot",
+              "value is missing");
+  ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms:\n"), 9,
+              "kafka.shutdown_timeout_ms", "value is missing");
+  ExpectError(absl::StrCat(kMinimal, "  properties: {acks: }\n"), 9,
+              "kafka.properties.acks", "value is missing");
+}
+
+// --- Unknown keys ------------------------------------------------------------
+
+TEST(ConfigTest, UnknownKeysAreRejectedAtEveryLevel) {
+  ExpectError(absl::StrCat(kMinimal, "sink:\n  x: 1\n"), 9, "sink",
+              "unknown key");
+  ExpectError(With("  slot: pgcdc\n", "  slot: pgcdc\n  slot_name: x\n"), 4,
+              "source.slot_name", "unknown key");
+  ExpectError(absl::StrCat(kMinimal, "  acks: all\n"), 9, "kafka.acks",
+              "unknown key");
+  ExpectError(absl::StrCat(kMinimal, "metrics:\n  port: 9187\n"), 10,
+              "metrics.port", "unknown key");
+  ExpectError(absl::StrCat(kMinimal, "snapshot:\n  mode: never\n  x: 1\n"), 11,
+              "snapshot.x", "unknown key");
+}
+
+TEST(ConfigTest, UnknownKeysSuggestTheClosestKnownKey) {
+  ExpectError(With("  topic_prefix:", "  topic_prefx:"), 8, "kafka.topic_prefx",
+              "did you mean \"kafka.topic_prefix\"?");
+  ExpectError(With("  bootstrap_servers:", "  bootstrap.servers:"), 7,
+              "kafka.bootstrap.servers",
+              "did you mean \"kafka.bootstrap_servers\"?");
+  ExpectError(With("source:", "sources:"), 1, "sources",
+              "did you mean \"source\"?");
+  ExpectError(With("  slot:", "  slto:"), 3, "source.slto",
+              "did you mean \"source.slot\"?");
+  ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout: 5\n"), 9,
+              "kafka.shutdown_timeout",
+              "did you mean \"kafka.shutdown_timeout_ms\"?");
+  ExpectError(absl::StrCat(kMinimal, "metric:\n  listen: \":1\"\n"), 9,
+              "metric", "did you mean \"metrics\"?");
+  // Nothing close: no suggestion.
+  absl::StatusOr<Config> far = Parse(absl::StrCat(kMinimal, "  zzzzzz: 1\n"));
+  ASSERT_FALSE(far.ok());
+  EXPECT_THAT(std::string(far.status().message()),
+              Not(HasSubstr("did you mean")));
+}
+
+TEST(ConfigTest, LibrdkafkaPropertyInTheWrongPlaceGetsAHint) {
+  ExpectError(absl::StrCat(kMinimal, "  compression.type: lz4\n"), 9,
+              "kafka.compression.type", "go under kafka.properties");
+}
+
+TEST(ConfigTest, PropertiesAcceptAnyKey) {
+  absl::StatusOr<Config> config = Parse(absl::StrCat(
+      kMinimal,
+      "  properties:\n    whatever.you.like: 1\n    security.protocol: SSL\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.properties.at("whatever.you.like"), "1");
+  EXPECT_EQ(config->kafka.properties.at("security.protocol"), "SSL");
+}
+
+TEST(ConfigTest, PropertiesMustBeScalars) {
+  ExpectError(absl::StrCat(kMinimal, "  properties:\n    acks: [all]\n"), 10,
+              "kafka.properties.acks", "expected a scalar, got a list");
+  ExpectError(absl::StrCat(kMinimal, "  properties: [acks]\n"), 9,
+              "kafka.properties", "expected a map, got a list");
+  ExpectError(absl::StrCat(kMinimal, "  properties:\n    [a]: b\n"), 10,
+              "kafka.properties", "keys must be scalars");
+  ExpectError(
+      absl::StrCat(kMinimal, "  properties:\n    bootstrap.servers: x:1\n"), 10,
+      "kafka.properties.bootstrap.servers", "kafka.bootstrap_servers instead");
+}
+
+TEST(ConfigTest, DuplicateKeysAreRejected) {
+  ExpectError(With("  slot: pgcdc\n", "  slot: a\n  slot: b\n"), 4,
+              "source.slot", "duplicate key (first set on line 3)");
+}
+
+// --- Wrong node types --------------------------------------------------------
+
+TEST(ConfigTest, WrongNodeTypesAreRejected) {
+  ExpectError(
+      "source: [a, b]\nkafka: {bootstrap_servers: x, "
+      "topic_prefix: y}\n",
+      1, "source", "expected a map, got a list");
+  ExpectError(With("kafka:\n  bootstrap_servers: \"127.0.0.1:9092\"\n"
+                   "  topic_prefix: app\n",
+                   "kafka: embedded\n"),
+              6, "kafka", "expected a map, got a scalar");
+  ExpectError(With("  dsn: \"host=db dbname=app\"\n", "  dsn:\n    host: db\n"),
+              2, "source.dsn", "expected a scalar, got a map");
+  ExpectError(With("  slot: pgcdc\n", "  slot: [a]\n"), 3, "source.slot",
+              "expected a scalar, got a list");
+  ExpectError(absl::StrCat(kMinimal, "metrics: \"127.0.0.1:9187\"\n"), 9,
+              "metrics", "expected a map, got a scalar");
+}
+
+TEST(ConfigTest, TopLevelMustBeAMap) {
+  ExpectError("- source\n- kafka\n", 1, "", "expected a map at the top level");
+  ExpectError("just text\n", 1, "", "expected a map at the top level");
+}
+
+TEST(ConfigTest, EmptyConfigIsRejected) {
+  ExpectError("", 1, "", "empty");
+  ExpectError("# only a comment\n", 1, "", "empty");
+}
+
+TEST(ConfigTest, MoreThanOneDocumentIsRejected) {
+  ExpectError(absl::StrCat(kMinimal, "---\nsource: {}\n"), 10, "",
+              "one YAML document");
+}
+
+// --- Bad values --------------------------------------------------------------
+
+TEST(ConfigTest, BadSlotNamesAreRejected) {
+  for (const std::string& bad : std::vector<std::string>{
+           "PgCdc", "pg-cdc", "\"\"", "\"pg cdc\"", std::string(64, 's')}) {
+    ExpectError(With("  slot: pgcdc\n", absl::StrCat("  slot: ", bad, "\n")), 3,
+                "source.slot", "not a valid replication slot name");
+  }
+  EXPECT_TRUE(Parse(With("  slot: pgcdc\n",
+                         absl::StrCat("  slot: ", std::string(63, 's'), "\n")))
+                  .ok());
+}
+
+TEST(ConfigTest, BadPublicationsAreRejected) {
+  ExpectError(With("pgcdc_pub", "\"\""), 4, "source.publication",
+              "1 to 63 bytes");
+  ExpectError(With("pgcdc_pub", std::string(64, 'p')), 4, "source.publication",
+              "1 to 63 bytes");
+  // Anything else is PostgreSQL's business.
+  EXPECT_TRUE(Parse(With("pgcdc_pub", "\"My Pub\"")).ok());
+}
+
+TEST(ConfigTest, EmptyDsnAndServersAreRejected) {
+  ExpectError(With("\"host=db dbname=app\"", "\"\""), 2, "source.dsn",
+              "must not be empty");
+  ExpectError(With("\"127.0.0.1:9092\"", "\"\""), 7, "kafka.bootstrap_servers",
+              "must not be empty");
+}
+
+TEST(ConfigTest, BadTopicPrefixesAreRejected) {
+  for (const std::string& bad : std::vector<std::string>{
+           "app/x", "\"a b\"", "\"\"", "app:x", std::string(250, 'a')}) {
+    ExpectError(With("topic_prefix: app", absl::StrCat("topic_prefix: ", bad)),
+                8, "kafka.topic_prefix", "not a valid Kafka topic prefix");
+  }
+}
+
+TEST(ConfigTest, BadIntegersAreRejected) {
+  const std::string insert_at = "  tables: [public.customers, orders]\n";
+  for (const char* bad : {"99", "3600001", "abc", "1.5", "-5", "1e4", "0x10",
+                          "\"\"", "99999999999999999999999"}) {
+    ExpectError(
+        With(insert_at,
+             absl::StrCat(insert_at, "  status_interval_ms: ", bad, "\n")),
+        6, "source.status_interval_ms",
+        "must be an integer from 100 to 3600000");
+  }
+  ExpectError(absl::StrCat(kMinimal, "  max_inflight_bytes: 65535\n"), 9,
+              "kafka.max_inflight_bytes", "must be an integer from 65536");
+  ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: 600001\n"), 9,
+              "kafka.shutdown_timeout_ms", "from 0 to 600000");
+  ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: -1\n"), 9,
+              "kafka.shutdown_timeout_ms", "from 0 to 600000");
+  ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: {a: 1}\n"), 9,
+              "kafka.shutdown_timeout_ms", "expected a scalar, got a map");
+}
+
+TEST(ConfigTest, LargeMaxInflightBytesFitsInInt64) {
+  absl::StatusOr<Config> config =
+      Parse(absl::StrCat(kMinimal, "  max_inflight_bytes: 8589934592\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.max_inflight_bytes, 8589934592);
+}
+
+TEST(ConfigTest, MetricsListenAddresses) {
+  for (const char* good : {"127.0.0.1:9187", "0.0.0.0:1", "localhost:65535",
+                           "[::1]:9187", "[::]:80"}) {
+    absl::StatusOr<Config> config =
+        Parse(absl::StrCat(kMinimal, "metrics:\n  listen: \"", good, "\"\n"));
+    ASSERT_TRUE(config.ok()) << good << ": " << config.status();
+    EXPECT_EQ(config->metrics.listen, good);
+  }
+  // An empty value disables the endpoint, like an absent one.
+  absl::StatusOr<Config> disabled =
+      Parse(absl::StrCat(kMinimal, "metrics:\n  listen: \"${EMPTY}\"\n"));
+  ASSERT_TRUE(disabled.ok()) << disabled.status();
+  EXPECT_EQ(disabled->metrics.listen, "");
+
+  for (const char* bad :
+       {"9187", "127.0.0.1", "127.0.0.1:", ":9187", "127.0.0.1:0",
+        "127.0.0.1:65536", "127.0.0.1:http", "::1:9187", "[::1]9187", "[::1",
+        "[]:9187", "127.0.0.1:-1", "127.0.0.1:123456"}) {
+    ExpectError(absl::StrCat(kMinimal, "metrics:\n  listen: \"", bad, "\"\n"),
+                10, "metrics.listen", "is not host:port");
+  }
+}
+
+TEST(ConfigTest, SnapshotModesOtherThanNeverAreNotSupported) {
+  for (const char* mode : {"initial", "always", "Never", "\"\""}) {
+    ExpectError(absl::StrCat(kMinimal, "snapshot:\n  mode: ", mode, "\n"), 10,
+                "snapshot.mode",
+                "snapshot modes other than \"never\" are not supported yet");
+  }
+}
+
+// --- Malformed YAML ----------------------------------------------------------
+
+TEST(ConfigTest, MalformedYamlReportsItsLine) {
+  ExpectError(With("  slot: pgcdc\n", "  slot: [pgcdc\n"), 4, "",
+              "malformed YAML");
+  ExpectError(With("  slot: pgcdc\n", "   slot: pgcdc\n"), 3, "",
+              "malformed YAML");
+  ExpectError("source:\n  dsn: x\n\tslot: y\n", 3, "", "malformed YAML");
+}
+
+// --- Environment expansion ---------------------------------------------------
+
+TEST(ConfigTest, EnvironmentVariablesAreExpandedInValues) {
+  absl::StatusOr<Config> config = Parse(absl::StrCat(
+      With("[public.customers, orders]", "[\"${TABLE}\", plain]",
+           With("\"host=db dbname=app\"",
+                "\"host=${PGHOST} password=${PGPASSWORD} x=${EMPTY}.\"")),
+      "  properties:\n    compression.type: ${LZ}\n",
+      "  shutdown_timeout_ms: ${INTERVAL}\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.dsn, "host=db.internal password=s3cr3t x=.");
+  EXPECT_EQ(config->source.tables[0], (TableName{"sales", "orders"}));
+  EXPECT_EQ(config->kafka.properties.at("compression.type"), "lz4");
+  EXPECT_EQ(config->kafka.shutdown_timeout_ms, 2500);
+}
+
+TEST(ConfigTest, ExpandedTextIsNotExpandedAgain) {
+  absl::StatusOr<Config> config =
+      Parse(With("\"host=db dbname=app\"", "\"${DOLLAR}\""));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.dsn, "${PGHOST}");
+}
+
+// Scanning is left to right, so "$$${" is a "$" and then the escape.
+TEST(ConfigTest, DoubleDollarEscapesExpansion) {
+  absl::StatusOr<Config> config =
+      Parse(With("\"host=db dbname=app\"",
+                 "\"a=$${PGHOST} b=$$${PGHOST} c=$5 d=$$x e=$ f=${PGHOST}$\""));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.dsn,
+            "a=${PGHOST} b=$${PGHOST} c=$5 d=$$x e=$ f=db.internal$");
+}
+
+TEST(ConfigTest, KeysAreNotExpanded) {
+  absl::StatusOr<Config> config =
+      Parse(absl::StrCat(kMinimal, "  properties:\n    \"${LZ}\": x\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.properties.at("${LZ}"), "x");
+}
+
+TEST(ConfigTest, UnsetVariableNamesVariableKeyAndLine) {
+  ExpectError(With("\"host=db dbname=app\"", "\"password=${NOPE}\""), 2,
+              "source.dsn", "environment variable NOPE is not set");
+  ExpectError(absl::StrCat(kMinimal,
+                           "  properties:\n    sasl.password: "
+                           "${SASL_SECRET}\n"),
+              10, "kafka.properties.sasl.password",
+              "environment variable SASL_SECRET is not set");
+  ExpectError(With("  tables: [public.customers, orders]\n",
+                   "  tables:\n    - a\n    - ${MISSING_TABLE}\n"),
+              7, "source.tables[1]", "MISSING_TABLE is not set");
+}
+
+TEST(ConfigTest, MalformedReferencesAreRejected) {
+  ExpectError(With("\"host=db dbname=app\"", "\"x=${PGHOST\""), 2, "source.dsn",
+              "unterminated");
+  ExpectError(With("\"host=db dbname=app\"", "\"x=${}\""), 2, "source.dsn",
+              "not a valid environment variable reference");
+  ExpectError(With("\"host=db dbname=app\"", "\"x=${A-B}\""), 2, "source.dsn",
+              "not a valid environment variable reference");
+  ExpectError(With("\"host=db dbname=app\"", "\"x=${1A}\""), 2, "source.dsn",
+              "not a valid environment variable reference");
+}
+
+TEST(ConfigTest, DefaultLookupReadsTheProcessEnvironment) {
+  ASSERT_EQ(setenv("PGCDC_CONFIG_TEST_DSN", "host=from-env", 1), 0);
+  unsetenv("PGCDC_CONFIG_TEST_UNSET");
+  absl::StatusOr<Config> config = ParseConfig(
+      With("\"host=db dbname=app\"", "\"${PGCDC_CONFIG_TEST_DSN}\""));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.dsn, "host=from-env");
+  config = ParseConfig(
+      With("\"host=db dbname=app\"", "\"${PGCDC_CONFIG_TEST_UNSET}\""));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("config:2: source.dsn: environment variable "
+                        "PGCDC_CONFIG_TEST_UNSET is not set"));
+}
+
+// --- Files -------------------------------------------------------------------
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TMPDIR");
+    dir_ = absl::StrCat(tmp != nullptr ? tmp : "/tmp",
+                        "/pgcdc_config_test_XXXXXX");
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+  }
+  void TearDown() override {
+    std::remove(path().c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string path() const { return dir_ + "/pgcdc.yaml"; }
+
+  std::string dir_;
+};
+
+TEST_F(ConfigFileTest, LoadsAFile) {
+  std::ofstream(path()) << kMinimal;
+  absl::StatusOr<Config> config = LoadConfigFile(path());
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source.slot, "pgcdc");
+}
+
+TEST_F(ConfigFileTest, ErrorsNameTheFile) {
+  std::ofstream(path()) << With("  slot: pgcdc\n", "  slot: BAD\n");
+  absl::StatusOr<Config> config = LoadConfigFile(path());
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr(absl::StrCat(path(), ":3: source.slot: ")));
+}
+
+TEST_F(ConfigFileTest, MissingFileIsInvalidArgument) {
+  absl::StatusOr<Config> config = LoadConfigFile(path());
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(path()));
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("No such file"));
+}
+
+TEST_F(ConfigFileTest, DirectoryIsInvalidArgument) {
+  absl::StatusOr<Config> config = LoadConfigFile(dir_);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(dir_));
+}
+
+}  // namespace
+}  // namespace cdc::config

@@ -1,0 +1,103 @@
+#include "cdc/pg/relation_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace cdc::pg {
+namespace {
+
+RelationMessage Relation(Oid oid, std::vector<Oid> type_oids) {
+  RelationMessage relation;
+  relation.relation_oid = oid;
+  relation.namespace_name = "public";
+  relation.relation_name = "t";
+  for (size_t i = 0; i < type_oids.size(); ++i) {
+    RelationColumn column;
+    column.name = "c" + std::to_string(i);
+    column.type_oid = type_oids[i];
+    relation.columns.push_back(column);
+  }
+  return relation;
+}
+
+TypeMessage Type(Oid oid, std::string ns, std::string name) {
+  TypeMessage type;
+  type.type_oid = oid;
+  type.namespace_name = std::move(ns);
+  type.type_name = std::move(name);
+  return type;
+}
+
+TEST(RelationCacheTest, FindUnknownIsNull) {
+  RelationCache cache;
+  EXPECT_EQ(cache.Find(42), nullptr);
+}
+
+TEST(RelationCacheTest, ShapeVersionCountsRelationMessagesPerOid) {
+  RelationCache cache;
+  cache.Apply(Relation(100, {23}));
+  ASSERT_NE(cache.Find(100), nullptr);
+  EXPECT_EQ(cache.Find(100)->shape_version, 1u);
+
+  cache.Apply(Relation(100, {23, 25}));
+  EXPECT_EQ(cache.Find(100)->shape_version, 2u);
+  EXPECT_EQ(cache.Find(100)->relation.columns.size(), 2u);
+  EXPECT_EQ(cache.Find(100)->column_type_names.size(), 2u);
+
+  cache.Apply(Relation(200, {23}));
+  EXPECT_EQ(cache.Find(200)->shape_version, 1u);
+  EXPECT_EQ(cache.Find(100)->shape_version, 2u);
+}
+
+TEST(RelationCacheTest, TypeNameOrder) {
+  RelationCache cache;
+  cache.SetBuiltinTypeNames({{23, "int4"}, {25, "text"}});
+  EXPECT_EQ(cache.TypeName(23), "int4");
+  EXPECT_EQ(cache.TypeName(99999), "oid:99999");
+
+  cache.Apply(Type(99999, "public", "mood"));
+  EXPECT_EQ(cache.TypeName(99999), "public.mood");
+  cache.Apply(Type(88888, "pg_catalog", "weird"));
+  EXPECT_EQ(cache.TypeName(88888), "weird");
+  cache.Apply(Type(77777, "", "bare"));
+  EXPECT_EQ(cache.TypeName(77777), "bare");
+  // A stream Type message wins over the builtin table.
+  cache.Apply(Type(25, "my schema", "text"));
+  EXPECT_EQ(cache.TypeName(25), "my schema.text");
+}
+
+TEST(RelationCacheTest, ColumnTypeNamesResolvedAtApply) {
+  RelationCache cache;
+  cache.SetBuiltinTypeNames({{23, "int4"}});
+  cache.Apply(Type(99999, "public", "mood"));
+  cache.Apply(Relation(100, {23, 99999, 12345}));
+  const RelationInfo* info = cache.Find(100);
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->column_type_names,
+            (std::vector<std::string>{"int4", "public.mood", "oid:12345"}));
+}
+
+TEST(RelationCacheTest, LateTypeMessageRefreshesCachedRelations) {
+  RelationCache cache;
+  cache.Apply(Relation(100, {99999, 23, 99999}));
+  cache.Apply(Relation(200, {99999}));
+  EXPECT_EQ(cache.Find(100)->column_type_names[0], "oid:99999");
+
+  cache.Apply(Type(99999, "public", "mood"));
+  EXPECT_EQ(cache.Find(100)->column_type_names,
+            (std::vector<std::string>{"public.mood", "oid:23", "public.mood"}));
+  EXPECT_EQ(cache.Find(200)->column_type_names[0], "public.mood");
+  // Types are not shapes: no version bump.
+  EXPECT_EQ(cache.Find(100)->shape_version, 1u);
+}
+
+TEST(RelationCacheTest, LateBuiltinNamesRefreshCachedRelations) {
+  RelationCache cache;
+  cache.Apply(Relation(100, {23}));
+  cache.SetBuiltinTypeNames({{23, "int4"}});
+  EXPECT_EQ(cache.Find(100)->column_type_names[0], "int4");
+}
+
+}  // namespace
+}  // namespace cdc::pg
