@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/common/log.h"
 #include "cdc/kafka/dev_broker.h"
 
 namespace cdc::cli {
@@ -144,11 +145,10 @@ int RunDevBrokerCommand(int argc, char** argv) {
       }
     }
     if (exit_code == kExitOk) {
-      std::fprintf(stderr,
-                   "pgcdc dev-broker: librdkafka mock cluster with %d "
-                   "broker(s) at %s; SIGTERM or Ctrl-C stops it\n",
-                   static_cast<int>(*brokers),
-                   (*broker)->bootstrap_servers().c_str());
+      LogInfo("dev-broker: librdkafka mock cluster with ", *brokers,
+              " broker(s) at ", (*broker)->bootstrap_servers(),
+              " (in memory, about 5 MB per partition); SIGTERM or Ctrl-C "
+              "stops it");
       int sig = 0;
       sigwait(&stop_signals, &sig);
     }

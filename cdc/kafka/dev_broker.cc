@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "cdc/kafka/producer.h"  // RouteLibrdkafkaLogs
 
 namespace cdc::kafka {
 
@@ -35,6 +36,7 @@ absl::StatusOr<std::unique_ptr<DevBroker>> DevBroker::Start(
     rd_kafka_conf_destroy(conf);
     return absl::InternalError(absl::StrCat("dev broker: ", errstr));
   }
+  RouteLibrdkafkaLogs(conf);
   std::unique_ptr<DevBroker> broker(new DevBroker());
   broker->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
   if (broker->rk_ == nullptr) {

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/log.h"
 
 namespace cdc::kafka {
 namespace {
@@ -153,7 +154,26 @@ absl::Status FatalErrorOf(rd_kafka_t* rk) {
       "Kafka producer fatal error: ", rd_kafka_err2name(err), ": ", errstr));
 }
 
+// Called on librdkafka's threads; cdc::Log is thread-safe.
+void OnLibrdkafkaLog(const rd_kafka_t* rk, int syslog_level, const char* fac,
+                     const char* buf) {
+  LogLevel level = LogLevel::kDebug;
+  if (syslog_level <= 3) {  // LOG_ERR and worse
+    level = LogLevel::kError;
+  } else if (syslog_level == 4) {  // LOG_WARNING
+    level = LogLevel::kWarning;
+  } else if (syslog_level <= 6) {  // LOG_NOTICE, LOG_INFO
+    level = LogLevel::kInfo;
+  }
+  Log(level,
+      absl::StrCat("librdkafka ", rd_kafka_name(rk), " ", fac, ": ", buf));
+}
+
 }  // namespace
+
+void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf) {
+  rd_kafka_conf_set_log_cb(conf, &OnLibrdkafkaLog);
+}
 
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     const std::string& bootstrap_servers,
@@ -198,6 +218,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     return s;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);
+  RouteLibrdkafkaLogs(conf);
   rd_kafka_conf_set_opaque(conf, producer.get());
 
   char errstr[512];

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+struct rd_kafka_conf_s;
 struct rd_kafka_s;
 struct rd_kafka_topic_s;
 struct rd_kafka_message_s;
@@ -93,6 +94,11 @@ class Producer {
   // handles are kept for its lifetime.
   std::unordered_map<std::string, rd_kafka_topic_s*> topics_;
 };
+
+// Sends the log lines of the librdkafka client configured by `conf` to
+// cdc::Log, so that they share pgcdc's one stderr format, instead of
+// librdkafka's own printer. Used for every rd_kafka_t in cdc/kafka.
+void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf);
 
 }  // namespace cdc::kafka
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cdc/kafka/producer.h"  // RouteLibrdkafkaLogs
 
 namespace cdc::kafka {
 namespace {
@@ -67,6 +68,7 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
       return s;
     }
   }
+  RouteLibrdkafkaLogs(conf);
   char errstr[512];
   std::unique_ptr<TopicReader> reader(new TopicReader());
   reader->topic_ = topic;

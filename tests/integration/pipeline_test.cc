@@ -1,9 +1,6 @@
 // End-to-end tests of `pgcdc run`: a real PostgreSQL 15, the real Kafka
 // protocol (librdkafka's mock cluster) and a real consumer reading back.
 #include <signal.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +15,7 @@
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
+#include "tests/integration/harness/http.h"
 
 namespace cdc::testing {
 namespace {
@@ -29,27 +27,6 @@ const v1::Column* Find(const v1::Row& row, const std::string& name) {
     if (c.name() == name) return &c;
   }
   return nullptr;
-}
-
-std::string HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "";
-  }
-  std::string request = absl::StrCat("GET ", path,
-                                     " HTTP/1.0\r\nHost: localhost\r\n\r\n");
-  (void)!::write(fd, request.data(), request.size());
-  std::string response;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) response.append(buf, n);
-  ::close(fd);
-  return response;
 }
 
 TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {

@@ -1,0 +1,23 @@
+# pgcdc on Debian 12, built with the same install script as CI and the README.
+#   docker build -t pgcdc .
+#   docker run --rm -v $PWD/pgcdc.yaml:/etc/pgcdc/pgcdc.yaml pgcdc
+FROM debian:12 AS build
+WORKDIR /src
+COPY scripts/install-deps.sh scripts/install-deps.sh
+RUN bash scripts/install-deps.sh
+COPY . .
+RUN cmake -S . -B build -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release \
+ && cmake --build build -j"$(nproc)" --target pgcdc
+
+FROM debian:12-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 librdkafka1 \
+      libprotobuf32 libyaml-cpp0.7 libprometheus-cpp-pull1.0 \
+      libprometheus-cpp-core1.0 libabsl20220623 \
+      ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/build/bin/pgcdc /usr/local/bin/pgcdc
+USER nobody
+EXPOSE 9187
+ENTRYPOINT ["/usr/local/bin/pgcdc"]
+CMD ["run", "--config", "/etc/pgcdc/pgcdc.yaml"]

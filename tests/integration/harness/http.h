@@ -1,0 +1,14 @@
+// HttpGet: a minimal HTTP/1.0 GET on loopback, for scraping /metrics in tests.
+#ifndef TESTS_INTEGRATION_HARNESS_HTTP_H_
+#define TESTS_INTEGRATION_HARNESS_HTTP_H_
+
+#include <string>
+
+namespace cdc::testing {
+
+// The whole response (headers and body); "" when nothing listens.
+std::string HttpGet(int port, const std::string& path);
+
+}  // namespace cdc::testing
+
+#endif  // TESTS_INTEGRATION_HARNESS_HTTP_H_
