@@ -30,7 +30,14 @@ constexpr int kMaxInFlight = 5;
 
 absl::Status CheckNotWeakening(const std::string& name,
                                const std::string& value) {
-  if (name == "enable.idempotence") {
+  if (name == "enable.gapless.guarantee") {
+    if (!IsLibrdkafkaTrue(value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Kafka property enable.gapless.guarantee=", value,
+          " is refused: a record that fails for good must stop the producer, "
+          "or later records of its key would overtake its replay"));
+    }
+  } else if (name == "enable.idempotence") {
     if (!IsLibrdkafkaTrue(value)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "Kafka property enable.idempotence=", value,
@@ -196,6 +203,11 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
         {"linger.ms", "5"},
         {"batch.num.messages", "10000"},
         {"compression.type", "lz4"},
+        // A record that fails for good must not leave a gap that later
+        // records of the same partition fill: that would reorder a key's
+        // events when the failed transaction is replayed. Gapless makes such
+        // a failure fatal for the producer, so everything after it fails too.
+        {"enable.gapless.guarantee", "true"},
         // 1 GiB of local buffer: the pipeline bounds what it has in flight
         // itself, so this only has to stay out of its way.
         {"queue.buffering.max.kbytes", "1048576"},

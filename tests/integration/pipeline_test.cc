@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <sstream>
 #include <set>
 #include <random>
 #include <thread>
@@ -375,6 +376,41 @@ TEST_F(PgcdcTest, ExistingPublicationMustMatchTables) {
                      &output),
             3);
   EXPECT_THAT(output, HasSubstr("not published: public.y"));
+}
+
+TEST_F(PgcdcTest, RoleWithoutReplicationIsRefused) {
+  Sql("CREATE TABLE r (id int PRIMARY KEY)");
+  Sql("CREATE ROLE app LOGIN");
+  Sql("GRANT SELECT ON r TO app");
+  std::string config = WriteConfig({"public.r"});
+  {
+    std::ifstream in(config);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    text.replace(text.find("user=postgres"), 13, "user=app");
+    std::ofstream(config) << text;
+  }
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 3);
+  EXPECT_THAT(output, HasSubstr("role \"app\" may not use replication"));
+  EXPECT_THAT(output, HasSubstr("WITH REPLICATION"));
+}
+
+TEST_F(PgcdcTest, WalLevelNotLogicalIsRefused) {
+  absl::StatusOr<std::unique_ptr<PgCluster>> replica_level =
+      PgCluster::Start("-c wal_level=replica");
+  ASSERT_TRUE(replica_level.ok()) << replica_level.status();
+  cluster_ = *std::move(replica_level);
+  absl::StatusOr<std::string> db = cluster_->CreateDatabase("wal");
+  ASSERT_TRUE(db.ok());
+  db_ = *db;
+  Sql("CREATE TABLE w (id int PRIMARY KEY)");
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", WriteConfig({"public.w"})}, &output),
+            3);
+  EXPECT_THAT(output, HasSubstr("wal_level is 'replica'"));
+  EXPECT_THAT(output, HasSubstr("wal_level = logical"));
 }
 
 }  // namespace

@@ -41,7 +41,8 @@ int FreePort() {
   return port;
 }
 
-absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start() {
+absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
+    const std::string& extra_options) {
   std::unique_ptr<PgCluster> cluster(new PgCluster());
   char tmpl[] = "/tmp/pgcdc-pg-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) {
@@ -71,7 +72,7 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start() {
       cluster->dir_,
       " -c wal_level=logical -c max_replication_slots=32"
       " -c max_wal_senders=32 -c fsync=off -c synchronous_commit=off"
-      " -c full_page_writes=off -c max_connections=100");
+      " -c full_page_writes=off -c max_connections=100 ", extra_options);
   if (absl::Status s = Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", data,
                                         " -w -t 60 -l ", cluster->dir_,
                                         "/server.log -o '", options,

@@ -20,7 +20,9 @@ namespace cdc::testing {
 
 class PgCluster {
  public:
-  static absl::StatusOr<std::unique_ptr<PgCluster>> Start();
+  // `extra_options` are appended to the server's command line ("-c k=v ...").
+  static absl::StatusOr<std::unique_ptr<PgCluster>> Start(
+      const std::string& extra_options = "");
   ~PgCluster();
 
   int port() const { return port_; }

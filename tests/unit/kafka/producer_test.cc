@@ -179,6 +179,7 @@ TEST(KafkaProducerTest, RefusesPropertiesThatWeakenDelivery) {
       {"max.in.flight", "five"},
       {"retries", "0"},
       {"message.send.max.retries", "0"},
+      {"enable.gapless.guarantee", "false"},
   };
   for (const auto& [name, value] : kWeakening) {
     absl::StatusOr<std::unique_ptr<Producer>> producer = Producer::Create(
@@ -272,20 +273,7 @@ TEST(KafkaProducerTest, UnknownProducerIdAloneIsRetried) {
   EXPECT_EQ(ReadAll(*broker, "pid").size(), 2u);
 }
 
-// After TOPIC_AUTHORIZATION_FAILED librdkafka refuses the topic locally
-// until its next metadata refresh (about a second on the mock).
-absl::Status ProduceEventually(Producer& producer, const std::string& topic,
-                               const std::string& value, uint64_t opaque) {
-  absl::Status s;
-  for (int i = 0; i < 100; ++i) {
-    s = producer.Produce(topic, "k", value, opaque);
-    if (s.ok() || s.code() != absl::StatusCode::kPermissionDenied) break;
-    producer.Poll(100);
-  }
-  return s;
-}
-
-TEST(KafkaProducerTest, PermanentProduceErrorFailsTheDeliveryOnly) {
+TEST(KafkaProducerTest, PermanentProduceErrorStopsTheProducer) {
   const std::vector<std::pair<rd_kafka_resp_err_t, absl::StatusCode>>
       kPermanent = {
           {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
@@ -311,17 +299,13 @@ TEST(KafkaProducerTest, PermanentProduceErrorFailsTheDeliveryOnly) {
     EXPECT_EQ(r.opaque, 2u);
     EXPECT_THAT(r.status.message(), HasSubstr("\"rejected\""));
     EXPECT_THAT(r.status.message(), HasSubstr(rd_kafka_err2str(err)));
-    // Not gapless: the idempotent producer bumps its epoch and goes on,
-    // leaving the failed record out of the log.
-    EXPECT_TRUE(producer->FatalError().ok()) << producer->FatalError();
-    ASSERT_TRUE(ProduceEventually(*producer, "rejected", "after", 3).ok());
-    AwaitReports(*producer, reports, 3);
-    ASSERT_EQ(reports.all.size(), 3u);
-    EXPECT_TRUE(reports.all[2].status.ok()) << reports.all[2].status;
+    // Gapless: a record that failed for good stops the producer, so no later
+    // record of the partition can overtake its replay.
+    EXPECT_EQ(producer->FatalError().code(), absl::StatusCode::kInternal);
+    EXPECT_FALSE(producer->Produce("rejected", "k", "after", 3).ok());
     std::vector<ConsumedMessage> read = ReadAll(*broker, "rejected");
-    ASSERT_EQ(read.size(), 2u);
+    ASSERT_EQ(read.size(), 1u);
     EXPECT_EQ(read[0].value, "warm-up");
-    EXPECT_EQ(read[1].value, "after");
   }
 }
 
