@@ -172,6 +172,13 @@ void OnLibrdkafkaLog(const rd_kafka_t* rk, int syslog_level, const char* fac,
   } else if (syslog_level <= 6) {  // LOG_NOTICE, LOG_INFO
     level = LogLevel::kInfo;
   }
+  // pgcdc sets enable.gapless.guarantee on purpose; librdkafka's warning that
+  // it is "experimental" would otherwise greet every start.
+  if (std::string_view(fac) == "CONFWARN" &&
+      std::string_view(buf).find("enable.gapless.guarantee") !=
+          std::string_view::npos) {
+    level = LogLevel::kDebug;
+  }
   Log(level,
       absl::StrCat("librdkafka ", rd_kafka_name(rk), " ", fac, ": ", buf));
 }

@@ -95,7 +95,7 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
     const struct rd_kafka_metadata* md = nullptr;
     const rd_kafka_resp_err_t err =
         rd_kafka_metadata(reader->rk_, /*all_topics=*/1, nullptr, &md,
-                          std::max(1, MillisUntil(deadline)));
+                          std::max(1000, MillisUntil(deadline)));
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
       for (int t = 0; t < md->topic_cnt; ++t) {
@@ -125,6 +125,21 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
 
   std::sort(partitions.begin(), partitions.end());
   reader->at_end_.assign(partitions.back() + 1, false);
+  reader->next_offset_.assign(partitions.back() + 1, 0);
+  if (!from_beginning) {
+    for (int32_t p : partitions) {
+      int64_t low = 0, high = 0;
+      const rd_kafka_resp_err_t werr = rd_kafka_query_watermark_offsets(
+          reader->rk_, topic.c_str(), p, &low, &high,
+          std::max(1000, MillisUntil(deadline)));
+      if (werr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return absl::UnavailableError(absl::StrCat(
+            "reading the end offset of Kafka topic \"", topic, "\" [", p,
+            "]: ", rd_kafka_err2str(werr)));
+      }
+      reader->next_offset_[p] = high;
+    }
+  }
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
   for (int32_t p : partitions) {
@@ -179,7 +194,10 @@ absl::StatusOr<std::optional<ConsumedMessage>> TopicReader::PollOnce(
   if (m->payload != nullptr) {
     out.value.assign(static_cast<const char*>(m->payload), m->len);
   }
-  if (known) at_end_[p] = false;
+  if (known) {
+    at_end_[p] = false;
+    next_offset_[p] = std::max(next_offset_[p], out.offset + 1);
+  }
   rd_kafka_message_destroy(m);
   return out;
 }
@@ -204,13 +222,37 @@ bool TopicReader::AtEnd() const {
 
 absl::StatusOr<std::vector<ConsumedMessage>> TopicReader::ReadToEnd(
     int idle_ms) {
+  std::vector<int64_t> high(next_offset_.size(), 0);
+  std::vector<int64_t> low(next_offset_.size(), 0);
+  for (size_t p = 0; p < high.size(); ++p) {
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        rk_, topic_.c_str(), static_cast<int32_t>(p), &low[p], &high[p],
+        std::max(idle_ms, 1000));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(
+          absl::StrCat("reading the end offset of Kafka topic \"", topic_,
+                       "\" [", p, "]: ", rd_kafka_err2str(err)));
+    }
+  }
+  auto reached = [&] {
+    for (size_t p = 0; p < high.size(); ++p) {
+      // Records below the low watermark were dropped by retention.
+      if (std::max(next_offset_[p], low[p]) < high[p]) return false;
+    }
+    return true;
+  };
   std::vector<ConsumedMessage> out;
-  while (!AtEnd()) {
+  while (!(reached() && AtEnd())) {
     bool got_event = false;
     absl::StatusOr<std::optional<ConsumedMessage>> m =
         PollOnce(idle_ms, &got_event);
     if (!m.ok()) return m.status();
-    if (!got_event) break;
+    if (!got_event) {
+      if (reached()) break;  // all read; the end events are only late
+      return absl::DeadlineExceededError(absl::StrCat(
+          "Kafka topic \"", topic_, "\": nothing arrived for ", idle_ms,
+          " ms before its end; ", out.size(), " message(s) read"));
+    }
     if (m->has_value()) out.push_back(std::move(**m));
   }
   return out;

@@ -48,7 +48,14 @@ class TopicReader {
   // True once every partition has been read to its end (at the time the end
   // was reached; later messages clear it again).
   bool AtEnd() const;
-  // Reads until AtEnd() or until nothing arrives for idle_ms.
+  // Reads every message up to the high watermarks the broker reports when
+  // it is called, and until every partition has signalled its end.
+  // kDeadlineExceeded when nothing arrives for idle_ms before that.
+  //
+  // Why watermarks and not end-of-partition events alone: under load the
+  // consumer has been seen to signal the end of a partition before fetching
+  // records the broker had already acknowledged, which made a read-back miss
+  // them.
   absl::StatusOr<std::vector<ConsumedMessage>> ReadToEnd(int idle_ms = 2000);
 
   int partition_count() const { return static_cast<int>(at_end_.size()); }
@@ -63,6 +70,9 @@ class TopicReader {
   rd_kafka_s* rk_ = nullptr;
   std::string topic_;
   std::vector<bool> at_end_;
+  // Per partition: the offset after the last message returned (for a reader
+  // opened at the end, the high watermark when it was opened).
+  std::vector<int64_t> next_offset_;
 };
 
 }  // namespace cdc::kafka

@@ -39,7 +39,8 @@ class PgcdcTest : public ::testing::Test {
   int RunPgcdc(const std::vector<std::string>& args, std::string* output);
   // SIGTERM, then expects exit code 0.
   void StopPgcdc(Subprocess& p);
-  // Waits until the slot confirmed everything written so far.
+  // Waits until the slot confirmed everything committed so far. (The cluster
+  // commits synchronously, so pg_current_wal_lsn() is past every commit.)
   void WaitCaughtUp(int timeout_ms = 30000);
 
   std::string Topic(const std::string& table) const {

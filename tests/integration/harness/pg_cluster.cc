@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
       " -c listen_addresses=127.0.0.1 -c unix_socket_directories=",
       cluster->dir_,
       " -c wal_level=logical -c max_replication_slots=32"
-      " -c max_wal_senders=32 -c fsync=off -c synchronous_commit=off"
+      " -c max_wal_senders=32 -c fsync=off"
       " -c full_page_writes=off -c max_connections=100 ", extra_options);
   if (absl::Status s = Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", data,
                                         " -w -t 60 -l ", cluster->dir_,
