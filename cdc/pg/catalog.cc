@@ -21,7 +21,8 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
   absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
       "SELECT current_setting('wal_level'), "
       "current_setting('server_version_num'), current_database(), "
-      "r.rolsuper OR r.rolreplication, current_user "
+      "r.rolsuper OR r.rolreplication, current_user, "
+      "(SELECT setting FROM pg_settings WHERE name = 'wal_sender_timeout') "
       "FROM pg_roles r WHERE r.rolname = current_user");
   if (!rows.ok()) return rows.status();
   if (rows->size() != 1) {
@@ -33,6 +34,10 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
   info.database = row[2].value_or("");
   if (!absl::SimpleAtoi(row[1].value_or("0"), &info.server_version_num)) {
     info.server_version_num = 0;
+  }
+  // pg_settings gives wal_sender_timeout in milliseconds.
+  if (!absl::SimpleAtoi(row[5].value_or("0"), &info.wal_sender_timeout_ms)) {
+    info.wal_sender_timeout_ms = 0;
   }
   if (row[0].value_or("") != "logical") {
     return absl::FailedPreconditionError(absl::StrCat(

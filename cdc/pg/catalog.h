@@ -32,6 +32,7 @@ namespace cdc::pg {
 struct ServerInfo {
   int server_version_num = 0;  // e.g. 150004
   std::string database;
+  int wal_sender_timeout_ms = 0;  // 0: the server never times a client out
 };
 
 // wal_level must be logical; the role must be a superuser or have

@@ -65,6 +65,15 @@ absl::Status Pipeline::Prepare() {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
   database_ = server->database;
+  status_interval_ = std::chrono::milliseconds(config_.source.status_interval_ms);
+  if (server->wal_sender_timeout_ms > 0 &&
+      status_interval_.count() > server->wal_sender_timeout_ms / 4) {
+    status_interval_ = std::chrono::milliseconds(
+        std::max(100, server->wal_sender_timeout_ms / 4));
+    LogInfo("status updates every ", status_interval_.count(),
+            " ms: a quarter of the server's wal_sender_timeout (",
+            server->wal_sender_timeout_ms, " ms)");
+  }
 
   absl::StatusOr<std::vector<pg::TableInfo>> tables =
       pg::DescribeTables(sql, config_.source.tables);
@@ -150,9 +159,7 @@ absl::Status Pipeline::Stream() {
           FormatLsn(start_lsn_), " to ", config_.kafka.bootstrap_servers);
 
   auto now = Clock::now();
-  const auto interval =
-      std::chrono::milliseconds(config_.source.status_interval_ms);
-  next_status_ = now + interval;
+  next_status_ = now + status_interval_;
   last_status_ = now;
   next_progress_log_ = now + kProgressLogInterval;
   const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
@@ -399,8 +406,7 @@ absl::Status Pipeline::SendStatus(bool force) {
   if (!s.ok()) return s;
   last_sent_confirmed_ = confirmed;
   last_status_ = now;
-  next_status_ =
-      now + std::chrono::milliseconds(config_.source.status_interval_ms);
+  next_status_ = now + status_interval_;
   return absl::OkStatus();
 }
 

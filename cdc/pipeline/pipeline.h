@@ -90,6 +90,10 @@ class Pipeline {
   std::unique_ptr<envelope::EnvelopeBuilder> builder_;
   offsets::AckTracker tracker_;
   Lsn start_lsn_ = kInvalidLsn;
+  // source.status_interval_ms, capped to a quarter of the server's
+  // wal_sender_timeout so that the server never gives up on a pgcdc that is
+  // busy (or held back by the broker) and not reading keepalives.
+  std::chrono::milliseconds status_interval_{10000};
 
   // Transaction state.
   bool in_txn_ = false;

@@ -378,6 +378,39 @@ TEST_F(PgcdcTest, ExistingPublicationMustMatchTables) {
   EXPECT_THAT(output, HasSubstr("not published: public.y"));
 }
 
+TEST_F(PgcdcTest, StaysConnectedWithAShortWalSenderTimeout) {
+  absl::StatusOr<std::unique_ptr<PgCluster>> strict =
+      PgCluster::Start("-c wal_sender_timeout=2s");
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  cluster_ = *std::move(strict);
+  absl::StatusOr<std::string> db = cluster_->CreateDatabase("timeout");
+  ASSERT_TRUE(db.ok());
+  db_ = *db;
+  Sql("CREATE TABLE q (id int PRIMARY KEY)");
+  std::string config = WriteConfig({"public.q"});
+  {  // An interval far beyond the server's timeout: pgcdc must cap it.
+    std::ifstream in(config);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    text.replace(text.find("status_interval_ms: 1000"), 24,
+                 "status_interval_ms: 60000");
+    std::ofstream(config) << text;
+  }
+  Subprocess p = StartPgcdc(config);
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // three timeouts
+  ASSERT_TRUE(p.Running()) << p.ReadLog();
+  absl::StatusOr<bool> active = cluster_->SlotActive(db_, slot_);
+  ASSERT_TRUE(active.ok());
+  EXPECT_TRUE(*active);
+  Sql("INSERT INTO q VALUES (1)");
+  WaitCaughtUp();
+  EXPECT_EQ(ReadTopic("public.q").size(), 1u);
+  EXPECT_THAT(p.ReadLog(), HasSubstr("status updates every 500 ms"));
+  EXPECT_THAT(p.ReadLog(), ::testing::Not(HasSubstr("ERROR")));
+  StopPgcdc(p);
+}
+
 TEST_F(PgcdcTest, RoleWithoutReplicationIsRefused) {
   Sql("CREATE TABLE r (id int PRIMARY KEY)");
   Sql("CREATE ROLE app LOGIN");
