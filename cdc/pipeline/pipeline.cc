@@ -30,22 +30,15 @@ bool Is(const pg::PgOutputMessage& m) {
   return std::holds_alternative<T>(m);
 }
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
+// Encloses `s` in `quote`, doubling any `quote` inside, as SQL quotes both
+// literals ('...') and identifiers ("...").
+std::string Enclose(const std::string& s, char quote) {
+  std::string out(1, quote);
   for (char c : s) {
-    if (c == '\'') out += '\'';
+    if (c == quote) out += quote;
     out += c;
   }
-  return out + "'";
-}
-
-std::string QuoteIdent(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
+  return out + quote;
 }
 
 }  // namespace
@@ -144,7 +137,7 @@ absl::Status Pipeline::Stream() {
   stream_ = *std::move(stream);
   std::string options =
       absl::StrCat("proto_version '1', publication_names ",
-                   Quote(QuoteIdent(config_.source.publication)));
+                   Enclose(Enclose(config_.source.publication, '"'), '\''));
   if (absl::Status s = stream_->Start(config_.source.slot, kInvalidLsn, options);
       !s.ok()) {
     if (s.code() == absl::StatusCode::kFailedPrecondition) {

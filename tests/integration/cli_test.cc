@@ -51,15 +51,9 @@ TEST_F(PgcdcTest, DevBrokerAndTailAsProcesses) {
       << bootstrap;
 
   std::string config = WriteConfig({"public.notes"});
-  {  // Point this run at the dev-broker process instead.
-    std::ifstream in(config);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = std::regex_replace(
-        ss.str(), std::regex("bootstrap_servers: \"[^\"]*\""),
-        "bootstrap_servers: \"" + bootstrap + "\"");
-    std::ofstream(config) << text;
-  }
+  // Point this run at the dev-broker process instead.
+  EditConfig(config, "bootstrap_servers: \"[^\"]*\"",
+             "bootstrap_servers: \"" + bootstrap + "\"");
   Subprocess p = StartPgcdc(config);
   Sql("INSERT INTO notes VALUES (1, 'hello'), (2, 'world')");
   Sql("DELETE FROM notes WHERE id = 2");
@@ -163,14 +157,8 @@ TEST_F(PgcdcTest, SigtermUnderLoadExitsZeroAndConfirmsOnlyAcknowledged) {
 TEST_F(PgcdcTest, EmbeddedBrokerStreams) {
   Sql("CREATE TABLE e (id int PRIMARY KEY)");
   std::string config = WriteConfig({"public.e"});
-  {
-    std::ifstream in(config);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::ofstream(config) << std::regex_replace(
-        ss.str(), std::regex("bootstrap_servers: \"[^\"]*\""),
-        "bootstrap_servers: embedded");
-  }
+  EditConfig(config, "bootstrap_servers: \"[^\"]*\"",
+             "bootstrap_servers: embedded");
   Subprocess p = StartPgcdc(config);
   Sql("INSERT INTO e VALUES (1)");
   WaitCaughtUp();

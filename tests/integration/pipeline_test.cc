@@ -379,24 +379,11 @@ TEST_F(PgcdcTest, ExistingPublicationMustMatchTables) {
 }
 
 TEST_F(PgcdcTest, StaysConnectedWithAShortWalSenderTimeout) {
-  absl::StatusOr<std::unique_ptr<PgCluster>> strict =
-      PgCluster::Start("-c wal_sender_timeout=2s");
-  ASSERT_TRUE(strict.ok()) << strict.status();
-  cluster_ = *std::move(strict);
-  absl::StatusOr<std::string> db = cluster_->CreateDatabase("timeout");
-  ASSERT_TRUE(db.ok());
-  db_ = *db;
+  UseCluster("-c wal_sender_timeout=2s");
   Sql("CREATE TABLE q (id int PRIMARY KEY)");
   std::string config = WriteConfig({"public.q"});
-  {  // An interval far beyond the server's timeout: pgcdc must cap it.
-    std::ifstream in(config);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    text.replace(text.find("status_interval_ms: 1000"), 24,
-                 "status_interval_ms: 60000");
-    std::ofstream(config) << text;
-  }
+  // An interval far beyond the server's timeout: pgcdc must cap it.
+  EditConfig(config, "status_interval_ms: 1000", "status_interval_ms: 60000");
   Subprocess p = StartPgcdc(config);
   std::this_thread::sleep_for(std::chrono::seconds(6));  // three timeouts
   ASSERT_TRUE(p.Running()) << p.ReadLog();
@@ -411,19 +398,35 @@ TEST_F(PgcdcTest, StaysConnectedWithAShortWalSenderTimeout) {
   StopPgcdc(p);
 }
 
+TEST_F(PgcdcTest, OddIdentifiersAreQuotedNotInjected) {
+  Sql("CREATE SCHEMA \"Sales\"");
+  Sql("CREATE TABLE \"Sales\".\"Order Items\" (\"Id\" int PRIMARY KEY, "
+      "\"Note; DROP TABLE x\" text)");
+  std::string config = WriteConfig({"\"Sales.Order Items\""});
+  EditConfig(config, "publication: pgcdc_pub",
+             "publication: \"pub \\\"odd\\\" 'name'\"");
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO \"Sales\".\"Order Items\" VALUES (1, 'it''s')");
+  WaitCaughtUp();
+  std::vector<pg::SqlRow> pubs = Rows("SELECT pubname FROM pg_publication");
+  ASSERT_EQ(pubs.size(), 1u);
+  EXPECT_EQ(*pubs[0][0], "pub \"odd\" 'name'");
+  // Characters Kafka does not allow in topic names become '_'.
+  std::vector<ReadEvent> events = ReadTopic("Sales.Order_Items");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event.source().schema(), "Sales");
+  EXPECT_EQ(events[0].event.source().table(), "Order Items");
+  EXPECT_EQ(Find(events[0].event.after(), "Note; DROP TABLE x")->value().text(),
+            "it's");
+  StopPgcdc(p);
+}
+
 TEST_F(PgcdcTest, RoleWithoutReplicationIsRefused) {
   Sql("CREATE TABLE r (id int PRIMARY KEY)");
   Sql("CREATE ROLE app LOGIN");
   Sql("GRANT SELECT ON r TO app");
   std::string config = WriteConfig({"public.r"});
-  {
-    std::ifstream in(config);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    text.replace(text.find("user=postgres"), 13, "user=app");
-    std::ofstream(config) << text;
-  }
+  EditConfig(config, "user=postgres", "user=app");
   std::string output;
   EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 3);
   EXPECT_THAT(output, HasSubstr("role \"app\" may not use replication"));
@@ -431,13 +434,7 @@ TEST_F(PgcdcTest, RoleWithoutReplicationIsRefused) {
 }
 
 TEST_F(PgcdcTest, WalLevelNotLogicalIsRefused) {
-  absl::StatusOr<std::unique_ptr<PgCluster>> replica_level =
-      PgCluster::Start("-c wal_level=replica");
-  ASSERT_TRUE(replica_level.ok()) << replica_level.status();
-  cluster_ = *std::move(replica_level);
-  absl::StatusOr<std::string> db = cluster_->CreateDatabase("wal");
-  ASSERT_TRUE(db.ok());
-  db_ = *db;
+  UseCluster("-c wal_level=replica");
   Sql("CREATE TABLE w (id int PRIMARY KEY)");
   std::string output;
   EXPECT_EQ(RunPgcdc({"run", "--config", WriteConfig({"public.w"})}, &output),

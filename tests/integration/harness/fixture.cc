@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -82,6 +84,29 @@ std::string PgcdcTest::WriteConfig(const std::vector<std::string>& tables,
       << "  shutdown_timeout_ms: 20000\n"
       << kafka_extra << extra;
   return path;
+}
+
+void PgcdcTest::EditConfig(const std::string& path, const std::string& pattern,
+                           const std::string& replacement) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(pattern)))
+      << pattern << " not in " << path;
+  std::ofstream(path) << m.prefix().str() << replacement << m.suffix().str();
+}
+
+void PgcdcTest::UseCluster(const std::string& server_options) {
+  cluster_.reset();
+  absl::StatusOr<std::unique_ptr<PgCluster>> cluster =
+      PgCluster::Start(server_options);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  cluster_ = *std::move(cluster);
+  absl::StatusOr<std::string> db = cluster_->CreateDatabase("custom");
+  ASSERT_TRUE(db.ok()) << db.status();
+  db_ = *db;
 }
 
 Subprocess PgcdcTest::StartPgcdc(const std::string& config_path) {

@@ -32,6 +32,11 @@ class PgcdcTest : public ::testing::Test {
   std::string WriteConfig(const std::vector<std::string>& tables,
                           const std::string& kafka_extra = "",
                           const std::string& extra = "");
+  // Replaces the first match of `pattern` (a regex) in the config file.
+  void EditConfig(const std::string& path, const std::string& pattern,
+                  const std::string& replacement);
+  // Swaps this test's cluster for one started with extra server options.
+  void UseCluster(const std::string& server_options);
   // Starts `pgcdc run --config path` and waits until it streams (the slot is
   // active). Fails the test if it does not.
   Subprocess StartPgcdc(const std::string& config_path);
