@@ -28,6 +28,15 @@ namespace {
 constexpr size_t kMaxIdentifierBytes = 63;
 // Kafka's own limit on a topic name; the prefix alone must fit in it.
 constexpr size_t kMaxTopicBytes = 249;
+
+// Kafka's legal topic names (and prefixes of them).
+bool IsTopicName(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxTopicBytes &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+         });
+}
 // A configuration is a few kilobytes; the cap keeps a path such as /dev/zero
 // from being read forever.
 constexpr off_t kMaxConfigFileBytes = 16 << 20;
@@ -173,8 +182,17 @@ class Parser {
   absl::Status ParseTables(const Map& source,
                            std::vector<TableName>* out) const;
   absl::Status ParseKafka(const Map& root, KafkaConfig* out) const;
+  // Reads the non-empty list of scalars under `key` of `map` (`*found`
+  // says whether the key was there; when it is missing and not `required`,
+  // `out` stays empty).
+  absl::Status ReadScalarList(const Map& map, std::string_view key,
+                              bool required, std::string_view noun,
+                              std::vector<Value>* out,
+                              bool* found = nullptr) const;
   absl::Status ParseMetrics(const Map& root, MetricsConfig* out) const;
   absl::Status ParseSnapshot(const Map& root, SnapshotConfig* out) const;
+  absl::Status ParseMessages(const Map& root, const KafkaConfig& kafka,
+                             MessagesConfig* out) const;
 
   std::string origin_;
   EnvLookup getenv_;
@@ -392,28 +410,45 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
                  &out->status_interval_ms);
 }
 
-absl::Status Parser::ParseTables(const Map& source,
-                                 std::vector<TableName>* out) const {
-  const Entry* entry = source.Find("tables");
-  const std::string path = source.Child("tables");
+absl::Status Parser::ReadScalarList(const Map& map, std::string_view key,
+                                    bool required, std::string_view noun,
+                                    std::vector<Value>* out,
+                                    bool* found) const {
+  out->clear();
+  const Entry* entry = map.Find(key);
+  const std::string path = map.Child(key);
+  if (found != nullptr) *found = entry != nullptr;
   if (entry == nullptr) {
-    return Error(source.line, path, "required key is missing");
+    if (!required) return absl::OkStatus();
+    return Error(map.line, path, "required key is missing");
   }
   const YAML::Node& list = entry->value;
   if (!list.IsSequence()) {
-    return Error(
-        entry->line, path,
-        absl::StrCat("expected a list of tables, got ", KindName(list)));
+    return Error(entry->line, path,
+                 absl::StrCat("expected a list of ", AsAbsl(noun), "s, got ",
+                              KindName(list)));
   }
   if (list.size() == 0) {
-    return Error(entry->line, path, "must list at least one table");
+    return Error(entry->line, path,
+                 absl::StrCat("must list at least one ", AsAbsl(noun)));
   }
-  std::vector<std::pair<TableName, int>> seen;  // with the line it was on
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node item = list[i];
     Value value;
     CFG_RETURN_IF_ERROR(ReadScalar(item, absl::StrCat(path, "[", i, "]"),
                                    LineOf(item, entry->line), &value));
+    out->push_back(std::move(value));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseTables(const Map& source,
+                                 std::vector<TableName>* out) const {
+  std::vector<Value> values;
+  CFG_RETURN_IF_ERROR(
+      ReadScalarList(source, "tables", /*required=*/true, "table", &values));
+  std::vector<std::pair<TableName, int>> seen;  // with the line it was on
+  for (const Value& value : values) {
     const std::string& text = value.text;
     TableName name;
     const size_t dot = text.find('.');
@@ -478,13 +513,7 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   Value prefix;
   CFG_RETURN_IF_ERROR(
       ReadString(kafka, "topic_prefix", /*required=*/true, &prefix));
-  const bool prefix_ok =
-      !prefix.text.empty() && prefix.text.size() <= kMaxTopicBytes &&
-      std::all_of(prefix.text.begin(), prefix.text.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-               (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-      });
-  if (!prefix_ok) {
+  if (!IsTopicName(prefix.text)) {
     return Error(
         prefix.line, prefix.path,
         absl::StrCat("\"", prefix.text,
@@ -587,6 +616,42 @@ absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   return absl::OkStatus();
 }
 
+absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
+                                   MessagesConfig* out) const {
+  Map messages;
+  CFG_RETURN_IF_ERROR(ReadSection(root, "messages", /*required=*/false,
+                                  {"prefixes", "topic"}, &messages));
+  std::vector<Value> prefixes;
+  bool section = root.Find("messages") != nullptr;
+  CFG_RETURN_IF_ERROR(ReadScalarList(messages, "prefixes",
+                                     /*required=*/section, "prefix",
+                                     &prefixes));
+  for (const Value& prefix : prefixes) {
+    if (prefix.text.empty()) {
+      return Error(prefix.line, prefix.path,
+                   "an empty prefix matches nothing; use \"*\" for all");
+    }
+    out->prefixes.push_back(prefix.text);
+  }
+  Value topic;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(
+      ReadString(messages, "topic", /*required=*/false, &topic, &found));
+  if (found) {
+    if (!IsTopicName(topic.text)) {
+      return Error(topic.line, topic.path,
+                   absl::StrCat("\"", topic.text,
+                                "\" is not a valid Kafka topic name (1 to ",
+                                kMaxTopicBytes,
+                                " of letters, digits, '.', '_' and '-')"));
+    }
+    out->topic = std::move(topic.text);
+  } else {
+    out->topic = kafka.topic_prefix + ".messages";
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   std::vector<YAML::Node> documents;
   try {
@@ -617,12 +682,15 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   try {
     Map root;
     CFG_RETURN_IF_ERROR(ReadMap(
-        document, "", line, {"source", "kafka", "metrics", "snapshot"}, &root));
+        document, "", line,
+        {"source", "kafka", "metrics", "snapshot", "messages"}, &root));
     Config config;
     CFG_RETURN_IF_ERROR(ParseSource(root, &config.source));
     CFG_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
     CFG_RETURN_IF_ERROR(ParseMetrics(root, &config.metrics));
     CFG_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
+    CFG_RETURN_IF_ERROR(
+        ParseMessages(root, config.kafka, &config.messages));
     return config;
   } catch (const YAML::Exception& e) {
     const int error_line = e.mark.is_null() ? 1 : e.mark.line + 1;

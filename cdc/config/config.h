@@ -62,11 +62,27 @@ struct SnapshotConfig {
   std::string mode = "never";  // only "never" until snapshots exist
 };
 
+// Logical decoding messages (pg_logical_emit_message) published as MESSAGE
+// events. Off unless the `messages` section is present.
+struct MessagesConfig {
+  // Published prefixes, matched exactly; "*" publishes every prefix.
+  std::vector<std::string> prefixes;
+  std::string topic;  // default <topic_prefix>.messages
+  bool enabled() const { return !prefixes.empty(); }
+  bool Publishes(std::string_view prefix) const {
+    for (const std::string& p : prefixes) {
+      if (p == "*" || p == prefix) return true;
+    }
+    return false;
+  }
+};
+
 struct Config {
   SourceConfig source;
   KafkaConfig kafka;
   MetricsConfig metrics;
   SnapshotConfig snapshot;
+  MessagesConfig messages;
 };
 
 // Parses YAML text. `origin` names the text in messages (usually the path).

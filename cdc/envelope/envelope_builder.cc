@@ -270,6 +270,11 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   return FinishRecord(shape, op, record);
 }
 
+void EnvelopeBuilder::SetMessageTopic(const std::string& topic) {
+  message_shape_.built = true;
+  message_shape_.topic = topic;
+}
+
 absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
     const pg::PgOutputMessage& change, const TxnContext& txn, Lsn lsn,
     uint32_t* seq, int64_t now_ms) {
@@ -325,10 +330,37 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
         return s;
       }
     }
+  } else if (const auto* message = std::get_if<pg::LogicalMessage>(&change)) {
+    if (!message_shape_.built) {
+      return absl::FailedPreconditionError(
+          "a logical message arrived but no message topic is set");
+    }
+    records.resize(1);
+    event_.Clear();
+    event_.set_op(v1::MESSAGE);
+    event_.set_ts_ms(now_ms);
+    FillSource(message_shape_, txn, lsn, &next_seq);
+    v1::LogicalMessage* out = event_.mutable_message();
+    out->set_prefix(message->prefix);
+    out->set_content(message->content);
+    out->set_transactional(message->transactional);
+    key_.Clear();
+    v1::Column* prefix = key_.add_columns();
+    prefix->set_name("prefix");
+    prefix->set_type("text");
+    prefix->set_type_oid(25);
+    prefix->set_key(true);
+    prefix->mutable_value()->set_text(message->prefix);
+    records[0].key.emplace();
+    key_.SerializeToString(&*records[0].key);
+    if (absl::Status s = FinishRecord(message_shape_, v1::MESSAGE, &records[0]);
+        !s.ok()) {
+      return s;
+    }
   } else {
     return absl::InvalidArgumentError(
-        "EnvelopeBuilder::Build takes Insert, Update, Delete or Truncate "
-        "messages only");
+        "EnvelopeBuilder::Build takes Insert, Update, Delete, Truncate or "
+        "logical Message messages only");
   }
 
   if (seq != nullptr) *seq = next_seq;

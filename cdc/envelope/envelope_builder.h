@@ -77,8 +77,12 @@ class EnvelopeBuilder {
   void SetPrimaryKey(const std::string& schema, const std::string& table,
                      std::vector<std::string> columns);
 
-  // Builds the records for one change message: one for Insert, Update and
-  // Delete, one per table for Truncate. `lsn` is the change record's LSN;
+  // The topic of MESSAGE events (logical decoding messages).
+  void SetMessageTopic(const std::string& topic);
+
+  // Builds the records for one change message: one for Insert, Update,
+  // Delete and a logical Message (keyed by its prefix, to the message
+  // topic), one per table for Truncate. `lsn` is the change record's LSN;
   // `seq` is the index within the transaction of the first record built and
   // is advanced by the number built. `now_ms` fills ts_ms.
   // kDataLoss when the message names a relation the cache does not know or
@@ -119,6 +123,7 @@ class EnvelopeBuilder {
   // Keyed by schema + '\0' + table: names may hold '.', never NUL.
   absl::flat_hash_map<std::string, std::vector<std::string>> primary_keys_;
   absl::flat_hash_map<pg::Oid, Shape> shapes_;
+  Shape message_shape_;  // topic only: messages belong to no table
   // Reused across events (Clear() keeps their allocations) to spare the hot
   // path an allocation per column.
   v1::ChangeEvent event_;

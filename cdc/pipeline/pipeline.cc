@@ -97,6 +97,9 @@ absl::Status Pipeline::Prepare() {
   source.slot = config_.source.slot;
   builder_ = std::make_unique<envelope::EnvelopeBuilder>(
       source, config_.kafka.topic_prefix, &relations_);
+  if (config_.messages.enabled()) {
+    builder_->SetMessageTopic(config_.messages.topic);
+  }
   for (const pg::TableInfo& t : *tables) {
     builder_->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
     if (t.primary_key.empty()) {
@@ -138,6 +141,7 @@ absl::Status Pipeline::Stream() {
   std::string options =
       absl::StrCat("proto_version '1', publication_names ",
                    Enclose(Enclose(config_.source.publication, '"'), '\''));
+  if (config_.messages.enabled()) absl::StrAppend(&options, ", messages 'true'");
   if (absl::Status s = stream_->Start(config_.source.slot, kInvalidLsn, options);
       !s.ok()) {
     if (s.code() == absl::StatusCode::kFailedPrecondition) {
@@ -254,23 +258,32 @@ absl::Status Pipeline::HandleFrame(std::string_view frame) {
   return s;
 }
 
+absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
+  if (in_txn_) return absl::DataLossError("Begin inside an open transaction");
+  absl::StatusOr<offsets::TxnId> id = tracker_.Begin();
+  if (!id.ok()) return id.status();
+  in_txn_ = true;
+  txn_id_ = *id;
+  txn_ = txn;
+  seq_ = 0;
+  inflight_txns_.push_back({txn_id_, txn.commit_lsn, 0, txn.commit_ts_us});
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
+  in_txn_ = false;
+  inflight_txns_.back().end_lsn = end_lsn;
+  if (absl::Status s = tracker_.Commit(txn_id_, end_lsn); !s.ok()) return s;
+  metrics_->CountTransaction();
+  AfterAcks();
+  return absl::OkStatus();
+}
+
 absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
                                      Lsn lsn) {
   if (const auto* begin = std::get_if<pg::BeginMessage>(&message)) {
-    if (in_txn_) {
-      return absl::DataLossError("Begin inside an open transaction");
-    }
-    absl::StatusOr<offsets::TxnId> id = tracker_.Begin();
-    if (!id.ok()) return id.status();
-    in_txn_ = true;
-    txn_id_ = *id;
-    txn_.commit_lsn = begin->final_lsn;
-    txn_.xid = begin->xid;
-    txn_.commit_ts_us = PostgresToUnixMicros(begin->commit_ts);
-    seq_ = 0;
-    inflight_txns_.push_back(
-        {txn_id_, begin->final_lsn, 0, txn_.commit_ts_us});
-    return absl::OkStatus();
+    return OpenTransaction({begin->final_lsn, begin->xid,
+                            PostgresToUnixMicros(begin->commit_ts)});
   }
   if (const auto* commit = std::get_if<pg::CommitMessage>(&message)) {
     if (!in_txn_) return absl::DataLossError("Commit without Begin");
@@ -279,14 +292,33 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
           "Commit LSN ", FormatLsn(commit->commit_lsn),
           " differs from its Begin's ", FormatLsn(txn_.commit_lsn)));
     }
-    in_txn_ = false;
-    inflight_txns_.back().end_lsn = commit->end_lsn;
-    if (absl::Status s = tracker_.Commit(txn_id_, commit->end_lsn); !s.ok()) {
+    return CloseTransaction(commit->end_lsn);
+  }
+  if (const auto* logical = std::get_if<pg::LogicalMessage>(&message)) {
+    if (!config_.messages.Publishes(logical->prefix)) {
+      return absl::OkStatus();  // a prefix the configuration leaves out
+    }
+    if (logical->transactional) {
+      if (!in_txn_) {
+        return absl::DataLossError(
+            "transactional logical message outside a transaction");
+      }
+      return Publish(message, lsn);
+    }
+    if (in_txn_) {
+      return absl::DataLossError(
+          "non-transactional logical message inside a transaction");
+    }
+    // Written at once, whether or not its transaction commits: it is a
+    // transaction of its own, "committed" at its own LSN. Confirming just
+    // past that LSN is what makes the server skip it after a restart.
+    if (absl::Status s = OpenTransaction(
+            {logical->lsn, 0, NowUnixMicros()});
+        !s.ok()) {
       return s;
     }
-    metrics_->CountTransaction();
-    AfterAcks();
-    return absl::OkStatus();
+    if (absl::Status s = Publish(message, lsn); !s.ok()) return s;
+    return CloseTransaction(logical->lsn + 1);
   }
   if (const auto* relation = std::get_if<pg::RelationMessage>(&message)) {
     relations_.Apply(*relation);
@@ -304,11 +336,11 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
   if (Is<pg::OriginMessage>(message)) {
     return absl::OkStatus();  // replication origin of a replayed transaction
   }
-  // Logical messages, streamed and two-phase transactions are only sent when
-  // asked for, and this version does not ask.
+  // Streamed and two-phase transactions are only sent when asked for, and
+  // this version does not ask.
   return absl::DataLossError(
       "unexpected pgoutput message for the negotiated options (protocol 1, "
-      "no messages, no streaming, no two-phase)");
+      "no streaming, no two-phase)");
 }
 
 absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
@@ -332,7 +364,9 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
       if (!fatal_.ok()) return fatal_;
     }
     ++events_published_;
-    metrics_->CountEvent(absl::StrCat(record.schema, ".", record.table),
+    metrics_->CountEvent(record.table.empty()
+                             ? std::string()  // a logical message
+                             : absl::StrCat(record.schema, ".", record.table),
                          record.op);
   }
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());

@@ -72,6 +72,10 @@ class Pipeline {
 
   absl::Status HandleFrame(std::string_view frame);
   absl::Status HandleMessage(const pg::PgOutputMessage& message, Lsn lsn);
+  // Registers a transaction with the tracker; its events follow, then
+  // CloseTransaction with the position that confirms it.
+  absl::Status OpenTransaction(const envelope::TxnContext& txn);
+  absl::Status CloseTransaction(Lsn end_lsn);
   absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
   void OnDelivery(const kafka::DeliveryReport& report);
   void AfterAcks();

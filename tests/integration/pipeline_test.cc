@@ -6,6 +6,7 @@
 #include <atomic>
 #include <fstream>
 #include <sstream>
+#include <map>
 #include <set>
 #include <random>
 #include <thread>
@@ -419,6 +420,62 @@ TEST_F(PgcdcTest, OddIdentifiersAreQuotedNotInjected) {
   EXPECT_EQ(Find(events[0].event.after(), "Note; DROP TABLE x")->value().text(),
             "it's");
   StopPgcdc(p);
+}
+
+TEST_F(PgcdcTest, LogicalMessagesArePublishedByPrefix) {
+  Sql("CREATE TABLE outbox_owner (id int PRIMARY KEY)");
+  std::string config = WriteConfig(
+      {"public.outbox_owner"}, "",
+      "messages:\n  prefixes: [outbox, audit]\n");
+  Subprocess p = StartPgcdc(config);
+  Sql("BEGIN; INSERT INTO outbox_owner VALUES (1); "
+      "SELECT pg_logical_emit_message(true, 'outbox', 'order 1 placed'); "
+      "SELECT pg_logical_emit_message(true, 'ignored', 'not published'); "
+      "COMMIT");
+  Sql("SELECT pg_logical_emit_message(false, 'audit', 'right away')");
+  // A transactional message of a rolled-back transaction never happened;
+  // a non-transactional one did.
+  Sql("BEGIN; SELECT pg_logical_emit_message(true, 'outbox', 'rolled back'); "
+      "SELECT pg_logical_emit_message(false, 'audit', 'despite rollback'); "
+      "ROLLBACK");
+  WaitCaughtUp();
+  std::vector<ReadEvent> messages = ReadAll(broker_->bootstrap_servers(),
+                                            "test.messages").value_or(
+                                                std::vector<ReadEvent>{});
+  std::map<std::string, const ReadEvent*> by_content;
+  for (const ReadEvent& e : messages) {
+    EXPECT_EQ(e.event.op(), v1::MESSAGE);
+    by_content[e.event.message().content()] = &e;
+  }
+  ASSERT_EQ(by_content.size(), 3u) << messages.size();
+  ASSERT_TRUE(by_content.count("order 1 placed"));
+  ASSERT_TRUE(by_content.count("right away"));
+  ASSERT_TRUE(by_content.count("despite rollback"));
+  const ReadEvent& placed = *by_content["order 1 placed"];
+  EXPECT_TRUE(placed.event.message().transactional());
+  EXPECT_EQ(placed.event.message().prefix(), "outbox");
+  EXPECT_EQ(placed.key->columns(0).value().text(), "outbox");
+  // It shares its transaction with the insert: same commit, next seq.
+  std::vector<ReadEvent> rows = ReadTopic("public.outbox_owner");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(placed.event.source().commit_lsn(),
+            rows[0].event.source().commit_lsn());
+  EXPECT_EQ(placed.event.source().seq(), 1u);
+  const ReadEvent& now = *by_content["right away"];
+  EXPECT_FALSE(now.event.message().transactional());
+  EXPECT_EQ(now.event.source().seq(), 0u);
+  EXPECT_NE(now.event.source().commit_lsn(),
+            by_content["despite rollback"]->event.source().commit_lsn());
+  StopPgcdc(p);
+
+  // Confirmed means sent: a restart publishes none of them again.
+  Subprocess again = StartPgcdc(config);
+  Sql("SELECT pg_logical_emit_message(false, 'audit', 'after restart')");
+  WaitCaughtUp();
+  StopPgcdc(again);
+  messages = ReadAll(broker_->bootstrap_servers(), "test.messages")
+                 .value_or(std::vector<ReadEvent>{});
+  EXPECT_EQ(messages.size(), 4u);
 }
 
 TEST_F(PgcdcTest, RoleWithoutReplicationIsRefused) {

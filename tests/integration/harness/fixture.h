@@ -44,8 +44,8 @@ class PgcdcTest : public ::testing::Test {
   int RunPgcdc(const std::vector<std::string>& args, std::string* output);
   // SIGTERM, then expects exit code 0.
   void StopPgcdc(Subprocess& p);
-  // Waits until the slot confirmed everything committed so far. (The cluster
-  // commits synchronously, so pg_current_wal_lsn() is past every commit.)
+  // Flushes the WAL written so far (with a committed write) and waits until
+  // the slot confirmed it all.
   void WaitCaughtUp(int timeout_ms = 30000);
 
   std::string Topic(const std::string& table) const {

@@ -620,5 +620,42 @@ TEST_F(ConfigFileTest, DirectoryIsInvalidArgument) {
   EXPECT_THAT(std::string(config.status().message()), HasSubstr(dir_));
 }
 
+TEST(ConfigTest, MessagesAreOffByDefault) {
+  absl::StatusOr<Config> config = Parse(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->messages.enabled());
+  EXPECT_FALSE(config->messages.Publishes("outbox"));
+}
+
+TEST(ConfigTest, MessagesSection) {
+  absl::StatusOr<Config> config = Parse(absl::StrCat(
+      kMinimal, "messages:\n  prefixes: [outbox, audit]\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->messages.enabled());
+  EXPECT_EQ(config->messages.topic, "app.messages");
+  EXPECT_TRUE(config->messages.Publishes("outbox"));
+  EXPECT_FALSE(config->messages.Publishes("outbox2"));
+
+  config = Parse(absl::StrCat(
+      kMinimal, "messages:\n  prefixes: [\"*\"]\n  topic: app.events\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->messages.topic, "app.events");
+  EXPECT_TRUE(config->messages.Publishes("anything"));
+}
+
+TEST(ConfigTest, MessagesSectionErrors) {
+  ExpectError(absl::StrCat(kMinimal, "messages:\n  topic: x\n"), 9,
+              "messages.prefixes", "required key is missing");
+  ExpectError(absl::StrCat(kMinimal, "messages:\n  prefixes: []\n"), 10,
+              "messages.prefixes", "at least one prefix");
+  ExpectError(absl::StrCat(kMinimal, "messages:\n  prefixes: [\"\"]\n"),
+              10, "messages.prefixes[0]", "use \"*\" for all");
+  ExpectError(absl::StrCat(kMinimal,
+                           "messages:\n  prefixes: [a]\n  topic: \"a b\"\n"),
+              11, "messages.topic", "not a valid Kafka topic name");
+  ExpectError(absl::StrCat(kMinimal, "messages:\n  prefix: [a]\n"), 10,
+              "messages.prefix", "did you mean");
+}
+
 }  // namespace
 }  // namespace cdc::config

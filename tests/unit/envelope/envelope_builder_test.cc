@@ -431,6 +431,39 @@ TEST_F(EnvelopeBuilderTest, NonChangeMessageIsInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(EnvelopeBuilderTest, LogicalMessageGoesToTheMessageTopic) {
+  pg::LogicalMessage message;
+  message.transactional = true;
+  message.lsn = 0x200;
+  message.prefix = "outbox";
+  message.content = std::string("{\"id\":1}\0\xff", 10);
+  EXPECT_EQ(Build(message).status().code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "no message topic configured";
+  builder_.SetMessageTopic("pgcdc.messages");
+  Record record = BuildOne(message);
+  EXPECT_EQ(record.topic, "pgcdc.messages");
+  EXPECT_EQ(record.op, v1::MESSAGE);
+  v1::ChangeEvent event;
+  ASSERT_TRUE(event.ParseFromString(record.value));
+  EXPECT_EQ(event.op(), v1::MESSAGE);
+  EXPECT_EQ(event.message().prefix(), "outbox");
+  EXPECT_EQ(event.message().content(), message.content);
+  EXPECT_TRUE(event.message().transactional());
+  EXPECT_FALSE(event.has_before());
+  EXPECT_FALSE(event.has_after());
+  EXPECT_EQ(event.source().commit_lsn(), txn_.commit_lsn);
+  EXPECT_EQ(event.source().lsn(), 0x100u);
+  EXPECT_EQ(event.source().table(), "");
+  ASSERT_TRUE(record.key.has_value());
+  v1::Row key;
+  ASSERT_TRUE(key.ParseFromString(*record.key));
+  ASSERT_EQ(key.columns_size(), 1);
+  EXPECT_EQ(key.columns(0).name(), "prefix");
+  EXPECT_EQ(key.columns(0).value().text(), "outbox");
+  EXPECT_EQ(seq_, 1u);
+}
+
 TEST_F(EnvelopeBuilderTest, EmptyNamespaceIsPgCatalog) {
   pg::RelationMessage relation = Orders();
   relation.relation_oid = kItems;
