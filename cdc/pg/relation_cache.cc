@@ -20,6 +20,10 @@ std::string QualifiedTypeName(const TypeMessage& type) {
 void RelationCache::SetBuiltinTypeNames(
     absl::flat_hash_map<Oid, std::string> names) {
   builtin_type_names_ = std::move(names);
+  RefreshTypeNames();
+}
+
+void RelationCache::RefreshTypeNames() {
   // Relations applied before the names were loaded would otherwise keep
   // "oid:N" until their next Relation message.
   for (auto& [oid, info] : relations_) {
@@ -65,6 +69,9 @@ std::string RelationCache::TypeName(Oid type_oid) const {
   if (auto it = stream_type_names_.find(type_oid);
       it != stream_type_names_.end()) {
     return it->second;
+  }
+  if (const TypeInfo* info = types_.Find(type_oid); info != nullptr) {
+    return info->name;
   }
   if (auto it = builtin_type_names_.find(type_oid);
       it != builtin_type_names_.end()) {
