@@ -52,7 +52,8 @@ class RelationCache {
   const RelationInfo* Find(Oid relation_oid) const;
 
   // typname in pg_catalog; "schema.typname" otherwise; "oid:N" if unknown.
-  // A Type message's name wins over the registry's (it is the newer).
+  // The registry's name wins over a Type message's, which for a domain is
+  // its base type's name; a Type message's wins over the startup names.
   std::string TypeName(Oid type_oid) const;
 
  private:
