@@ -27,7 +27,8 @@ std::string PrimaryKeyMapKey(const std::string& schema,
 
 // Fills one Column from column `i` of the relation. On a conversion error the
 // status names the column, since the codec only knows the type.
-absl::Status FillColumn(const pg::RelationInfo& info, int i, bool in_key,
+absl::Status FillColumn(const pg::TypeRegistry& types,
+                        const pg::RelationInfo& info, int i, bool in_key,
                         const pg::TupleValue& value, const std::string& schema,
                         const std::string& table, v1::Column* out) {
   const pg::RelationColumn& column = info.relation.columns[i];
@@ -38,9 +39,10 @@ absl::Status FillColumn(const pg::RelationInfo& info, int i, bool in_key,
     out->set_type(absl::StrCat("oid:", column.type_oid));
   }
   out->set_type_oid(column.type_oid);
+  out->set_base_type(BaseTypeNameFor(&types, column.type_oid));
   out->set_key(in_key);
   absl::Status status =
-      TextToValue(column.type_oid, value, out->mutable_value());
+      TextToValue(&types, column.type_oid, value, out->mutable_value());
   if (!status.ok()) {
     return absl::Status(status.code(),
                         absl::StrCat(schema, ".", table, ".", column.name, ": ",
@@ -210,8 +212,9 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
       const int n = static_cast<int>(old_tuple->values.size());
       for (int i = 0; i < n; ++i) {
         if (absl::Status s =
-                FillColumn(*info, i, shape.in_key[i], old_tuple->values[i],
-                           shape.schema, shape.table, before->add_columns());
+                FillColumn(relations_->types(), *info, i, shape.in_key[i],
+                           old_tuple->values[i], shape.schema, shape.table,
+                           before->add_columns());
             !s.ok()) {
           return s;
         }
@@ -219,8 +222,9 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
     } else {
       for (int i : shape.identity_columns) {
         if (absl::Status s =
-                FillColumn(*info, i, shape.in_key[i], old_tuple->values[i],
-                           shape.schema, shape.table, before->add_columns());
+                FillColumn(relations_->types(), *info, i, shape.in_key[i],
+                           old_tuple->values[i], shape.schema, shape.table,
+                           before->add_columns());
             !s.ok()) {
           return s;
         }
@@ -232,8 +236,9 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
     const int n = static_cast<int>(new_tuple->values.size());
     for (int i = 0; i < n; ++i) {
       if (absl::Status s =
-              FillColumn(*info, i, shape.in_key[i], new_tuple->values[i],
-                         shape.schema, shape.table, after->add_columns());
+              FillColumn(relations_->types(), *info, i, shape.in_key[i],
+                         new_tuple->values[i], shape.schema, shape.table,
+                         after->add_columns());
           !s.ok()) {
         return s;
       }
@@ -255,8 +260,9 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
           HasValue(old_tuple->values[i])) {
         value = &old_tuple->values[i];
       }
-      if (absl::Status s = FillColumn(*info, i, true, *value, shape.schema,
-                                      shape.table, key_.add_columns());
+      if (absl::Status s =
+              FillColumn(relations_->types(), *info, i, true, *value,
+                         shape.schema, shape.table, key_.add_columns());
           !s.ok()) {
         return s;
       }

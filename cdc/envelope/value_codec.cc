@@ -11,13 +11,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/envelope/datetime.h"
+#include "cdc/envelope/pg_literal.h"
+#include "cdc/envelope/text_error.h"
 
 namespace cdc::envelope {
 namespace {
-
-// Long enough to recognise the value in a log line, short enough that a
-// corrupt multi-megabyte value does not flood it.
-constexpr size_t kMaxQuotedText = 64;
 
 std::string_view TypeLabel(pg::Oid type_oid) {
   switch (type_oid) {
@@ -46,11 +45,7 @@ std::string_view TypeLabel(pg::Oid type_oid) {
 
 absl::Status BadText(pg::Oid type_oid, std::string_view text,
                      std::string_view why = {}) {
-  std::string quoted = absl::CEscape(AsAbsl(text.substr(0, kMaxQuotedText)));
-  if (text.size() > kMaxQuotedText) absl::StrAppend(&quoted, "...");
-  return absl::DataLossError(
-      absl::StrCat("cannot read ", AsAbsl(TypeLabel(type_oid)), " value \"",
-                   quoted, "\"", why.empty() ? "" : ": ", AsAbsl(why)));
+  return envelope::BadText(TypeLabel(type_oid), text, why);
 }
 
 absl::Status ParseInt(pg::Oid type_oid, std::string_view text, int64_t min,
@@ -195,8 +190,67 @@ absl::Status ParseBytea(std::string_view text, v1::Value* out) {
   return absl::OkStatus();
 }
 
-absl::Status ConvertText(pg::Oid type_oid, const std::string& text,
-                         v1::Value* out) {
+bool IsInfinity(std::string_view text) {
+  return text == "infinity" || text == "-infinity";
+}
+
+// Date/time types. ±infinity, and timestamps a 64-bit microsecond count
+// since 1970 cannot hold, stay text (see the header).
+absl::Status ConvertDateTime(pg::Oid type_oid, std::string_view text,
+                             v1::Value* out) {
+  if (type_oid != kTimeOid && type_oid != kIntervalOid && IsInfinity(text)) {
+    out->set_text(text.data(), text.size());
+    return absl::OkStatus();
+  }
+  switch (type_oid) {
+    case kDateOid: {
+      int32_t days = 0;
+      if (absl::Status s = ParseDate(text, &days); !s.ok()) return s;
+      out->set_date_days(days);
+      return absl::OkStatus();
+    }
+    case kTimeOid: {
+      int64_t micros = 0;
+      if (absl::Status s = ParseTime(text, &micros); !s.ok()) return s;
+      out->set_time_us(micros);
+      return absl::OkStatus();
+    }
+    case kTimestampOid:
+    case kTimestamptzOid: {
+      int64_t micros = 0;
+      absl::Status s = type_oid == kTimestampOid
+                           ? ParseTimestamp(text, &micros)
+                           : ParseTimestamptz(text, &micros);
+      if (s.code() == absl::StatusCode::kOutOfRange) {
+        out->set_text(text.data(), text.size());
+        return absl::OkStatus();
+      }
+      if (!s.ok()) return s;
+      if (type_oid == kTimestampOid) {
+        out->set_local_timestamp_us(micros);
+      } else {
+        out->set_timestamp_us(micros);
+      }
+      return absl::OkStatus();
+    }
+    case kIntervalOid: {
+      IntervalParts parts;
+      if (absl::Status s = ParseInterval(text, &parts); !s.ok()) return s;
+      v1::Interval* interval = out->mutable_interval_value();
+      interval->set_months(parts.months);
+      interval->set_days(parts.days);
+      interval->set_microseconds(parts.micros);
+      return absl::OkStatus();
+    }
+    default:
+      out->set_text(text.data(), text.size());
+      return absl::OkStatus();
+  }
+}
+
+// Built-in scalars with a case of their own; everything else as text.
+absl::Status ConvertScalar(pg::Oid type_oid, std::string_view text,
+                           v1::Value* out) {
   switch (type_oid) {
     case kBoolOid:
       if (text == "t") {
@@ -226,16 +280,130 @@ absl::Status ConvertText(pg::Oid type_oid, const std::string& text,
       return ParseNumeric(text, out);
     case kByteaOid:
       return ParseBytea(text, out);
+    case kDateOid:
+    case kTimeOid:
+    case kTimestampOid:
+    case kTimestamptzOid:
+    case kIntervalOid:
+      return ConvertDateTime(type_oid, text, out);
     default:
-      out->set_text(text);
+      out->set_text(text.data(), text.size());
       return absl::OkStatus();
   }
 }
 
+// Composites inside arrays inside composites... nest as deep as the catalog
+// says; this only bounds a registry that (impossibly) describes a cycle.
+constexpr int kMaxNesting = 32;
+
+absl::Status Convert(const pg::TypeRegistry* types, pg::Oid type_oid,
+                     std::string_view text, int depth, v1::Value* out);
+
+absl::Status ConvertArray(const pg::TypeRegistry& types,
+                          const pg::TypeInfo& array, std::string_view text,
+                          int depth, v1::Value* out) {
+  const pg::TypeInfo* element = types.Find(array.array_element);
+  const char delimiter = element != nullptr ? element->delimiter : ',';
+  ArrayLiteral literal;
+  if (absl::Status s = ParseArrayLiteral(array.name, text, delimiter, &literal);
+      !s.ok()) {
+    return s;
+  }
+  v1::ArrayValue* result = out->mutable_array_value();
+  result->Clear();
+  result->set_element_type(TypeNameFor(&types, array.array_element));
+  for (int32_t d : literal.dims) result->add_dims(d);
+  for (int32_t lb : literal.lower_bounds) result->add_lower_bounds(lb);
+  result->mutable_elements()->Reserve(
+      static_cast<int>(literal.elements.size()));
+  for (const std::optional<std::string>& e : literal.elements) {
+    v1::Value* value = result->add_elements();
+    if (!e.has_value()) {
+      value->mutable_null();
+      continue;
+    }
+    if (absl::Status s =
+            Convert(&types, array.array_element, *e, depth + 1, value);
+        !s.ok()) {
+      return absl::Status(
+          s.code(), absl::StrCat("element of ", array.name, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConvertComposite(const pg::TypeRegistry& types,
+                              const pg::TypeInfo& composite,
+                              std::string_view text, int depth,
+                              v1::Value* out) {
+  std::vector<std::optional<std::string>> fields;
+  if (absl::Status s = ParseRecordLiteral(composite.name, text, &fields);
+      !s.ok()) {
+    return s;
+  }
+  // "()" is both a record of no attributes and one of one NULL attribute.
+  if (composite.attributes.empty() && fields.size() == 1 &&
+      !fields[0].has_value()) {
+    fields.clear();
+  }
+  if (fields.size() != composite.attributes.size()) {
+    return envelope::BadText(
+        composite.name, text,
+        absl::StrCat(fields.size(), " fields but the type has ",
+                     composite.attributes.size(), " attributes"));
+  }
+  v1::Row* row = out->mutable_composite_value();
+  row->Clear();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const pg::TypeInfo::Attribute& attribute = composite.attributes[i];
+    v1::Column* column = row->add_columns();
+    column->set_name(attribute.name);
+    column->set_type(TypeNameFor(&types, attribute.type_oid));
+    column->set_type_oid(attribute.type_oid);
+    column->set_base_type(BaseTypeNameFor(&types, attribute.type_oid));
+    if (!fields[i].has_value()) {
+      column->mutable_value()->mutable_null();
+      continue;
+    }
+    if (absl::Status s = Convert(&types, attribute.type_oid, *fields[i],
+                                 depth + 1, column->mutable_value());
+        !s.ok()) {
+      return absl::Status(
+          s.code(),
+          absl::StrCat(composite.name, ".", attribute.name, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const pg::TypeRegistry* types, pg::Oid type_oid,
+                     std::string_view text, int depth, v1::Value* out) {
+  if (types == nullptr) return ConvertScalar(type_oid, text, out);
+  if (depth > kMaxNesting) {
+    return envelope::BadText(TypeNameFor(types, type_oid), text,
+                             "nested too deeply");
+  }
+  const pg::Oid base = types->ResolveDomain(type_oid);
+  if (const pg::TypeInfo* info = types->Find(base); info != nullptr) {
+    if (info->array_element != 0) {
+      return ConvertArray(*types, *info, text, depth, out);
+    }
+    if (info->kind == pg::TypeInfo::Kind::kComposite) {
+      return ConvertComposite(*types, *info, text, depth, out);
+    }
+  }
+  return ConvertScalar(base, text, out);
+}
+
 }  // namespace
 
-absl::Status TextToValue(pg::Oid type_oid, const pg::TupleValue& value,
-                         v1::Value* out) {
+absl::Status ConvertText(const pg::TypeRegistry* types, pg::Oid type_oid,
+                         std::string_view text, v1::Value* out) {
+  return Convert(types, type_oid, text, 0, out);
+}
+
+absl::Status TextToValue(const pg::TypeRegistry* types, pg::Oid type_oid,
+                         const pg::TupleValue& value, v1::Value* out) {
   switch (value.kind) {
     case pg::TupleValue::Kind::kNull:
       out->mutable_null();
@@ -244,7 +412,7 @@ absl::Status TextToValue(pg::Oid type_oid, const pg::TupleValue& value,
       out->mutable_unchanged_toast();
       return absl::OkStatus();
     case pg::TupleValue::Kind::kText:
-      return ConvertText(type_oid, value.data, out);
+      return Convert(types, type_oid, value.data, 0, out);
     case pg::TupleValue::Kind::kBinary:
       out->set_bytes_value(value.data);
       return absl::OkStatus();
@@ -254,12 +422,33 @@ absl::Status TextToValue(pg::Oid type_oid, const pg::TupleValue& value,
                    std::string(1, static_cast<char>(value.kind)), "'"));
 }
 
+absl::Status TextToValue(pg::Oid type_oid, const pg::TupleValue& value,
+                         v1::Value* out) {
+  return TextToValue(nullptr, type_oid, value, out);
+}
+
 absl::StatusOr<v1::Value> TextToValue(pg::Oid type_oid,
                                       const pg::TupleValue& value) {
   v1::Value out;
-  absl::Status status = TextToValue(type_oid, value, &out);
+  absl::Status status = TextToValue(nullptr, type_oid, value, &out);
   if (!status.ok()) return status;
   return out;
+}
+
+std::string TypeNameFor(const pg::TypeRegistry* types, pg::Oid type_oid) {
+  if (types != nullptr) {
+    if (const pg::TypeInfo* info = types->Find(type_oid); info != nullptr) {
+      return info->name;
+    }
+  }
+  return absl::StrCat("oid:", type_oid);
+}
+
+std::string BaseTypeNameFor(const pg::TypeRegistry* types, pg::Oid type_oid) {
+  if (types == nullptr) return "";
+  const pg::TypeInfo* info = types->Find(type_oid);
+  if (info == nullptr || info->kind != pg::TypeInfo::Kind::kDomain) return "";
+  return TypeNameFor(types, types->ResolveDomain(type_oid));
 }
 
 }  // namespace cdc::envelope

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -54,9 +55,9 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
         "tables)"));
   }
   if (info.server_version_num > 0 && info.server_version_num < 100000) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "PostgreSQL ", info.server_version_num,
-        " has no pgoutput; pgcdc needs PostgreSQL 10 or later"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("PostgreSQL ", info.server_version_num,
+                     " has no pgoutput; pgcdc needs PostgreSQL 10 or later"));
   }
   return info;
 }
@@ -81,8 +82,7 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
     std::string kind = row[2].value_or("");
     if (kind != "r" && kind != "p") {
       return absl::FailedPreconditionError(
-          absl::StrCat(Qualified(name),
-                       " is not a table (relkind '", kind,
+          absl::StrCat(Qualified(name), " is not a table (relkind '", kind,
                        "'); only tables can be published"));
     }
     TableInfo info;
@@ -90,13 +90,13 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
     if (!absl::SimpleAtoi(row[0].value_or(""), &info.oid)) {
       return absl::InternalError("pg_class returned a non-numeric oid");
     }
-    info.replica_identity = row[1].value_or("d").empty()
-                                ? 'd'
-                                : row[1].value_or("d")[0];
+    info.replica_identity =
+        row[1].value_or("d").empty() ? 'd' : row[1].value_or("d")[0];
     absl::StatusOr<std::vector<SqlRow>> key = conn.Query(
         "SELECT a.attname FROM pg_index i "
         "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
-        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = "
+        "k.attnum "
         "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord",
         {std::to_string(info.oid)});
     if (!key.ok()) return key.status();
@@ -114,9 +114,9 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
     const std::vector<config::TableName>& tables) {
-  absl::StatusOr<std::vector<SqlRow>> exists = conn.Query(
-      "SELECT puballtables FROM pg_publication WHERE pubname = $1",
-      {publication});
+  absl::StatusOr<std::vector<SqlRow>> exists =
+      conn.Query("SELECT puballtables FROM pg_publication WHERE pubname = $1",
+                 {publication});
   if (!exists.ok()) return exists.status();
   std::vector<std::string> quoted;
   for (const config::TableName& t : tables) {
@@ -124,9 +124,9 @@ absl::StatusOr<bool> EnsurePublication(
                                   conn.QuoteIdentifier(t.table)));
   }
   if (exists->empty()) {
-    absl::StatusOr<std::vector<SqlRow>> created = conn.Query(absl::StrCat(
-        "CREATE PUBLICATION ", conn.QuoteIdentifier(publication),
-        " FOR TABLE ", absl::StrJoin(quoted, ", ")));
+    absl::StatusOr<std::vector<SqlRow>> created = conn.Query(
+        absl::StrCat("CREATE PUBLICATION ", conn.QuoteIdentifier(publication),
+                     " FOR TABLE ", absl::StrJoin(quoted, ", ")));
     if (!created.ok()) {
       return absl::Status(
           created.status().code(),
@@ -153,8 +153,8 @@ absl::StatusOr<bool> EnsurePublication(
   std::set<std::string> configured, published;
   for (const config::TableName& t : tables) configured.insert(Qualified(t));
   for (const SqlRow& row : *rows) {
-    published.insert(absl::StrCat(row[0].value_or(""), ".",
-                                  row[1].value_or("")));
+    published.insert(
+        absl::StrCat(row[0].value_or(""), ".", row[1].value_or("")));
   }
   std::vector<std::string> missing, extra;
   std::set_difference(configured.begin(), configured.end(), published.begin(),
@@ -174,8 +174,7 @@ absl::StatusOr<bool> EnsurePublication(
   }
   absl::StrAppend(&message, " fix with ALTER PUBLICATION ",
                   conn.QuoteIdentifier(publication), " SET TABLE ",
-                  absl::StrJoin(quoted, ", "),
-                  ", or change source.tables");
+                  absl::StrJoin(quoted, ", "), ", or change source.tables");
   return absl::FailedPreconditionError(message);
 }
 
@@ -194,10 +193,10 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
         "SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
         {slot});
     if (!created.ok()) {
-      return absl::Status(created.status().code(),
-                          absl::StrCat("cannot create replication slot \"",
-                                       slot, "\": ",
-                                       created.status().message()));
+      return absl::Status(
+          created.status().code(),
+          absl::StrCat("cannot create replication slot \"", slot,
+                       "\": ", created.status().message()));
     }
     info.created = true;
     absl::StatusOr<Lsn> lsn = ParseLsn(created->front()[0].value_or(""));
@@ -206,10 +205,12 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
   }
   const SqlRow& row = rows->front();
   if (row[1].value_or("") != "logical" || row[0].value_or("") != "pgoutput") {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "replication slot \"", slot, "\" exists but is not a logical slot of "
-        "plugin pgoutput (it is ", row[1].value_or("?"), "/",
-        row[0].value_or("?"), "); choose another source.slot"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("replication slot \"", slot,
+                     "\" exists but is not a logical slot of "
+                     "plugin pgoutput (it is ",
+                     row[1].value_or("?"), "/", row[0].value_or("?"),
+                     "); choose another source.slot"));
   }
   if (row[2].value_or("f") != "t") {
     return absl::FailedPreconditionError(
@@ -225,19 +226,117 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
   return info;
 }
 
-absl::StatusOr<absl::flat_hash_map<Oid, std::string>> LoadBuiltinTypeNames(
-    SqlConnection& conn) {
+namespace {
+
+// One row per type; the array element only for true arrays (see
+// TypeInfo::array_element).
+constexpr char kTypeColumns[] =
+    "SELECT t.oid, n.nspname, t.typname, t.typtype, t.typdelim, "
+    "CASE WHEN EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid) "
+    "THEN t.typelem ELSE 0 END, t.typbasetype, t.typrelid "
+    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace ";
+
+std::string OidArrayLiteral(const std::vector<Oid>& oids) {
+  return absl::StrCat("{", absl::StrJoin(oids, ","), "}");
+}
+
+absl::StatusOr<std::vector<TypeInfo>> ReadTypes(SqlConnection& conn,
+                                                const std::string& where,
+                                                const std::vector<Oid>& oids) {
   absl::StatusOr<std::vector<SqlRow>> rows =
-      conn.Query("SELECT oid, typname FROM pg_type WHERE oid < 16384");
+      oids.empty() ? conn.Query(absl::StrCat(kTypeColumns, where))
+                   : conn.Query(absl::StrCat(kTypeColumns, where),
+                                {OidArrayLiteral(oids)});
   if (!rows.ok()) return rows.status();
-  absl::flat_hash_map<Oid, std::string> names;
+  std::vector<TypeInfo> types;
+  absl::flat_hash_map<Oid, size_t> by_relid;  // composite typrelid → index
   for (const SqlRow& row : *rows) {
-    Oid oid = 0;
-    if (absl::SimpleAtoi(row[0].value_or(""), &oid)) {
-      names[oid] = row[1].value_or("");
+    TypeInfo info;
+    Oid relid = 0;
+    if (!absl::SimpleAtoi(row[0].value_or(""), &info.oid) ||
+        !absl::SimpleAtoi(row[5].value_or(""), &info.array_element) ||
+        !absl::SimpleAtoi(row[6].value_or(""), &info.domain_base) ||
+        !absl::SimpleAtoi(row[7].value_or(""), &relid)) {
+      return absl::InternalError("pg_type returned a non-numeric oid");
+    }
+    const std::string nspname = row[1].value_or("");
+    info.name = nspname == "pg_catalog"
+                    ? row[2].value_or("")
+                    : absl::StrCat(nspname, ".", row[2].value_or(""));
+    const std::string typtype = row[3].value_or("b");
+    info.kind = static_cast<TypeInfo::Kind>(typtype.empty() ? 'b' : typtype[0]);
+    const std::string typdelim = row[4].value_or(",");
+    info.delimiter = typdelim.empty() ? ',' : typdelim[0];
+    if (info.kind == TypeInfo::Kind::kComposite && relid != 0) {
+      by_relid[relid] = types.size();
+    }
+    types.push_back(std::move(info));
+  }
+  if (by_relid.empty()) return types;
+  std::vector<Oid> relids;
+  for (const auto& [relid, index] : by_relid) relids.push_back(relid);
+  absl::StatusOr<std::vector<SqlRow>> attributes = conn.Query(
+      "SELECT a.attrelid, a.attname, a.atttypid FROM pg_attribute a "
+      "WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 "
+      "AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum",
+      {OidArrayLiteral(relids)});
+  if (!attributes.ok()) return attributes.status();
+  for (const SqlRow& row : *attributes) {
+    Oid relid = 0;
+    TypeInfo::Attribute attribute;
+    if (!absl::SimpleAtoi(row[0].value_or(""), &relid) ||
+        !absl::SimpleAtoi(row[2].value_or(""), &attribute.type_oid)) {
+      return absl::InternalError("pg_attribute returned a non-numeric oid");
+    }
+    attribute.name = row[1].value_or("");
+    if (auto it = by_relid.find(relid); it != by_relid.end()) {
+      types[it->second].attributes.push_back(std::move(attribute));
     }
   }
-  return names;
+  return types;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TypeInfo>> LoadBuiltinTypes(SqlConnection& conn) {
+  return ReadTypes(conn, "WHERE t.oid < 16384", {});
+}
+
+absl::StatusOr<std::vector<TypeInfo>> LoadTypes(SqlConnection& conn,
+                                                const std::vector<Oid>& oids) {
+  if (oids.empty()) return std::vector<TypeInfo>{};
+  return ReadTypes(conn, "WHERE t.oid = ANY($1::oid[])", oids);
+}
+
+absl::Status RefreshTypes(SqlConnection& conn, const std::vector<Oid>& roots,
+                          TypeRegistry* types) {
+  constexpr Oid kFirstNormalObjectId = 16384;
+  absl::flat_hash_set<Oid> visited;
+  std::vector<Oid> wanted = roots;
+  while (!wanted.empty()) {
+    std::vector<Oid> load;
+    std::vector<Oid> next;
+    for (Oid oid : wanted) {
+      if (oid == 0 || !visited.insert(oid).second) continue;
+      // A known built-in type refers only to built-in types, all loaded at
+      // startup, so its references need no walk.
+      if (oid >= kFirstNormalObjectId || !types->Contains(oid)) {
+        load.push_back(oid);
+      }
+    }
+    absl::StatusOr<std::vector<TypeInfo>> loaded = LoadTypes(conn, load);
+    if (!loaded.ok()) return loaded.status();
+    for (TypeInfo& info : *loaded) {
+      next.push_back(info.array_element);
+      next.push_back(info.domain_base);
+      for (const TypeInfo::Attribute& a : info.attributes) {
+        next.push_back(a.type_oid);
+      }
+      types->Add(std::move(info));
+    }
+    wanted = std::move(next);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cdc::pg

@@ -1,7 +1,7 @@
 // Catalog: the startup checks and setup pgcdc does on an ordinary session
 // before it streams — server settings, rights, tables, the publication and
 // the slot — and the catalog facts the pure decoder cannot learn from the
-// stream (built-in type names, primary keys).
+// stream (type facts, primary keys).
 //
 // Identifiers from the configuration are always quoted with
 // PQescapeIdentifier or passed as query parameters; no SQL is built from
@@ -26,6 +26,7 @@
 #include "cdc/config/config.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pg/pgoutput.h"
+#include "cdc/pg/type_registry.h"
 
 namespace cdc::pg {
 
@@ -69,10 +70,21 @@ struct SlotInfo {
 absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
                                     const std::string& slot);
 
-// OID → typname of the built-in types (oid < 16384). Types created later are
-// described in the stream by Type messages.
-absl::StatusOr<absl::flat_hash_map<Oid, std::string>> LoadBuiltinTypeNames(
-    SqlConnection& conn);
+// TypeInfo of every built-in type (oid < 16384), read once at startup.
+absl::StatusOr<std::vector<TypeInfo>> LoadBuiltinTypes(SqlConnection& conn);
+
+// TypeInfo of the given types (composites with their live attributes).
+// OIDs the catalog does not hold are left out.
+absl::StatusOr<std::vector<TypeInfo>> LoadTypes(SqlConnection& conn,
+                                                const std::vector<Oid>& oids);
+
+// Makes `types` current for the types in `roots` and everything they refer
+// to (array elements, domain bases, attribute types), transitively: loads
+// what it does not know and reloads user types (oid >= 16384), whose shape
+// may have changed (ALTER TYPE ... ADD ATTRIBUTE / ADD VALUE). Built-in
+// types never change and are not read again.
+absl::Status RefreshTypes(SqlConnection& conn, const std::vector<Oid>& roots,
+                          TypeRegistry* types);
 
 }  // namespace cdc::pg
 

@@ -46,8 +46,7 @@ absl::Status ResultError(PGconn* conn, PGresult* result,
                          std::string_view what) {
   const char* sqlstate =
       result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message =
-      result ? PQresultErrorMessage(result) : ConnError(conn);
+  std::string message = result ? PQresultErrorMessage(result) : ConnError(conn);
   while (!message.empty() && message.back() == '\n') message.pop_back();
   if (message.empty()) message = ConnError(conn);
   if (PQstatus(conn) == CONNECTION_BAD) {
@@ -58,22 +57,40 @@ absl::Status ResultError(PGconn* conn, PGresult* result,
                       absl::StrCat(AsAbsl(what), ": ", message));
 }
 
-absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn,
-                                    bool replication) {
+absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
   // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
   // after it override what it says.
+  // For replication, `options` follows dbname so that it replaces the dsn's
+  // own, which it includes (see ReplicationStream::Connect).
+  std::string options = kReplicationSessionOptions;
+  if (replication) {
+    char* error = nullptr;
+    if (PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error)) {
+      for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+        if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr &&
+            o->val[0] != '\0') {
+          options = absl::StrCat(o->val, " ", kReplicationSessionOptions);
+        }
+      }
+      PQconninfoFree(parsed);
+    }
+    // A dsn libpq cannot parse fails in PQconnectdbParams with the reason.
+    if (error != nullptr) PQfreemem(error);
+  }
   const char* keys[] = {"dbname", "fallback_application_name",
-                        replication ? "replication" : nullptr, nullptr};
+                        replication ? "replication" : nullptr,
+                        replication ? "options" : nullptr, nullptr};
   const char* values[] = {dsn.c_str(), "pgcdc",
-                          replication ? "database" : nullptr, nullptr};
+                          replication ? "database" : nullptr,
+                          replication ? options.c_str() : nullptr, nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string message = ConnError(conn);
     bool auth = conn != nullptr && PQconnectionNeedsPassword(conn);
     if (conn) PQfinish(conn);
-    std::string text = absl::StrCat("cannot connect to PostgreSQL",
-                                    replication ? " (replication)" : "",
-                                    ": ", message);
+    std::string text =
+        absl::StrCat("cannot connect to PostgreSQL",
+                     replication ? " (replication)" : "", ": ", message);
     if (auth) return absl::UnauthenticatedError(text);
     return absl::UnavailableError(text);
   }
@@ -119,8 +136,8 @@ absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(
       if (PQgetisnull(result, i, j)) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(PQgetvalue(result, i, j),
-                                     PQgetlength(result, i, j)));
+        row.emplace_back(
+            std::string(PQgetvalue(result, i, j), PQgetlength(result, i, j)));
       }
     }
     rows.push_back(std::move(row));
@@ -180,9 +197,8 @@ absl::Status ReplicationStream::Start(const std::string& slot, Lsn start,
     return absl::InvalidArgumentError(
         absl::StrCat("cannot quote slot name: ", ConnError(conn_)));
   }
-  std::string sql = absl::StrCat("START_REPLICATION SLOT ", quoted,
-                                 " LOGICAL ", FormatLsn(start), " (", options,
-                                 ")");
+  std::string sql = absl::StrCat("START_REPLICATION SLOT ", quoted, " LOGICAL ",
+                                 FormatLsn(start), " (", options, ")");
   PQfreemem(quoted);
   PGresult* result = PQexec(conn_, sql.c_str());
   if (result == nullptr || PQresultStatus(result) != PGRES_COPY_BOTH) {
@@ -232,8 +248,7 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
 }
 
 absl::Status ReplicationStream::Send(std::string_view frame) {
-  if (PQputCopyData(conn_, frame.data(), static_cast<int>(frame.size())) !=
-          1 ||
+  if (PQputCopyData(conn_, frame.data(), static_cast<int>(frame.size())) != 1 ||
       PQflush(conn_) != 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot send to the replication connection: ", ConnError(conn_)));
@@ -251,7 +266,7 @@ absl::Status ReplicationStream::Finish(int timeout_ms) {
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     int n = PQgetCopyData(conn_, &buffer_, /*async=*/1);
-    if (n > 0) {  // data sent before the server saw CopyDone: dropped, and
+    if (n > 0) {     // data sent before the server saw CopyDone: dropped, and
       FreeBuffer();  // replayed from the slot next time
       continue;
     }
@@ -264,8 +279,7 @@ absl::Status ReplicationStream::Finish(int timeout_ms) {
           "server did not end the replication stream in time");
     }
     struct pollfd pfd = {PQsocket(conn_), POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(left)) > 0 &&
-        !PQconsumeInput(conn_)) {
+    if (::poll(&pfd, 1, static_cast<int>(left)) > 0 && !PQconsumeInput(conn_)) {
       break;
     }
   }

@@ -53,8 +53,21 @@ class SqlConnection {
   pg_conn* conn_;
 };
 
+// Server settings of the replication session, passed as libpq `options`.
+// The walsender runs the columns' output functions, so these fix the one
+// text form each value arrives in, whatever the server, database or role
+// defaults say: ISO dates, ISO 8601 intervals, timestamptz in UTC, floats
+// printed shortest-exact, bytea in hex, money in the C locale's form.
+inline constexpr char kReplicationSessionOptions[] =
+    "-c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c TimeZone=UTC "
+    "-c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C";
+
 class ReplicationStream {
  public:
+  // Connects with replication=database. `options` from the dsn are kept and
+  // kReplicationSessionOptions appended after them, so that for the
+  // settings it names pgcdc's values win (the server applies -c switches in
+  // order) and any other setting the user passed still applies.
   static absl::StatusOr<std::unique_ptr<ReplicationStream>> Connect(
       const std::string& dsn);
   ~ReplicationStream();

@@ -20,6 +20,10 @@ std::string QualifiedTypeName(const TypeMessage& type) {
 void RelationCache::SetBuiltinTypeNames(
     absl::flat_hash_map<Oid, std::string> names) {
   builtin_type_names_ = std::move(names);
+  RefreshTypeNames();
+}
+
+void RelationCache::RefreshTypeNames() {
   // Relations applied before the names were loaded would otherwise keep
   // "oid:N" until their next Relation message.
   for (auto& [oid, info] : relations_) {
@@ -46,14 +50,15 @@ void RelationCache::Apply(const TypeMessage& type) {
   // type, but a type can be renamed or a session can replay Relation before
   // Type after a restart; re-resolving keeps cached names current. Type
   // messages are rare, so a scan of every relation is cheap enough.
+  stream_type_names_[type.type_oid] = std::move(name);
+  const std::string resolved = TypeName(type.type_oid);
   for (auto& [oid, info] : relations_) {
     for (size_t i = 0; i < info.relation.columns.size(); ++i) {
       if (info.relation.columns[i].type_oid == type.type_oid) {
-        info.column_type_names[i] = name;
+        info.column_type_names[i] = resolved;
       }
     }
   }
-  stream_type_names_[type.type_oid] = std::move(name);
 }
 
 const RelationInfo* RelationCache::Find(Oid relation_oid) const {
@@ -62,6 +67,11 @@ const RelationInfo* RelationCache::Find(Oid relation_oid) const {
 }
 
 std::string RelationCache::TypeName(Oid type_oid) const {
+  // The catalog's name first: a Type message for a domain carries its base
+  // type's name (pgoutput's logicalrep_write_typ), not the domain's.
+  if (const TypeInfo* info = types_.Find(type_oid); info != nullptr) {
+    return info->name;
+  }
   if (auto it = stream_type_names_.find(type_oid);
       it != stream_type_names_.end()) {
     return it->second;

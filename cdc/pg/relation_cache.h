@@ -4,7 +4,9 @@
 // session and again whenever its shape changes, and a Type message for each
 // non-built-in type a column uses. Changes carry only the relation's OID, so
 // decoding them needs this cache. It is pure: it learns only from messages
-// and from the built-in type names the caller loads once at startup.
+// and from the type facts the caller loads from the catalog (the built-in
+// types once at startup, user types when a Relation first uses them) into
+// its TypeRegistry.
 //
 // Each Relation message for an OID bumps that table's shape version, so an
 // event can say which shape it was made with.
@@ -19,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "cdc/pg/pgoutput.h"
+#include "cdc/pg/type_registry.h"
 
 namespace cdc::pg {
 
@@ -36,6 +39,12 @@ class RelationCache {
   // the catalog once at startup. Unknown OIDs fall back to their number.
   void SetBuiltinTypeNames(absl::flat_hash_map<Oid, std::string> names);
 
+  // The type facts the codec reads. After adding to them, call
+  // RefreshTypeNames so that cached column type names follow.
+  const TypeRegistry& types() const { return types_; }
+  TypeRegistry* mutable_types() { return &types_; }
+  void RefreshTypeNames();
+
   void Apply(const RelationMessage& relation);
   void Apply(const TypeMessage& type);
 
@@ -43,9 +52,12 @@ class RelationCache {
   const RelationInfo* Find(Oid relation_oid) const;
 
   // typname in pg_catalog; "schema.typname" otherwise; "oid:N" if unknown.
+  // The registry's name wins over a Type message's, which for a domain is
+  // its base type's name; a Type message's wins over the startup names.
   std::string TypeName(Oid type_oid) const;
 
  private:
+  TypeRegistry types_;
   absl::flat_hash_map<Oid, std::string> builtin_type_names_;
   absl::flat_hash_map<Oid, std::string> stream_type_names_;
   absl::flat_hash_map<Oid, RelationInfo> relations_;

@@ -58,7 +58,8 @@ absl::Status Pipeline::Prepare() {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
   database_ = server->database;
-  status_interval_ = std::chrono::milliseconds(config_.source.status_interval_ms);
+  status_interval_ =
+      std::chrono::milliseconds(config_.source.status_interval_ms);
   if (server->wal_sender_timeout_ms > 0 &&
       status_interval_.count() > server->wal_sender_timeout_ms / 4) {
     status_interval_ = std::chrono::milliseconds(
@@ -86,10 +87,12 @@ absl::Status Pipeline::Prepare() {
           config_.source.slot, "\" at ", FormatLsn(start_lsn_), " on ",
           sql.Endpoint(), "/", database_);
 
-  absl::StatusOr<absl::flat_hash_map<pg::Oid, std::string>> types =
-      pg::LoadBuiltinTypeNames(sql);
+  absl::StatusOr<std::vector<pg::TypeInfo>> types = pg::LoadBuiltinTypes(sql);
   if (!types.ok()) return types.status();
-  relations_.SetBuiltinTypeNames(*std::move(types));
+  for (pg::TypeInfo& type : *types) {
+    relations_.mutable_types()->Add(std::move(type));
+  }
+  relations_.RefreshTypeNames();
 
   envelope::SourceInfo source;
   source.version = PGCDC_VERSION;
@@ -130,6 +133,36 @@ absl::Status Pipeline::Prepare() {
   tracker_ = offsets::AckTracker(start_lsn_);
   last_sent_confirmed_ = start_lsn_;
   metrics_->SetConfirmedLsn(start_lsn_);
+  sql_ = *std::move(conn);
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::ResolveTypes(const pg::RelationMessage& relation) {
+  std::vector<pg::Oid> roots;
+  for (const pg::RelationColumn& column : relation.columns) {
+    roots.push_back(column.type_oid);
+  }
+  absl::Status s =
+      sql_ != nullptr
+          ? pg::RefreshTypes(*sql_, roots, relations_.mutable_types())
+          : absl::UnavailableError("no catalog connection");
+  if (s.code() == absl::StatusCode::kUnavailable) {
+    // The session may have been idle long enough to be dropped: one new
+    // connection, one more try.
+    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+        pg::SqlConnection::Connect(config_.source.dsn);
+    if (!conn.ok()) return conn.status();
+    sql_ = *std::move(conn);
+    s = pg::RefreshTypes(*sql_, roots, relations_.mutable_types());
+  }
+  if (!s.ok()) {
+    return absl::Status(
+        s.code(),
+        absl::StrCat("cannot read the column types of ",
+                     relation.namespace_name, ".", relation.relation_name,
+                     " from the catalog: ", s.message()));
+  }
+  relations_.RefreshTypeNames();
   return absl::OkStatus();
 }
 
@@ -141,8 +174,11 @@ absl::Status Pipeline::Stream() {
   std::string options =
       absl::StrCat("proto_version '1', publication_names ",
                    Enclose(Enclose(config_.source.publication, '"'), '\''));
-  if (config_.messages.enabled()) absl::StrAppend(&options, ", messages 'true'");
-  if (absl::Status s = stream_->Start(config_.source.slot, kInvalidLsn, options);
+  if (config_.messages.enabled()) {
+    absl::StrAppend(&options, ", messages 'true'");
+  }
+  if (absl::Status s =
+          stream_->Start(config_.source.slot, kInvalidLsn, options);
       !s.ok()) {
     if (s.code() == absl::StatusCode::kFailedPrecondition) {
       return absl::FailedPreconditionError(
@@ -204,12 +240,11 @@ absl::Status Pipeline::Stream() {
     DrainAcks(kFatalDrainMs);
   }
   absl::Status sent = SendStatus(/*force=*/true);
-  absl::Status finished =
-      sent.ok() ? stream_->Finish(5000) : absl::OkStatus();
+  absl::Status finished = sent.ok() ? stream_->Finish(5000) : absl::OkStatus();
   metrics_->SetConnected(false);
   LogInfo("confirmed ", FormatLsn(tracker_.confirmed()), " to slot \"",
-          config_.source.slot, "\"; ", events_acked_, " of ",
-          events_published_, " event(s) acknowledged this run");
+          config_.source.slot, "\"; ", events_acked_, " of ", events_published_,
+          " event(s) acknowledged this run");
   if (!fatal_.ok()) return fatal_;
   if (!sent.ok()) return sent;
   if (!finished.ok()) LogWarning(finished.message());
@@ -227,9 +262,9 @@ void Pipeline::DrainAcks(int timeout_ms) {
 absl::Status Pipeline::HandleFrame(std::string_view frame) {
   absl::StatusOr<pg::ServerFrame> parsed = pg::ParseServerFrame(frame);
   if (!parsed.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "bad replication frame after ", FormatLsn(received_lsn_), ": ",
-        parsed.status().message()));
+    return absl::DataLossError(absl::StrCat("bad replication frame after ",
+                                            FormatLsn(received_lsn_), ": ",
+                                            parsed.status().message()));
   }
   if (const auto* keepalive = std::get_if<pg::PrimaryKeepalive>(&*parsed)) {
     metrics_->SetServerLsn(keepalive->wal_end);
@@ -245,15 +280,14 @@ absl::Status Pipeline::HandleFrame(std::string_view frame) {
   absl::StatusOr<pg::PgOutputMessage> message =
       pg::DecodePgOutput(data.payload, context);
   if (!message.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("cannot decode the pgoutput message at LSN ",
-                     FormatLsn(data.wal_start), ": ",
-                     message.status().message()));
+    return absl::DataLossError(absl::StrCat(
+        "cannot decode the pgoutput message at LSN ", FormatLsn(data.wal_start),
+        ": ", message.status().message()));
   }
   absl::Status s = HandleMessage(*message, data.wal_start);
   if (!s.ok() && s.code() == absl::StatusCode::kDataLoss) {
-    return absl::DataLossError(absl::StrCat("at LSN ", FormatLsn(data.wal_start),
-                                            ": ", s.message()));
+    return absl::DataLossError(
+        absl::StrCat("at LSN ", FormatLsn(data.wal_start), ": ", s.message()));
   }
   return s;
 }
@@ -322,7 +356,7 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
   }
   if (const auto* relation = std::get_if<pg::RelationMessage>(&message)) {
     relations_.Apply(*relation);
-    return absl::OkStatus();
+    return ResolveTypes(*relation);
   }
   if (const auto* type = std::get_if<pg::TypeMessage>(&message)) {
     relations_.Apply(*type);
@@ -378,10 +412,11 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
     metrics_->CountDeliveryError();
     if (fatal_.ok()) {
       Lsn commit_lsn = 0;
-      if (!inflight_txns_.empty() && report.opaque >= inflight_txns_.front().id &&
+      if (!inflight_txns_.empty() &&
+          report.opaque >= inflight_txns_.front().id &&
           report.opaque - inflight_txns_.front().id < inflight_txns_.size()) {
-        commit_lsn =
-            inflight_txns_[report.opaque - inflight_txns_.front().id].commit_lsn;
+        commit_lsn = inflight_txns_[report.opaque - inflight_txns_.front().id]
+                         .commit_lsn;
       }
       fatal_ = absl::Status(
           report.status.code(),
@@ -421,8 +456,8 @@ void Pipeline::AfterAcks() {
 absl::Status Pipeline::SendStatus(bool force) {
   auto now = Clock::now();
   Lsn confirmed = tracker_.confirmed();
-  bool moved = confirmed > last_sent_confirmed_ &&
-               now - last_status_ >= kConfirmSpacing;
+  bool moved =
+      confirmed > last_sent_confirmed_ && now - last_status_ >= kConfirmSpacing;
   if (!force && !moved && now < next_status_) return absl::OkStatus();
   pg::StandbyStatusUpdate update;
   update.written = std::max(received_lsn_, confirmed);

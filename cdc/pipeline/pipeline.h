@@ -20,6 +20,15 @@
 // server decoded its commit record (Begin already carries the commit LSN and
 // time), so every event received is of a committed transaction.
 //
+// Type facts: the built-in types are read from the catalog in Prepare();
+// a Relation message that uses a user type (OID >= 16384) or one not yet
+// known makes the pipeline read it, and what it refers to, on its SQL
+// session before the Relation's changes are built, so the pure codec has
+// every array element, domain base and composite attribute it needs. The
+// catalog is read as it is then, not as it was when the WAL was written:
+// a composite altered after a change was made but before pgcdc decodes it
+// can make that change's value unreadable (kDataLoss, naming it).
+//
 // Owns its connections, producer and state; borrows the metrics and the stop
 // flag, which must outlive it. Not thread-safe apart from the stop flag.
 #ifndef CDC_PIPELINE_PIPELINE_H_
@@ -71,6 +80,9 @@ class Pipeline {
   };
 
   absl::Status HandleFrame(std::string_view frame);
+  // Reads from the catalog the user types (and any type not yet known) that
+  // a Relation's columns use, before any change to it is built.
+  absl::Status ResolveTypes(const pg::RelationMessage& relation);
   absl::Status HandleMessage(const pg::PgOutputMessage& message, Lsn lsn);
   // Registers a transaction with the tracker; its events follow, then
   // CloseTransaction with the position that confirms it.
@@ -88,6 +100,8 @@ class Pipeline {
   const std::atomic<bool>* stop_;
 
   std::string database_;
+  // Kept open from Prepare() for the catalog reads of ResolveTypes.
+  std::unique_ptr<pg::SqlConnection> sql_;
   std::unique_ptr<pg::ReplicationStream> stream_;
   std::unique_ptr<kafka::Producer> producer_;
   pg::RelationCache relations_;

@@ -5,37 +5,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cdc/envelope/value_text.h"
 
 namespace cdc::testing {
 
 std::optional<std::string> ValueText(const v1::Value& value) {
-  switch (value.kind_case()) {
-    case v1::Value::kNull:
-      return std::nullopt;
-    case v1::Value::kUnchangedToast:
-      return std::string("<unchanged-toast>");
-    case v1::Value::kBoolValue:
-      return std::string(value.bool_value() ? "t" : "f");
-    case v1::Value::kIntValue:
-      return std::to_string(value.int_value());
-    case v1::Value::kDoubleValue:
-      return absl::StrCat(value.double_value());
-    case v1::Value::kNumericValue:
-      return value.numeric_value().value();
-    case v1::Value::kText:
-      return value.text();
-    case v1::Value::kBytesValue: {
-      static const char kHex[] = "0123456789abcdef";
-      std::string out = "\\x";
-      for (unsigned char c : value.bytes_value()) {
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      }
-      return out;
-    }
-    default:
-      return std::string("<unset>");
+  if (value.kind_case() == v1::Value::kUnchangedToast) {
+    return std::string("<unchanged-toast>");
   }
+  if (value.kind_case() == v1::Value::KIND_NOT_SET) {
+    return std::string("<unset>");
+  }
+  return envelope::ValueToPgText(value);
 }
 
 RowImage ToImage(const v1::Row& row) {

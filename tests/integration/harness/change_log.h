@@ -37,7 +37,7 @@ using RowImage = std::map<std::string, std::optional<std::string>>;
 // key text → row
 using TableImage = std::map<std::string, RowImage>;
 
-// The text PostgreSQL would print for a value (bool t/f, bytea \x..).
+// The text PostgreSQL would print for a value (envelope::ValueToPgText).
 std::optional<std::string> ValueText(const v1::Value& value);
 RowImage ToImage(const v1::Row& row);
 std::string KeyText(const v1::Row& key);

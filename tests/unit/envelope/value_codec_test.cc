@@ -181,7 +181,7 @@ TEST(ValueCodecTest, ByteaEscape) {
 }
 
 TEST(ValueCodecTest, OtherTypesAreVerbatimText) {
-  for (pg::Oid oid : {pg::Oid{25}, pg::Oid{1043}, pg::Oid{1114}, pg::Oid{3802},
+  for (pg::Oid oid : {pg::Oid{25}, pg::Oid{1043}, pg::Oid{1266}, pg::Oid{3802},
                       pg::Oid{2950}, pg::Oid{1007}, pg::Oid{99999}}) {
     v1::Value value = MustConvert(oid, " {1,2} anything\\x ");
     EXPECT_EQ(value.kind_case(), v1::Value::kText);

@@ -101,3 +101,36 @@ TEST(RelationCacheTest, LateBuiltinNamesRefreshCachedRelations) {
 
 }  // namespace
 }  // namespace cdc::pg
+
+namespace cdc::pg {
+namespace {
+
+// pgoutput's Type message for a domain carries the base type's name; the
+// catalog's (registry's) name is the domain's and must win.
+TEST(RelationCacheTest, RegistryNameWinsOverTypeMessage) {
+  RelationCache cache;
+  TypeMessage type;
+  type.type_oid = 30000;
+  type.namespace_name = "pg_catalog";
+  type.type_name = "numeric";
+  cache.Apply(type);
+  RelationMessage relation;
+  relation.relation_oid = 1;
+  relation.columns.push_back(RelationColumn{});
+  relation.columns[0].type_oid = 30000;
+  cache.Apply(relation);
+  EXPECT_EQ(cache.Find(1)->column_type_names[0], "numeric");
+  TypeInfo domain;
+  domain.oid = 30000;
+  domain.name = "public.price";
+  domain.kind = TypeInfo::Kind::kDomain;
+  domain.domain_base = 1700;
+  cache.mutable_types()->Add(domain);
+  cache.RefreshTypeNames();
+  EXPECT_EQ(cache.Find(1)->column_type_names[0], "public.price");
+  cache.Apply(type);  // a later Type message does not undo it
+  EXPECT_EQ(cache.Find(1)->column_type_names[0], "public.price");
+}
+
+}  // namespace
+}  // namespace cdc::pg
