@@ -193,6 +193,7 @@ class Parser {
   absl::Status ParseSnapshot(const Map& root, SnapshotConfig* out) const;
   absl::Status ParseMessages(const Map& root, const KafkaConfig& kafka,
                              MessagesConfig* out) const;
+  absl::Status ParseEvents(const Map& root, EventsConfig* out) const;
 
   std::string origin_;
   EnvLookup getenv_;
@@ -652,6 +653,24 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
   return absl::OkStatus();
 }
 
+absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
+  Map events;
+  CFG_RETURN_IF_ERROR(ReadSection(root, "events", /*required=*/false,
+                                  {"key_change"}, &events));
+  Value key_change;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(ReadString(events, "key_change", /*required=*/false,
+                                 &key_change, &found));
+  if (!found) return absl::OkStatus();
+  if (key_change.text != "delete_create" && key_change.text != "update") {
+    return Error(key_change.line, key_change.path,
+                 absl::StrCat("\"", key_change.text,
+                              "\": expected \"delete_create\" or \"update\""));
+  }
+  out->key_change = std::move(key_change.text);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   std::vector<YAML::Node> documents;
   try {
@@ -683,7 +702,8 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
     Map root;
     CFG_RETURN_IF_ERROR(ReadMap(
         document, "", line,
-        {"source", "kafka", "metrics", "snapshot", "messages"}, &root));
+        {"source", "kafka", "metrics", "snapshot", "messages", "events"},
+        &root));
     Config config;
     CFG_RETURN_IF_ERROR(ParseSource(root, &config.source));
     CFG_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
@@ -691,6 +711,7 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
     CFG_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
     CFG_RETURN_IF_ERROR(
         ParseMessages(root, config.kafka, &config.messages));
+    CFG_RETURN_IF_ERROR(ParseEvents(root, &config.events));
     return config;
   } catch (const YAML::Exception& e) {
     const int error_line = e.mark.is_null() ? 1 : e.mark.line + 1;

@@ -62,6 +62,12 @@ struct SnapshotConfig {
   std::string mode = "never";  // only "never" until snapshots exist
 };
 
+struct EventsConfig {
+  // An UPDATE that changes the row's key: "delete_create" (a DELETE of the
+  // old key, then a CREATE of the new one) or "update" (one UPDATE).
+  std::string key_change = "delete_create";
+};
+
 // Logical decoding messages (pg_logical_emit_message) published as MESSAGE
 // events. Off unless the `messages` section is present.
 struct MessagesConfig {
@@ -83,6 +89,7 @@ struct Config {
   MetricsConfig metrics;
   SnapshotConfig snapshot;
   MessagesConfig messages;
+  EventsConfig events;
 };
 
 // Parses YAML text. `origin` names the text in messages (usually the path).

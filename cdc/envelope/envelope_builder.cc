@@ -276,6 +276,33 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   return FinishRecord(shape, op, record);
 }
 
+bool EnvelopeBuilder::ChangesKey(const pg::UpdateMessage& update) {
+  if (!update.old_tuple.has_value()) return false;
+  const pg::RelationInfo* info = relations_->Find(update.relation_oid);
+  if (info == nullptr) return false;  // BuildRowChange reports it
+  const Shape& shape = ShapeFor(*info);
+  const pg::TupleData& old_tuple = *update.old_tuple;
+  const size_t n = info->relation.columns.size();
+  if (shape.key_columns.empty() || old_tuple.values.size() != n ||
+      update.new_tuple.values.size() != n) {
+    return false;
+  }
+  for (int i : shape.key_columns) {
+    // A 'K' image holds only the replica identity columns; a key column
+    // outside them (a primary key that is not the identity) is unknown.
+    if (update.old_kind == 'K' && !info->relation.columns[i].is_key()) {
+      return false;
+    }
+  }
+  for (int i : shape.key_columns) {
+    const pg::TupleValue& now = update.new_tuple.values[i];
+    const pg::TupleValue& before = old_tuple.values[i];
+    if (now.kind == pg::TupleValue::Kind::kUnchangedToast) continue;
+    if (!(now == before)) return true;
+  }
+  return false;
+}
+
 void EnvelopeBuilder::SetMessageTopic(const std::string& topic) {
   message_shape_.built = true;
   message_shape_.topic = topic;
@@ -297,7 +324,24 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
         !s.ok()) {
       return s;
     }
-  } else if (const auto* update = std::get_if<pg::UpdateMessage>(&change)) {
+  } else if (const auto* update = std::get_if<pg::UpdateMessage>(&change);
+             update != nullptr && key_change_ == KeyChange::kDeleteCreate &&
+             ChangesKey(*update)) {
+    records.resize(2);
+    if (absl::Status s = BuildRowChange(
+            v1::DELETE, update->relation_oid, update->old_kind,
+            &*update->old_tuple, nullptr, txn, lsn, &next_seq, now_ms,
+            &records[0]);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = BuildRowChange(v1::CREATE, update->relation_oid, 0,
+                                        nullptr, &update->new_tuple, txn, lsn,
+                                        &next_seq, now_ms, &records[1]);
+        !s.ok()) {
+      return s;
+    }
+  } else if (update != nullptr) {
     records.resize(1);
     const pg::TupleData* old_tuple =
         update->old_tuple.has_value() ? &*update->old_tuple : nullptr;

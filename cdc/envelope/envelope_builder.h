@@ -77,6 +77,13 @@ class EnvelopeBuilder {
   void SetPrimaryKey(const std::string& schema, const std::string& table,
                      std::vector<std::string> columns);
 
+  // How an UPDATE that changes the row's key is published: as a DELETE of
+  // the old key followed by a CREATE of the new key (the default, so that a
+  // compacted topic drops the old key), or as one UPDATE keyed by the new
+  // key with both images.
+  enum class KeyChange { kDeleteCreate, kUpdate };
+  void SetKeyChange(KeyChange mode) { key_change_ = mode; }
+
   // The topic of MESSAGE events (logical decoding messages).
   void SetMessageTopic(const std::string& topic);
 
@@ -108,6 +115,9 @@ class EnvelopeBuilder {
   };
 
   const Shape& ShapeFor(const pg::RelationInfo& info);
+  // Whether `update` moves the row to another key, as far as its old image
+  // tells (false when it cannot tell).
+  bool ChangesKey(const pg::UpdateMessage& update);
   absl::Status BuildRowChange(v1::Op op, pg::Oid relation_oid, char old_kind,
                               const pg::TupleData* old_tuple,
                               const pg::TupleData* new_tuple,
@@ -124,6 +134,7 @@ class EnvelopeBuilder {
   absl::flat_hash_map<std::string, std::vector<std::string>> primary_keys_;
   absl::flat_hash_map<pg::Oid, Shape> shapes_;
   Shape message_shape_;  // topic only: messages belong to no table
+  KeyChange key_change_ = KeyChange::kDeleteCreate;
   // Reused across events (Clear() keeps their allocations) to spare the hot
   // path an allocation per column.
   v1::ChangeEvent event_;

@@ -103,6 +103,9 @@ absl::Status Pipeline::Prepare() {
   if (config_.messages.enabled()) {
     builder_->SetMessageTopic(config_.messages.topic);
   }
+  builder_->SetKeyChange(config_.events.key_change == "update"
+                             ? envelope::EnvelopeBuilder::KeyChange::kUpdate
+                             : envelope::EnvelopeBuilder::KeyChange::kDeleteCreate);
   for (const pg::TableInfo& t : *tables) {
     builder_->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
     if (t.primary_key.empty()) {

@@ -121,6 +121,17 @@ TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {
   StopPgcdc(p);
 }
 
+// Events of several partitions in commit order.
+void SortByCommit(std::vector<ReadEvent>* events) {
+  std::sort(events->begin(), events->end(),
+            [](const ReadEvent& x, const ReadEvent& y) {
+              return std::make_pair(x.event.source().commit_lsn(),
+                                    x.event.source().seq()) <
+                     std::make_pair(y.event.source().commit_lsn(),
+                                    y.event.source().seq());
+            });
+}
+
 TEST_F(PgcdcTest, ReplicaIdentityFullGivesWholeOldRow) {
   Sql("CREATE TABLE orders (id int PRIMARY KEY, status text, qty int)");
   Sql("ALTER TABLE orders REPLICA IDENTITY FULL");
@@ -131,15 +142,9 @@ TEST_F(PgcdcTest, ReplicaIdentityFullGivesWholeOldRow) {
   Sql("DELETE FROM orders WHERE id = 8");
   WaitCaughtUp();
   std::vector<ReadEvent> events = ReadTopic("public.orders");
-  ASSERT_EQ(events.size(), 4u);
-  // Keys 7 and 8 may sit in different partitions: order by commit.
-  std::sort(events.begin(), events.end(),
-            [](const ReadEvent& x, const ReadEvent& y) {
-              return std::make_pair(x.event.source().commit_lsn(),
-                                    x.event.source().seq()) <
-                     std::make_pair(y.event.source().commit_lsn(),
-                                    y.event.source().seq());
-            });
+  // The key change is a DELETE of 7 and a CREATE of 8.
+  ASSERT_EQ(events.size(), 5u);
+  SortByCommit(&events);
   const v1::ChangeEvent& up = events[1].event;
   ASSERT_EQ(up.op(), v1::UPDATE);
   ASSERT_TRUE(up.has_before());
@@ -149,10 +154,37 @@ TEST_F(PgcdcTest, ReplicaIdentityFullGivesWholeOldRow) {
   // Key is the primary key, not every column FULL flags.
   ASSERT_TRUE(events[1].key.has_value());
   EXPECT_EQ(events[1].key->columns_size(), 1);
-  const v1::ChangeEvent& del = events[3].event;
+  ASSERT_EQ(events[2].event.op(), v1::DELETE);
+  EXPECT_EQ(Find(events[2].event.before(), "status")->value().text(), "paid");
+  EXPECT_EQ(events[2].key->columns(0).value().int_value(), 7);
+  ASSERT_EQ(events[3].event.op(), v1::CREATE);
+  EXPECT_EQ(events[3].key->columns(0).value().int_value(), 8);
+  EXPECT_EQ(events[2].event.source().commit_lsn(),
+            events[3].event.source().commit_lsn());
+  const v1::ChangeEvent& del = events[4].event;
   ASSERT_EQ(del.op(), v1::DELETE);
   EXPECT_EQ(Find(del.before(), "status")->value().text(), "paid");
   EXPECT_EQ(Find(del.before(), "id")->value().int_value(), 8);
+  StopPgcdc(p);
+}
+
+TEST_F(PgcdcTest, KeyChangeAsOneUpdateWhenConfigured) {
+  Sql("CREATE TABLE items (id int PRIMARY KEY, name text)");
+  Subprocess p = StartPgcdc(WriteConfig(
+      {"public.items"}, "", "events:\n  key_change: update\n"));
+  Sql("INSERT INTO items VALUES (1, 'a')");
+  Sql("UPDATE items SET id = 2 WHERE id = 1");
+  WaitCaughtUp();
+  std::vector<ReadEvent> events = ReadTopic("public.items");
+  ASSERT_EQ(events.size(), 2u);
+  SortByCommit(&events);
+  const v1::ChangeEvent& up = events[1].event;
+  ASSERT_EQ(up.op(), v1::UPDATE);
+  // Default identity sends the old key when the key changes.
+  ASSERT_TRUE(up.has_before());
+  EXPECT_EQ(Find(up.before(), "id")->value().int_value(), 1);
+  EXPECT_EQ(Find(up.after(), "id")->value().int_value(), 2);
+  EXPECT_EQ(events[1].key->columns(0).value().int_value(), 2);
   StopPgcdc(p);
 }
 

@@ -657,5 +657,16 @@ TEST(ConfigTest, MessagesSectionErrors) {
               "messages.prefix", "did you mean");
 }
 
+TEST(ConfigTest, EventsKeyChange) {
+  absl::StatusOr<Config> config = Parse(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->events.key_change, "delete_create");
+  config = Parse(absl::StrCat(kMinimal, "events:\n  key_change: update\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->events.key_change, "update");
+  ExpectError(absl::StrCat(kMinimal, "events:\n  key_change: upsert\n"), 10,
+              "events.key_change", "expected \"delete_create\" or \"update\"");
+}
+
 }  // namespace
 }  // namespace cdc::config

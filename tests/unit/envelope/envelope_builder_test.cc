@@ -176,6 +176,7 @@ TEST_F(EnvelopeBuilderTest, UpdateWithoutOldTuple) {
 }
 
 TEST_F(EnvelopeBuilderTest, UpdateWithKeyImageKeepsOnlyKeyColumnsAndNewKey) {
+  builder_.SetKeyChange(EnvelopeBuilder::KeyChange::kUpdate);
   pg::UpdateMessage update;
   update.relation_oid = kOrders;
   update.old_kind = 'K';
@@ -190,6 +191,76 @@ TEST_F(EnvelopeBuilderTest, UpdateWithKeyImageKeepsOnlyKeyColumnsAndNewKey) {
   EXPECT_EQ(event.after().columns(0).value().int_value(), 2);
   // The record is keyed by the new key.
   EXPECT_EQ(Key(record).columns(0).value().int_value(), 2);
+}
+
+TEST_F(EnvelopeBuilderTest, KeyChangeBecomesDeleteThenCreate) {
+  pg::UpdateMessage update;
+  update.relation_oid = kOrders;
+  update.old_kind = 'K';
+  update.old_tuple = Tuple({T("1"), Null(), Null()});
+  update.new_tuple = Tuple({T("2"), T("widget"), T("9.50")});
+  auto records = Build(update, 0x180);
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 2u);
+  v1::ChangeEvent del = Event((*records)[0]);
+  v1::ChangeEvent create = Event((*records)[1]);
+  EXPECT_EQ(del.op(), v1::DELETE);
+  EXPECT_EQ(Names(del.before()), std::vector<std::string>{"id"});
+  EXPECT_FALSE(del.has_after());
+  EXPECT_EQ(Key((*records)[0]).columns(0).value().int_value(), 1);
+  EXPECT_EQ(create.op(), v1::CREATE);
+  EXPECT_FALSE(create.has_before());
+  EXPECT_EQ(create.after().columns(1).value().text(), "widget");
+  EXPECT_EQ(Key((*records)[1]).columns(0).value().int_value(), 2);
+  // Two events of one change: consecutive seq, the same lsn.
+  EXPECT_EQ(del.source().seq() + 1, create.source().seq());
+  EXPECT_EQ(del.source().lsn(), 0x180u);
+  EXPECT_EQ(create.source().lsn(), 0x180u);
+  EXPECT_EQ(seq_, 2u);
+}
+
+TEST_F(EnvelopeBuilderTest, FullImageUpdateKeepingTheKeyStaysAnUpdate) {
+  cache_.Apply(Orders('f'));
+  builder_.SetPrimaryKey("public", "orders", {"id"});
+  pg::UpdateMessage update;
+  update.relation_oid = kOrders;
+  update.old_kind = 'O';
+  update.old_tuple = Tuple({T("1"), T("widget"), T("9.50")});
+  update.new_tuple = Tuple({T("1"), T("widget"), T("10.00")});
+  EXPECT_EQ(Event(BuildOne(update)).op(), v1::UPDATE);
+  // The same with the key moved: DELETE + CREATE, the DELETE with the
+  // whole old row.
+  update.new_tuple = Tuple({T("5"), T("widget"), T("10.00")});
+  auto records = Build(update);
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ(Names(Event((*records)[0]).before()),
+            (std::vector<std::string>{"id", "name", "amount"}));
+  EXPECT_EQ(Key((*records)[0]).columns(0).value().int_value(), 1);
+  EXPECT_EQ(Key((*records)[1]).columns(0).value().int_value(), 5);
+}
+
+TEST_F(EnvelopeBuilderTest, KeyOutsideTheIdentityImageCannotBeCompared) {
+  // Primary key "name", replica identity index on "id": a 'K' image holds
+  // only id, so whether the primary key moved is unknown: one UPDATE.
+  builder_.SetPrimaryKey("public", "orders", {"name"});
+  pg::UpdateMessage update;
+  update.relation_oid = kOrders;
+  update.old_kind = 'K';
+  update.old_tuple = Tuple({T("1"), Null(), Null()});
+  update.new_tuple = Tuple({T("2"), T("widget"), T("9.50")});
+  EXPECT_EQ(Event(BuildOne(update)).op(), v1::UPDATE);
+}
+
+TEST_F(EnvelopeBuilderTest, UnchangedToastKeyIsNotAKeyChange) {
+  cache_.Apply(Orders('f'));
+  builder_.SetPrimaryKey("public", "orders", {"name"});
+  pg::UpdateMessage update;
+  update.relation_oid = kOrders;
+  update.old_kind = 'O';
+  update.old_tuple = Tuple({T("1"), T("a long name"), T("9.50")});
+  update.new_tuple = Tuple({T("1"), Toast(), T("10.00")});
+  EXPECT_EQ(Event(BuildOne(update)).op(), v1::UPDATE);
 }
 
 TEST_F(EnvelopeBuilderTest, UpdateWithFullOldImage) {
