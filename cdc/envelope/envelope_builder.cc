@@ -101,6 +101,7 @@ const EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
   shape = Shape();
   shape.built = true;
   shape.shape_version = info.shape_version;
+  shape.shape_id = info.shape_id;
   shape.schema =
       relation.namespace_name.empty() ? "pg_catalog" : relation.namespace_name;
   shape.table = relation.relation_name;
@@ -147,6 +148,7 @@ void EnvelopeBuilder::FillSource(const Shape& shape, const TxnContext& txn,
   source->set_slot(source_.slot);
   source->set_schema(shape.schema);
   source->set_table(shape.table);
+  source->set_shape_id(shape.shape_id);
   source->set_lsn(lsn);
   source->set_commit_lsn(txn.commit_lsn);
   source->set_txid(txn.xid);

@@ -106,6 +106,7 @@ class EnvelopeBuilder {
   struct Shape {
     bool built = false;
     uint32_t shape_version = 0;
+    uint64_t shape_id = 0;
     std::string schema;  // "pg_catalog" for the Relation message's ""
     std::string table;
     std::string topic;

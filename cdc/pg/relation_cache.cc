@@ -33,9 +33,35 @@ void RelationCache::RefreshTypeNames() {
   }
 }
 
+uint64_t ShapeId(const RelationMessage& relation) {
+  uint64_t hash = 14695981039346656037ull;
+  auto mix_bytes = [&hash](const void* data, size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) {
+      hash ^= p[i];
+      hash *= 1099511628211ull;
+    }
+  };
+  // Strings end with their NUL so that ("ab","c") and ("a","bc") differ.
+  auto mix_string = [&](const std::string& s) {
+    mix_bytes(s.c_str(), s.size() + 1);
+  };
+  mix_string(relation.namespace_name);
+  mix_string(relation.relation_name);
+  mix_bytes(&relation.replica_identity, 1);
+  for (const RelationColumn& column : relation.columns) {
+    mix_string(column.name);
+    mix_bytes(&column.type_oid, sizeof(column.type_oid));
+    mix_bytes(&column.type_modifier, sizeof(column.type_modifier));
+    mix_bytes(&column.flags, sizeof(column.flags));
+  }
+  return hash;
+}
+
 void RelationCache::Apply(const RelationMessage& relation) {
   RelationInfo& info = relations_[relation.relation_oid];
   ++info.shape_version;
+  info.shape_id = ShapeId(relation);
   info.relation = relation;
   info.column_type_names.clear();
   info.column_type_names.reserve(relation.columns.size());

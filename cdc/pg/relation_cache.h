@@ -28,8 +28,15 @@ namespace cdc::pg {
 struct RelationInfo {
   RelationMessage relation;
   uint32_t shape_version = 0;  // 1 for the first Relation seen for the OID
+  // A fingerprint of the shape (names, column names, types, type modifiers,
+  // key flags, replica identity): equal shapes have equal ids, in any
+  // session, so unlike shape_version it survives restarts.
+  uint64_t shape_id = 0;
   std::vector<std::string> column_type_names;  // parallel to columns
 };
+
+// The fingerprint RelationInfo::shape_id holds (64-bit FNV-1a).
+uint64_t ShapeId(const RelationMessage& relation);
 
 class RelationCache {
  public:

@@ -108,6 +108,13 @@ absl::Status Pipeline::Prepare() {
                              : envelope::EnvelopeBuilder::KeyChange::kDeleteCreate);
   for (const pg::TableInfo& t : *tables) {
     builder_->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
+    if (t.replica_identity == 'n' && !t.primary_key.empty()) {
+      LogWarning("table ", t.name.Qualified(),
+                 " has REPLICA IDENTITY NOTHING: PostgreSQL refuses UPDATE "
+                 "and DELETE on it while it is published. Fix: ALTER TABLE ",
+                 t.name.Qualified(), " REPLICA IDENTITY DEFAULT (or FULL for "
+                 "whole old rows)");
+    }
     if (t.primary_key.empty()) {
       if (t.replica_identity == 'n' || t.replica_identity == 'd') {
         LogWarning(

@@ -132,5 +132,35 @@ TEST(RelationCacheTest, RegistryNameWinsOverTypeMessage) {
   EXPECT_EQ(cache.Find(1)->column_type_names[0], "public.price");
 }
 
+TEST(RelationCacheTest, ShapeIdFollowsTheShapeNotTheSession) {
+  RelationMessage relation = Relation(16400, {23, 25});
+  const uint64_t id = ShapeId(relation);
+  EXPECT_NE(id, 0u);
+  EXPECT_EQ(ShapeId(Relation(16400, {23, 25})), id) << "same shape, same id";
+  RelationCache cache;
+  cache.Apply(relation);
+  cache.Apply(relation);
+  EXPECT_EQ(cache.Find(16400)->shape_id, id);
+  EXPECT_EQ(cache.Find(16400)->shape_version, 2u);
+
+  RelationMessage added = relation;
+  added.columns.push_back(added.columns.back());
+  added.columns.back().name = "extra";
+  RelationMessage renamed = relation;
+  renamed.columns[1].name = "renamed";
+  RelationMessage retyped = relation;
+  retyped.columns[0].type_oid = 20;
+  RelationMessage typmod = relation;
+  typmod.columns[1].type_modifier = 68;
+  RelationMessage identity = relation;
+  identity.replica_identity = 'f';
+  RelationMessage key = relation;
+  key.columns[1].flags = 1;
+  for (const RelationMessage* changed :
+       {&added, &renamed, &retyped, &typmod, &identity, &key}) {
+    EXPECT_NE(ShapeId(*changed), id);
+  }
+}
+
 }  // namespace
 }  // namespace cdc::pg
