@@ -87,6 +87,7 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
     }
     TableInfo info;
     info.name = name;
+    info.partitioned = kind == "p";
     if (!absl::SimpleAtoi(row[0].value_or(""), &info.oid)) {
       return absl::InternalError("pg_class returned a non-numeric oid");
     }
@@ -113,10 +114,10 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
-    const std::vector<config::TableName>& tables) {
-  absl::StatusOr<std::vector<SqlRow>> exists =
-      conn.Query("SELECT puballtables FROM pg_publication WHERE pubname = $1",
-                 {publication});
+    const std::vector<config::TableName>& tables, bool via_root) {
+  absl::StatusOr<std::vector<SqlRow>> exists = conn.Query(
+      "SELECT puballtables, pubviaroot FROM pg_publication WHERE pubname = $1",
+      {publication});
   if (!exists.ok()) return exists.status();
   std::vector<std::string> quoted;
   for (const config::TableName& t : tables) {
@@ -124,9 +125,10 @@ absl::StatusOr<bool> EnsurePublication(
                                   conn.QuoteIdentifier(t.table)));
   }
   if (exists->empty()) {
-    absl::StatusOr<std::vector<SqlRow>> created = conn.Query(
-        absl::StrCat("CREATE PUBLICATION ", conn.QuoteIdentifier(publication),
-                     " FOR TABLE ", absl::StrJoin(quoted, ", ")));
+    absl::StatusOr<std::vector<SqlRow>> created = conn.Query(absl::StrCat(
+        "CREATE PUBLICATION ", conn.QuoteIdentifier(publication),
+        " FOR TABLE ", absl::StrJoin(quoted, ", "),
+        via_root ? " WITH (publish_via_partition_root = true)" : ""));
     if (!created.ok()) {
       return absl::Status(
           created.status().code(),
@@ -144,6 +146,14 @@ absl::StatusOr<bool> EnsurePublication(
         "publication \"", publication,
         "\" is FOR ALL TABLES, but the configuration lists ", tables.size(),
         " table(s); use a publication covering exactly those tables"));
+  }
+  if (via_root && exists->front()[1].value_or("f") != "t") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "publication \"", publication,
+        "\" publishes partitioned tables as their partitions; fix with "
+        "ALTER PUBLICATION ",
+        conn.QuoteIdentifier(publication),
+        " SET (publish_via_partition_root = true)"));
   }
   absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
       "SELECT schemaname, tablename FROM pg_publication_tables "

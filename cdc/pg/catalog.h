@@ -45,6 +45,7 @@ struct TableInfo {
   Oid oid = 0;
   std::vector<std::string> primary_key;  // column names, in key order
   char replica_identity = 'd';
+  bool partitioned = false;  // a partitioned table (relkind 'p')
 };
 
 // Looks up every configured table; kNotFound names the ones missing.
@@ -54,10 +55,13 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 // Creates the publication for exactly `tables` when it does not exist; when
 // it does, kFailedPrecondition unless it covers exactly those tables (the
 // message lists what is missing and what is extra, and how to fix it).
-// Returns true when it created the publication.
+// With `via_root` (some table is partitioned) the publication must publish
+// through the partition root, so that a partitioned table's changes arrive
+// as the table's, not as its partitions'. Returns true when it created the
+// publication.
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
-    const std::vector<config::TableName>& tables);
+    const std::vector<config::TableName>& tables, bool via_root = false);
 
 struct SlotInfo {
   bool created = false;

@@ -73,8 +73,11 @@ absl::Status Pipeline::Prepare() {
       pg::DescribeTables(sql, config_.source.tables);
   if (!tables.ok()) return tables.status();
 
+  const bool via_root =
+      std::any_of(tables->begin(), tables->end(),
+                  [](const pg::TableInfo& t) { return t.partitioned; });
   absl::StatusOr<bool> created_pub = pg::EnsurePublication(
-      sql, config_.source.publication, config_.source.tables);
+      sql, config_.source.publication, config_.source.tables, via_root);
   if (!created_pub.ok()) return created_pub.status();
   if (*created_pub) {
     LogInfo("created publication \"", config_.source.publication, "\"");

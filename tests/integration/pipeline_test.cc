@@ -226,6 +226,34 @@ TEST_F(PgcdcTest, SchemaChangesWhileStreaming) {
   StopPgcdc(p);
 }
 
+TEST_F(PgcdcTest, PartitionedTablePublishesThroughItsRoot) {
+  Sql("CREATE TABLE measurements (id int, day date, v int, "
+      "PRIMARY KEY (id, day)) PARTITION BY RANGE (day)");
+  Sql("CREATE TABLE measurements_2025 PARTITION OF measurements "
+      "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')");
+  Sql("CREATE TABLE measurements_2026 PARTITION OF measurements "
+      "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')");
+  Subprocess p = StartPgcdc(WriteConfig({"public.measurements"}));
+  Sql("INSERT INTO measurements VALUES (1, '2025-06-01', 10), "
+      "(2, '2026-06-01', 20)");
+  Sql("UPDATE measurements SET day = '2026-07-01' WHERE id = 1");
+  WaitCaughtUp();
+  std::vector<ReadEvent> events = ReadTopic("public.measurements");
+  // Two inserts, and the update that moved a row between partitions (a
+  // key change: DELETE + CREATE).
+  ASSERT_EQ(events.size(), 4u);
+  for (const ReadEvent& e : events) {
+    EXPECT_EQ(e.event.source().table(), "measurements");
+    ASSERT_TRUE(e.key.has_value());
+    EXPECT_EQ(e.key->columns_size(), 2);
+  }
+  std::vector<pg::SqlRow> via_root =
+      Rows("SELECT pubviaroot FROM pg_publication");
+  ASSERT_EQ(via_root.size(), 1u);
+  EXPECT_EQ(*via_root[0][0], "t");
+  StopPgcdc(p);
+}
+
 TEST_F(PgcdcTest, KeyChangeAsOneUpdateWhenConfigured) {
   Sql("CREATE TABLE items (id int PRIMARY KEY, name text)");
   Subprocess p = StartPgcdc(WriteConfig(
