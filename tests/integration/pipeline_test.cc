@@ -254,6 +254,32 @@ TEST_F(PgcdcTest, PartitionedTablePublishesThroughItsRoot) {
   StopPgcdc(p);
 }
 
+TEST_F(PgcdcTest, PreparedTransactionsArePublishedOnlyOnceCommitted) {
+  UseCluster("-c max_prepared_transactions=10");
+  Sql("CREATE TABLE ledger (id int PRIMARY KEY, v text)");
+  Subprocess p = StartPgcdc(WriteConfig({"public.ledger"}));
+  Sql("BEGIN; INSERT INTO ledger VALUES (1, 'kept'); "
+      "PREPARE TRANSACTION 'keep'");
+  Sql("BEGIN; INSERT INTO ledger VALUES (2, 'dropped'); "
+      "PREPARE TRANSACTION 'drop'");
+  Sql("INSERT INTO ledger VALUES (3, 'plain')");
+  WaitCaughtUp();
+  // Prepared but not committed: nothing of either is published yet.
+  std::vector<ReadEvent> events = ReadTopic("public.ledger");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].key->columns(0).value().int_value(), 3);
+  Sql("COMMIT PREPARED 'keep'");
+  Sql("ROLLBACK PREPARED 'drop'");
+  WaitCaughtUp();
+  events = ReadTopic("public.ledger");
+  std::set<int64_t> ids;
+  for (const ReadEvent& e : events) {
+    ids.insert(e.key->columns(0).value().int_value());
+  }
+  EXPECT_EQ(ids, (std::set<int64_t>{1, 3}));
+  StopPgcdc(p);
+}
+
 TEST_F(PgcdcTest, KeyChangeAsOneUpdateWhenConfigured) {
   Sql("CREATE TABLE items (id int PRIMARY KEY, name text)");
   Subprocess p = StartPgcdc(WriteConfig(
