@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything pgcdc needs to build, test and demo on Debian 12.
 # Used by the README, .ci/run and the Dockerfile alike. Idempotent; needs root.
+# clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and llvm-14
+# (llvm-symbolizer) are for the fuzzing stage of scripts/test.sh.
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +10,7 @@ PACKAGES=(
   libpq-dev librdkafka-dev libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 kcat curl procps
+  clang libclang-rt-14-dev llvm-14
 )
 
 missing=()

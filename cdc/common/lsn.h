@@ -5,6 +5,7 @@
 #define CDC_COMMON_LSN_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -21,12 +22,22 @@ std::string FormatLsn(Lsn lsn);
 absl::StatusOr<Lsn> ParseLsn(std::string_view text);
 
 // PostgreSQL timestamps count microseconds from 2000-01-01 00:00:00 UTC.
+// The conversions saturate at the int64_t limits: a timestamp read from a
+// corrupt stream may be anything, and overflowing would be undefined.
 inline constexpr int64_t kPostgresEpochOffsetUs = 946684800LL * 1000000LL;
 inline int64_t PostgresToUnixMicros(int64_t pg_us) {
-  return pg_us + kPostgresEpochOffsetUs;
+  int64_t unix_us;
+  if (__builtin_add_overflow(pg_us, kPostgresEpochOffsetUs, &unix_us)) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  return unix_us;
 }
 inline int64_t UnixToPostgresMicros(int64_t unix_us) {
-  return unix_us - kPostgresEpochOffsetUs;
+  int64_t pg_us;
+  if (__builtin_sub_overflow(unix_us, kPostgresEpochOffsetUs, &pg_us)) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return pg_us;
 }
 
 }  // namespace cdc
