@@ -28,9 +28,9 @@ pg::RelationMessage SixColumnRelation() {
   r.namespace_name = "public";
   r.relation_name = "orders";
   r.replica_identity = 'd';
-  r.columns = {{1, "id", 20, -1},         {0, "customer_id", 23, -1},
-               {0, "total", 1700, -1},    {0, "status", 25, -1},
-               {0, "paid", 16, -1},       {0, "note", 1043, 68}};
+  r.columns = {{1, "id", 20, -1},      {0, "customer_id", 23, -1},
+               {0, "total", 1700, -1}, {0, "status", 25, -1},
+               {0, "paid", 16, -1},    {0, "note", 1043, 68}};
   return r;
 }
 
@@ -40,9 +40,9 @@ pg::InsertMessage SixColumnInsert(int64_t id) {
   auto text = [](std::string s) {
     return pg::TupleValue{pg::TupleValue::Kind::kText, std::move(s)};
   };
-  m.new_tuple.values = {text(std::to_string(id)), text("4711"),
-                        text("1234.50"),          text("shipped"),
-                        text("t"),                text("leave at the door")};
+  m.new_tuple.values = {
+      text(std::to_string(id)), text("4711"), text("1234.50"),
+      text("shipped"),          text("t"),    text("leave at the door")};
   return m;
 }
 
@@ -93,7 +93,8 @@ void BM_BuildEnvelope(benchmark::State& state) {
   envelope::TxnContext txn{0x16B374D900, 4242, 1700000000000000};
   uint32_t seq = 0;
   for (auto _ : state) {
-    auto records = builder.Build(insert, txn, 0x16B374D848, &seq, 1700000000000);
+    auto records =
+        builder.Build(insert, txn, 0x16B374D848, &seq, 1700000000000);
     benchmark::DoNotOptimize(records);
   }
   state.SetItemsProcessed(state.iterations());
@@ -130,8 +131,8 @@ void BM_FrameToRecord(benchmark::State& state) {
     auto frame = pg::ParseServerFrame(frames[i++ & 1023]);
     const auto& data = std::get<pg::XLogData>(*frame);
     auto message = pg::DecodePgOutput(data.payload);
-    auto records = builder.Build(*message, txn, data.wal_start, &seq,
-                                 1700000000000);
+    auto records =
+        builder.Build(*message, txn, data.wal_start, &seq, 1700000000000);
     benchmark::DoNotOptimize(records);
   }
   state.SetItemsProcessed(state.iterations());

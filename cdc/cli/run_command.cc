@@ -106,9 +106,10 @@ int RunRunCommand(int argc, char** argv) {
     }
     embedded = *std::move(broker);
     config->kafka.bootstrap_servers = embedded->bootstrap_servers();
-    LogInfo("embedded dev broker (librdkafka mock cluster, in memory, keeps "
-            "about 5 MB per partition) at ",
-            config->kafka.bootstrap_servers);
+    LogInfo(
+        "embedded dev broker (librdkafka mock cluster, in memory, keeps "
+        "about 5 MB per partition) at ",
+        config->kafka.bootstrap_servers);
   }
 
   absl::StatusOr<std::unique_ptr<metrics::Metrics>> metrics =

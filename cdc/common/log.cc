@@ -33,9 +33,10 @@ void SetMinLogLevel(LogLevel level) { min_level = static_cast<int>(level); }
 
 void Log(LogLevel level, absl::string_view message) {
   if (static_cast<int>(level) < min_level) return;
-  std::string line = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      " ", LevelName(level), " ", message, "\n");
+  std::string line =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " ", LevelName(level), " ", message, "\n");
   // One write per line so that lines from several threads never interleave.
   size_t off = 0;
   while (off < line.size()) {

@@ -22,8 +22,8 @@ absl::StatusOr<Lsn> ParseLsn(std::string_view text) {
       slash + 1 == text.size() ||
       !absl::SimpleHexAtoi(AsAbsl(text.substr(0, slash)), &hi) ||
       !absl::SimpleHexAtoi(AsAbsl(text.substr(slash + 1)), &lo)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not an LSN (expected X/Y in hex): \"", AsAbsl(text), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not an LSN (expected X/Y in hex): \"", AsAbsl(text), "\""));
   }
   return (static_cast<Lsn>(hi) << 32) | lo;
 }

@@ -655,8 +655,8 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
 
 absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
   Map events;
-  CFG_RETURN_IF_ERROR(ReadSection(root, "events", /*required=*/false,
-                                  {"key_change"}, &events));
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "events", /*required=*/false, {"key_change"}, &events));
   Value key_change;
   bool found = false;
   CFG_RETURN_IF_ERROR(ReadString(events, "key_change", /*required=*/false,
@@ -709,8 +709,7 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
     CFG_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
     CFG_RETURN_IF_ERROR(ParseMetrics(root, &config.metrics));
     CFG_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
-    CFG_RETURN_IF_ERROR(
-        ParseMessages(root, config.kafka, &config.messages));
+    CFG_RETURN_IF_ERROR(ParseMessages(root, config.kafka, &config.messages));
     CFG_RETURN_IF_ERROR(ParseEvents(root, &config.events));
     return config;
   } catch (const YAML::Exception& e) {

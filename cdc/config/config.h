@@ -34,9 +34,9 @@ struct TableName {
 };
 
 struct SourceConfig {
-  std::string dsn;          // required: libpq connection string or URI
-  std::string slot;         // required: [a-z0-9_]{1,63}
-  std::string publication;  // required
+  std::string dsn;                // required: libpq connection string or URI
+  std::string slot;               // required: [a-z0-9_]{1,63}
+  std::string publication;        // required
   std::vector<TableName> tables;  // required, non-empty, no duplicates
   // How often a standby status update is sent even when nothing changed;
   // keep well inside the server's wal_sender_timeout (default 60 s).

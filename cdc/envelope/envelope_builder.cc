@@ -330,10 +330,10 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
              update != nullptr && key_change_ == KeyChange::kDeleteCreate &&
              ChangesKey(*update)) {
     records.resize(2);
-    if (absl::Status s = BuildRowChange(
-            v1::DELETE, update->relation_oid, update->old_kind,
-            &*update->old_tuple, nullptr, txn, lsn, &next_seq, now_ms,
-            &records[0]);
+    if (absl::Status s =
+            BuildRowChange(v1::DELETE, update->relation_oid, update->old_kind,
+                           &*update->old_tuple, nullptr, txn, lsn, &next_seq,
+                           now_ms, &records[0]);
         !s.ok()) {
       return s;
     }

@@ -133,9 +133,9 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
           reader->rk_, topic.c_str(), p, &low, &high,
           std::max(1000, MillisUntil(deadline)));
       if (werr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return absl::UnavailableError(absl::StrCat(
-            "reading the end offset of Kafka topic \"", topic, "\" [", p,
-            "]: ", rd_kafka_err2str(werr)));
+        return absl::UnavailableError(
+            absl::StrCat("reading the end offset of Kafka topic \"", topic,
+                         "\" [", p, "]: ", rd_kafka_err2str(werr)));
       }
       reader->next_offset_[p] = high;
     }

@@ -43,8 +43,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   prometheus::Registry& r = *registry_;
   events_family_ = &prometheus::BuildCounter()
                         .Name("pgcdc_events_total")
-                        .Help("Change events published (acknowledged or in "
-                              "flight), by table and op")
+                        .Help(
+                            "Change events published (acknowledged or in "
+                            "flight), by table and op")
                         .Register(r);
   transactions_ = NewCounter(r, "pgcdc_transactions_total",
                              "Committed transactions received");
@@ -119,10 +120,10 @@ void Metrics::SetServerLsn(uint64_t lsn) {
   UpdateLag();
 }
 void Metrics::UpdateLag() {
-  lag_bytes_->Set(server_lsn_value_ > confirmed_lsn_value_
-                      ? static_cast<double>(server_lsn_value_ -
-                                            confirmed_lsn_value_)
-                      : 0.0);
+  lag_bytes_->Set(
+      server_lsn_value_ > confirmed_lsn_value_
+          ? static_cast<double>(server_lsn_value_ - confirmed_lsn_value_)
+          : 0.0);
 }
 void Metrics::SetInflight(size_t events, size_t bytes) {
   inflight_events_->Set(static_cast<double>(events));

@@ -59,8 +59,7 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* events_family_ = nullptr;
-  absl::flat_hash_map<std::string, std::array<prometheus::Counter*, 8>>
-      events_;
+  absl::flat_hash_map<std::string, std::array<prometheus::Counter*, 8>> events_;
   prometheus::Counter* transactions_ = nullptr;
   prometheus::Counter* delivery_errors_ = nullptr;
   prometheus::Gauge* received_lsn_ = nullptr;

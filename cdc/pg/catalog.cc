@@ -126,8 +126,8 @@ absl::StatusOr<bool> EnsurePublication(
   }
   if (exists->empty()) {
     absl::StatusOr<std::vector<SqlRow>> created = conn.Query(absl::StrCat(
-        "CREATE PUBLICATION ", conn.QuoteIdentifier(publication),
-        " FOR TABLE ", absl::StrJoin(quoted, ", "),
+        "CREATE PUBLICATION ", conn.QuoteIdentifier(publication), " FOR TABLE ",
+        absl::StrJoin(quoted, ", "),
         via_root ? " WITH (publish_via_partition_root = true)" : ""));
     if (!created.ok()) {
       return absl::Status(

@@ -52,8 +52,8 @@ struct TupleData {
   }
 };
 
-struct BeginMessage {  // 'B'
-  Lsn final_lsn = 0;     // LSN of the commit record
+struct BeginMessage {     // 'B'
+  Lsn final_lsn = 0;      // LSN of the commit record
   int64_t commit_ts = 0;  // PostgreSQL epoch microseconds
   TransactionId xid = 0;
 };
@@ -78,7 +78,7 @@ struct RelationColumn {
   bool is_key() const { return (flags & 1) != 0; }
 };
 
-struct RelationMessage {  // 'R'
+struct RelationMessage {             // 'R'
   std::optional<TransactionId> xid;  // inside a stream (protocol 2+)
   Oid relation_oid = 0;
   std::string namespace_name;  // "" means pg_catalog
@@ -214,8 +214,8 @@ struct DecodeContext {
 
 // Decodes one pgoutput message. Short, truncated or unknown input is
 // kDataLoss with a message naming the message type and the field expected.
-absl::StatusOr<PgOutputMessage> DecodePgOutput(std::string_view bytes,
-                                               const DecodeContext& context = {});
+absl::StatusOr<PgOutputMessage> DecodePgOutput(
+    std::string_view bytes, const DecodeContext& context = {});
 
 // Writes `message` in the wire form DecodePgOutput reads. Fields that only
 // exist inside a stream are written when their optional xid is set.

@@ -21,10 +21,10 @@
 
 namespace cdc::pg {
 
-struct XLogData {          // 'w'
-  Lsn wal_start = 0;       // LSN of the payload's record
-  Lsn wal_end = 0;         // current end of WAL on the server
-  int64_t send_time = 0;   // PostgreSQL epoch microseconds
+struct XLogData {            // 'w'
+  Lsn wal_start = 0;         // LSN of the payload's record
+  Lsn wal_end = 0;           // current end of WAL on the server
+  int64_t send_time = 0;     // PostgreSQL epoch microseconds
   std::string_view payload;  // points into the parsed buffer
 };
 

@@ -106,16 +106,18 @@ absl::Status Pipeline::Prepare() {
   if (config_.messages.enabled()) {
     builder_->SetMessageTopic(config_.messages.topic);
   }
-  builder_->SetKeyChange(config_.events.key_change == "update"
-                             ? envelope::EnvelopeBuilder::KeyChange::kUpdate
-                             : envelope::EnvelopeBuilder::KeyChange::kDeleteCreate);
+  builder_->SetKeyChange(
+      config_.events.key_change == "update"
+          ? envelope::EnvelopeBuilder::KeyChange::kUpdate
+          : envelope::EnvelopeBuilder::KeyChange::kDeleteCreate);
   for (const pg::TableInfo& t : *tables) {
     builder_->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
     if (t.replica_identity == 'n' && !t.primary_key.empty()) {
       LogWarning("table ", t.name.Qualified(),
                  " has REPLICA IDENTITY NOTHING: PostgreSQL refuses UPDATE "
                  "and DELETE on it while it is published. Fix: ALTER TABLE ",
-                 t.name.Qualified(), " REPLICA IDENTITY DEFAULT (or FULL for "
+                 t.name.Qualified(),
+                 " REPLICA IDENTITY DEFAULT (or FULL for "
                  "whole old rows)");
     }
     if (t.primary_key.empty()) {
@@ -329,8 +331,8 @@ absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
 absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
                                      Lsn lsn) {
   if (const auto* begin = std::get_if<pg::BeginMessage>(&message)) {
-    return OpenTransaction({begin->final_lsn, begin->xid,
-                            PostgresToUnixMicros(begin->commit_ts)});
+    return OpenTransaction(
+        {begin->final_lsn, begin->xid, PostgresToUnixMicros(begin->commit_ts)});
   }
   if (const auto* commit = std::get_if<pg::CommitMessage>(&message)) {
     if (!in_txn_) return absl::DataLossError("Commit without Begin");
@@ -359,8 +361,7 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
     // Written at once, whether or not its transaction commits: it is a
     // transaction of its own, "committed" at its own LSN. Confirming just
     // past that LSN is what makes the server skip it after a restart.
-    if (absl::Status s = OpenTransaction(
-            {logical->lsn, 0, NowUnixMicros()});
+    if (absl::Status s = OpenTransaction({logical->lsn, 0, NowUnixMicros()});
         !s.ok()) {
       return s;
     }

@@ -46,8 +46,8 @@ TEST_F(PgcdcTest, DevBrokerAndTailAsProcesses) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  ASSERT_TRUE(std::regex_match(bootstrap,
-                               std::regex(R"(127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*)")))
+  ASSERT_TRUE(std::regex_match(
+      bootstrap, std::regex(R"(127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*)")))
       << bootstrap;
 
   std::string config = WriteConfig({"public.notes"});
@@ -133,8 +133,8 @@ TEST_F(PgcdcTest, SigtermUnderLoadExitsZeroAndConfirmsOnlyAcknowledged) {
       Sql(absl::StrCat("INSERT INTO ticks VALUES (", i, ", ", i, ")"));
     }
   });
-  collector =
-      TopicCollector::Start(broker_->bootstrap_servers(), Topic("public.ticks"));
+  collector = TopicCollector::Start(broker_->bootstrap_servers(),
+                                    Topic("public.ticks"));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   p.Signal(SIGTERM);
   std::optional<int> code = p.Wait(30000);
@@ -164,9 +164,11 @@ TEST_F(PgcdcTest, EmbeddedBrokerStreams) {
   WaitCaughtUp();
   std::smatch m;
   std::string log = p.ReadLog();
-  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(embedded dev broker .* at (\S+))")))
+  ASSERT_TRUE(std::regex_search(
+      log, m, std::regex(R"(embedded dev broker .* at (\S+))")))
       << log;
-  absl::StatusOr<std::vector<ReadEvent>> events = ReadAll(m[1], Topic("public.e"));
+  absl::StatusOr<std::vector<ReadEvent>> events =
+      ReadAll(m[1], Topic("public.e"));
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ(events->size(), 1u);
   StopPgcdc(p);

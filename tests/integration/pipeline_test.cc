@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
-#include <sstream>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -35,10 +35,9 @@ TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {
   Sql("CREATE TABLE customers (id int PRIMARY KEY, name text, "
       "balance numeric(10,2), active bool, photo bytea)");
   int metrics_port = FreePort();
-  std::string config =
-      WriteConfig({"public.customers"}, "",
-                  absl::StrCat("metrics:\n  listen: \"127.0.0.1:",
-                               metrics_port, "\"\n"));
+  std::string config = WriteConfig(
+      {"public.customers"}, "",
+      absl::StrCat("metrics:\n  listen: \"127.0.0.1:", metrics_port, "\"\n"));
   Subprocess p = StartPgcdc(config);
   Sql("INSERT INTO customers VALUES (1, 'Ada', 12.50, true, '\\x00ff'), "
       "(2, 'Bob', NULL, false, NULL)");
@@ -112,8 +111,14 @@ TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {
   EXPECT_EQ(deletes[0]->partition, bob->partition);
 
   std::string metrics = HttpGet(metrics_port, "/metrics");
-  EXPECT_THAT(metrics, HasSubstr("pgcdc_events_total{op=\"create\",table=\"public.customers\"} 2"));
-  EXPECT_THAT(metrics, HasSubstr("pgcdc_events_total{op=\"update\",table=\"public.customers\"} 1"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          "pgcdc_events_total{op=\"create\",table=\"public.customers\"} 2"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          "pgcdc_events_total{op=\"update\",table=\"public.customers\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("pgcdc_connected 1"));
   EXPECT_THAT(metrics, HasSubstr("pgcdc_confirmed_lsn"));
   EXPECT_THAT(metrics, HasSubstr("pgcdc_inflight_events 0"));
@@ -202,8 +207,7 @@ TEST_F(PgcdcTest, SchemaChangesWhileStreaming) {
   EXPECT_EQ(names(events[3].event.after()), (Names{"id", "label", "c"}));
   EXPECT_EQ(Find(events[4].event.after(), "c")->value().text(), "x");
   EXPECT_EQ(Find(events[4].event.after(), "c")->type(), "text");
-  EXPECT_EQ(names(events[5].event.after()),
-            (Names{"id", "label", "c", "d"}));
+  EXPECT_EQ(names(events[5].event.after()), (Names{"id", "label", "c", "d"}));
   // Every shape its own id; the same shape keeps its id.
   std::set<uint64_t> ids;
   for (const ReadEvent& e : events) ids.insert(e.event.source().shape_id());
@@ -282,8 +286,8 @@ TEST_F(PgcdcTest, PreparedTransactionsArePublishedOnlyOnceCommitted) {
 
 TEST_F(PgcdcTest, KeyChangeAsOneUpdateWhenConfigured) {
   Sql("CREATE TABLE items (id int PRIMARY KEY, name text)");
-  Subprocess p = StartPgcdc(WriteConfig(
-      {"public.items"}, "", "events:\n  key_change: update\n"));
+  Subprocess p = StartPgcdc(
+      WriteConfig({"public.items"}, "", "events:\n  key_change: update\n"));
   Sql("INSERT INTO items VALUES (1, 'a')");
   Sql("UPDATE items SET id = 2 WHERE id = 1");
   WaitCaughtUp();
@@ -399,7 +403,8 @@ TEST_F(PgcdcTest, PermanentProduceErrorLeavesSlotWhereItWas) {
   EXPECT_THAT(p.ReadLog(), HasSubstr("delivery to topic test.public.t failed"));
   absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
   ASSERT_TRUE(confirmed.ok());
-  EXPECT_LT(*confirmed, after_insert) << "confirmed past an unacknowledged event";
+  EXPECT_LT(*confirmed, after_insert)
+      << "confirmed past an unacknowledged event";
   EXPECT_GE(*confirmed, *before);
 
   // With the broker healthy again, the next start replays the transaction.
@@ -408,7 +413,8 @@ TEST_F(PgcdcTest, PermanentProduceErrorLeavesSlotWhereItWas) {
   WaitCaughtUp();
   std::vector<ReadEvent> events = ReadTopic("public.t");
   std::set<int64_t> ids;
-  for (const ReadEvent& e : events) ids.insert(e.key->columns(0).value().int_value());
+  for (const ReadEvent& e : events)
+    ids.insert(e.key->columns(0).value().int_value());
   EXPECT_EQ(ids, (std::set<int64_t>{1, 2}));
   StopPgcdc(again);
 }
@@ -435,14 +441,16 @@ TEST_F(PgcdcTest, KillNineUnderLoadLosesNothing) {
       switch (rng() % 4) {
         case 0:
         case 1:
-          sql = absl::StrCat(
-              "INSERT INTO accounts VALUES (", id, ", ", i,
-              ", 'n", i, "') ON CONFLICT (id) DO UPDATE SET balance = "
-              "accounts.balance + 1, note = EXCLUDED.note");
+          sql = absl::StrCat("INSERT INTO accounts VALUES (", id, ", ", i,
+                             ", 'n", i,
+                             "') ON CONFLICT (id) DO UPDATE SET balance = "
+                             "accounts.balance + 1, note = EXCLUDED.note");
           break;
         case 2:
-          sql = absl::StrCat("UPDATE accounts SET balance = balance * 2 "
-                             "WHERE id BETWEEN ", id, " AND ", id + 10);
+          sql = absl::StrCat(
+              "UPDATE accounts SET balance = balance * 2 "
+              "WHERE id BETWEEN ",
+              id, " AND ", id + 10);
           break;
         default:
           sql = absl::StrCat("DELETE FROM accounts WHERE id = ", id);
@@ -506,9 +514,8 @@ TEST_F(PgcdcTest, ConfigErrorsExitTwoNamingKeyAndLine) {
 
 TEST_F(PgcdcTest, MissingTableIsAnEnvironmentError) {
   std::string output;
-  EXPECT_EQ(RunPgcdc({"run", "--config", WriteConfig({"public.nope"})},
-                     &output),
-            3);
+  EXPECT_EQ(
+      RunPgcdc({"run", "--config", WriteConfig({"public.nope"})}, &output), 3);
   EXPECT_THAT(output, HasSubstr("public.nope"));
 }
 
@@ -568,9 +575,8 @@ TEST_F(PgcdcTest, OddIdentifiersAreQuotedNotInjected) {
 
 TEST_F(PgcdcTest, LogicalMessagesArePublishedByPrefix) {
   Sql("CREATE TABLE outbox_owner (id int PRIMARY KEY)");
-  std::string config = WriteConfig(
-      {"public.outbox_owner"}, "",
-      "messages:\n  prefixes: [outbox, audit]\n");
+  std::string config = WriteConfig({"public.outbox_owner"}, "",
+                                   "messages:\n  prefixes: [outbox, audit]\n");
   Subprocess p = StartPgcdc(config);
   Sql("BEGIN; INSERT INTO outbox_owner VALUES (1); "
       "SELECT pg_logical_emit_message(true, 'outbox', 'order 1 placed'); "
@@ -583,9 +589,9 @@ TEST_F(PgcdcTest, LogicalMessagesArePublishedByPrefix) {
       "SELECT pg_logical_emit_message(false, 'audit', 'despite rollback'); "
       "ROLLBACK");
   WaitCaughtUp();
-  std::vector<ReadEvent> messages = ReadAll(broker_->bootstrap_servers(),
-                                            "test.messages").value_or(
-                                                std::vector<ReadEvent>{});
+  std::vector<ReadEvent> messages =
+      ReadAll(broker_->bootstrap_servers(), "test.messages")
+          .value_or(std::vector<ReadEvent>{});
   std::map<std::string, const ReadEvent*> by_content;
   for (const ReadEvent& e : messages) {
     EXPECT_EQ(e.event.op(), v1::MESSAGE);

@@ -21,7 +21,8 @@ std::optional<std::string> ValueText(const v1::Value& value) {
 
 RowImage ToImage(const v1::Row& row) {
   RowImage image;
-  for (const v1::Column& c : row.columns()) image[c.name()] = ValueText(c.value());
+  for (const v1::Column& c : row.columns())
+    image[c.name()] = ValueText(c.value());
   return image;
 }
 
@@ -101,14 +102,14 @@ std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events) {
       continue;  // a replay
     }
     if (!e.key) continue;
-    std::string key = absl::StrCat(s.schema(), ".", s.table(), "/",
-                                   KeyText(*e.key));
+    std::string key =
+        absl::StrCat(s.schema(), ".", s.table(), "/", KeyText(*e.key));
     auto last = last_by_key.find(key);
     if (last != last_by_key.end() && !(last->second < id)) {
       return absl::StrCat("key ", key, ": event (", id.first, ", ", id.second,
-                          ") at partition ", e.partition, " offset ",
-                          e.offset, " comes after (", last->second.first,
-                          ", ", last->second.second, ")");
+                          ") at partition ", e.partition, " offset ", e.offset,
+                          " comes after (", last->second.first, ", ",
+                          last->second.second, ")");
     }
     last_by_key[key] = id;
   }
@@ -159,7 +160,8 @@ TopicCollector::~TopicCollector() {
 
 void TopicCollector::Loop() {
   while (!stop_) {
-    absl::StatusOr<std::optional<kafka::ConsumedMessage>> m = reader_->Next(100);
+    absl::StatusOr<std::optional<kafka::ConsumedMessage>> m =
+        reader_->Next(100);
     if (!m.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       if (error_.empty()) error_ = std::string(m.status().message());

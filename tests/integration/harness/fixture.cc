@@ -41,7 +41,8 @@ void PgcdcTest::TearDown() {
       while (std::getline(in, line)) lines.push_back(line);
       size_t from = lines.size() > 40 ? lines.size() - 40 : 0;
       std::cerr << "--- pgcdc run " << i << " log (last lines) ---\n";
-      for (size_t j = from; j < lines.size(); ++j) std::cerr << lines[j] << "\n";
+      for (size_t j = from; j < lines.size(); ++j)
+        std::cerr << lines[j] << "\n";
     }
   }
   broker_.reset();

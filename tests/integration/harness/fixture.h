@@ -48,9 +48,7 @@ class PgcdcTest : public ::testing::Test {
   // the slot confirmed it all.
   void WaitCaughtUp(int timeout_ms = 30000);
 
-  std::string Topic(const std::string& table) const {
-    return "test." + table;
-  }
+  std::string Topic(const std::string& table) const { return "test." + table; }
   std::vector<ReadEvent> ReadTopic(const std::string& table);
 
   std::unique_ptr<PgCluster> cluster_;

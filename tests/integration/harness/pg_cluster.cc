@@ -59,24 +59,24 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
     }
   }
   std::string data = cluster->dir_ + "/data";
-  if (absl::Status s = Run(absl::StrCat(
-          as, kBinDir, "/initdb -D ", data,
-          " -U postgres -A trust -E UTF8 --locale=C --no-sync > ",
-          cluster->dir_, "/initdb.log 2>&1"));
+  if (absl::Status s = Run(
+          absl::StrCat(as, kBinDir, "/initdb -D ", data,
+                       " -U postgres -A trust -E UTF8 --locale=C --no-sync > ",
+                       cluster->dir_, "/initdb.log 2>&1"));
       !s.ok()) {
     return s;
   }
-  std::string options = absl::StrCat(
-      "-c port=", cluster->port_,
-      " -c listen_addresses=127.0.0.1 -c unix_socket_directories=",
-      cluster->dir_,
-      " -c wal_level=logical -c max_replication_slots=32"
-      " -c max_wal_senders=32 -c fsync=off"
-      " -c full_page_writes=off -c max_connections=100 ", extra_options);
-  if (absl::Status s = Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", data,
-                                        " -w -t 60 -l ", cluster->dir_,
-                                        "/server.log -o '", options,
-                                        "' start > /dev/null"));
+  std::string options =
+      absl::StrCat("-c port=", cluster->port_,
+                   " -c listen_addresses=127.0.0.1 -c unix_socket_directories=",
+                   cluster->dir_,
+                   " -c wal_level=logical -c max_replication_slots=32"
+                   " -c max_wal_senders=32 -c fsync=off"
+                   " -c full_page_writes=off -c max_connections=100 ",
+                   extra_options);
+  if (absl::Status s = Run(absl::StrCat(
+          as, kBinDir, "/pg_ctl -D ", data, " -w -t 60 -l ", cluster->dir_,
+          "/server.log -o '", options, "' start > /dev/null"));
       !s.ok()) {
     return s;
   }
@@ -142,10 +142,10 @@ absl::StatusOr<Lsn> PgCluster::ConfirmedFlush(const std::string& db,
 
 absl::StatusOr<bool> PgCluster::SlotActive(const std::string& db,
                                            const std::string& slot) {
-  absl::StatusOr<std::vector<pg::SqlRow>> rows = Query(
-      db, absl::StrCat("SELECT active FROM pg_replication_slots "
-                       "WHERE slot_name = '",
-                       slot, "'"));
+  absl::StatusOr<std::vector<pg::SqlRow>> rows =
+      Query(db, absl::StrCat("SELECT active FROM pg_replication_slots "
+                             "WHERE slot_name = '",
+                             slot, "'"));
   if (!rows.ok()) return rows.status();
   return !rows->empty() && rows->at(0).at(0).value_or("f") == "t";
 }

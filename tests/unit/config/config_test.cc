@@ -628,8 +628,8 @@ TEST(ConfigTest, MessagesAreOffByDefault) {
 }
 
 TEST(ConfigTest, MessagesSection) {
-  absl::StatusOr<Config> config = Parse(absl::StrCat(
-      kMinimal, "messages:\n  prefixes: [outbox, audit]\n"));
+  absl::StatusOr<Config> config =
+      Parse(absl::StrCat(kMinimal, "messages:\n  prefixes: [outbox, audit]\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->messages.enabled());
   EXPECT_EQ(config->messages.topic, "app.messages");
@@ -648,11 +648,11 @@ TEST(ConfigTest, MessagesSectionErrors) {
               "messages.prefixes", "required key is missing");
   ExpectError(absl::StrCat(kMinimal, "messages:\n  prefixes: []\n"), 10,
               "messages.prefixes", "at least one prefix");
-  ExpectError(absl::StrCat(kMinimal, "messages:\n  prefixes: [\"\"]\n"),
-              10, "messages.prefixes[0]", "use \"*\" for all");
-  ExpectError(absl::StrCat(kMinimal,
-                           "messages:\n  prefixes: [a]\n  topic: \"a b\"\n"),
-              11, "messages.topic", "not a valid Kafka topic name");
+  ExpectError(absl::StrCat(kMinimal, "messages:\n  prefixes: [\"\"]\n"), 10,
+              "messages.prefixes[0]", "use \"*\" for all");
+  ExpectError(
+      absl::StrCat(kMinimal, "messages:\n  prefixes: [a]\n  topic: \"a b\"\n"),
+      11, "messages.topic", "not a valid Kafka topic name");
   ExpectError(absl::StrCat(kMinimal, "messages:\n  prefix: [a]\n"), 10,
               "messages.prefix", "did you mean");
 }
