@@ -208,42 +208,36 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   event_.set_ts_ms(now_ms);
   FillSource(shape, txn, lsn, seq);
 
-  if (old_tuple != nullptr) {
-    v1::Row* before = event_.mutable_before();
-    if (old_kind == 'O') {
-      const int n = static_cast<int>(old_tuple->values.size());
-      for (int i = 0; i < n; ++i) {
-        if (absl::Status s =
-                FillColumn(relations_->types(), *info, i, shape.in_key[i],
-                           old_tuple->values[i], shape.schema, shape.table,
-                           before->add_columns());
-            !s.ok()) {
-          return s;
-        }
-      }
-    } else {
-      for (int i : shape.identity_columns) {
-        if (absl::Status s =
-                FillColumn(relations_->types(), *info, i, shape.in_key[i],
-                           old_tuple->values[i], shape.schema, shape.table,
-                           before->add_columns());
-            !s.ok()) {
-          return s;
-        }
-      }
-    }
-  }
-  if (new_tuple != nullptr) {
-    v1::Row* after = event_.mutable_after();
-    const int n = static_cast<int>(new_tuple->values.size());
-    for (int i = 0; i < n; ++i) {
-      if (absl::Status s =
-              FillColumn(relations_->types(), *info, i, shape.in_key[i],
-                         new_tuple->values[i], shape.schema, shape.table,
-                         after->add_columns());
+  // Every column of `tuple`, or only those listed in `only`.
+  auto fill_row = [&](const pg::TupleData& tuple, const std::vector<int>* only,
+                      v1::Row* row) -> absl::Status {
+    const int n = static_cast<int>(tuple.values.size());
+    const int count = only != nullptr ? static_cast<int>(only->size()) : n;
+    for (int j = 0; j < count; ++j) {
+      const int i = only != nullptr ? (*only)[j] : j;
+      if (absl::Status s = FillColumn(
+              relations_->types(), *info, i, shape.in_key[i], tuple.values[i],
+              shape.schema, shape.table, row->add_columns());
           !s.ok()) {
         return s;
       }
+    }
+    return absl::OkStatus();
+  };
+  if (old_tuple != nullptr) {
+    // A 'K' image holds only the replica identity columns (the others are
+    // nulls that would read as real values).
+    if (absl::Status s = fill_row(
+            *old_tuple, old_kind == 'O' ? nullptr : &shape.identity_columns,
+            event_.mutable_before());
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (new_tuple != nullptr) {
+    if (absl::Status s = fill_row(*new_tuple, nullptr, event_.mutable_after());
+        !s.ok()) {
+      return s;
     }
   }
 
