@@ -77,11 +77,32 @@ bool HasValue(const pg::TupleValue& value) {
 
 }  // namespace
 
+namespace {
+
+google::protobuf::ArenaOptions FirstBlock(char* block, size_t size) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = size;
+  return options;
+}
+
+}  // namespace
+
 EnvelopeBuilder::EnvelopeBuilder(SourceInfo source, std::string topic_prefix,
                                  const pg::RelationCache* relations)
     : source_(std::move(source)),
       topic_prefix_(std::move(topic_prefix)),
-      relations_(relations) {}
+      relations_(relations),
+      arena_block_(new char[kArenaBlockBytes]),
+      arena_(FirstBlock(arena_block_.get(), kArenaBlockBytes)) {
+  ResetMessages();
+}
+
+void EnvelopeBuilder::ResetMessages() {
+  arena_.Reset();
+  event_ = google::protobuf::Arena::CreateMessage<v1::ChangeEvent>(&arena_);
+  key_ = google::protobuf::Arena::CreateMessage<v1::Row>(&arena_);
+}
 
 void EnvelopeBuilder::SetPrimaryKey(const std::string& schema,
                                     const std::string& table,
@@ -141,7 +162,7 @@ const EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
 
 void EnvelopeBuilder::FillSource(const Shape& shape, const TxnContext& txn,
                                  Lsn lsn, uint32_t* seq) {
-  v1::Source* source = event_.mutable_source();
+  v1::Source* source = event_->mutable_source();
   source->set_connector(source_.connector);
   source->set_version(source_.version);
   source->set_db(source_.db);
@@ -159,11 +180,11 @@ void EnvelopeBuilder::FillSource(const Shape& shape, const TxnContext& txn,
 
 absl::Status EnvelopeBuilder::FinishRecord(const Shape& shape, v1::Op op,
                                            Record* record) {
-  if (!event_.SerializeToString(&record->value)) {
+  if (!event_->SerializeToString(&record->value)) {
     // Only a message over protobuf's 2 GiB limit fails to serialize.
     return absl::ResourceExhaustedError(absl::StrCat(
         "change event for ", shape.schema, ".", shape.table,
-        " is too large to serialize (", event_.ByteSizeLong(), " bytes)"));
+        " is too large to serialize (", event_->ByteSizeLong(), " bytes)"));
   }
   record->topic = shape.topic;
   record->schema = shape.schema;
@@ -203,9 +224,9 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
     }
   }
 
-  event_.Clear();
-  event_.set_op(op);
-  event_.set_ts_ms(now_ms);
+  ResetMessages();
+  event_->set_op(op);
+  event_->set_ts_ms(now_ms);
   FillSource(shape, txn, lsn, seq);
 
   // Every column of `tuple`, or only those listed in `only`.
@@ -229,13 +250,13 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
     // nulls that would read as real values).
     if (absl::Status s = fill_row(
             *old_tuple, old_kind == 'O' ? nullptr : &shape.identity_columns,
-            event_.mutable_before());
+            event_->mutable_before());
         !s.ok()) {
       return s;
     }
   }
   if (new_tuple != nullptr) {
-    if (absl::Status s = fill_row(*new_tuple, nullptr, event_.mutable_after());
+    if (absl::Status s = fill_row(*new_tuple, nullptr, event_->mutable_after());
         !s.ok()) {
       return s;
     }
@@ -246,7 +267,6 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   } else {
     const pg::TupleData* key_tuple =
         new_tuple != nullptr ? new_tuple : old_tuple;
-    key_.Clear();
     for (int i : shape.key_columns) {
       const pg::TupleValue* value = &key_tuple->values[i];
       // A TOASTed key column the update left alone arrives as "unchanged";
@@ -258,13 +278,13 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
       }
       if (absl::Status s =
               FillColumn(relations_->types(), *info, i, true, *value,
-                         shape.schema, shape.table, key_.add_columns());
+                         shape.schema, shape.table, key_->add_columns());
           !s.ok()) {
         return s;
       }
     }
     if (!record->key.has_value()) record->key.emplace();
-    if (!key_.SerializeToString(&*record->key)) {
+    if (!key_->SerializeToString(&*record->key)) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "key for ", shape.schema, ".", shape.table, " is too large"));
     }
@@ -362,11 +382,11 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
       const pg::RelationInfo* info = relations_->Find(oid);
       if (info == nullptr) return UnknownRelation(oid);
       const Shape& shape = ShapeFor(*info);
-      event_.Clear();
-      event_.set_op(v1::TRUNCATE);
-      event_.set_ts_ms(now_ms);
+      ResetMessages();
+      event_->set_op(v1::TRUNCATE);
+      event_->set_ts_ms(now_ms);
       FillSource(shape, txn, lsn, &next_seq);
-      v1::Truncate* options = event_.mutable_truncate();
+      v1::Truncate* options = event_->mutable_truncate();
       options->set_cascade(
           (truncate->options & pg::TruncateMessage::kCascade) != 0);
       options->set_restart_identity(
@@ -382,23 +402,22 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
           "a logical message arrived but no message topic is set");
     }
     records.resize(1);
-    event_.Clear();
-    event_.set_op(v1::MESSAGE);
-    event_.set_ts_ms(now_ms);
+    ResetMessages();
+    event_->set_op(v1::MESSAGE);
+    event_->set_ts_ms(now_ms);
     FillSource(message_shape_, txn, lsn, &next_seq);
-    v1::LogicalMessage* out = event_.mutable_message();
+    v1::LogicalMessage* out = event_->mutable_message();
     out->set_prefix(message->prefix);
     out->set_content(message->content);
     out->set_transactional(message->transactional);
-    key_.Clear();
-    v1::Column* prefix = key_.add_columns();
+    v1::Column* prefix = key_->add_columns();
     prefix->set_name("prefix");
     prefix->set_type("text");
     prefix->set_type_oid(25);
     prefix->set_key(true);
     prefix->mutable_value()->set_text(message->prefix);
     records[0].key.emplace();
-    key_.SerializeToString(&*records[0].key);
+    key_->SerializeToString(&*records[0].key);
     if (absl::Status s = FinishRecord(message_shape_, v1::MESSAGE, &records[0]);
         !s.ok()) {
       return s;

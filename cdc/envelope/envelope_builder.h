@@ -29,6 +29,7 @@
 #define CDC_ENVELOPE_ENVELOPE_BUILDER_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@
 #include "cdc/pg/pgoutput.h"
 #include "cdc/pg/relation_cache.h"
 #include "cdc/v1/change_event.pb.h"
+#include "google/protobuf/arena.h"
 
 namespace cdc::envelope {
 
@@ -136,10 +138,16 @@ class EnvelopeBuilder {
   absl::flat_hash_map<pg::Oid, Shape> shapes_;
   Shape message_shape_;  // topic only: messages belong to no table
   KeyChange key_change_ = KeyChange::kDeleteCreate;
-  // Reused across events (Clear() keeps their allocations) to spare the hot
-  // path an allocation per column.
-  v1::ChangeEvent event_;
-  v1::Row key_;
+  // The event and key being built live on an arena that is reset for each
+  // record: without one, Clear() deletes the sub-messages (source, before,
+  // after) and every column was allocated anew per event. The arena's first
+  // block is ours and survives Reset(), so a typical event allocates nothing.
+  void ResetMessages();
+  static constexpr size_t kArenaBlockBytes = 64 * 1024;
+  std::unique_ptr<char[]> arena_block_;
+  google::protobuf::Arena arena_;
+  v1::ChangeEvent* event_ = nullptr;
+  v1::Row* key_ = nullptr;
 };
 
 }  // namespace cdc::envelope
