@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/unit/pg/bytes.h"
 
 namespace cdc::pg {
 namespace {
@@ -23,12 +24,6 @@ namespace {
 using ::testing::HasSubstr;
 
 // --- Helpers -----------------------------------------------------------------
-
-std::string Bytes(std::initializer_list<int> bytes) {
-  std::string out;
-  for (int b : bytes) out.push_back(static_cast<char>(b));
-  return out;
-}
 
 // A protocol String: the text and its NUL terminator.
 std::string Str(std::string_view s) {

@@ -10,16 +10,12 @@
 #include <string_view>
 #include <variant>
 
+#include "tests/unit/pg/bytes.h"
+
 namespace cdc::pg {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Bytes(std::initializer_list<int> bytes) {
-  std::string out;
-  for (int b : bytes) out.push_back(static_cast<char>(b));
-  return out;
-}
 
 TEST(ReplicationProtocolTest, ParsesXLogData) {
   const std::string frame =
