@@ -177,6 +177,9 @@ class Parser {
   template <typename Int>
   absl::Status ReadInt(const Map& map, std::string_view key, int64_t min,
                        int64_t max, Int* out) const;
+  // true/false (YAML's other spellings of booleans are refused: they are
+  // more often a typo than meant).
+  absl::Status ReadBool(const Map& map, std::string_view key, bool* out) const;
 
   absl::Status ParseSource(const Map& root, SourceConfig* out) const;
   absl::Status ParseTables(const Map& source,
@@ -369,11 +372,29 @@ absl::Status Parser::ReadInt(const Map& map, std::string_view key, int64_t min,
   return absl::OkStatus();
 }
 
+absl::Status Parser::ReadBool(const Map& map, std::string_view key,
+                              bool* out) const {
+  Value value;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
+  if (!found) return absl::OkStatus();
+  if (value.text != "true" && value.text != "false") {
+    return Error(value.line, value.path,
+                 absl::StrCat("must be true or false, got \"", value.text,
+                              "\""));
+  }
+  *out = value.text == "true";
+  return absl::OkStatus();
+}
+
 absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   Map source;
   CFG_RETURN_IF_ERROR(ReadSection(
       root, "source", /*required=*/true,
-      {"dsn", "slot", "publication", "tables", "status_interval_ms"}, &source));
+      {"dsn", "slot", "publication", "tables", "status_interval_ms",
+       "protocol_version", "streaming", "spill_directory",
+       "spill_memory_bytes"},
+      &source));
 
   Value dsn;
   CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn));
@@ -407,8 +428,24 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   out->publication = std::move(publication.text);
 
   CFG_RETURN_IF_ERROR(ParseTables(source, &out->tables));
-  return ReadInt(source, "status_interval_ms", 100, 3600000,
-                 &out->status_interval_ms);
+  CFG_RETURN_IF_ERROR(ReadInt(source, "status_interval_ms", 100, 3600000,
+                              &out->status_interval_ms));
+  CFG_RETURN_IF_ERROR(
+      ReadInt(source, "protocol_version", 0, 3, &out->protocol_version));
+  CFG_RETURN_IF_ERROR(ReadBool(source, "streaming", &out->streaming));
+  Value spill_directory;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(ReadString(source, "spill_directory", /*required=*/false,
+                                 &spill_directory, &found));
+  if (found) {
+    if (spill_directory.text.empty()) {
+      return Error(spill_directory.line, spill_directory.path,
+                   "must not be empty");
+    }
+    out->spill_directory = std::move(spill_directory.text);
+  }
+  return ReadInt(source, "spill_memory_bytes", 0, int64_t{1} << 40,
+                 &out->spill_memory_bytes);
 }
 
 absl::Status Parser::ReadScalarList(const Map& map, std::string_view key,

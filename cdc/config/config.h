@@ -41,6 +41,16 @@ struct SourceConfig {
   // How often a standby status update is sent even when nothing changed;
   // keep well inside the server's wal_sender_timeout (default 60 s).
   int status_interval_ms = 10000;
+  // pgoutput protocol version; 0 negotiates the highest the server and
+  // pgcdc share (3 on PostgreSQL 15+, 2 on 14, 1 before).
+  int protocol_version = 0;
+  // Have the server stream large in-progress transactions (protocol 2+)
+  // instead of spilling them itself and sending them at commit. pgcdc holds
+  // their chunks until Stream Commit: in memory up to spill_memory_bytes over
+  // all open transactions, then in unlinked files in spill_directory.
+  bool streaming = true;
+  std::string spill_directory;  // empty: $TMPDIR, else /tmp
+  int64_t spill_memory_bytes = 16 * 1024 * 1024;
 };
 
 struct KafkaConfig {

@@ -71,6 +71,17 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       "since its commit");
   connected_ = NewGauge(r, "pgcdc_connected",
                         "1 while streaming from the replication slot");
+  streamed_transactions_ = NewCounter(
+      r, "pgcdc_streamed_transactions_total",
+      "Transactions the server streamed in chunks while they ran (counted "
+      "at their Stream Commit)");
+  spool_bytes_ = NewGauge(
+      r, "pgcdc_stream_spool_bytes",
+      "Bytes of open streamed transactions held until their commit, in "
+      "memory and in spill files");
+  spilled_bytes_ = NewCounter(r, "pgcdc_stream_spilled_bytes_total",
+                              "Bytes of streamed transactions written to "
+                              "spill files");
 }
 
 Metrics::~Metrics() = default;
@@ -131,6 +142,17 @@ void Metrics::SetInflight(size_t events, size_t bytes) {
 }
 void Metrics::SetBehindSourceMs(int64_t ms) {
   behind_source_ms_->Set(static_cast<double>(ms));
+}
+void Metrics::CountStreamedTransaction() {
+  streamed_transactions_->Increment();
+}
+void Metrics::SetSpool(size_t bytes, uint64_t spilled_total) {
+  spool_bytes_->Set(static_cast<double>(bytes));
+  if (spilled_total > spilled_bytes_value_) {
+    spilled_bytes_->Increment(
+        static_cast<double>(spilled_total - spilled_bytes_value_));
+    spilled_bytes_value_ = spilled_total;
+  }
 }
 void Metrics::SetConnected(bool connected) {
   connected_->Set(connected ? 1.0 : 0.0);

@@ -46,6 +46,9 @@ class Metrics {
   void SetInflight(size_t events, size_t bytes);
   void SetBehindSourceMs(int64_t ms);
   void SetConnected(bool connected);
+  void CountStreamedTransaction();
+  // Bytes held by open streamed transactions, and all bytes ever spilled.
+  void SetSpool(size_t bytes, uint64_t spilled_total);
 
   // Text exposition format of everything registered (for tests and logs).
   std::string Render() const;
@@ -70,6 +73,10 @@ class Metrics {
   prometheus::Gauge* inflight_bytes_ = nullptr;
   prometheus::Gauge* behind_source_ms_ = nullptr;
   prometheus::Gauge* connected_ = nullptr;
+  prometheus::Counter* streamed_transactions_ = nullptr;
+  prometheus::Gauge* spool_bytes_ = nullptr;
+  prometheus::Counter* spilled_bytes_ = nullptr;
+  uint64_t spilled_bytes_value_ = 0;
   uint64_t server_lsn_value_ = 0;
   uint64_t confirmed_lsn_value_ = 0;
 };

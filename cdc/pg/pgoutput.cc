@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -689,6 +690,27 @@ std::string_view PgOutputMessageName(char type) {
     default:
       return "unknown";
   }
+}
+
+namespace {
+// True for the message structs that gain an xid inside a stream.
+template <typename T, typename = void>
+struct HasStreamXid : std::false_type {};
+template <typename T>
+struct HasStreamXid<T, std::void_t<decltype(T::xid)>>
+    : std::is_same<decltype(T::xid), std::optional<TransactionId>> {};
+}  // namespace
+
+std::optional<TransactionId> StreamXidOf(const PgOutputMessage& message) {
+  return std::visit(
+      [](const auto& m) -> std::optional<TransactionId> {
+        if constexpr (HasStreamXid<std::decay_t<decltype(m)>>::value) {
+          return m.xid;
+        } else {
+          return std::nullopt;
+        }
+      },
+      message);
 }
 
 }  // namespace cdc::pg

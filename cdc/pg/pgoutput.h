@@ -221,6 +221,11 @@ absl::StatusOr<PgOutputMessage> DecodePgOutput(
 // exist inside a stream are written when their optional xid is set.
 std::string EncodePgOutput(const PgOutputMessage& message);
 
+// The (sub)transaction id a data message carries inside a stream: set for
+// Relation, Type, Insert, Update, Delete, Truncate and Message decoded with
+// DecodeContext::in_stream; nullopt for every other message.
+std::optional<TransactionId> StreamXidOf(const PgOutputMessage& message);
+
 // The message type byte's human name ("Insert", "Stream Commit", ...), for
 // error messages; "unknown" for anything else.
 std::string_view PgOutputMessageName(char type);

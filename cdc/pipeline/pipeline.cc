@@ -1,12 +1,14 @@
 #include "cdc/pipeline/pipeline.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
@@ -30,17 +32,6 @@ bool Is(const pg::PgOutputMessage& m) {
   return std::holds_alternative<T>(m);
 }
 
-// Encloses `s` in `quote`, doubling any `quote` inside, as SQL quotes both
-// literals ('...') and identifiers ("...").
-std::string Enclose(const std::string& s, char quote) {
-  std::string out(1, quote);
-  for (char c : s) {
-    if (c == quote) out += quote;
-    out += c;
-  }
-  return out + quote;
-}
-
 }  // namespace
 
 Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
@@ -58,6 +49,13 @@ absl::Status Pipeline::Prepare() {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
   database_ = server->database;
+  absl::StatusOr<pg::PgOutputOptions> pgoutput = pg::NegotiatePgOutput(
+      server->server_version_num, config_.source.protocol_version,
+      config_.source.streaming, config_.messages.enabled(),
+      config_.source.publication);
+  if (!pgoutput.ok()) return pgoutput.status();
+  pgoutput_ = *std::move(pgoutput);
+  if (absl::Status s = PrepareSpool(); !s.ok()) return s;
   status_interval_ =
       std::chrono::milliseconds(config_.source.status_interval_ms);
   if (server->wal_sender_timeout_ms > 0 &&
@@ -186,12 +184,7 @@ absl::Status Pipeline::Stream() {
       pg::ReplicationStream::Connect(config_.source.dsn);
   if (!stream.ok()) return stream.status();
   stream_ = *std::move(stream);
-  std::string options =
-      absl::StrCat("proto_version '1', publication_names ",
-                   Enclose(Enclose(config_.source.publication, '"'), '\''));
-  if (config_.messages.enabled()) {
-    absl::StrAppend(&options, ", messages 'true'");
-  }
+  const std::string options = pg::FormatPgOutputOptions(pgoutput_);
   if (absl::Status s =
           stream_->Start(config_.source.slot, kInvalidLsn, options);
       !s.ok()) {
@@ -204,7 +197,9 @@ absl::Status Pipeline::Stream() {
   }
   metrics_->SetConnected(true);
   LogInfo("streaming slot \"", config_.source.slot, "\" from ",
-          FormatLsn(start_lsn_), " to ", config_.kafka.bootstrap_servers);
+          FormatLsn(start_lsn_), " to ", config_.kafka.bootstrap_servers,
+          " (pgoutput protocol ", pgoutput_.protocol_version,
+          pgoutput_.streaming ? ", large transactions streamed" : "", ")");
 
   auto now = Clock::now();
   next_status_ = now + status_interval_;
@@ -222,6 +217,18 @@ absl::Status Pipeline::Stream() {
       // Backpressure: leave the backlog in the server's socket and WAL.
       producer_->Poll(10);
       frames_since_poll = 0;
+      continue;
+    }
+    if (replay_ != nullptr) {
+      // A committed streamed transaction is published before anything the
+      // server sent after its commit is read.
+      if (absl::Status s = ReplayStep(256); !s.ok()) {
+        fatal_ = s;
+        break;
+      }
+      producer_->Poll(0);
+      frames_since_poll = 0;
+      LogProgress(false);
       continue;
     }
     absl::StatusOr<std::optional<std::string_view>> frame = stream_->Read(50);
@@ -291,20 +298,129 @@ absl::Status Pipeline::HandleFrame(std::string_view frame) {
   const auto& data = std::get<pg::XLogData>(*parsed);
   metrics_->SetServerLsn(data.wal_end);
   if (data.wal_start > received_lsn_) received_lsn_ = data.wal_start;
+  return DecodeAndHandle(data.payload, data.wal_start,
+                         stream_xid_.has_value());
+}
+
+absl::Status Pipeline::DecodeAndHandle(std::string_view payload, Lsn lsn,
+                                       bool in_stream) {
   pg::DecodeContext context;
+  context.in_stream = in_stream;
   absl::StatusOr<pg::PgOutputMessage> message =
-      pg::DecodePgOutput(data.payload, context);
+      pg::DecodePgOutput(payload, context);
   if (!message.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "cannot decode the pgoutput message at LSN ", FormatLsn(data.wal_start),
-        ": ", message.status().message()));
+    return absl::DataLossError(
+        absl::StrCat("cannot decode the pgoutput message at LSN ",
+                     FormatLsn(lsn), ": ", message.status().message()));
   }
-  absl::Status s = HandleMessage(*message, data.wal_start);
+  absl::Status s;
+  if (std::optional<pg::TransactionId> subxid = pg::StreamXidOf(*message);
+      subxid.has_value() && stream_xid_.has_value()) {
+    // A chunk of a transaction still running: kept, untouched, until its
+    // Stream Commit (decoded now only to check it and learn its subxid).
+    s = spool_->Append(*stream_xid_, *subxid, lsn, payload);
+  } else {
+    s = HandleMessage(*message, lsn);
+  }
   if (!s.ok() && s.code() == absl::StatusCode::kDataLoss) {
     return absl::DataLossError(
-        absl::StrCat("at LSN ", FormatLsn(data.wal_start), ": ", s.message()));
+        absl::StrCat("at LSN ", FormatLsn(lsn), " (",
+                     AsAbsl(pg::PgOutputMessageName(payload[0])),
+                     in_stream ? ", streamed" : "", "): ", s.message()));
   }
   return s;
+}
+
+absl::Status Pipeline::PrepareSpool() {
+  std::string directory = config_.source.spill_directory;
+  if (directory.empty()) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    directory = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  }
+  spool_ = std::make_unique<StreamSpool>(StreamSpool::Options{
+      directory, static_cast<size_t>(config_.source.spill_memory_bytes)});
+  if (!pgoutput_.streaming) return absl::OkStatus();
+  // Found out now rather than in the middle of a large transaction.
+  if (absl::Status s = spool_->CheckDirectory(); !s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("source.spill_directory: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::HandleStreamControl(const pg::PgOutputMessage& message) {
+  if (const auto* start = std::get_if<pg::StreamStartMessage>(&message)) {
+    if (!pgoutput_.streaming) {
+      return absl::DataLossError(
+          "Stream Start although streaming was not asked for");
+    }
+    if (in_txn_ || stream_xid_.has_value()) {
+      return absl::DataLossError(absl::StrCat(
+          "Stream Start of transaction ", start->xid, " inside ",
+          in_txn_ ? "a transaction" : "another stream"));
+    }
+    stream_xid_ = start->xid;
+    return absl::OkStatus();
+  }
+  if (Is<pg::StreamStopMessage>(message)) {
+    if (!stream_xid_.has_value()) {
+      return absl::DataLossError("Stream Stop outside a stream");
+    }
+    stream_xid_.reset();
+    metrics_->SetSpool(spool_->total_bytes(), spool_->spilled_bytes_total());
+    return absl::OkStatus();
+  }
+  if (stream_xid_.has_value() || in_txn_) {
+    return absl::DataLossError(absl::StrCat(
+        Is<pg::StreamAbortMessage>(message) ? "Stream Abort" : "Stream Commit",
+        " inside ", in_txn_ ? "a transaction" : "a stream"));
+  }
+  if (const auto* abort = std::get_if<pg::StreamAbortMessage>(&message)) {
+    absl::Status s = spool_->Abort(abort->xid, abort->subxid);
+    metrics_->SetSpool(spool_->total_bytes(), spool_->spilled_bytes_total());
+    return s;
+  }
+  const auto& commit = std::get<pg::StreamCommitMessage>(message);
+  absl::StatusOr<std::unique_ptr<SpooledTxn>> txn = spool_->Take(commit.xid);
+  if (!txn.ok()) return txn.status();
+  if (absl::Status s = OpenTransaction({commit.commit_lsn, commit.xid,
+                                        PostgresToUnixMicros(commit.commit_ts)});
+      !s.ok()) {
+    return s;
+  }
+  LogInfo("streamed transaction ", commit.xid, " committed at ",
+          FormatLsn(commit.commit_lsn), ": publishing its ",
+          (*txn)->messages(), " message(s) (", (*txn)->bytes(), " bytes",
+          (*txn)->spilled() ? ", spilled to disk" : "", ")");
+  replay_ = *std::move(txn);
+  replay_end_lsn_ = commit.end_lsn;
+  metrics_->CountStreamedTransaction();
+  metrics_->SetSpool(spool_->total_bytes(), spool_->spilled_bytes_total());
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::ReplayStep(size_t max_messages) {
+  const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
+  for (size_t i = 0; i < max_messages && tracker_.inflight_bytes() < window;
+       ++i) {
+    absl::StatusOr<std::optional<SpooledTxn::Entry>> entry = replay_->Next();
+    if (!entry.ok()) {
+      return absl::Status(
+          entry.status().code(),
+          absl::StrCat("streamed transaction ", replay_->xid(), ": ",
+                       entry.status().message()));
+    }
+    if (!entry->has_value()) {
+      replay_.reset();
+      return CloseTransaction(replay_end_lsn_);
+    }
+    if (absl::Status s = DecodeAndHandle((*entry)->payload, (*entry)->lsn,
+                                         /*in_stream=*/true);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
@@ -330,6 +446,18 @@ absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
 
 absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
                                      Lsn lsn) {
+  if (Is<pg::StreamStartMessage>(message) ||
+      Is<pg::StreamStopMessage>(message) ||
+      Is<pg::StreamCommitMessage>(message) ||
+      Is<pg::StreamAbortMessage>(message)) {
+    return HandleStreamControl(message);
+  }
+  if (Is<pg::OriginMessage>(message)) {
+    return absl::OkStatus();  // replication origin of a replayed transaction
+  }
+  if (stream_xid_.has_value()) {
+    return absl::DataLossError("unexpected pgoutput message inside a stream");
+  }
   if (const auto* begin = std::get_if<pg::BeginMessage>(&message)) {
     return OpenTransaction(
         {begin->final_lsn, begin->xid, PostgresToUnixMicros(begin->commit_ts)});
@@ -381,14 +509,11 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
     if (!in_txn_) return absl::DataLossError("change outside a transaction");
     return Publish(message, lsn);
   }
-  if (Is<pg::OriginMessage>(message)) {
-    return absl::OkStatus();  // replication origin of a replayed transaction
-  }
-  // Streamed and two-phase transactions are only sent when asked for, and
-  // this version does not ask.
-  return absl::DataLossError(
-      "unexpected pgoutput message for the negotiated options (protocol 1, "
-      "no streaming, no two-phase)");
+  // Two-phase transactions are only sent when asked for, and pgcdc does not
+  // ask: a prepared transaction arrives whole at COMMIT PREPARED.
+  return absl::DataLossError(absl::StrCat(
+      "unexpected pgoutput message for the negotiated options (protocol ",
+      pgoutput_.protocol_version, ", no two-phase)"));
 }
 
 absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {

@@ -20,6 +20,19 @@
 // server decoded its commit record (Begin already carries the commit LSN and
 // time), so every event received is of a committed transaction.
 //
+// Streaming (protocol 2+, source.streaming): a transaction bigger than the
+// server's logical_decoding_work_mem arrives in chunks while it runs, between
+// Stream Start and Stream Stop, interleaved with other transactions. Its
+// messages go to the StreamSpool untouched; Stream Abort drops them (or a
+// rolled-back subtransaction's part); at Stream Commit the transaction is
+// registered with the AckTracker — commit order is the order the server sends
+// commits in, streamed or not — and replayed from the spool through the same
+// decode-and-publish path, within the in-flight window. A keepalive's position
+// may still be confirmed while streamed transactions are open, as
+// PostgreSQL's own apply worker does: the slot's restart_lsn stays behind
+// their first change, and after a restart the server sends every transaction
+// whose commit lies past the confirmed position again, whole.
+//
 // Type facts: the built-in types are read from the catalog in Prepare();
 // a Relation message that uses a user type (OID >= 16384) or one not yet
 // known makes the pipeline read it, and what it refers to, on its SQL
@@ -39,6 +52,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -49,7 +63,9 @@
 #include "cdc/offsets/ack_tracker.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pg/pgoutput.h"
+#include "cdc/pg/pgoutput_options.h"
 #include "cdc/pg/relation_cache.h"
+#include "cdc/pipeline/stream_spool.h"
 
 namespace cdc::pipeline {
 
@@ -80,6 +96,17 @@ class Pipeline {
   };
 
   absl::Status HandleFrame(std::string_view frame);
+  // Decodes one pgoutput message and handles it, naming `lsn` in errors.
+  absl::Status DecodeAndHandle(std::string_view payload, Lsn lsn,
+                               bool in_stream);
+  // Creates the spool and checks its directory when streaming is on.
+  absl::Status PrepareSpool();
+  // Stream Start/Stop/Commit/Abort, and data messages inside a stream.
+  absl::Status HandleStreamControl(const pg::PgOutputMessage& message);
+  // Publishes up to `max_messages` of the streamed transaction being
+  // replayed, stopping early when the in-flight window is full; closes the
+  // transaction after its last message.
+  absl::Status ReplayStep(size_t max_messages);
   // Reads from the catalog the user types (and any type not yet known) that
   // a Relation's columns use, before any change to it is built.
   absl::Status ResolveTypes(const pg::RelationMessage& relation);
@@ -119,6 +146,13 @@ class Pipeline {
   envelope::TxnContext txn_;
   uint32_t seq_ = 0;
   std::deque<InflightTxn> inflight_txns_;
+
+  // Streaming.
+  pg::PgOutputOptions pgoutput_;
+  std::unique_ptr<StreamSpool> spool_;
+  std::optional<pg::TransactionId> stream_xid_;  // inside Start..Stop
+  std::unique_ptr<SpooledTxn> replay_;           // committed, being published
+  Lsn replay_end_lsn_ = 0;
 
   // Positions.
   Lsn received_lsn_ = kInvalidLsn;

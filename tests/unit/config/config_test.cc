@@ -90,6 +90,10 @@ source:
     - Sales.Orders
     - line_items
   status_interval_ms: 5000
+  protocol_version: 1
+  streaming: false
+  spill_directory: /var/lib/pgcdc/spill
+  spill_memory_bytes: 0
 kafka:
   bootstrap_servers: "broker1:9092,broker2:9092"
   topic_prefix: app.cdc-v1_x
@@ -115,6 +119,10 @@ snapshot:
   EXPECT_EQ(source.tables[1], (TableName{"Sales", "Orders"}));
   EXPECT_EQ(source.tables[2], (TableName{"public", "line_items"}));
   EXPECT_EQ(source.status_interval_ms, 5000);
+  EXPECT_EQ(source.protocol_version, 1);
+  EXPECT_FALSE(source.streaming);
+  EXPECT_EQ(source.spill_directory, "/var/lib/pgcdc/spill");
+  EXPECT_EQ(source.spill_memory_bytes, 0);
   const KafkaConfig& kafka = config->kafka;
   EXPECT_EQ(kafka.bootstrap_servers, "broker1:9092,broker2:9092");
   EXPECT_EQ(kafka.topic_prefix, "app.cdc-v1_x");
@@ -142,6 +150,10 @@ TEST(ConfigTest, Defaults) {
   absl::StatusOr<Config> config = Parse(kMinimal);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->source.status_interval_ms, 10000);
+  EXPECT_EQ(config->source.protocol_version, 0);
+  EXPECT_TRUE(config->source.streaming);
+  EXPECT_EQ(config->source.spill_directory, "");
+  EXPECT_EQ(config->source.spill_memory_bytes, 16 * 1024 * 1024);
   EXPECT_TRUE(config->kafka.properties.empty());
   EXPECT_EQ(config->kafka.max_inflight_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(config->kafka.shutdown_timeout_ms, 30000);
@@ -439,6 +451,24 @@ TEST(ConfigTest, BadIntegersAreRejected) {
               "kafka.shutdown_timeout_ms", "from 0 to 600000");
   ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: {a: 1}\n"), 9,
               "kafka.shutdown_timeout_ms", "expected a scalar, got a map");
+}
+
+TEST(ConfigTest, BadStreamingSettingsAreRejected) {
+  const std::string insert_at = "  tables: [public.customers, orders]\n";
+  for (const char* bad : {"yes", "1", "on", "True", "\"\""}) {
+    ExpectError(With(insert_at, absl::StrCat(insert_at, "  streaming: ", bad,
+                                             "\n")),
+                6, "source.streaming", "must be true or false");
+  }
+  ExpectError(
+      With(insert_at, absl::StrCat(insert_at, "  protocol_version: 4\n")), 6,
+      "source.protocol_version", "must be an integer from 0 to 3");
+  ExpectError(
+      With(insert_at, absl::StrCat(insert_at, "  spill_directory: \"\"\n")),
+      6, "source.spill_directory", "must not be empty");
+  ExpectError(
+      With(insert_at, absl::StrCat(insert_at, "  spill_memory_bytes: -1\n")),
+      6, "source.spill_memory_bytes", "must be an integer from 0");
 }
 
 TEST(ConfigTest, LargeMaxInflightBytesFitsInInt64) {

@@ -653,13 +653,6 @@ TEST(PgOutputTest, StreamedDataMessagesCarryXid) {
             absl::StatusCode::kDataLoss);
 }
 
-// True for the message structs that gain an xid inside a stream.
-template <typename T, typename = void>
-struct HasStreamXid : std::false_type {};
-template <typename T>
-struct HasStreamXid<T, std::void_t<decltype(T::xid)>>
-    : std::is_same<decltype(T::xid), std::optional<TransactionId>> {};
-
 TEST(PgOutputTest, StreamedXidForEveryDataMessage) {
   const DecodeContext streamed{/*in_stream=*/true};
   int checked = 0;
@@ -669,14 +662,10 @@ TEST(PgOutputTest, StreamedXidForEveryDataMessage) {
     absl::StatusOr<PgOutputMessage> decoded =
         DecodePgOutput(EncodePgOutput(sample.message), streamed);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
-    std::visit(
-        [&checked](const auto& m) {
-          if constexpr (HasStreamXid<std::decay_t<decltype(m)>>::value) {
-            EXPECT_EQ(m.xid, std::optional<TransactionId>(744));
-            ++checked;
-          }
-        },
-        *decoded);
+    if (std::optional<TransactionId> xid = StreamXidOf(*decoded)) {
+      EXPECT_EQ(*xid, 744u);
+      ++checked;
+    }
   }
   // Relation, Type, Insert, Update, Delete, Truncate, Message.
   EXPECT_EQ(checked, 7);
@@ -696,6 +685,7 @@ TEST(PgOutputTest, ControlMessagesIgnoreStreamContext) {
     absl::StatusOr<PgOutputMessage> decoded = DecodePgOutput(encoded, streamed);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     EXPECT_EQ(EncodePgOutput(*decoded), encoded);
+    EXPECT_EQ(StreamXidOf(*decoded), std::nullopt);
   }
 }
 
