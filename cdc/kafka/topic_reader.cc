@@ -220,24 +220,33 @@ bool TopicReader::AtEnd() const {
   return std::all_of(at_end_.begin(), at_end_.end(), [](bool b) { return b; });
 }
 
-absl::StatusOr<std::vector<ConsumedMessage>> TopicReader::ReadToEnd(
-    int idle_ms) {
-  std::vector<int64_t> high(next_offset_.size(), 0);
-  std::vector<int64_t> low(next_offset_.size(), 0);
-  for (size_t p = 0; p < high.size(); ++p) {
+absl::StatusOr<std::vector<TopicReader::Watermarks>>
+TopicReader::QueryWatermarks(int timeout_ms) {
+  std::vector<Watermarks> out(next_offset_.size());
+  for (size_t p = 0; p < out.size(); ++p) {
     const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        rk_, topic_.c_str(), static_cast<int32_t>(p), &low[p], &high[p],
-        std::max(idle_ms, 1000));
+        rk_, topic_.c_str(), static_cast<int32_t>(p), &out[p].low,
+        &out[p].high, timeout_ms);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::UnavailableError(
           absl::StrCat("reading the end offset of Kafka topic \"", topic_,
                        "\" [", p, "]: ", rd_kafka_err2str(err)));
     }
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<ConsumedMessage>> TopicReader::ReadToEnd(
+    int idle_ms) {
+  absl::StatusOr<std::vector<Watermarks>> marks =
+      QueryWatermarks(std::max(idle_ms, 1000));
+  if (!marks.ok()) return marks.status();
   auto reached = [&] {
-    for (size_t p = 0; p < high.size(); ++p) {
+    for (size_t p = 0; p < marks->size(); ++p) {
       // Records below the low watermark were dropped by retention.
-      if (std::max(next_offset_[p], low[p]) < high[p]) return false;
+      if (std::max(next_offset_[p], (*marks)[p].low) < (*marks)[p].high) {
+        return false;
+      }
     }
     return true;
   };

@@ -58,6 +58,15 @@ class TopicReader {
   // them.
   absl::StatusOr<std::vector<ConsumedMessage>> ReadToEnd(int idle_ms = 2000);
 
+  // Each partition's [low, high) offsets as the broker reports them now:
+  // high counts every record ever appended, low the first one retention
+  // kept. kUnavailable when the broker does not answer.
+  struct Watermarks {
+    int64_t low = 0;
+    int64_t high = 0;
+  };
+  absl::StatusOr<std::vector<Watermarks>> QueryWatermarks(int timeout_ms);
+
   int partition_count() const { return static_cast<int>(at_end_.size()); }
 
  private:

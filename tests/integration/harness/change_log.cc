@@ -143,11 +143,17 @@ absl::StatusOr<ReadEvent> Decode(const kafka::ConsumedMessage& m) {
 
 absl::StatusOr<std::unique_ptr<TopicCollector>> TopicCollector::Start(
     const std::string& bootstrap, const std::string& topic) {
+  return Start(bootstrap, topic, Options());
+}
+
+absl::StatusOr<std::unique_ptr<TopicCollector>> TopicCollector::Start(
+    const std::string& bootstrap, const std::string& topic, Options options) {
   absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
       kafka::TopicReader::Open(bootstrap, topic, /*from_beginning=*/true,
                                60000);
   if (!reader.ok()) return reader.status();
   std::unique_ptr<TopicCollector> c(new TopicCollector());
+  c->options_ = std::move(options);
   c->reader_ = *std::move(reader);
   c->thread_ = std::thread([p = c.get()] { p->Loop(); });
   return c;
@@ -169,18 +175,20 @@ void TopicCollector::Loop() {
     }
     if (!m->has_value()) continue;
     absl::StatusOr<ReadEvent> e = Decode(**m);
+    if (e.ok() && options_.on_event) options_.on_event(*e);
     std::lock_guard<std::mutex> lock(mu_);
     if (!e.ok()) {
       if (error_.empty()) error_ = std::string(e.status().message());
       continue;
     }
-    events_.push_back(*std::move(e));
+    ++count_;
+    if (options_.keep_events) events_.push_back(*std::move(e));
   }
 }
 
 size_t TopicCollector::size() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return events_.size();
+  return count_;
 }
 
 std::vector<ReadEvent> TopicCollector::events() const {

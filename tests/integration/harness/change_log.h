@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,10 +59,20 @@ std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events);
 
 class TopicCollector {
  public:
+  struct Options {
+    // false: count events and pass them to on_event, but keep none (for
+    // millions of events).
+    bool keep_events = true;
+    // Called on the collector's thread for every decoded event.
+    std::function<void(const ReadEvent&)> on_event;
+  };
   static absl::StatusOr<std::unique_ptr<TopicCollector>> Start(
       const std::string& bootstrap, const std::string& topic);
+  static absl::StatusOr<std::unique_ptr<TopicCollector>> Start(
+      const std::string& bootstrap, const std::string& topic, Options options);
   ~TopicCollector();
 
+  // Events received so far (kept or not).
   size_t size() const;
   std::vector<ReadEvent> events() const;
   // Waits until at least n events arrived.
@@ -76,6 +87,8 @@ class TopicCollector {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
+  Options options_;
+  size_t count_ = 0;
   std::vector<ReadEvent> events_;
   std::string error_;
 };

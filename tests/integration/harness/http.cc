@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 
 namespace cdc::testing {
@@ -29,6 +31,18 @@ std::string HttpGet(int port, const std::string& path) {
   }
   ::close(fd);
   return response;
+}
+
+double MetricValue(const std::string& exposition, const std::string& name) {
+  const std::string line_start = name + " ";
+  size_t at = 0;
+  while ((at = exposition.find(line_start, at)) != std::string::npos) {
+    if (at == 0 || exposition[at - 1] == '\n') {
+      return std::strtod(exposition.c_str() + at + line_start.size(), nullptr);
+    }
+    at += line_start.size();
+  }
+  return -1;
 }
 
 }  // namespace cdc::testing
