@@ -20,7 +20,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD_DIR=${1:-build-fuzz}
-PG_BIN=/usr/lib/postgresql/15/bin
 
 if [[ ! -x $BUILD_DIR/bin/capture_frames || ! -x $BUILD_DIR/bin/stream_fuzz ]]; then
   cmake -S . -B "$BUILD_DIR" -DPGCDC_FUZZ=ON -DBUILD_TESTING=OFF \
@@ -28,31 +27,17 @@ if [[ ! -x $BUILD_DIR/bin/capture_frames || ! -x $BUILD_DIR/bin/stream_fuzz ]]; 
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target fuzzers capture_frames
 fi
 BIN=$ROOT/$BUILD_DIR/bin
+source scripts/lib/throwaway.sh
 
 WORK=$(mktemp -d /tmp/pgcdc-capture-XXXXXX)
-chown postgres "$WORK"
 cleanup() {
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate stop \
-    >/dev/null 2>&1 || true
+  pg_stop "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {  # a random loopback port nothing answers on
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 PORT=$(free_port)
-
-runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/data" -U postgres -A trust \
-  -E UTF8 --locale=C --no-sync >"$WORK/initdb.log"
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/data" -w -t 60 \
-  -l "$WORK/server.log" -o "-c port=$PORT -c listen_addresses=127.0.0.1 \
-  -c unix_socket_directories=$WORK -c wal_level=logical \
-  -c max_prepared_transactions=10 -c fsync=off" start >/dev/null
+pg_start "$WORK" "$PORT" -c max_prepared_transactions=10 -c fsync=off
 DSN="host=127.0.0.1 port=$PORT dbname=postgres user=postgres"
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -o /dev/null "$DSN" "$@"; }
 

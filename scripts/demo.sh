@@ -11,45 +11,30 @@ bash scripts/install-deps.sh
 cmake -S . -B build >/dev/null
 cmake --build build -j"$(nproc)" --target pgcdc
 PGCDC="$ROOT/build/bin/pgcdc"
-PGBIN=/usr/lib/postgresql/15/bin
+source scripts/lib/throwaway.sh
 
 WORK=$(mktemp -d /tmp/pgcdc-demo-XXXXXX)
-chmod 755 "$WORK"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [[ -d "$WORK/pg" ]]; then
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
-  fi
+  pg_stop "$WORK"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {  # a random loopback port nothing answers on
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 PGPORT=$(free_port)
 METRICS_PORT=$(free_port)
 
 echo "== starting PostgreSQL 15 on port $PGPORT (wal_level=logical)"
-mkdir -p "$WORK/pg" && chown postgres "$WORK/pg"
-runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust --no-sync >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -w -l "$WORK/pg/server.log" \
-  -o "-c port=$PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$WORK/pg -c wal_level=logical" start >/dev/null
+pg_start "$WORK" "$PGPORT"
 PSQL=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q)
 "${PSQL[@]}" -c "CREATE TABLE customers (id int PRIMARY KEY, name text, email text);
                  CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int, total numeric(10,2), status text);"
 
 echo "== starting the dev broker (librdkafka mock cluster: in memory, ~5 MB per partition)"
-"$PGCDC" dev-broker --bootstrap-file "$WORK/bootstrap" >"$WORK/broker.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do [[ -s "$WORK/bootstrap" ]] && break; sleep 0.1; done
-BOOTSTRAP=$(cat "$WORK/bootstrap")
+broker_start "$PGCDC" "$WORK"
+PIDS+=("$BROKER_PID")
 echo "   bootstrap servers: $BOOTSTRAP"
 
 cat >"$WORK/pgcdc.yaml" <<YAML

@@ -379,9 +379,9 @@ absl::Status Parser::ReadBool(const Map& map, std::string_view key,
   CFG_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
   if (!found) return absl::OkStatus();
   if (value.text != "true" && value.text != "false") {
-    return Error(value.line, value.path,
-                 absl::StrCat("must be true or false, got \"", value.text,
-                              "\""));
+    return Error(
+        value.line, value.path,
+        absl::StrCat("must be true or false, got \"", value.text, "\""));
   }
   *out = value.text == "true";
   return absl::OkStatus();
@@ -389,12 +389,12 @@ absl::Status Parser::ReadBool(const Map& map, std::string_view key,
 
 absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   Map source;
-  CFG_RETURN_IF_ERROR(ReadSection(
-      root, "source", /*required=*/true,
-      {"dsn", "slot", "publication", "tables", "status_interval_ms",
-       "protocol_version", "streaming", "spill_directory",
-       "spill_memory_bytes"},
-      &source));
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "source", /*required=*/true,
+                  {"dsn", "slot", "publication", "tables", "status_interval_ms",
+                   "protocol_version", "streaming", "spill_directory",
+                   "spill_memory_bytes"},
+                  &source));
 
   Value dsn;
   CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn));

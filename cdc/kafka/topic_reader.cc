@@ -225,8 +225,8 @@ TopicReader::QueryWatermarks(int timeout_ms) {
   std::vector<Watermarks> out(next_offset_.size());
   for (size_t p = 0; p < out.size(); ++p) {
     const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        rk_, topic_.c_str(), static_cast<int32_t>(p), &out[p].low,
-        &out[p].high, timeout_ms);
+        rk_, topic_.c_str(), static_cast<int32_t>(p), &out[p].low, &out[p].high,
+        timeout_ms);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::UnavailableError(
           absl::StrCat("reading the end offset of Kafka topic \"", topic_,

@@ -298,8 +298,7 @@ absl::Status Pipeline::HandleFrame(std::string_view frame) {
   const auto& data = std::get<pg::XLogData>(*parsed);
   metrics_->SetServerLsn(data.wal_end);
   if (data.wal_start > received_lsn_) received_lsn_ = data.wal_start;
-  return DecodeAndHandle(data.payload, data.wal_start,
-                         stream_xid_.has_value());
+  return DecodeAndHandle(data.payload, data.wal_start, stream_xid_.has_value());
 }
 
 absl::Status Pipeline::DecodeAndHandle(std::string_view payload, Lsn lsn,
@@ -355,9 +354,9 @@ absl::Status Pipeline::HandleStreamControl(const pg::PgOutputMessage& message) {
           "Stream Start although streaming was not asked for");
     }
     if (in_txn_ || stream_xid_.has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          "Stream Start of transaction ", start->xid, " inside ",
-          in_txn_ ? "a transaction" : "another stream"));
+      return absl::DataLossError(
+          absl::StrCat("Stream Start of transaction ", start->xid, " inside ",
+                       in_txn_ ? "a transaction" : "another stream"));
     }
     stream_xid_ = start->xid;
     return absl::OkStatus();
@@ -383,14 +382,15 @@ absl::Status Pipeline::HandleStreamControl(const pg::PgOutputMessage& message) {
   const auto& commit = std::get<pg::StreamCommitMessage>(message);
   absl::StatusOr<std::unique_ptr<SpooledTxn>> txn = spool_->Take(commit.xid);
   if (!txn.ok()) return txn.status();
-  if (absl::Status s = OpenTransaction({commit.commit_lsn, commit.xid,
-                                        PostgresToUnixMicros(commit.commit_ts)});
+  if (absl::Status s =
+          OpenTransaction({commit.commit_lsn, commit.xid,
+                           PostgresToUnixMicros(commit.commit_ts)});
       !s.ok()) {
     return s;
   }
   LogInfo("streamed transaction ", commit.xid, " committed at ",
-          FormatLsn(commit.commit_lsn), ": publishing its ",
-          (*txn)->messages(), " message(s) (", (*txn)->bytes(), " bytes",
+          FormatLsn(commit.commit_lsn), ": publishing its ", (*txn)->messages(),
+          " message(s) (", (*txn)->bytes(), " bytes",
           (*txn)->spilled() ? ", spilled to disk" : "", ")");
   replay_ = *std::move(txn);
   replay_end_lsn_ = commit.end_lsn;
@@ -405,10 +405,9 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
        ++i) {
     absl::StatusOr<std::optional<SpooledTxn::Entry>> entry = replay_->Next();
     if (!entry.ok()) {
-      return absl::Status(
-          entry.status().code(),
-          absl::StrCat("streamed transaction ", replay_->xid(), ": ",
-                       entry.status().message()));
+      return absl::Status(entry.status().code(),
+                          absl::StrCat("streamed transaction ", replay_->xid(),
+                                       ": ", entry.status().message()));
     }
     if (!entry->has_value()) {
       replay_.reset();

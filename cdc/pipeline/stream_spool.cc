@@ -18,8 +18,8 @@ constexpr size_t kHeaderBytes = sizeof(uint64_t) + sizeof(uint32_t);
 constexpr size_t kFileBufferBytes = 1 << 20;
 
 absl::Status IoError(const char* what, int error) {
-  std::string message = absl::StrCat("stream spool: cannot ", what, ": ",
-                                     std::strerror(error));
+  std::string message =
+      absl::StrCat("stream spool: cannot ", what, ": ", std::strerror(error));
   if (error == ENOSPC || error == EDQUOT) {
     return absl::ResourceExhaustedError(message);
   }
@@ -69,7 +69,7 @@ absl::Status SpooledTxn::Append(pg::TransactionId subxid, Lsn lsn,
 // Creates a file in `directory` and unlinks it at once: the data lives as
 // long as the descriptor, and a crash leaves nothing behind.
 static absl::StatusOr<int> CreateUnlinkedFile(const std::string& directory,
-                                       pg::TransactionId xid) {
+                                              pg::TransactionId xid) {
   std::string path = absl::StrCat(directory, "/pgcdc-stream-", xid, "-XXXXXX");
   int fd = mkstemp(path.data());
   if (fd < 0) {
@@ -142,8 +142,8 @@ absl::StatusOr<std::optional<SpooledTxn::Entry>> SpooledTxn::Next() {
     if (memory_.size() - read_offset_ - kHeaderBytes < size) {
       return absl::DataLossError("stream spool: record cut short");
     }
-    payload = std::string_view(memory_).substr(read_offset_ + kHeaderBytes,
-                                               size);
+    payload =
+        std::string_view(memory_).substr(read_offset_ + kHeaderBytes, size);
   } else {
     char header[kHeaderBytes];
     if (std::fread(header, 1, kHeaderBytes, file_) != kHeaderBytes) {

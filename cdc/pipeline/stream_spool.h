@@ -86,7 +86,7 @@ class SpooledTxn {
 
   pg::TransactionId xid_;
   uint64_t messages_ = 0;
-  std::string memory_;        // records not in the file
+  std::string memory_;         // records not in the file
   std::FILE* file_ = nullptr;  // once spilled, every record goes here
   size_t file_bytes_ = 0;
   std::vector<Subxact> subxacts_;  // in offset order

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "cdc/kafka/topic_reader.h"
+#include "gtest/gtest.h"
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
@@ -215,13 +215,15 @@ TEST_F(StreamingTest, InterleavedTransactionsFollowCommitOrder) {
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   Exec(*a, "BEGIN");
-  Exec(*a, "INSERT INTO items SELECT g, 'a', g FROM generate_series(1, 8000) g");
+  Exec(*a,
+       "INSERT INTO items SELECT g, 'a', g FROM generate_series(1, 8000) g");
   Exec(*b, "BEGIN");
   Exec(*b,
        "INSERT INTO items SELECT g, 'b', g "
        "FROM generate_series(100001, 108000) g");
-  Exec(*a,
-       "INSERT INTO items SELECT g, 'a', g FROM generate_series(8001, 16000) g");
+  Exec(
+      *a,
+      "INSERT INTO items SELECT g, 'a', g FROM generate_series(8001, 16000) g");
   Sql("INSERT INTO items VALUES (500000, 'small', 0)");
   Exec(*b, "UPDATE items SET qty = -qty WHERE id BETWEEN 107001 AND 108000");
   Exec(*b, "COMMIT");
@@ -273,8 +275,9 @@ TEST_F(StreamingTest, SchemaChangesInsideStreamedTransactions) {
        "INSERT INTO items SELECT g, 'v2', g, g "
        "FROM generate_series(5100, 10099) g");
   Exec(*conn, "ALTER TABLE items DROP COLUMN note");
-  Exec(*conn,
-       "INSERT INTO items SELECT g, g, -g FROM generate_series(10100, 15099) g");
+  Exec(
+      *conn,
+      "INSERT INTO items SELECT g, g, -g FROM generate_series(10100, 15099) g");
   Exec(*conn, "COMMIT");
   Sql("INSERT INTO items VALUES (3, 3, 3)");
   WaitCaughtUp();
@@ -302,8 +305,7 @@ TEST_F(StreamingTest, SchemaChangesInsideStreamedTransactions) {
   EXPECT_EQ(columns(*by_id[10100]), "id,qty,extra");
   EXPECT_EQ(columns(*by_id[15099]), "id,qty,extra");
   EXPECT_EQ(columns(*by_id[3]), "id,qty,extra");
-  EXPECT_EQ(by_id[15099]->event.after().columns(2).value().int_value(),
-            -15099);
+  EXPECT_EQ(by_id[15099]->event.after().columns(2).value().int_value(), -15099);
   StopPgcdc(p);
 }
 
@@ -317,13 +319,15 @@ TEST_F(StreamingTest, KillNineWhileTransactionsStreamLosesNothing) {
   Sql("INSERT INTO items VALUES (0, 'first', 0)");
   WaitCaughtUp();
   absl::StatusOr<std::unique_ptr<TopicCollector>> collector =
-      TopicCollector::Start(broker_->bootstrap_servers(), Topic("public.items"));
+      TopicCollector::Start(broker_->bootstrap_servers(),
+                            Topic("public.items"));
   ASSERT_TRUE(collector.ok()) << collector.status();
   std::unique_ptr<pg::SqlConnection> conn = Connect();
   ASSERT_NE(conn, nullptr);
   Exec(*conn, "BEGIN");
-  Exec(*conn,
-       "INSERT INTO items SELECT g, 'open', g FROM generate_series(1, 10000) g");
+  Exec(
+      *conn,
+      "INSERT INTO items SELECT g, 'open', g FROM generate_series(1, 10000) g");
   ASSERT_TRUE(WaitMetricAbove("pgcdc_stream_spool_bytes", 0));
   const Lsn streamed_before = WalLsn();
   for (int i = 0; i < 3; ++i) {
@@ -408,7 +412,8 @@ TEST_F(StreamingTest, FiveMillionRowTransactionStaysUnder128MiB) {
   Sql("INSERT INTO items VALUES (0, 'first', 0)");
   WaitCaughtUp();
   auto start = std::chrono::steady_clock::now();
-  Sql(absl::StrCat("INSERT INTO items SELECT g, 'row ' || g, g "
+  Sql(
+      absl::StrCat("INSERT INTO items SELECT g, 'row ' || g, g "
                    "FROM generate_series(1, ",
                    kRows, ") g"));
   auto committed = std::chrono::steady_clock::now();

@@ -1,6 +1,8 @@
 #include "tests/integration/harness/change_log.h"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -9,20 +11,23 @@
 
 namespace cdc::testing {
 
-std::optional<std::string> ValueText(const v1::Value& value) {
+std::optional<std::string> ValueText(const v1::Value& value,
+                                     std::string_view type) {
   if (value.kind_case() == v1::Value::kUnchangedToast) {
-    return std::string("<unchanged-toast>");
+    return std::string(kUnchangedToastText);
   }
   if (value.kind_case() == v1::Value::KIND_NOT_SET) {
     return std::string("<unset>");
   }
-  return envelope::ValueToPgText(value);
+  return envelope::ValueToPgText(value, type);
 }
 
 RowImage ToImage(const v1::Row& row) {
   RowImage image;
-  for (const v1::Column& c : row.columns())
-    image[c.name()] = ValueText(c.value());
+  for (const v1::Column& c : row.columns()) {
+    image[c.name()] =
+        ValueText(c.value(), c.base_type().empty() ? c.type() : c.base_type());
+  }
   return image;
 }
 
@@ -35,20 +40,63 @@ std::string KeyText(const v1::Row& key) {
   return absl::StrJoin(parts, ",");
 }
 
-TableImage Rebuild(const std::vector<ReadEvent>& events) {
+TableImage Rebuild(const std::vector<ReadEvent>& unordered) {
+  // Partitions interleave arbitrarily when read back; (commit_lsn, seq) is
+  // the order the changes were made in.
+  std::vector<const ReadEvent*> events;
+  for (const ReadEvent& e : unordered) events.push_back(&e);
+  std::stable_sort(events.begin(), events.end(),
+                   [](const ReadEvent* a, const ReadEvent* b) {
+                     const v1::Source& x = a->event.source();
+                     const v1::Source& y = b->event.source();
+                     return std::make_pair(x.commit_lsn(), x.seq()) <
+                            std::make_pair(y.commit_lsn(), y.seq());
+                   });
   TableImage table;
   std::set<std::pair<uint64_t, uint32_t>> seen;
-  for (const ReadEvent& e : events) {
+  // Rows removed by DELETE events, by (commit_lsn, seq): a CREATE right after
+  // one in the same transaction is a key change, the same row under its new
+  // key.
+  std::map<std::pair<uint64_t, uint32_t>, RowImage> deleted;
+  for (const ReadEvent* event : events) {
+    const ReadEvent& e = *event;
     const v1::Source& s = e.event.source();
     if (!seen.insert({s.commit_lsn(), s.seq()}).second) continue;  // replay
+    const std::string key = KeyText(*e.key);
     switch (e.event.op()) {
       case v1::CREATE:
       case v1::UPDATE:
-      case v1::READ:
-        table[KeyText(*e.key)] = ToImage(e.event.after());
+      case v1::READ: {
+        // The README's merge rule: an unchanged TOASTed value is the one the
+        // row had before — in the event's before image when it has one, else
+        // in the consumer's copy of the row (under the old key after a key
+        // change).
+        RowImage previous;
+        if (auto it = table.find(key); it != table.end()) {
+          previous = it->second;
+        } else if (auto d = deleted.find({s.commit_lsn(), s.seq() - 1});
+                   e.event.op() == v1::CREATE && s.seq() > 0 &&
+                   d != deleted.end()) {
+          previous = d->second;
+        }
+        for (const auto& [column, value] : ToImage(e.event.before())) {
+          if (value != kUnchangedToastText) previous[column] = value;
+        }
+        RowImage image = ToImage(e.event.after());
+        for (auto& [column, value] : image) {
+          auto was = previous.find(column);
+          if (value == kUnchangedToastText && was != previous.end()) {
+            value = was->second;
+          }
+        }
+        table[key] = std::move(image);
         break;
+      }
       case v1::DELETE:
-        table.erase(KeyText(*e.key));
+        if (auto it = table.find(key); it != table.end()) {
+          deleted[{s.commit_lsn(), s.seq()}] = std::move(it->second);
+          table.erase(it);
+        }
         break;
       case v1::TRUNCATE:
         table.clear();

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -38,13 +39,20 @@ using RowImage = std::map<std::string, std::optional<std::string>>;
 // key text → row
 using TableImage = std::map<std::string, RowImage>;
 
-// The text PostgreSQL would print for a value (envelope::ValueToPgText).
-std::optional<std::string> ValueText(const v1::Value& value);
+// What ValueText gives for an unchanged TOASTed value (Rebuild replaces it
+// with the row's previous value).
+inline constexpr char kUnchangedToastText[] = "<unchanged-toast>";
+
+// The text PostgreSQL would print for a value (envelope::ValueToPgText) of
+// `type` (Column.type, or base_type for a domain; "" when unknown).
+std::optional<std::string> ValueText(const v1::Value& value,
+                                     std::string_view type = "");
 RowImage ToImage(const v1::Row& row);
 std::string KeyText(const v1::Row& key);
 
-// Applies events in order, dropping replays by (commit_lsn, seq). Rows are
-// keyed by the message key (the table must have one).
+// Applies events in (commit_lsn, seq) order, dropping replays by (commit_lsn, seq), and merges
+// unchanged TOASTed values as the README tells consumers to. Rows are keyed
+// by the message key (the table must have one).
 TableImage Rebuild(const std::vector<ReadEvent>& events);
 // SELECT * with the key columns' text as key ("col=value,...", as KeyText).
 absl::StatusOr<TableImage> SelectTable(pg::SqlConnection& conn,

@@ -456,19 +456,19 @@ TEST(ConfigTest, BadIntegersAreRejected) {
 TEST(ConfigTest, BadStreamingSettingsAreRejected) {
   const std::string insert_at = "  tables: [public.customers, orders]\n";
   for (const char* bad : {"yes", "1", "on", "True", "\"\""}) {
-    ExpectError(With(insert_at, absl::StrCat(insert_at, "  streaming: ", bad,
-                                             "\n")),
-                6, "source.streaming", "must be true or false");
+    ExpectError(
+        With(insert_at, absl::StrCat(insert_at, "  streaming: ", bad, "\n")), 6,
+        "source.streaming", "must be true or false");
   }
   ExpectError(
       With(insert_at, absl::StrCat(insert_at, "  protocol_version: 4\n")), 6,
       "source.protocol_version", "must be an integer from 0 to 3");
   ExpectError(
-      With(insert_at, absl::StrCat(insert_at, "  spill_directory: \"\"\n")),
-      6, "source.spill_directory", "must not be empty");
+      With(insert_at, absl::StrCat(insert_at, "  spill_directory: \"\"\n")), 6,
+      "source.spill_directory", "must not be empty");
   ExpectError(
-      With(insert_at, absl::StrCat(insert_at, "  spill_memory_bytes: -1\n")),
-      6, "source.spill_memory_bytes", "must be an integer from 0");
+      With(insert_at, absl::StrCat(insert_at, "  spill_memory_bytes: -1\n")), 6,
+      "source.spill_memory_bytes", "must be an integer from 0");
 }
 
 TEST(ConfigTest, LargeMaxInflightBytesFitsInInt64) {

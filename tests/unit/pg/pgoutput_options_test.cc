@@ -10,9 +10,9 @@ TEST(PgOutputOptionsTest, NegotiatesTheHighestSharedVersion) {
     int server;
     int version;
   };
-  for (Case c : {Case{100000, 1}, Case{130011, 1}, Case{140000, 2},
-                 Case{140010, 2}, Case{150004, 3}, Case{160002, 3},
-                 Case{170000, 3}}) {
+  for (Case c :
+       {Case{100000, 1}, Case{130011, 1}, Case{140000, 2}, Case{140010, 2},
+        Case{150004, 3}, Case{160002, 3}, Case{170000, 3}}) {
     absl::StatusOr<PgOutputOptions> o =
         NegotiatePgOutput(c.server, 0, true, false, "p");
     ASSERT_TRUE(o.ok()) << o.status();

@@ -103,8 +103,9 @@ TEST_F(StreamSpoolTest, SubtransactionAbortCutsAtItsFirstMessage) {
     ASSERT_TRUE(spool.Abort(7, 9).ok());  // already gone: no error
     ASSERT_TRUE(spool.Append(7, 7, 150, "top3").ok());
     ASSERT_TRUE(spool.Append(7, 10, 160, "c1").ok());
-    EXPECT_EQ(TakeAll(spool, 7),
-              (std::vector<Message>{{100, "top1"}, {150, "top3"}, {160, "c1"}}));
+    EXPECT_EQ(
+        TakeAll(spool, 7),
+        (std::vector<Message>{{100, "top1"}, {150, "top3"}, {160, "c1"}}));
   }
 }
 
@@ -144,8 +145,7 @@ TEST_F(StreamSpoolTest, MissingSpillDirectoryIsAnError) {
   StreamSpool spool({dir_ + "/missing", 10});
   absl::Status s = spool.Append(1, 1, 10, std::string(100, 'x'));
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
-  EXPECT_NE(s.message().find("create a spill file in"), std::string::npos)
-      << s;
+  EXPECT_NE(s.message().find("create a spill file in"), std::string::npos) << s;
 }
 
 // Random appends and aborts over a few interleaved transactions, checked
@@ -171,9 +171,8 @@ TEST_F(StreamSpoolTest, MatchesAModelUnderRandomOperations) {
           if (sub == xid) {
             m.clear();
           } else {
-            auto first = std::find_if(m.begin(), m.end(), [sub](auto& e) {
-              return e.first == sub;
-            });
+            auto first = std::find_if(
+                m.begin(), m.end(), [sub](auto& e) { return e.first == sub; });
             m.erase(first, m.end());
           }
         } else {

@@ -1,0 +1,49 @@
+# Throwaway PostgreSQL 15 clusters and dev brokers for scripts (demo, bench,
+# corpus capture). Source it; needs root (the cluster runs as user postgres).
+#
+#   free_port                      a random loopback port nothing answers on
+#   pg_start DIR PORT [OPTIONS]    initdb + start in DIR/pg, wal_level=logical,
+#                                  listening on 127.0.0.1:PORT; OPTIONS are
+#                                  extra server settings ("-c name=value ...")
+#   pg_stop DIR                    fast shutdown of the cluster in DIR/pg
+#   broker_start PGCDC DIR         `pgcdc dev-broker` in the background; sets
+#                                  BOOTSTRAP and BROKER_PID
+
+PG_BIN=/usr/lib/postgresql/15/bin
+
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+pg_start() {
+  local dir=$1 port=$2
+  shift 2
+  chmod 755 "$dir"
+  mkdir -p "$dir/pg"
+  chown postgres "$dir/pg"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/pg" -U postgres -A trust \
+    -E UTF8 --locale=C --no-sync >"$dir/initdb.log"
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/pg" -w -t 60 \
+    -l "$dir/pg/server.log" -o "-c port=$port -c listen_addresses=127.0.0.1 \
+    -c unix_socket_directories=$dir/pg -c wal_level=logical $*" start >/dev/null
+}
+
+pg_stop() {
+  if [[ -d "$1/pg" ]]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$1/pg" -m fast stop \
+      >/dev/null 2>&1 || true
+  fi
+}
+
+broker_start() {
+  local pgcdc=$1 dir=$2
+  rm -f "$dir/bootstrap"
+  "$pgcdc" dev-broker --bootstrap-file "$dir/bootstrap" >"$dir/broker.log" 2>&1 &
+  BROKER_PID=$!
+  for _ in $(seq 100); do [[ -s "$dir/bootstrap" ]] && break; sleep 0.1; done
+  BOOTSTRAP=$(cat "$dir/bootstrap")
+}
