@@ -28,15 +28,7 @@ cmake --build build -j"$(nproc)" --target pgcdc >/dev/null
 PGCDC=$ROOT/build/bin/pgcdc
 source scripts/lib/throwaway.sh
 
-WORK=$(mktemp -d /tmp/pgcdc-bench-XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pg_stop "$WORK"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+workdir_start pgcdc-bench
 
 broker_start "$PGCDC" "$WORK"
 PIDS+=("$BROKER_PID")

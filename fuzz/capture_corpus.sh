@@ -29,12 +29,7 @@ fi
 BIN=$ROOT/$BUILD_DIR/bin
 source scripts/lib/throwaway.sh
 
-WORK=$(mktemp -d /tmp/pgcdc-capture-XXXXXX)
-cleanup() {
-  pg_stop "$WORK"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+workdir_start pgcdc-capture
 
 PORT=$(free_port)
 pg_start "$WORK" "$PORT" -c max_prepared_transactions=10 -c fsync=off

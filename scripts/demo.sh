@@ -13,15 +13,7 @@ cmake --build build -j"$(nproc)" --target pgcdc
 PGCDC="$ROOT/build/bin/pgcdc"
 source scripts/lib/throwaway.sh
 
-WORK=$(mktemp -d /tmp/pgcdc-demo-XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  pg_stop "$WORK"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+workdir_start pgcdc-demo
 
 PGPORT=$(free_port)
 METRICS_PORT=$(free_port)

@@ -1,12 +1,19 @@
 #include "cdc/cli/dev_broker_command.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -15,6 +22,7 @@
 #include "cdc/cli/args.h"
 #include "cdc/cli/run_command.h"  // kExit*
 #include "cdc/common/log.h"
+#include "cdc/kafka/broker_faults.h"
 #include "cdc/kafka/dev_broker.h"
 
 namespace cdc::cli {
@@ -23,6 +31,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: pgcdc dev-broker [--brokers N] [--topics T1,T2,...]\n"
     "                        [--partitions N] [--bootstrap-file FILE]\n"
+    "                        [--control FIFO]\n"
     "\n"
     "Runs a throwaway Kafka for demos and tests: librdkafka's mock cluster,\n"
     "speaking the real Kafka protocol on loopback ports, inside this\n"
@@ -41,7 +50,21 @@ constexpr char kUsage[] =
     "  --partitions N         partitions of the --topics (default 4)\n"
     "  --bootstrap-file FILE  also write the bootstrap line to FILE\n"
     "                         (atomically: written aside, then renamed;\n"
-    "                         removed again on exit)\n";
+    "                         removed again on exit)\n"
+    "  --control FIFO         create a named pipe at FIFO and carry out the\n"
+    "                         fault-injection commands written to it, one\n"
+    "                         per line (removed again on exit):\n"
+    "                           down [BROKER]     stop answering\n"
+    "                           up [BROKER]       answer again\n"
+    "                           rtt MS [BROKER]   delay every response\n"
+    "                           errors N API ERROR\n"
+    "                                             fail the next N requests\n"
+    "                                             of API (produce, fetch,\n"
+    "                                             metadata) with a Kafka\n"
+    "                                             error, e.g.\n"
+    "                                             NOT_LEADER_FOR_PARTITION\n"
+    "                         e.g. echo 'down' > FIFO; sleep 10;\n"
+    "                              echo 'up' > FIFO\n";
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "pgcdc dev-broker: %s\n\n%s", message.c_str(), kUsage);
@@ -68,6 +91,41 @@ absl::Status WriteFileAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
+// Reads fault commands, one per line, from the named pipe at `path` until
+// `stop` is set, and applies them to `broker`. Opened read-write so that a
+// writer closing its end is not an end of file.
+void ServeControlFifo(const std::string& path, kafka::DevBroker* broker,
+                      const std::atomic<bool>* stop) {
+  const int fd = open(path.c_str(), O_RDWR | O_NONBLOCK);
+  if (fd < 0) {
+    LogError("dev-broker: cannot open ", path, ": ", std::strerror(errno));
+    return;
+  }
+  std::string pending;
+  char buf[4096];
+  while (!stop->load()) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) continue;
+    pending.append(buf, static_cast<size_t>(n));
+    size_t end;
+    while ((end = pending.find('\n')) != std::string::npos) {
+      const std::string line = pending.substr(0, end);
+      pending.erase(0, end + 1);
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      absl::StatusOr<kafka::BrokerFault> fault = kafka::ParseBrokerFault(line);
+      absl::Status s = fault.ok() ? broker->Apply(*fault) : fault.status();
+      if (s.ok()) {
+        LogInfo("dev-broker: fault injection: ", fault->Describe());
+      } else {
+        LogWarning("dev-broker: ", s.message());
+      }
+    }
+  }
+  close(fd);
+}
+
 }  // namespace
 
 int RunDevBrokerCommand(int argc, char** argv) {
@@ -76,6 +134,7 @@ int RunDevBrokerCommand(int argc, char** argv) {
                                            {"partitions"},
                                            {"topics"},
                                            {"bootstrap-file"},
+                                           {"control"},
                                            {"help", /*boolean=*/true}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (args->GetBool("help")) {
@@ -144,6 +203,21 @@ int RunDevBrokerCommand(int argc, char** argv) {
         }
       }
     }
+    std::optional<std::string> control = args->Get("control");
+    std::atomic<bool> stop_control{false};
+    std::thread control_thread;
+    if (exit_code == kExitOk && control.has_value()) {
+      if (mkfifo(control->c_str(), 0600) != 0) {
+        std::fprintf(stderr,
+                     "pgcdc dev-broker: cannot create the FIFO %s: %s\n",
+                     control->c_str(), std::strerror(errno));
+        exit_code = kExitFailure;
+        control.reset();
+      } else {
+        control_thread = std::thread(ServeControlFifo, *control, broker->get(),
+                                     &stop_control);
+      }
+    }
     if (exit_code == kExitOk) {
       LogInfo("dev-broker: librdkafka mock cluster with ", *brokers,
               " broker(s) at ", (*broker)->bootstrap_servers(),
@@ -152,6 +226,11 @@ int RunDevBrokerCommand(int argc, char** argv) {
       int sig = 0;
       sigwait(&stop_signals, &sig);
     }
+    if (control_thread.joinable()) {
+      stop_control = true;
+      control_thread.join();
+    }
+    if (control.has_value()) std::remove(control->c_str());
     // A file left behind would point the next reader at a dead port.
     if (wrote_file) std::remove(args->Get("bootstrap-file")->c_str());
   }

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "cdc/kafka/producer.h"  // RouteLibrdkafkaLogs
@@ -80,6 +81,43 @@ absl::Status DevBroker::CreateTopic(const std::string& topic, int partitions) {
                                               topic,
                                               "\": ", rd_kafka_err2str(err)));
   }
+}
+
+absl::Status DevBroker::Apply(const BrokerFault& fault) {
+  if (fault.broker > brokers_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "there is no broker ", fault.broker, ": the cluster has ", brokers_));
+  }
+  const int first = fault.broker == 0 ? 1 : fault.broker;
+  const int last = fault.broker == 0 ? brokers_ : fault.broker;
+  if (fault.kind == BrokerFault::Kind::kErrors) {
+    std::vector<rd_kafka_resp_err_t> errors(
+        fault.count, static_cast<rd_kafka_resp_err_t>(fault.error_code));
+    rd_kafka_mock_push_request_errors_array(mock_, fault.api_key, errors.size(),
+                                            errors.data());
+    return absl::OkStatus();
+  }
+  for (int id = first; id <= last; ++id) {
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    switch (fault.kind) {
+      case BrokerFault::Kind::kDown:
+        err = rd_kafka_mock_broker_set_down(mock_, id);
+        break;
+      case BrokerFault::Kind::kUp:
+        err = rd_kafka_mock_broker_set_up(mock_, id);
+        break;
+      case BrokerFault::Kind::kRtt:
+        err = rd_kafka_mock_broker_set_rtt(mock_, id, fault.rtt_ms);
+        break;
+      case BrokerFault::Kind::kErrors:
+        break;
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::InternalError(
+          absl::StrCat(fault.Describe(), ": ", rd_kafka_err2str(err)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace cdc::kafka

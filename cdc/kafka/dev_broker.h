@@ -11,8 +11,9 @@
 // a topic with any other count, before first use.
 //
 // Owns its mock cluster and the librdkafka handle behind it; the cluster
-// serves on librdkafka's own threads. The mock() handle is for fault
-// injection (rd_kafka_mock_push_request_errors, ..._broker_set_down, ...).
+// serves on librdkafka's own threads. Apply() injects faults (broker down
+// and up, added round-trip time, failing requests); the mock() handle gives
+// tests the rest of librdkafka's mock API.
 //
 // Thread-safety: the mock functions are thread-safe; the object is
 // thread-compatible.
@@ -24,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cdc/kafka/broker_faults.h"
 
 struct rd_kafka_s;
 struct rd_kafka_mock_cluster_s;
@@ -52,6 +54,10 @@ class DevBroker {
   // min(3, brokers)). kAlreadyExists when it exists, including when it was
   // auto-created by an earlier use.
   absl::Status CreateTopic(const std::string& topic, int partitions);
+
+  // Carries out a fault-injection command (see broker_faults.h).
+  // kInvalidArgument for a broker id past the cluster's.
+  absl::Status Apply(const BrokerFault& fault);
 
   // "host:port[,host:port...]"
   const std::string& bootstrap_servers() const { return bootstrap_; }

@@ -215,6 +215,12 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
         // events when the failed transaction is replayed. Gapless makes such
         // a failure fatal for the producer, so everything after it fails too.
         {"enable.gapless.guarantee", "true"},
+        // A broker outage is waited out, however long: a record is retried
+        // until it is acknowledged or fails for good (message too large,
+        // not authorized, ...). Memory stays bounded by the pipeline's
+        // in-flight window. A user who would rather fail after a while sets
+        // message.timeout.ms.
+        {"message.timeout.ms", "0"},
         // 1 GiB of local buffer: the pipeline bounds what it has in flight
         // itself, so this only has to stay out of its way.
         {"queue.buffering.max.kbytes", "1048576"},

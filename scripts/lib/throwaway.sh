@@ -1,6 +1,9 @@
 # Throwaway PostgreSQL 15 clusters and dev brokers for scripts (demo, bench,
 # corpus capture). Source it; needs root (the cluster runs as user postgres).
 #
+#   workdir_start PREFIX           a temporary directory in WORK, removed on
+#                                  exit with its cluster and every process
+#                                  whose pid is in the array PIDS
 #   free_port                      a random loopback port nothing answers on
 #   pg_start DIR PORT [OPTIONS]    initdb + start in DIR/pg, wal_level=logical,
 #                                  listening on 127.0.0.1:PORT; OPTIONS are
@@ -10,6 +13,19 @@
 #                                  BOOTSTRAP and BROKER_PID
 
 PG_BIN=/usr/lib/postgresql/15/bin
+
+workdir_start() {
+  WORK=$(mktemp -d "/tmp/$1-XXXXXX")
+  PIDS=()
+  trap workdir_cleanup EXIT
+}
+
+workdir_cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pg_stop "$WORK"
+  rm -rf "$WORK"
+}
 
 free_port() {
   local port

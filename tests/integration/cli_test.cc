@@ -1,6 +1,7 @@
 // The subcommands as a user runs them: dev-broker and tail as processes,
 // backpressure and shutdown of `run` observed from outside.
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <regex>
@@ -21,31 +22,34 @@ namespace {
 
 using ::testing::HasSubstr;
 
-double MetricValue(const std::string& text, const std::string& name) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (absl::StartsWith(line, name + " ")) {
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(name.size() + 1), &v)) return v;
+// Starts `pgcdc dev-broker` as a process with `extra` arguments and returns
+// it with its bootstrap servers.
+absl::StatusOr<Subprocess> StartBrokerProcess(
+    const std::string& dir, const std::vector<std::string>& extra,
+    std::string* bootstrap) {
+  const std::string bootstrap_file = dir + "/bootstrap";
+  std::vector<std::string> argv = {PGCDC_BINARY, "dev-broker",
+                                   "--bootstrap-file", bootstrap_file};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  absl::StatusOr<Subprocess> broker =
+      Subprocess::Start(argv, dir + "/broker.log");
+  if (!broker.ok()) return broker.status();
+  bootstrap->clear();
+  for (int i = 0; i < 100 && bootstrap->empty(); ++i) {
+    std::ifstream in(bootstrap_file);
+    std::getline(in, *bootstrap);
+    if (bootstrap->empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  return -1;
+  return broker;
 }
 
 TEST_F(PgcdcTest, DevBrokerAndTailAsProcesses) {
   Sql("CREATE TABLE notes (id int PRIMARY KEY, body text)");
-  std::string bootstrap_file = dir_ + "/bootstrap";
-  absl::StatusOr<Subprocess> broker = Subprocess::Start(
-      {PGCDC_BINARY, "dev-broker", "--bootstrap-file", bootstrap_file},
-      dir_ + "/broker.log");
-  ASSERT_TRUE(broker.ok());
   std::string bootstrap;
-  for (int i = 0; i < 100 && bootstrap.empty(); ++i) {
-    std::ifstream in(bootstrap_file);
-    std::getline(in, bootstrap);
-    if (bootstrap.empty()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
+  absl::StatusOr<Subprocess> broker = StartBrokerProcess(dir_, {}, &bootstrap);
+  ASSERT_TRUE(broker.ok());
   ASSERT_TRUE(std::regex_match(
       bootstrap, std::regex(R"(127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)*)")))
       << bootstrap;
@@ -82,6 +86,74 @@ TEST_F(PgcdcTest, DevBrokerAndTailAsProcesses) {
   StopPgcdc(p);
   broker->Signal(SIGTERM);
   EXPECT_EQ(broker->Wait(10000), std::optional<int>(0));
+}
+
+// A broker outage, failing produce requests and a slow broker, injected
+// through `pgcdc dev-broker --control FIFO` while pgcdc streams: pgcdc keeps
+// running, confirms nothing that was not acknowledged, and catches up by
+// itself once the broker answers again, losing nothing.
+TEST_F(PgcdcTest, BrokerFaultsInjectedThroughTheControlFifo) {
+  Sql("CREATE TABLE notes (id int PRIMARY KEY, body text)");
+  const std::string fifo = dir_ + "/broker.ctl";
+  std::string bootstrap;
+  absl::StatusOr<Subprocess> broker =
+      StartBrokerProcess(dir_, {"--control", fifo}, &bootstrap);
+  ASSERT_TRUE(broker.ok());
+  ASSERT_FALSE(bootstrap.empty()) << broker->ReadLog();
+  auto control = [&](const std::string& command) {
+    std::ofstream(fifo) << command << "\n";
+  };
+  const int metrics_port = FreePort();
+  std::string config = WriteConfig(
+      {"public.notes"}, "",
+      absl::StrCat("metrics:\n  listen: \"127.0.0.1:", metrics_port, "\"\n"));
+  EditConfig(config, "bootstrap_servers: \"[^\"]*\"",
+             "bootstrap_servers: \"" + bootstrap + "\"");
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO notes SELECT g, 'before' FROM generate_series(1, 100) g");
+  WaitCaughtUp();
+
+  control("down");
+  Sql("INSERT INTO notes SELECT g, 'during' FROM generate_series(101, 1100) g");
+  const Lsn written = WalLsn();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_TRUE(p.Running()) << p.ReadLog();
+  absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
+  ASSERT_TRUE(confirmed.ok());
+  EXPECT_LT(*confirmed, written) << "confirmed while the broker was down";
+  EXPECT_GT(
+      MetricValue(HttpGet(metrics_port, "/metrics"), "pgcdc_inflight_events"),
+      0);
+  control("up");
+  WaitCaughtUp(60000);
+
+  control("errors 30 produce NOT_LEADER_FOR_PARTITION");
+  control("rtt 100");
+  Sql("UPDATE notes SET body = 'after' WHERE id % 2 = 0");
+  Sql("DELETE FROM notes WHERE id % 7 = 0");
+  WaitCaughtUp(60000);
+  control("rtt 0");
+  control("explode");  // a bad command is refused, and nothing else happens
+  StopPgcdc(p);
+
+  std::string broker_log = broker->ReadLog();
+  EXPECT_THAT(broker_log, HasSubstr("fault injection: every broker down"));
+  EXPECT_THAT(broker_log, HasSubstr("fault injection: every broker up"));
+  EXPECT_THAT(broker_log, HasSubstr("fail with NOT_LEADER_FOR_PARTITION"));
+  EXPECT_THAT(broker_log, HasSubstr("bad fault command \"explode\""));
+  absl::StatusOr<std::vector<ReadEvent>> events =
+      ReadAll(bootstrap, Topic("public.notes"));
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(CheckOrderAndDuplicates(*events), "");
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(cluster_->Dsn(db_));
+  ASSERT_TRUE(conn.ok());
+  absl::StatusOr<TableImage> source = SelectTable(**conn, "notes", {"id"});
+  ASSERT_TRUE(source.ok());
+  EXPECT_TRUE(Rebuild(*events) == *source);
+  broker->Signal(SIGTERM);
+  EXPECT_EQ(broker->Wait(10000), std::optional<int>(0));
+  EXPECT_NE(access(fifo.c_str(), F_OK), 0) << "the FIFO was left behind";
 }
 
 TEST_F(PgcdcTest, BackpressureKeepsInflightBytesWithinTheWindow) {
