@@ -430,6 +430,8 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   CFG_RETURN_IF_ERROR(ParseTables(source, &out->tables));
   CFG_RETURN_IF_ERROR(ReadInt(source, "status_interval_ms", 100, 3600000,
                               &out->status_interval_ms));
+  CFG_RETURN_IF_ERROR(ReadInt(source, "receive_timeout_ms", 0, 3600000,
+                              &out->receive_timeout_ms));
   CFG_RETURN_IF_ERROR(
       ReadInt(source, "protocol_version", 0, 3, &out->protocol_version));
   CFG_RETURN_IF_ERROR(ReadBool(source, "streaming", &out->streaming));

@@ -41,6 +41,10 @@ struct SourceConfig {
   // How often a standby status update is sent even when nothing changed;
   // keep well inside the server's wal_sender_timeout (default 60 s).
   int status_interval_ms = 10000;
+  // A replication connection that brings nothing (not even the answer to a
+  // ping sent at half this time) for this long is taken for lost and
+  // reconnected; 0 turns the check off.
+  int receive_timeout_ms = 60000;
   // pgoutput protocol version; 0 negotiates the highest the server and
   // pgcdc share (3 on PostgreSQL 15+, 2 on 14, 1 before).
   int protocol_version = 0;

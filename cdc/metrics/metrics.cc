@@ -71,6 +71,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       "since its commit");
   connected_ = NewGauge(r, "pgcdc_connected",
                         "1 while streaming from the replication slot");
+  reconnects_ = NewCounter(r, "pgcdc_reconnects_total",
+                           "Replication connections lost and made again");
   streamed_transactions_ = NewCounter(
       r, "pgcdc_streamed_transactions_total",
       "Transactions the server streamed in chunks while they ran (counted "
@@ -143,6 +145,7 @@ void Metrics::SetInflight(size_t events, size_t bytes) {
 void Metrics::SetBehindSourceMs(int64_t ms) {
   behind_source_ms_->Set(static_cast<double>(ms));
 }
+void Metrics::CountReconnect() { reconnects_->Increment(); }
 void Metrics::CountStreamedTransaction() {
   streamed_transactions_->Increment();
 }

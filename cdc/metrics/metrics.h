@@ -47,6 +47,7 @@ class Metrics {
   void SetBehindSourceMs(int64_t ms);
   void SetConnected(bool connected);
   void CountStreamedTransaction();
+  void CountReconnect();
   // Bytes held by open streamed transactions, and all bytes ever spilled.
   void SetSpool(size_t bytes, uint64_t spilled_total);
 
@@ -74,6 +75,7 @@ class Metrics {
   prometheus::Gauge* behind_source_ms_ = nullptr;
   prometheus::Gauge* connected_ = nullptr;
   prometheus::Counter* streamed_transactions_ = nullptr;
+  prometheus::Counter* reconnects_ = nullptr;
   prometheus::Gauge* spool_bytes_ = nullptr;
   prometheus::Counter* spilled_bytes_ = nullptr;
   uint64_t spilled_bytes_value_ = 0;

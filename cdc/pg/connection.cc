@@ -77,12 +77,30 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
     // A dsn libpq cannot parse fails in PQconnectdbParams with the reason.
     if (error != nullptr) PQfreemem(error);
   }
-  const char* keys[] = {"dbname", "fallback_application_name",
+  // TCP keepalives and a connect timeout come first, so that the dsn's own
+  // values win: a peer that vanished without closing the connection (a
+  // network partition, a powered-off host) is noticed in about 25 s instead
+  // of the kernel's two hours.
+  const char* keys[] = {"keepalives",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "connect_timeout",
+                        "dbname",
+                        "fallback_application_name",
                         replication ? "replication" : nullptr,
-                        replication ? "options" : nullptr, nullptr};
-  const char* values[] = {dsn.c_str(), "pgcdc",
+                        replication ? "options" : nullptr,
+                        nullptr};
+  const char* values[] = {"1",
+                          "10",
+                          "5",
+                          "3",
+                          "10",
+                          dsn.c_str(),
+                          "pgcdc",
                           replication ? "database" : nullptr,
-                          replication ? options.c_str() : nullptr, nullptr};
+                          replication ? options.c_str() : nullptr,
+                          nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string message = ConnError(conn);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/random/distributions.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -24,6 +25,12 @@ constexpr auto kProgressLogInterval = std::chrono::seconds(30);
 // How long a fatal error still waits for acknowledgements of events produced
 // before it, so that as much as possible is confirmed.
 constexpr int kFatalDrainMs = 5000;
+// Reconnecting after a lost connection: exponential backoff with jitter.
+// Waiting for a slot another instance holds is capped lower, so that a
+// standby takes over within seconds of the other's end.
+constexpr auto kReconnectFirstDelay = std::chrono::milliseconds(500);
+constexpr auto kReconnectMaxDelay = std::chrono::milliseconds(30000);
+constexpr auto kSlotBusyMaxDelay = std::chrono::milliseconds(3000);
 
 int64_t NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
 
@@ -180,71 +187,48 @@ absl::Status Pipeline::ResolveTypes(const pg::RelationMessage& relation) {
 }
 
 absl::Status Pipeline::Stream() {
-  absl::StatusOr<std::unique_ptr<pg::ReplicationStream>> stream =
-      pg::ReplicationStream::Connect(config_.source.dsn);
-  if (!stream.ok()) return stream.status();
-  stream_ = *std::move(stream);
-  const std::string options = pg::FormatPgOutputOptions(pgoutput_);
-  if (absl::Status s =
-          stream_->Start(config_.source.slot, kInvalidLsn, options);
-      !s.ok()) {
-    if (s.code() == absl::StatusCode::kFailedPrecondition) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(s.message(), " (is another pgcdc using slot \"",
-                       config_.source.slot, "\"?)"));
-    }
-    return s;
-  }
-  metrics_->SetConnected(true);
-  LogInfo("streaming slot \"", config_.source.slot, "\" from ",
-          FormatLsn(start_lsn_), " to ", config_.kafka.bootstrap_servers,
-          " (pgoutput protocol ", pgoutput_.protocol_version,
-          pgoutput_.streaming ? ", large transactions streamed" : "", ")");
-
-  auto now = Clock::now();
-  next_status_ = now + status_interval_;
-  last_status_ = now;
-  next_progress_log_ = now + kProgressLogInterval;
-  const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
-
-  int frames_since_poll = 0;
+  auto backoff = kReconnectFirstDelay;
+  bool waiting_for_slot = false;
   while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
-    if (absl::Status s = SendStatus(/*force=*/false); !s.ok()) {
+    absl::Status s = StreamSession();
+    if (s.ok() || !fatal_.ok() || stop_->load(std::memory_order_relaxed)) {
+      break;
+    }
+    const bool slot_busy = s.code() == absl::StatusCode::kAborted;
+    if (s.code() != absl::StatusCode::kUnavailable && !slot_busy) {
       fatal_ = s;
       break;
     }
-    if (tracker_.inflight_bytes() >= window) {
-      // Backpressure: leave the backlog in the server's socket and WAL.
-      producer_->Poll(10);
-      frames_since_poll = 0;
-      continue;
-    }
-    if (replay_ != nullptr) {
-      // A committed streamed transaction is published before anything the
-      // server sent after its commit is read.
-      if (absl::Status s = ReplayStep(256); !s.ok()) {
-        fatal_ = s;
-        break;
+    if (session_started_) backoff = kReconnectFirstDelay;  // it was healthy
+    metrics_->SetConnected(false);
+    EndSession();
+    // Full jitter within [delay/2, delay], so that instances that lost the
+    // same server do not come back in step.
+    const auto cap = slot_busy ? kSlotBusyMaxDelay : kReconnectMaxDelay;
+    backoff = std::min(backoff, cap);
+    const auto delay = std::chrono::milliseconds(
+        backoff.count() / 2 +
+        absl::Uniform<int64_t>(bitgen_, 0, backoff.count() / 2 + 1));
+    if (slot_busy) {
+      if (!waiting_for_slot) {
+        LogWarning(s.message(),
+                   "; waiting for it to be released (checking "
+                   "every few seconds), then taking over");
       }
-      producer_->Poll(0);
-      frames_since_poll = 0;
-      LogProgress(false);
-      continue;
+      waiting_for_slot = true;
+    } else {
+      waiting_for_slot = false;
+      metrics_->CountReconnect();
+      LogWarning(s.message(), "; reconnecting in ", delay.count(), " ms (",
+                 tracker_.inflight_events(),
+                 " event(s) still in flight; nothing unacknowledged is "
+                 "confirmed)");
     }
-    absl::StatusOr<std::optional<std::string_view>> frame = stream_->Read(50);
-    if (!frame.ok()) {
-      fatal_ = frame.status();
-      break;
-    }
-    if (!frame->has_value() || ++frames_since_poll >= 256) {
-      producer_->Poll(0);
-      frames_since_poll = 0;
-      LogProgress(false);
-      if (!frame->has_value()) continue;
-    }
-    if (absl::Status s = HandleFrame(**frame); !s.ok()) {
-      fatal_ = s;
-      break;
+    backoff *= 2;
+    const auto until = Clock::now() + delay;
+    while (Clock::now() < until && !stop_->load(std::memory_order_relaxed) &&
+           fatal_.ok()) {
+      producer_->Poll(50);  // acknowledgements still count meanwhile
     }
   }
 
@@ -261,8 +245,12 @@ absl::Status Pipeline::Stream() {
   } else {
     DrainAcks(kFatalDrainMs);
   }
-  absl::Status sent = SendStatus(/*force=*/true);
-  absl::Status finished = sent.ok() ? stream_->Finish(5000) : absl::OkStatus();
+  absl::Status sent = absl::OkStatus();
+  absl::Status finished = absl::OkStatus();
+  if (stream_ != nullptr) {
+    sent = SendStatus(/*force=*/true);
+    if (sent.ok()) finished = stream_->Finish(5000);
+  }
   metrics_->SetConnected(false);
   LogInfo("confirmed ", FormatLsn(tracker_.confirmed()), " to slot \"",
           config_.source.slot, "\"; ", events_acked_, " of ", events_published_,
@@ -271,6 +259,130 @@ absl::Status Pipeline::Stream() {
   if (!sent.ok()) return sent;
   if (!finished.ok()) LogWarning(finished.message());
   return absl::OkStatus();
+}
+
+absl::Status Pipeline::StreamSession() {
+  session_started_ = false;
+  absl::StatusOr<std::unique_ptr<pg::ReplicationStream>> stream =
+      pg::ReplicationStream::Connect(config_.source.dsn);
+  if (!stream.ok()) return stream.status();
+  stream_ = *std::move(stream);
+  const std::string options = pg::FormatPgOutputOptions(pgoutput_);
+  // From what is acknowledged, which may be past what the server last heard
+  // from a connection that was lost: nothing acknowledged is sent again.
+  const Lsn from = tracker_.confirmed();
+  if (absl::Status s = stream_->Start(config_.source.slot, from, options);
+      !s.ok()) {
+    if (s.code() == absl::StatusCode::kFailedPrecondition &&
+        s.message().find("is active") != std::string_view::npos) {
+      return absl::AbortedError(
+          absl::StrCat(s.message(), " (another pgcdc streams from slot \"",
+                       config_.source.slot, "\")"));
+    }
+    if (s.code() == absl::StatusCode::kNotFound) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          s.message(), ": the replication slot \"", config_.source.slot,
+          "\" is gone (dropped, or invalidated by max_slot_wal_keep_size), "
+          "and with it the changes not yet confirmed. To start again from "
+          "the tables' current rows, run with snapshot.mode: when_needed "
+          "(or drop the topics' stale data and use snapshot.mode: initial)"));
+    }
+    return s;
+  }
+  session_started_ = true;
+  metrics_->SetConnected(true);
+  LogInfo("streaming slot \"", config_.source.slot, "\" from ", FormatLsn(from),
+          " to ", config_.kafka.bootstrap_servers, " (pgoutput protocol ",
+          pgoutput_.protocol_version,
+          pgoutput_.streaming ? ", large transactions streamed" : "", ")");
+
+  auto now = Clock::now();
+  next_status_ = now + status_interval_;
+  last_status_ = now;
+  last_heard_ = now;
+  next_progress_log_ = now + kProgressLogInterval;
+  const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
+  const auto receive_timeout =
+      std::chrono::milliseconds(config_.source.receive_timeout_ms);
+
+  int frames_since_poll = 0;
+  while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
+    if (absl::Status s = SendStatus(/*force=*/false); !s.ok()) return s;
+    if (tracker_.inflight_bytes() >= window) {
+      // Backpressure: leave the backlog in the server's socket and WAL.
+      producer_->Poll(10);
+      frames_since_poll = 0;
+      last_heard_ = Clock::now();  // not reading is not the server's silence
+      continue;
+    }
+    if (replay_ != nullptr) {
+      // A committed streamed transaction is published before anything the
+      // server sent after its commit is read.
+      if (absl::Status s = ReplayStep(256); !s.ok()) {
+        fatal_ = s;
+        break;
+      }
+      producer_->Poll(0);
+      frames_since_poll = 0;
+      last_heard_ = Clock::now();
+      LogProgress(false);
+      continue;
+    }
+    absl::StatusOr<std::optional<std::string_view>> frame = stream_->Read(50);
+    if (!frame.ok()) return frame.status();
+    if (frame->has_value()) {
+      last_heard_ = Clock::now();
+      ping_sent_ = false;
+    } else if (absl::Status s = CheckReceiveTimeout(receive_timeout); !s.ok()) {
+      return s;
+    }
+    if (!frame->has_value() || ++frames_since_poll >= 256) {
+      producer_->Poll(0);
+      frames_since_poll = 0;
+      LogProgress(false);
+      if (!frame->has_value()) continue;
+    }
+    if (absl::Status s = HandleFrame(**frame); !s.ok()) {
+      fatal_ = s;
+      break;
+    }
+  }
+  return fatal_;
+}
+
+absl::Status Pipeline::CheckReceiveTimeout(std::chrono::milliseconds timeout) {
+  if (timeout.count() == 0) return absl::OkStatus();
+  const auto silent = Clock::now() - last_heard_;
+  if (silent >= timeout) {
+    return absl::UnavailableError(absl::StrCat(
+        "nothing heard from the server for ",
+        std::chrono::duration_cast<std::chrono::milliseconds>(silent).count(),
+        " ms (source.receive_timeout_ms), not even an answer to a ping: the "
+        "connection is taken for lost"));
+  }
+  if (silent >= timeout / 2 && !ping_sent_) {
+    // A status update asking for a reply: the server answers with a
+    // keepalive at once, so silence past the timeout means a dead link.
+    ping_sent_ = true;
+    return SendStatus(/*force=*/true, /*reply_requested=*/true);
+  }
+  return absl::OkStatus();
+}
+
+void Pipeline::EndSession() {
+  stream_.reset();
+  stream_xid_.reset();
+  replay_.reset();
+  spool_ = std::make_unique<StreamSpool>(spool_options_);
+  if (in_txn_) {
+    // The server sends the transaction again, whole; the events already
+    // produced of it are acknowledged (or not) without confirming anything.
+    in_txn_ = false;
+    inflight_txns_.back().closed = true;
+    if (absl::Status s = tracker_.Commit(txn_id_, kInvalidLsn); !s.ok()) {
+      fatal_ = absl::InternalError(s.message());
+    }
+  }
 }
 
 void Pipeline::DrainAcks(int timeout_ms) {
@@ -336,8 +448,9 @@ absl::Status Pipeline::PrepareSpool() {
     const char* tmpdir = std::getenv("TMPDIR");
     directory = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
   }
-  spool_ = std::make_unique<StreamSpool>(StreamSpool::Options{
-      directory, static_cast<size_t>(config_.source.spill_memory_bytes)});
+  spool_options_ = StreamSpool::Options{
+      directory, static_cast<size_t>(config_.source.spill_memory_bytes)};
+  spool_ = std::make_unique<StreamSpool>(spool_options_);
   if (!pgoutput_.streaming) return absl::OkStatus();
   // Found out now rather than in the middle of a large transaction.
   if (absl::Status s = spool_->CheckDirectory(); !s.ok()) {
@@ -437,6 +550,7 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
 absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
   in_txn_ = false;
   inflight_txns_.back().end_lsn = end_lsn;
+  inflight_txns_.back().closed = true;
   if (absl::Status s = tracker_.Commit(txn_id_, end_lsn); !s.ok()) return s;
   metrics_->CountTransaction();
   AfterAcks();
@@ -578,7 +692,7 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
 void Pipeline::AfterAcks() {
   Lsn confirmed = tracker_.confirmed();
   int64_t last_commit_us = -1;
-  while (!inflight_txns_.empty() && inflight_txns_.front().end_lsn != 0 &&
+  while (!inflight_txns_.empty() && inflight_txns_.front().closed &&
          inflight_txns_.front().end_lsn <= confirmed) {
     last_commit_us = inflight_txns_.front().commit_ts_us;
     inflight_txns_.pop_front();
@@ -591,7 +705,7 @@ void Pipeline::AfterAcks() {
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
 }
 
-absl::Status Pipeline::SendStatus(bool force) {
+absl::Status Pipeline::SendStatus(bool force, bool reply_requested) {
   auto now = Clock::now();
   Lsn confirmed = tracker_.confirmed();
   bool moved =
@@ -602,6 +716,7 @@ absl::Status Pipeline::SendStatus(bool force) {
   update.flushed = confirmed;
   update.applied = confirmed;
   update.client_time = UnixToPostgresMicros(NowUnixMicros());
+  update.reply_requested = reply_requested;
   absl::Status s = stream_->Send(pg::EncodeStandbyStatusUpdate(update));
   if (!s.ok()) return s;
   last_sent_confirmed_ = confirmed;

@@ -55,6 +55,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "cdc/config/config.h"
 #include "cdc/envelope/envelope_builder.h"
@@ -83,7 +84,12 @@ class Pipeline {
 
   // Streams until the stop flag is set (then drains in-flight acks within
   // kafka.shutdown_timeout_ms, confirms, and returns OK) or a fatal error
-  // (returned after confirming what was acknowledged before it).
+  // (returned after confirming what was acknowledged before it). A lost
+  // replication connection is not fatal: pgcdc reconnects with exponential
+  // backoff and jitter and resumes from what the broker acknowledged; a slot
+  // held by another connection is waited for (a standby instance). A slot
+  // that no longer exists is fatal (kFailedPrecondition, saying how to
+  // recover).
   absl::Status Stream();
 
  private:
@@ -91,10 +97,22 @@ class Pipeline {
   struct InflightTxn {
     offsets::TxnId id = 0;
     Lsn commit_lsn = 0;
-    Lsn end_lsn = 0;  // 0 until Commit
+    Lsn end_lsn = 0;
     int64_t commit_ts_us = 0;
+    bool closed = false;  // committed, or abandoned with its connection
   };
 
+  // One replication connection: connects, starts streaming from the
+  // acknowledged position and runs the loop. Returns OK on stop, the fatal
+  // error, kUnavailable when the connection is lost, kAborted when another
+  // connection holds the slot.
+  absl::Status StreamSession();
+  // After a lost connection: drops what the server will send again (a
+  // transaction in progress, streamed chunks) and the connection.
+  void EndSession();
+  // kUnavailable when the server has been silent past `timeout`; pings it
+  // (a status update asking for a reply) at half of it.
+  absl::Status CheckReceiveTimeout(std::chrono::milliseconds timeout);
   absl::Status HandleFrame(std::string_view frame);
   // Decodes one pgoutput message and handles it, naming `lsn` in errors.
   absl::Status DecodeAndHandle(std::string_view payload, Lsn lsn,
@@ -118,7 +136,7 @@ class Pipeline {
   absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
   void OnDelivery(const kafka::DeliveryReport& report);
   void AfterAcks();
-  absl::Status SendStatus(bool force);
+  absl::Status SendStatus(bool force, bool reply_requested = false);
   void DrainAcks(int timeout_ms);
   void LogProgress(bool force);
 
@@ -149,6 +167,7 @@ class Pipeline {
 
   // Streaming.
   pg::PgOutputOptions pgoutput_;
+  StreamSpool::Options spool_options_;
   std::unique_ptr<StreamSpool> spool_;
   std::optional<pg::TransactionId> stream_xid_;  // inside Start..Stop
   std::unique_ptr<SpooledTxn> replay_;           // committed, being published
@@ -160,6 +179,10 @@ class Pipeline {
   Clock::time_point next_status_;
   Clock::time_point last_status_;
   Clock::time_point next_progress_log_;
+  Clock::time_point last_heard_;  // newest frame from the server
+  bool ping_sent_ = false;
+  bool session_started_ = false;
+  absl::BitGen bitgen_;
 
   absl::Status fatal_;
   uint64_t events_published_ = 0;

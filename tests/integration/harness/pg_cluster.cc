@@ -92,6 +92,13 @@ PgCluster::~PgCluster() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+absl::Status PgCluster::Restart() {
+  std::string as = as_postgres_ ? "runuser -u postgres -- " : "";
+  return Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", dir_,
+                          "/data -w -t 60 -l ", dir_,
+                          "/server.log -m immediate restart > /dev/null"));
+}
+
 std::string PgCluster::Dsn(const std::string& db) const {
   return absl::StrCat("host=127.0.0.1 port=", port_, " dbname=", db,
                       " user=postgres");

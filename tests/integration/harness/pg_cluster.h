@@ -45,6 +45,10 @@ class PgCluster {
                              Lsn target, int timeout_ms);
   absl::StatusOr<bool> SlotActive(const std::string& db,
                                   const std::string& slot);
+  // Stops the server abruptly (immediate mode: no checkpoint, crash
+  // recovery on start) and starts it again with the same options; every
+  // connection to it is lost.
+  absl::Status Restart();
 
  private:
   PgCluster() = default;

@@ -1,0 +1,246 @@
+// PostgreSQL-side faults, injected for real while pgcdc streams: the
+// walsender terminated, the server crashing and restarting, a second
+// instance waiting on the slot and taking over, the slot dropped. After each,
+// the table rebuilt from its topic equals the source table.
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness/fixture.h"
+#include "tests/integration/harness/http.h"
+
+namespace cdc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class FaultsTest : public PgcdcTest {
+ protected:
+  void SetUp() override {
+    PgcdcTest::SetUp();
+    Sql("CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, "
+        "note text)");
+  }
+
+  // A config for accounts with metrics on a fresh port (returned in *port).
+  std::string Config(int* port) {
+    *port = FreePort();
+    return WriteConfig(
+        {"public.accounts"}, "",
+        absl::StrCat("metrics:\n  listen: \"127.0.0.1:", *port, "\"\n"));
+  }
+
+  static double Metric(int port, const std::string& name) {
+    return MetricValue(HttpGet(port, "/metrics"), name);
+  }
+
+  // Mixed inserts, updates and deletes from its own connection until
+  // stopped, reconnecting when the server goes away; statements that fail
+  // because of that are simply not counted.
+  class Load {
+   public:
+    explicit Load(const std::string& dsn) : dsn_(dsn) {
+      thread_ = std::thread([this] { Run(); });
+    }
+    ~Load() { Stop(); }
+    void Stop() {
+      done_ = true;
+      if (thread_.joinable()) thread_.join();
+    }
+    int committed() const { return committed_; }
+
+   private:
+    void Run() {
+      std::mt19937 rng(7);
+      std::unique_ptr<pg::SqlConnection> conn;
+      for (int i = 0; !done_; ++i) {
+        if (conn == nullptr) {
+          absl::StatusOr<std::unique_ptr<pg::SqlConnection>> c =
+              pg::SqlConnection::Connect(dsn_);
+          if (!c.ok()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            continue;
+          }
+          conn = *std::move(c);
+        }
+        const int id = static_cast<int>(rng() % 300);
+        std::string sql;
+        switch (rng() % 4) {
+          case 0:
+          case 1:
+            sql = absl::StrCat("INSERT INTO accounts VALUES (", id, ", ", i,
+                               ", 'n", i,
+                               "') ON CONFLICT (id) DO UPDATE SET balance = "
+                               "accounts.balance + 1, note = EXCLUDED.note");
+            break;
+          case 2:
+            sql = absl::StrCat(
+                "UPDATE accounts SET balance = balance * 2 WHERE id BETWEEN ",
+                id, " AND ", id + 10);
+            break;
+          default:
+            sql = absl::StrCat("DELETE FROM accounts WHERE id = ", id);
+        }
+        if ((*conn).Query(sql).ok()) {
+          ++committed_;
+        } else {
+          conn.reset();  // the server may be gone: connect again
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      }
+    }
+    std::string dsn_;
+    std::thread thread_;
+    std::atomic<bool> done_{false};
+    std::atomic<int> committed_{0};
+  };
+
+  // Waits until pgcdc confirmed everything, then compares the topic with
+  // the table.
+  void ExpectNothingLost() {
+    WaitCaughtUp(60000);
+    absl::StatusOr<std::vector<ReadEvent>> events =
+        ReadAll(broker_->bootstrap_servers(), Topic("public.accounts"));
+    ASSERT_TRUE(events.ok()) << events.status();
+    EXPECT_EQ(CheckOrderAndDuplicates(*events), "");
+    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+        pg::SqlConnection::Connect(cluster_->Dsn(db_));
+    ASSERT_TRUE(conn.ok()) << conn.status();
+    absl::StatusOr<TableImage> source = SelectTable(**conn, "accounts", {"id"});
+    ASSERT_TRUE(source.ok()) << source.status();
+    TableImage rebuilt = Rebuild(*events);
+    EXPECT_EQ(rebuilt.size(), source->size());
+    EXPECT_TRUE(rebuilt == *source) << "rebuilt:\n"
+                                    << FormatRows(rebuilt) << "source:\n"
+                                    << FormatRows(*source);
+  }
+
+  // Terminates the walsender serving the slot; true when there was one.
+  bool TerminateWalsender() {
+    std::vector<pg::SqlRow> rows = Rows(absl::StrCat(
+        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+        "WHERE slot_name = '",
+        slot_, "' AND active_pid IS NOT NULL"));
+    return !rows.empty() && rows[0][0] == std::optional<std::string>("t");
+  }
+
+  bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
+  }
+};
+
+TEST_F(FaultsTest, WalsenderTerminatedUnderLoadReconnectsAndLosesNothing) {
+  int port = 0;
+  Subprocess p = StartPgcdc(Config(&port));
+  {
+    Load load(cluster_->Dsn(db_));
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(700));
+      ASSERT_TRUE(WaitFor([&] { return TerminateWalsender(); }, 20000));
+      ASSERT_TRUE(WaitFor(
+          [&] { return Metric(port, "pgcdc_reconnects_total") > i; }, 20000));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    load.Stop();
+    EXPECT_GT(load.committed(), 100);
+  }
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(port, "pgcdc_connected") == 1; }, 20000));
+  ExpectNothingLost();
+  EXPECT_TRUE(p.Running());
+  StopPgcdc(p);
+  EXPECT_THAT(p.ReadLog(), HasSubstr("reconnecting in"));
+}
+
+TEST_F(FaultsTest, ServerCrashAndRestartUnderLoadLosesNothing) {
+  int port = 0;
+  Subprocess p = StartPgcdc(Config(&port));
+  {
+    Load load(cluster_->Dsn(db_));
+    for (int i = 0; i < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      ASSERT_TRUE(cluster_->Restart().ok());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    load.Stop();
+    EXPECT_GT(load.committed(), 100);
+  }
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(port, "pgcdc_connected") == 1; }, 30000));
+  EXPECT_GE(Metric(port, "pgcdc_reconnects_total"), 2);
+  ExpectNothingLost();
+  EXPECT_TRUE(p.Running());
+  StopPgcdc(p);
+}
+
+// Two instances on one slot: PostgreSQL lets one stream; the other waits and
+// takes over within seconds when the first dies.
+TEST_F(FaultsTest, StandbyInstanceTakesOverWhenTheFirstDies) {
+  int first_port = 0, second_port = 0;
+  Subprocess first = StartPgcdc(Config(&first_port));
+  Subprocess second = StartPgcdc(Config(&second_port));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return second.ReadLog().find("waiting for it to be released") !=
+               std::string::npos;
+      },
+      20000))
+      << second.ReadLog();
+  EXPECT_EQ(Metric(second_port, "pgcdc_connected"), 0);
+  Load load(cluster_->Dsn(db_));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  first.Signal(SIGKILL);
+  first.Wait(10000);
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(second_port, "pgcdc_connected") == 1; }, 20000))
+      << second.ReadLog();
+  const auto took_over = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - killed);
+  EXPECT_LT(took_over.count(), 10000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  load.Stop();
+  ExpectNothingLost();
+  StopPgcdc(second);
+  std::cout << "standby took over " << took_over.count()
+            << " ms after the first instance was killed\n";
+}
+
+TEST_F(FaultsTest, DroppedSlotIsAFatalErrorSayingHowToRecover) {
+  int port = 0;
+  Subprocess p = StartPgcdc(Config(&port));
+  Sql("INSERT INTO accounts VALUES (1, 1, 'one')");
+  WaitCaughtUp();
+  // The slot can be dropped only while no walsender uses it.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        TerminateWalsender();
+        return cluster_
+            ->Exec(db_, absl::StrCat("SELECT pg_drop_replication_slot('", slot_,
+                                     "')"))
+            .ok();
+      },
+      20000));
+  std::optional<int> code = p.Wait(60000);
+  EXPECT_EQ(code, std::optional<int>(1));
+  const std::string log = p.ReadLog();
+  EXPECT_THAT(log, HasSubstr("is gone"));
+  EXPECT_THAT(log, HasSubstr("snapshot.mode: when_needed"));
+}
+
+}  // namespace
+}  // namespace cdc::testing
