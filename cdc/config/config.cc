@@ -392,6 +392,7 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   CFG_RETURN_IF_ERROR(
       ReadSection(root, "source", /*required=*/true,
                   {"dsn", "slot", "publication", "tables", "status_interval_ms",
+                   "receive_timeout_ms", "heartbeat_interval_ms",
                    "protocol_version", "streaming", "spill_directory",
                    "spill_memory_bytes"},
                   &source));
@@ -432,6 +433,8 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
                               &out->status_interval_ms));
   CFG_RETURN_IF_ERROR(ReadInt(source, "receive_timeout_ms", 0, 3600000,
                               &out->receive_timeout_ms));
+  CFG_RETURN_IF_ERROR(ReadInt(source, "heartbeat_interval_ms", 0, 3600000,
+                              &out->heartbeat_interval_ms));
   CFG_RETURN_IF_ERROR(
       ReadInt(source, "protocol_version", 0, 3, &out->protocol_version));
   CFG_RETURN_IF_ERROR(ReadBool(source, "streaming", &out->streaming));

@@ -45,6 +45,11 @@ struct SourceConfig {
   // ping sent at half this time) for this long is taken for lost and
   // reconnected; 0 turns the check off.
   int receive_timeout_ms = 60000;
+  // When not 0, pgcdc writes a tiny non-transactional logical decoding
+  // message (prefix "pgcdc.heartbeat", never published) this often, so that
+  // the slot's position keeps moving even when nothing it publishes changes
+  // and the database is otherwise idle.
+  int heartbeat_interval_ms = 0;
   // pgoutput protocol version; 0 negotiates the highest the server and
   // pgcdc share (3 on PostgreSQL 15+, 2 on 14, 1 before).
   int protocol_version = 0;

@@ -21,6 +21,8 @@ namespace {
 // interval), so that the slot follows acknowledgements closely without a
 // status message per transaction.
 constexpr auto kConfirmSpacing = std::chrono::milliseconds(200);
+// Heartbeat messages carry this prefix and are never published.
+constexpr char kHeartbeatPrefix[] = "pgcdc.heartbeat";
 constexpr auto kProgressLogInterval = std::chrono::seconds(30);
 // How long a fatal error still waits for acknowledgements of events produced
 // before it, so that as much as possible is confirmed.
@@ -305,9 +307,17 @@ absl::Status Pipeline::StreamSession() {
   const auto receive_timeout =
       std::chrono::milliseconds(config_.source.receive_timeout_ms);
 
+  const auto heartbeat =
+      std::chrono::milliseconds(config_.source.heartbeat_interval_ms);
+  next_heartbeat_ = now + heartbeat;
+
   int frames_since_poll = 0;
   while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
     if (absl::Status s = SendStatus(/*force=*/false); !s.ok()) return s;
+    if (heartbeat.count() > 0 && Clock::now() >= next_heartbeat_) {
+      next_heartbeat_ = Clock::now() + heartbeat;
+      Heartbeat();
+    }
     if (tracker_.inflight_bytes() >= window) {
       // Backpressure: leave the backlog in the server's socket and WAL.
       producer_->Poll(10);
@@ -348,6 +358,27 @@ absl::Status Pipeline::StreamSession() {
     }
   }
   return fatal_;
+}
+
+void Pipeline::Heartbeat() {
+  absl::Status s = absl::UnavailableError("no catalog connection");
+  for (int attempt = 0; attempt < 2 && !s.ok(); ++attempt) {
+    if (attempt > 0 || sql_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+          pg::SqlConnection::Connect(config_.source.dsn);
+      if (!conn.ok()) {
+        s = conn.status();
+        break;
+      }
+      sql_ = *std::move(conn);
+    }
+    s = sql_->Query(absl::StrCat("SELECT pg_logical_emit_message(false, '",
+                                 kHeartbeatPrefix, "', '')"))
+            .status();
+    if (s.code() != absl::StatusCode::kUnavailable) break;
+  }
+  // Not fatal: the stream does not depend on it.
+  if (!s.ok()) LogWarning("heartbeat failed: ", s.message());
 }
 
 absl::Status Pipeline::CheckReceiveTimeout(std::chrono::milliseconds timeout) {
@@ -585,7 +616,8 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
     return CloseTransaction(commit->end_lsn);
   }
   if (const auto* logical = std::get_if<pg::LogicalMessage>(&message)) {
-    if (!config_.messages.Publishes(logical->prefix)) {
+    if (logical->prefix == kHeartbeatPrefix ||
+        !config_.messages.Publishes(logical->prefix)) {
       return absl::OkStatus();  // a prefix the configuration leaves out
     }
     if (logical->transactional) {

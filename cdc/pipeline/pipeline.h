@@ -113,6 +113,9 @@ class Pipeline {
   // kUnavailable when the server has been silent past `timeout`; pings it
   // (a status update asking for a reply) at half of it.
   absl::Status CheckReceiveTimeout(std::chrono::milliseconds timeout);
+  // Writes a heartbeat message (source.heartbeat_interval_ms) on the SQL
+  // session, reconnecting it once if it was lost; failures are logged.
+  void Heartbeat();
   absl::Status HandleFrame(std::string_view frame);
   // Decodes one pgoutput message and handles it, naming `lsn` in errors.
   absl::Status DecodeAndHandle(std::string_view payload, Lsn lsn,
@@ -180,6 +183,7 @@ class Pipeline {
   Clock::time_point last_status_;
   Clock::time_point next_progress_log_;
   Clock::time_point last_heard_;  // newest frame from the server
+  Clock::time_point next_heartbeat_;
   bool ping_sent_ = false;
   bool session_started_ = false;
   absl::BitGen bitgen_;

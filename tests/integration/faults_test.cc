@@ -242,5 +242,55 @@ TEST_F(FaultsTest, DroppedSlotIsAFatalErrorSayingHowToRecover) {
   EXPECT_THAT(log, HasSubstr("snapshot.mode: when_needed"));
 }
 
+// A quiet publication in a busy cluster (another database writes heavily),
+// then no writes at all: the slot's confirmed position keeps following the
+// server, the heartbeat keeps it moving while nothing is written, and the
+// WAL the server retains for the slot stays small.
+TEST_F(FaultsTest, QuietPublicationKeepsRetainedWalSmall) {
+  int port = 0;
+  std::string config = Config(&port);
+  EditConfig(config, "  status_interval_ms: 1000\n",
+             "  status_interval_ms: 1000\n  heartbeat_interval_ms: 300\n");
+  Subprocess p = StartPgcdc(config);
+  absl::StatusOr<std::string> busy = cluster_->CreateDatabase("busy");
+  ASSERT_TRUE(busy.ok()) << busy.status();
+  ASSERT_TRUE(cluster_->Exec(*busy, "CREATE TABLE t (id int, v text)").ok());
+  const Lsn start = WalLsn();
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(cluster_
+                    ->Exec(*busy,
+                           "INSERT INTO t SELECT g, repeat('x', 200) "
+                           "FROM generate_series(1, 20000) g")
+                    .ok());
+  }
+  // Checkpoints (periodic in production) log the running transactions that
+  // let the server move the slot's restart_lsn.
+  ASSERT_TRUE(cluster_->Exec(*busy, "CHECKPOINT").ok());
+  const Lsn written = WalLsn();
+  auto retained = [&]() -> int64_t {
+    std::vector<pg::SqlRow> rows = Rows(absl::StrCat(
+        "SELECT pg_current_wal_lsn() - restart_lsn FROM pg_replication_slots "
+        "WHERE slot_name = '",
+        slot_, "'"));
+    return rows.empty() ? -1 : std::stoll(rows[0][0].value_or("-1"));
+  };
+  EXPECT_TRUE(
+      WaitFor([&] { return retained() >= 0 && retained() < (4 << 20); }, 30000))
+      << "retained " << retained() << " bytes of "
+      << static_cast<int64_t>(written - start) << " written";
+  EXPECT_GT(written - start, Lsn{20} << 20);
+
+  // No writes at all: only the heartbeat moves the position.
+  absl::StatusOr<Lsn> before = cluster_->ConfirmedFlush(db_, slot_);
+  ASSERT_TRUE(before.ok());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<Lsn> now = cluster_->ConfirmedFlush(db_, slot_);
+        return now.ok() && *now > *before;
+      },
+      10000));
+  StopPgcdc(p);
+}
+
 }  // namespace
 }  // namespace cdc::testing

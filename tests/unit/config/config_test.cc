@@ -90,6 +90,8 @@ source:
     - Sales.Orders
     - line_items
   status_interval_ms: 5000
+  receive_timeout_ms: 0
+  heartbeat_interval_ms: 2500
   protocol_version: 1
   streaming: false
   spill_directory: /var/lib/pgcdc/spill
@@ -119,6 +121,8 @@ snapshot:
   EXPECT_EQ(source.tables[1], (TableName{"Sales", "Orders"}));
   EXPECT_EQ(source.tables[2], (TableName{"public", "line_items"}));
   EXPECT_EQ(source.status_interval_ms, 5000);
+  EXPECT_EQ(source.receive_timeout_ms, 0);
+  EXPECT_EQ(source.heartbeat_interval_ms, 2500);
   EXPECT_EQ(source.protocol_version, 1);
   EXPECT_FALSE(source.streaming);
   EXPECT_EQ(source.spill_directory, "/var/lib/pgcdc/spill");
@@ -150,6 +154,8 @@ TEST(ConfigTest, Defaults) {
   absl::StatusOr<Config> config = Parse(kMinimal);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->source.status_interval_ms, 10000);
+  EXPECT_EQ(config->source.receive_timeout_ms, 60000);
+  EXPECT_EQ(config->source.heartbeat_interval_ms, 0);
   EXPECT_EQ(config->source.protocol_version, 0);
   EXPECT_TRUE(config->source.streaming);
   EXPECT_EQ(config->source.spill_directory, "");
