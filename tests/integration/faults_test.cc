@@ -292,5 +292,44 @@ TEST_F(FaultsTest, QuietPublicationKeepsRetainedWalSmall) {
   StopPgcdc(p);
 }
 
+// SIGTERM waits for acknowledgements (here: never, the broker is down); a
+// second signal exits at once, and still nothing unacknowledged was
+// confirmed: the next run publishes everything.
+TEST_F(FaultsTest, SecondSignalExitsAtOnceAndSafely) {
+  int port = 0;
+  Subprocess p = StartPgcdc(Config(&port));
+  Sql("INSERT INTO accounts SELECT g, g, 'before' FROM generate_series(1, 50) "
+      "g");
+  WaitCaughtUp();
+  const Lsn acknowledged = *cluster_->ConfirmedFlush(db_, slot_);
+  absl::StatusOr<kafka::BrokerFault> down = kafka::ParseBrokerFault("down");
+  ASSERT_TRUE(down.ok());
+  ASSERT_TRUE(broker_->Apply(*down).ok());
+  Sql("INSERT INTO accounts SELECT g, g, 'during' "
+      "FROM generate_series(51, 500) g");
+  ASSERT_TRUE(WaitFor([&] { return Metric(port, "pgcdc_inflight_events") > 0; },
+                      20000));
+  p.Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(p.Running()) << "the first signal waits for acknowledgements";
+  const auto second = std::chrono::steady_clock::now();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(5000);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - second);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 130);
+  EXPECT_LT(took.count(), 2000);
+  EXPECT_THAT(p.ReadLog(), HasSubstr("second signal: exiting at once"));
+  EXPECT_EQ(*cluster_->ConfirmedFlush(db_, slot_), acknowledged);
+
+  absl::StatusOr<kafka::BrokerFault> up = kafka::ParseBrokerFault("up");
+  ASSERT_TRUE(up.ok());
+  ASSERT_TRUE(broker_->Apply(*up).ok());
+  Subprocess again = StartPgcdc(Config(&port));
+  ExpectNothingLost();
+  StopPgcdc(again);
+}
+
 }  // namespace
 }  // namespace cdc::testing
