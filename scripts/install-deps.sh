@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libpq-dev librdkafka-dev libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-15 postgresql-client-15 kcat curl procps
+  postgresql-15 postgresql-client-15 kcat curl procps openssl
   clang libclang-rt-14-dev llvm-14
 )
 

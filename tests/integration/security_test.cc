@@ -1,0 +1,129 @@
+// Connecting securely: PostgreSQL over TLS with the server's certificate
+// verified against a CA (sslmode=verify-full), and passwords that never show
+// up in pgcdc's logs, errors or metrics. Certificates are made for the test
+// with the openssl command.
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness/fixture.h"
+#include "tests/integration/harness/http.h"
+
+namespace cdc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class SecurityTest : public PgcdcTest {
+ protected:
+  // Runs a shell command; fails the test when it does not exit 0.
+  void Shell(const std::string& command) {
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+
+  // A CA and a server certificate for 127.0.0.1 signed by it, in dir_/tls;
+  // another CA that signed nothing of this, for the negative case.
+  void MakeCertificates() {
+    const std::string tls = dir_ + "/tls";
+    Shell(absl::StrCat(
+        "mkdir -p ", tls, " && cd ", tls,
+        " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+        "'/CN=pgcdc test CA' -keyout ca.key -out ca.crt 2>/dev/null"
+        " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "
+        "'/CN=other CA' -keyout other.key -out other.crt 2>/dev/null"
+        " && openssl req -newkey rsa:2048 -nodes -subj '/CN=127.0.0.1' "
+        "-keyout server.key -out server.csr 2>/dev/null"
+        " && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"
+        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
+        "-CAcreateserial -days 2 -extfile san.ext -out server.crt 2>/dev/null"
+        " && chown postgres server.key server.crt && chmod 600 server.key"
+        " && chmod 755 ",
+        tls, " && chmod o+x ", dir_));
+  }
+
+  std::string tls() const { return dir_ + "/tls"; }
+};
+
+TEST_F(SecurityTest, StreamsOverVerifiedTls) {
+  ASSERT_NO_FATAL_FAILURE(MakeCertificates());
+  UseCluster(absl::StrCat("-c ssl=on -c ssl_cert_file=", tls(),
+                          "/server.crt -c ssl_key_file=", tls(),
+                          "/server.key"));
+  Sql("CREATE TABLE secrets (id int PRIMARY KEY, v text)");
+  std::string config = WriteConfig({"public.secrets"});
+  EditConfig(
+      config, "dsn: \"[^\"]*\"",
+      absl::StrCat("dsn: \"", cluster_->Dsn(db_),
+                   " sslmode=verify-full sslrootcert=", tls(), "/ca.crt\""));
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO secrets VALUES (1, 'over tls')");
+  WaitCaughtUp();
+  // The walsender's connection is encrypted.
+  std::vector<pg::SqlRow> rows = Rows(
+      "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_replication r "
+      "USING (pid)");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], std::optional<std::string>("t"));
+  StopPgcdc(p);
+  std::vector<ReadEvent> events = ReadTopic("public.secrets");
+  ASSERT_EQ(events.size(), 1u);
+
+  // A certificate the configured CA did not sign is refused: exit 3, naming
+  // the problem.
+  EditConfig(config, "ca\\.crt", "other.crt");
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 3) << output;
+  EXPECT_THAT(output, HasSubstr("certificate verify failed"));
+}
+
+TEST_F(SecurityTest, PasswordsNeverAppearInLogsOrMetrics) {
+  const std::string password = "pw-Zq83-never-print-me";
+  Sql(absl::StrCat("CREATE ROLE app LOGIN REPLICATION PASSWORD '", password,
+                   "'"));
+  Sql("CREATE TABLE accounts (id int PRIMARY KEY, v text)");
+  Sql("GRANT SELECT ON accounts TO app");
+  Sql(absl::StrCat("GRANT CREATE ON DATABASE ", db_, " TO app"));
+  Sql("ALTER TABLE accounts OWNER TO app");  // to create the publication
+  // Password authentication for `app` on TCP (the cluster trusts the rest).
+  std::vector<pg::SqlRow> hba = Rows("SHOW hba_file");
+  ASSERT_EQ(hba.size(), 1u);
+  Shell(absl::StrCat("sed -i '1i host all app 127.0.0.1/32 scram-sha-256' ",
+                     *hba[0][0]));
+  Sql("SELECT pg_reload_conf()");
+
+  const int port = FreePort();
+  std::string config = WriteConfig(
+      {"public.accounts"}, "",
+      absl::StrCat("metrics:\n  listen: \"127.0.0.1:", port, "\"\n"));
+  // The password travels through the environment, as the README advises.
+  std::string dsn = cluster_->Dsn(db_);
+  dsn.replace(dsn.find("user=postgres"), 13, "user=app");
+  EditConfig(config, "dsn: \"[^\"]*\"",
+             "dsn: \"" + dsn + " password=${PGCDC_TEST_PASSWORD}\"");
+  setenv("PGCDC_TEST_PASSWORD", "wrong-Zq83-secret", 1);
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 3) << output;
+  EXPECT_THAT(output, HasSubstr("password authentication failed"));
+  EXPECT_THAT(output, Not(HasSubstr("wrong-Zq83-secret")));
+
+  setenv("PGCDC_TEST_PASSWORD", password.c_str(), 1);
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO accounts VALUES (1, 'x')");
+  WaitCaughtUp();
+  EXPECT_THAT(HttpGet(port, "/metrics"), Not(HasSubstr(password)));
+  // Lose the connection once, so that reconnect messages are logged too.
+  Sql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots");
+  Sql("INSERT INTO accounts VALUES (2, 'y')");
+  WaitCaughtUp();
+  StopPgcdc(p);
+  unsetenv("PGCDC_TEST_PASSWORD");
+  EXPECT_THAT(p.ReadLog(), HasSubstr("reconnecting"));
+  EXPECT_THAT(p.ReadLog(), Not(HasSubstr(password)));
+  EXPECT_EQ(ReadTopic("public.accounts").size(), 2u);
+}
+
+}  // namespace
+}  // namespace cdc::testing
