@@ -1,0 +1,135 @@
+#include "cdc/pg/copy_text.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace cdc::pg {
+namespace {
+
+using ::testing::HasSubstr;
+
+TupleValue Text(std::string s) {
+  return {TupleValue::Kind::kText, std::move(s)};
+}
+TupleValue Null() { return {TupleValue::Kind::kNull, ""}; }
+
+TupleData Parse(std::string_view row, size_t columns) {
+  TupleData out;
+  absl::Status s = ParseCopyTextRow(row, columns, &out);
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+TEST(CopyTextTest, SplitsColumnsAtTabsAndDropsTheNewline) {
+  TupleData row = Parse("1\tAda\t12.50\n", 3);
+  EXPECT_EQ(row.values,
+            (std::vector<TupleValue>{Text("1"), Text("Ada"), Text("12.50")}));
+  // The final newline is optional.
+  EXPECT_EQ(Parse("1\tAda", 2).values,
+            (std::vector<TupleValue>{Text("1"), Text("Ada")}));
+}
+
+TEST(CopyTextTest, BackslashNIsNullOnlyAsTheWholeColumn) {
+  EXPECT_EQ(
+      Parse("\\N\t\\\\N\t\\Nx\t\n", 4).values,
+      (std::vector<TupleValue>{Null(), Text("\\N"), Text("Nx"), Text("")}));
+}
+
+TEST(CopyTextTest, EmptyColumnsAreEmptyStringsNotNull) {
+  EXPECT_EQ(Parse("\t\n", 2).values,
+            (std::vector<TupleValue>{Text(""), Text("")}));
+  EXPECT_EQ(Parse("\n", 1).values, (std::vector<TupleValue>{Text("")}));
+}
+
+TEST(CopyTextTest, EveryControlCharacterEscape) {
+  EXPECT_EQ(Parse("a\\bb\\fc\\nd\\re\\tf\\vg\\\\h\n", 1).values[0].data,
+            "a\bb\fc\nd\re\tf\vg\\h");
+}
+
+TEST(CopyTextTest, OctalEscapesTakeOneToThreeDigits) {
+  EXPECT_EQ(Parse("\\0\\7\\101\\1018\\0777", 1).values[0].data,
+            std::string("\0\7AA8?7", 7));
+  // Three digits beyond a byte keep the low byte, as COPY FROM does.
+  EXPECT_EQ(Parse("\\777", 1).values[0].data, std::string("\xff", 1));
+  EXPECT_EQ(Parse("\\08", 1).values[0].data, std::string("\0"
+                                                         "8",
+                                                         2));
+}
+
+TEST(CopyTextTest, HexEscapesTakeOneOrTwoDigits) {
+  EXPECT_EQ(Parse("\\x41\\x4a\\xF\\x4g\\x414", 1).values[0].data,
+            "AJ\x0f\x04gA4");
+  // Without a hex digit, \x is a plain x.
+  EXPECT_EQ(Parse("\\xg\\x", 1).values[0].data, "xgx");
+}
+
+TEST(CopyTextTest, AnyOtherEscapedCharacterIsItself) {
+  EXPECT_EQ(Parse("\\a\\.\\N\\\"\\'\\ ", 1).values[0].data, "a.N\"' ");
+}
+
+TEST(CopyTextTest, MultibyteTextPassesThrough) {
+  EXPECT_EQ(Parse("Zoë\t日本\n", 2).values,
+            (std::vector<TupleValue>{Text("Zoë"), Text("日本")}));
+}
+
+TEST(CopyTextTest, ReusesTheOutputAcrossRows) {
+  TupleData row;
+  ASSERT_TRUE(ParseCopyTextRow("1\tlong value here\n", 2, &row).ok());
+  ASSERT_TRUE(ParseCopyTextRow("\\N\tx\n", 2, &row).ok());
+  EXPECT_EQ(row.values, (std::vector<TupleValue>{Null(), Text("x")}));
+}
+
+TEST(CopyTextTest, TableWithoutColumns) {
+  TupleData row;
+  EXPECT_TRUE(ParseCopyTextRow("\n", 0, &row).ok());
+  EXPECT_TRUE(row.values.empty());
+  absl::Status s = ParseCopyTextRow("x\n", 0, &row);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("expected an empty row"));
+}
+
+TEST(CopyTextTest, TooFewColumnsIsDataLossNamingTheCounts) {
+  TupleData row;
+  absl::Status s = ParseCopyTextRow("1\t2\n", 3, &row);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("expected 3 columns but found 2"));
+}
+
+TEST(CopyTextTest, TooManyColumnsIsDataLoss) {
+  TupleData row;
+  absl::Status s = ParseCopyTextRow("1\t2\t3\n", 2, &row);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("expected 2 columns but found more"));
+}
+
+TEST(CopyTextTest, LoneBackslashAtTheEndIsDataLoss) {
+  TupleData row;
+  for (std::string_view bad : {"abc\\\n", "abc\\", "x\tabc\\"}) {
+    absl::Status s =
+        ParseCopyTextRow(bad, bad.find('\t') == bad.npos ? 1 : 2, &row);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_THAT(s.message(),
+                HasSubstr("lone backslash; expected an escaped character"))
+        << bad;
+  }
+  // A backslash before the column's tab is just as lone.
+  absl::Status s = ParseCopyTextRow("abc\\\tx\n", 2, &row);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("column 1"));
+}
+
+TEST(CopyTextTest, RawLineBreakInsideTheRowIsDataLoss) {
+  TupleData row;
+  for (std::string_view bad : {"a\nb\n", "a\rb\n", "a\tb\r\n"}) {
+    absl::Status s =
+        ParseCopyTextRow(bad, bad.find('\t') == bad.npos ? 1 : 2, &row);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_THAT(s.message(), HasSubstr("raw line break")) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace cdc::pg
