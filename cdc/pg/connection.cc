@@ -57,13 +57,15 @@ absl::Status ResultError(PGconn* conn, PGresult* result,
                       absl::StrCat(AsAbsl(what), ": ", message));
 }
 
-absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
+absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
+                                    bool stream_settings) {
   // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
   // after it override what it says.
   // For replication, `options` follows dbname so that it replaces the dsn's
   // own, which it includes (see ReplicationStream::Connect).
   std::string options = kReplicationSessionOptions;
-  if (replication) {
+  const bool with_options = replication || stream_settings;
+  if (with_options) {
     char* error = nullptr;
     if (PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error)) {
       for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
@@ -77,12 +79,18 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
     // A dsn libpq cannot parse fails in PQconnectdbParams with the reason.
     if (error != nullptr) PQfreemem(error);
   }
-  const char* keys[] = {"dbname", "fallback_application_name",
-                        replication ? "replication" : nullptr,
-                        replication ? "options" : nullptr, nullptr};
-  const char* values[] = {dsn.c_str(), "pgcdc",
-                          replication ? "database" : nullptr,
-                          replication ? options.c_str() : nullptr, nullptr};
+  const char* keys[] = {"dbname", "fallback_application_name", nullptr, nullptr,
+                        nullptr};
+  const char* values[] = {dsn.c_str(), "pgcdc", nullptr, nullptr, nullptr};
+  int n = 2;
+  if (with_options) {
+    keys[n] = "options";
+    values[n++] = options.c_str();
+  }
+  if (replication) {
+    keys[n] = "replication";
+    values[n++] = "database";
+  }
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string message = ConnError(conn);
@@ -100,13 +108,55 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(
-    const std::string& dsn) {
-  absl::StatusOr<PGconn*> conn = ConnectWith(dsn, /*replication=*/false);
+    const std::string& dsn, bool stream_settings) {
+  absl::StatusOr<PGconn*> conn =
+      ConnectWith(dsn, /*replication=*/false, stream_settings);
   if (!conn.ok()) return conn.status();
   return std::unique_ptr<SqlConnection>(new SqlConnection(*conn));
 }
 
-SqlConnection::~SqlConnection() { PQfinish(conn_); }
+SqlConnection::~SqlConnection() {
+  FreeCopyBuffer();
+  PQfinish(conn_);
+}
+
+void SqlConnection::FreeCopyBuffer() {
+  if (copy_buffer_ != nullptr) {
+    PQfreemem(copy_buffer_);
+    copy_buffer_ = nullptr;
+  }
+}
+
+absl::Status SqlConnection::StartCopyOut(const std::string& sql) {
+  PGresult* result = PQexec(conn_, sql.c_str());
+  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_OUT) {
+    absl::Status error = ResultError(conn_, result, "COPY failed");
+    PQclear(result);
+    return error;
+  }
+  PQclear(result);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string_view>> SqlConnection::ReadCopyRow() {
+  FreeCopyBuffer();
+  int n = PQgetCopyData(conn_, &copy_buffer_, /*async=*/0);
+  if (n >= 0) return std::string_view(copy_buffer_, static_cast<size_t>(n));
+  if (n == -2) {
+    return absl::UnavailableError(
+        absl::StrCat("COPY: connection lost: ", ConnError(conn_)));
+  }
+  // -1: the COPY ended; its result says whether it succeeded.
+  absl::Status status = absl::OkStatus();
+  while (PGresult* result = PQgetResult(conn_)) {
+    if (status.ok() && PQresultStatus(result) != PGRES_COMMAND_OK) {
+      status = ResultError(conn_, result, "COPY failed");
+    }
+    PQclear(result);
+  }
+  if (!status.ok()) return status;
+  return std::nullopt;
+}
 
 absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(
     const std::string& sql, const std::vector<std::string>& params) {
@@ -173,7 +223,8 @@ std::string SqlConnection::Endpoint() const {
 
 absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Connect(
     const std::string& dsn) {
-  absl::StatusOr<PGconn*> conn = ConnectWith(dsn, /*replication=*/true);
+  absl::StatusOr<PGconn*> conn =
+      ConnectWith(dsn, /*replication=*/true, /*stream_settings=*/true);
   if (!conn.ok()) return conn.status();
   return std::unique_ptr<ReplicationStream>(new ReplicationStream(*conn));
 }
@@ -188,6 +239,49 @@ void ReplicationStream::FreeBuffer() {
     PQfreemem(buffer_);
     buffer_ = nullptr;
   }
+}
+
+absl::StatusOr<ReplicationStream::CreatedSlot>
+ReplicationStream::CreateSlotWithSnapshot(const std::string& slot,
+                                          bool temporary) {
+  char* quoted = PQescapeIdentifier(conn_, slot.data(), slot.size());
+  if (quoted == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot quote slot name: ", ConnError(conn_)));
+  }
+  // PostgreSQL 15's option syntax; the walsender answers with one row:
+  // slot_name, consistent_point, snapshot_name, output_plugin.
+  std::string sql = absl::StrCat("CREATE_REPLICATION_SLOT ", quoted,
+                                 temporary ? " TEMPORARY" : "",
+                                 " LOGICAL pgoutput (SNAPSHOT 'export')");
+  PQfreemem(quoted);
+  PGresult* result = PQexec(conn_, sql.c_str());
+  if (result == nullptr || PQresultStatus(result) != PGRES_TUPLES_OK) {
+    absl::Status error =
+        ResultError(conn_, result, "CREATE_REPLICATION_SLOT failed");
+    PQclear(result);
+    return error;
+  }
+  CreatedSlot created;
+  absl::Status status = absl::OkStatus();
+  if (PQntuples(result) != 1 || PQnfields(result) < 3 ||
+      PQgetisnull(result, 0, 2)) {
+    status = absl::DataLossError(
+        "CREATE_REPLICATION_SLOT returned no consistent point and snapshot");
+  } else {
+    absl::StatusOr<Lsn> lsn = ParseLsn(PQgetvalue(result, 0, 1));
+    if (!lsn.ok()) {
+      status = absl::DataLossError(absl::StrCat(
+          "CREATE_REPLICATION_SLOT returned a bad consistent point: ",
+          lsn.status().message()));
+    } else {
+      created.consistent_point = *lsn;
+      created.snapshot_name = PQgetvalue(result, 0, 2);
+    }
+  }
+  PQclear(result);
+  if (!status.ok()) return status;
+  return created;
 }
 
 absl::Status ReplicationStream::Start(const std::string& slot, Lsn start,
