@@ -50,14 +50,15 @@
 #include "cdc/pg/connection.h"
 #include "cdc/pg/pgoutput.h"
 #include "cdc/pg/relation_cache.h"
+#include "cdc/snapshot/snapshotter.h"
 
 namespace cdc::pipeline {
 
-class Pipeline {
+class Pipeline : private snapshot::RowSink {
  public:
   Pipeline(config::Config config, metrics::Metrics* metrics,
            const std::atomic<bool>* stop);
-  ~Pipeline();
+  ~Pipeline() override;
 
   // Startup checks and setup: server settings and rights, tables,
   // publication, slot, catalog facts, producer. Errors here are about the
@@ -69,6 +70,17 @@ class Pipeline {
   // kafka.shutdown_timeout_ms, confirms, and returns OK) or a fatal error
   // (returned after confirming what was acknowledged before it).
   absl::Status Stream();
+
+  // The snapshot snapshot.mode asks for, if Prepare() found one due (see
+  // cdc/snapshot/snapshotter.h and pipeline_snapshot.cc): reads the tables,
+  // publishes their rows as READ events and returns once the broker
+  // acknowledged them all. When it fails or is stopped, a slot that
+  // Prepare() created for it is dropped again, so that the next start
+  // snapshots anew. OK at once when no snapshot is due; OK too when stopped
+  // by the stop flag (check it before Stream()).
+  absl::Status Snapshot();
+  // snapshot.mode initial_only: Snapshot() is all there is to do.
+  bool SnapshotOnly() const { return config_.snapshot.mode == "initial_only"; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -94,6 +106,27 @@ class Pipeline {
   absl::Status SendStatus(bool force);
   void DrainAcks(int timeout_ms);
   void LogProgress(bool force);
+
+  // Snapshot side (pipeline_snapshot.cc). PrepareSlot finds or creates the
+  // slot and decides whether a snapshot is due: when it is, `exporter_` is
+  // the replication connection whose exported snapshot Snapshot() imports.
+  absl::Status PrepareSlot(pg::SqlConnection& sql);
+  absl::Status CreateExportingSlot(const std::string& slot, bool temporary);
+  // Publishes one record through the producer under the open transaction.
+  absl::Status ProduceRecord(const envelope::Record& record);
+  absl::Status BeginTable(const pg::RelationMessage& relation) override;
+  absl::Status Row(const pg::RelationMessage& relation,
+                   const pg::TupleData& row, uint64_t ordinal) override;
+  absl::Status EndTable(const pg::RelationMessage& relation,
+                        uint64_t rows) override;
+  std::vector<pg::TableInfo> tables_;
+  std::unique_ptr<pg::ReplicationStream> exporter_;
+  pg::ReplicationStream::CreatedSlot exported_;
+  bool snapshot_due_ = false;
+  bool slot_created_ = false;  // by this run, for the snapshot
+  envelope::TxnContext snapshot_txn_;
+  envelope::Record snapshot_record_;
+  std::string snapshot_table_;  // "schema.table" being read, for metrics
 
   config::Config config_;
   metrics::Metrics* metrics_;
