@@ -94,167 +94,184 @@ class TypesTest : public PgcdcTest {
     EXPECT_EQ(rows.size(), 1u) << expression;
     return rows.empty() ? 0 : std::stoll(rows[0][0].value_or("0"));
   }
+
+  // Creates the types and the table alltypes(id, one column per common
+  // type, c_gen); returns its columns (citext and hstore when available).
+  std::vector<ColumnDef> CreateAllTypes() {
+    citext_ = ExtensionAvailable("citext");
+    hstore_ = ExtensionAvailable("hstore");
+    if (citext_) Sql("CREATE EXTENSION citext");
+    if (hstore_) Sql("CREATE EXTENSION hstore");
+    Sql("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+    Sql("CREATE DOMAIN price AS numeric(12,2) CHECK (VALUE >= 0)");
+    Sql("CREATE DOMAIN positive_price AS price CHECK (VALUE > 0)");
+    Sql("CREATE TYPE pair AS (a int, b text, m mood, at timestamptz)");
+
+    std::vector<ColumnDef> columns = {
+        {"c_bool", "bool"},
+        {"c_int2", "int2"},
+        {"c_int4", "int4"},
+        {"c_int8", "int8"},
+        {"c_oid", "oid"},
+        {"c_float4", "float4"},
+        {"c_float8", "float8"},
+        {"c_numeric", "numeric"},
+        {"c_money", "money"},
+        {"c_text", "text"},
+        {"c_varchar", "varchar(20)"},
+        {"c_bpchar", "char(5)"},
+        {"c_name", "name"},
+        {"c_bytea", "bytea"},
+        {"c_uuid", "uuid"},
+        {"c_json", "json"},
+        {"c_jsonb", "jsonb"},
+        {"c_xml", "xml"},
+        {"c_date", "date"},
+        {"c_time", "time"},
+        {"c_timetz", "timetz"},
+        {"c_ts", "timestamp"},
+        {"c_tstz", "timestamptz"},
+        {"c_interval", "interval"},
+        {"c_inet", "inet"},
+        {"c_cidr", "cidr"},
+        {"c_macaddr", "macaddr"},
+        {"c_macaddr8", "macaddr8"},
+        {"c_bit", "bit(4)"},
+        {"c_varbit", "varbit"},
+        {"c_tsvector", "tsvector"},
+        {"c_point", "point"},
+        {"c_line", "line"},
+        {"c_lseg", "lseg"},
+        {"c_box", "box"},
+        {"c_path", "path"},
+        {"c_polygon", "polygon"},
+        {"c_circle", "circle"},
+        {"c_int4range", "int4range"},
+        {"c_tstzrange", "tstzrange"},
+        {"c_numrange", "numrange"},
+        {"c_multirange", "int4multirange"},
+        {"c_mood", "mood"},
+        {"c_price", "positive_price"},
+        {"c_pair", "pair"},
+        {"c_int4_arr", "int4[]"},
+        {"c_text_arr", "text[]"},
+        {"c_tstz_arr", "timestamptz[]"},
+        {"c_numeric_arr", "numeric[]"},
+        {"c_pair_arr", "pair[]"},
+        {"c_box_arr", "box[]"},
+        {"c_mood_arr", "mood[]"},
+        {"c_date_arr", "date[]"},
+        {"c_float8_arr", "float8[]"},
+        {"c_interval_arr", "interval[]"},
+    };
+    if (citext_) columns.push_back({"c_citext", "citext"});
+    if (hstore_) columns.push_back({"c_hstore", "hstore"});
+    std::vector<std::string> defs = {"id int PRIMARY KEY"};
+    for (const ColumnDef& c : columns) {
+      defs.push_back(absl::StrCat(c.name, " ", c.type));
+    }
+    // PostgreSQL 15's pgoutput does not publish generated columns.
+    defs.push_back("c_gen int GENERATED ALWAYS AS (c_int2 * 2) STORED");
+    Sql(absl::StrCat("CREATE TABLE alltypes (", absl::StrJoin(defs, ", "),
+                     ")"));
+
+    return columns;
+  }
+
+  // Rows 1 (edge values), 2 (all NULL) and 3 (ordinary values).
+  void InsertRows() {
+    // Row 1: edge values. Row 2: all NULL. Row 3: ordinary values.
+    std::vector<std::pair<std::string, std::string>> edge = {
+        {"c_bool", "true"},
+        {"c_int2", "-32768"},
+        {"c_int4", "2147483647"},
+        {"c_int8", "-9223372036854775808"},
+        {"c_oid", "4294967295"},
+        {"c_float4", "'NaN'"},
+        {"c_float8", "'-Infinity'"},
+        {"c_numeric", "'-1234567890123456789012345.678901234567890123'"},
+        {"c_money", "-92233720368547758.08"},
+        {"c_text", "E'tab\\there \"quoted\" back\\\\slash, {brace} (paren) é'"},
+        {"c_varchar", "''"},
+        {"c_bpchar", "'ab'"},
+        {"c_name", "'Name With Spaces'"},
+        {"c_bytea", "'\\x00ff7f80'"},
+        {"c_uuid", "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"},
+        {"c_json", "'{\"b\": 1,   \"a\": [true, null]}'"},
+        {"c_jsonb", "'{\"b\": 1, \"a\": [true, null, 1.50]}'"},
+        {"c_xml", "'<a x=\"1\">t&amp;</a>'"},
+        {"c_date", "'4713-01-01 BC'"},
+        {"c_time", "'24:00:00'"},
+        {"c_timetz", "'23:59:59.999999-15:59'"},
+        {"c_ts", "'4713-01-01 00:00:00 BC'"},
+        {"c_tstz", "'294246-12-31 23:59:59.999999+00'"},
+        {"c_interval", "'-178000000 years -2 months 3 days -04:05:06.000001'"},
+        {"c_inet", "'2001:db8::1/64'"},
+        {"c_cidr", "'10.0.0.0/8'"},
+        {"c_macaddr", "'08:00:2b:01:02:03'"},
+        {"c_macaddr8", "'08:00:2b:01:02:03:04:05'"},
+        {"c_bit", "B'1010'"},
+        {"c_varbit", "B''"},
+        {"c_tsvector", "'a fat:2 cat''s sat'"},
+        {"c_point", "'(1.5,-2)'"},
+        {"c_line", "'{1,-1,0}'"},
+        {"c_lseg", "'[(0,0),(1,1)]'"},
+        {"c_box", "'(2,2),(0,0)'"},
+        {"c_path", "'[(0,0),(1,1),(2,0)]'"},
+        {"c_polygon", "'((0,0),(1,1),(1,0))'"},
+        {"c_circle", "'<(0,0),1.5>'"},
+        {"c_int4range", "'empty'"},
+        {"c_tstzrange", "'[2024-01-01 00:00+02,infinity)'"},
+        {"c_numrange", "'(,1.5]'"},
+        {"c_multirange", "'{[1,3),[5,7)}'"},
+        {"c_mood", "'happy'"},
+        {"c_price", "12345.60"},
+        {"c_pair", "ROW(NULL, '', 'sad', '-infinity')"},
+        {"c_int4_arr", "'[0:1][-1:1]={{1,NULL,3},{4,5,NULL}}'"},
+        {"c_text_arr", "ARRAY['NULL', NULL, '', 'a b', 'q\"\\', 'x,y']"},
+        {"c_tstz_arr",
+         "ARRAY['2024-02-29 12:00:00.5+01', 'infinity', NULL]"
+         "::timestamptz[]"},
+        {"c_numeric_arr",
+         "ARRAY['NaN', 'Infinity', '-0.000001', NULL]"
+         "::numeric[]"},
+        {"c_pair_arr",
+         "ARRAY[ROW(1, 'x y', 'ok', NULL)::pair, NULL, "
+         "ROW(NULL, NULL, NULL, NULL)::pair]"},
+        {"c_box_arr", "'{(1,1),(0,0);(3,3),(2,2)}'"},
+        {"c_mood_arr", "'{{sad,happy},{NULL,ok}}'"},
+        {"c_date_arr", "'{294276-12-31,-infinity,0001-01-01 BC}'"},
+        {"c_float8_arr", "'{NaN,Infinity,1e-300,0.1,-0}'"},
+        {"c_interval_arr", "ARRAY['1 mon -1 sec', '0', NULL]::interval[]"},
+    };
+    if (citext_) edge.push_back({"c_citext", "'MiXeD Case'"});
+    if (hstore_) edge.push_back({"c_hstore", "'a=>1, \"b c\"=>NULL, d=>\"\"'"});
+    std::vector<std::string> names, values;
+    for (const auto& [name, value] : edge) {
+      names.push_back(name);
+      values.push_back(value);
+    }
+    Sql(absl::StrCat("INSERT INTO alltypes (id, ", absl::StrJoin(names, ", "),
+                     ") VALUES (1, ", absl::StrJoin(values, ", "), ")"));
+    Sql("INSERT INTO alltypes (id) VALUES (2)");
+    Sql("INSERT INTO alltypes (id, c_int8, c_float8, c_numeric, c_date, c_ts, "
+        "c_tstz, c_time, c_interval, c_int4_arr, c_pair, c_price, c_mood) "
+        "VALUES (3, 9223372036854775807, 0.1, 'NaN', '294276-12-31', "
+        "'2024-02-29 13:45:06.123456', '2024-02-29 13:45:06.123456-08', "
+        "'13:45:06.5', 'P1Y2M3DT4H5M6.5S', '{}', ROW(7, 'seven', 'ok', "
+        "'1970-01-01 00:00:00+00'), 0.01, 'sad')");
+  }
+
+  bool citext_ = false;
+  bool hstore_ = false;
 };
 
 TEST_F(TypesTest, EveryCommonTypeRoundTrips) {
-  const bool citext = ExtensionAvailable("citext");
-  const bool hstore = ExtensionAvailable("hstore");
-  if (citext) Sql("CREATE EXTENSION citext");
-  if (hstore) Sql("CREATE EXTENSION hstore");
-  Sql("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
-  Sql("CREATE DOMAIN price AS numeric(12,2) CHECK (VALUE >= 0)");
-  Sql("CREATE DOMAIN positive_price AS price CHECK (VALUE > 0)");
-  Sql("CREATE TYPE pair AS (a int, b text, m mood, at timestamptz)");
-
-  std::vector<ColumnDef> columns = {
-      {"c_bool", "bool"},
-      {"c_int2", "int2"},
-      {"c_int4", "int4"},
-      {"c_int8", "int8"},
-      {"c_oid", "oid"},
-      {"c_float4", "float4"},
-      {"c_float8", "float8"},
-      {"c_numeric", "numeric"},
-      {"c_money", "money"},
-      {"c_text", "text"},
-      {"c_varchar", "varchar(20)"},
-      {"c_bpchar", "char(5)"},
-      {"c_name", "name"},
-      {"c_bytea", "bytea"},
-      {"c_uuid", "uuid"},
-      {"c_json", "json"},
-      {"c_jsonb", "jsonb"},
-      {"c_xml", "xml"},
-      {"c_date", "date"},
-      {"c_time", "time"},
-      {"c_timetz", "timetz"},
-      {"c_ts", "timestamp"},
-      {"c_tstz", "timestamptz"},
-      {"c_interval", "interval"},
-      {"c_inet", "inet"},
-      {"c_cidr", "cidr"},
-      {"c_macaddr", "macaddr"},
-      {"c_macaddr8", "macaddr8"},
-      {"c_bit", "bit(4)"},
-      {"c_varbit", "varbit"},
-      {"c_tsvector", "tsvector"},
-      {"c_point", "point"},
-      {"c_line", "line"},
-      {"c_lseg", "lseg"},
-      {"c_box", "box"},
-      {"c_path", "path"},
-      {"c_polygon", "polygon"},
-      {"c_circle", "circle"},
-      {"c_int4range", "int4range"},
-      {"c_tstzrange", "tstzrange"},
-      {"c_numrange", "numrange"},
-      {"c_multirange", "int4multirange"},
-      {"c_mood", "mood"},
-      {"c_price", "positive_price"},
-      {"c_pair", "pair"},
-      {"c_int4_arr", "int4[]"},
-      {"c_text_arr", "text[]"},
-      {"c_tstz_arr", "timestamptz[]"},
-      {"c_numeric_arr", "numeric[]"},
-      {"c_pair_arr", "pair[]"},
-      {"c_box_arr", "box[]"},
-      {"c_mood_arr", "mood[]"},
-      {"c_date_arr", "date[]"},
-      {"c_float8_arr", "float8[]"},
-      {"c_interval_arr", "interval[]"},
-  };
-  if (citext) columns.push_back({"c_citext", "citext"});
-  if (hstore) columns.push_back({"c_hstore", "hstore"});
-  std::vector<std::string> defs = {"id int PRIMARY KEY"};
-  for (const ColumnDef& c : columns) {
-    defs.push_back(absl::StrCat(c.name, " ", c.type));
-  }
-  // PostgreSQL 15's pgoutput does not publish generated columns.
-  defs.push_back("c_gen int GENERATED ALWAYS AS (c_int2 * 2) STORED");
-  Sql(absl::StrCat("CREATE TABLE alltypes (", absl::StrJoin(defs, ", "), ")"));
-
+  std::vector<ColumnDef> columns = CreateAllTypes();
+  const bool citext = citext_;
+  const bool hstore = hstore_;
   Subprocess p = StartPgcdc(WriteConfig({"public.alltypes"}));
-
-  // Row 1: edge values. Row 2: all NULL. Row 3: ordinary values.
-  std::vector<std::pair<std::string, std::string>> edge = {
-      {"c_bool", "true"},
-      {"c_int2", "-32768"},
-      {"c_int4", "2147483647"},
-      {"c_int8", "-9223372036854775808"},
-      {"c_oid", "4294967295"},
-      {"c_float4", "'NaN'"},
-      {"c_float8", "'-Infinity'"},
-      {"c_numeric", "'-1234567890123456789012345.678901234567890123'"},
-      {"c_money", "-92233720368547758.08"},
-      {"c_text", "E'tab\\there \"quoted\" back\\\\slash, {brace} (paren) é'"},
-      {"c_varchar", "''"},
-      {"c_bpchar", "'ab'"},
-      {"c_name", "'Name With Spaces'"},
-      {"c_bytea", "'\\x00ff7f80'"},
-      {"c_uuid", "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"},
-      {"c_json", "'{\"b\": 1,   \"a\": [true, null]}'"},
-      {"c_jsonb", "'{\"b\": 1, \"a\": [true, null, 1.50]}'"},
-      {"c_xml", "'<a x=\"1\">t&amp;</a>'"},
-      {"c_date", "'4713-01-01 BC'"},
-      {"c_time", "'24:00:00'"},
-      {"c_timetz", "'23:59:59.999999-15:59'"},
-      {"c_ts", "'4713-01-01 00:00:00 BC'"},
-      {"c_tstz", "'294246-12-31 23:59:59.999999+00'"},
-      {"c_interval", "'-178000000 years -2 months 3 days -04:05:06.000001'"},
-      {"c_inet", "'2001:db8::1/64'"},
-      {"c_cidr", "'10.0.0.0/8'"},
-      {"c_macaddr", "'08:00:2b:01:02:03'"},
-      {"c_macaddr8", "'08:00:2b:01:02:03:04:05'"},
-      {"c_bit", "B'1010'"},
-      {"c_varbit", "B''"},
-      {"c_tsvector", "'a fat:2 cat''s sat'"},
-      {"c_point", "'(1.5,-2)'"},
-      {"c_line", "'{1,-1,0}'"},
-      {"c_lseg", "'[(0,0),(1,1)]'"},
-      {"c_box", "'(2,2),(0,0)'"},
-      {"c_path", "'[(0,0),(1,1),(2,0)]'"},
-      {"c_polygon", "'((0,0),(1,1),(1,0))'"},
-      {"c_circle", "'<(0,0),1.5>'"},
-      {"c_int4range", "'empty'"},
-      {"c_tstzrange", "'[2024-01-01 00:00+02,infinity)'"},
-      {"c_numrange", "'(,1.5]'"},
-      {"c_multirange", "'{[1,3),[5,7)}'"},
-      {"c_mood", "'happy'"},
-      {"c_price", "12345.60"},
-      {"c_pair", "ROW(NULL, '', 'sad', '-infinity')"},
-      {"c_int4_arr", "'[0:1][-1:1]={{1,NULL,3},{4,5,NULL}}'"},
-      {"c_text_arr", "ARRAY['NULL', NULL, '', 'a b', 'q\"\\', 'x,y']"},
-      {"c_tstz_arr",
-       "ARRAY['2024-02-29 12:00:00.5+01', 'infinity', NULL]"
-       "::timestamptz[]"},
-      {"c_numeric_arr",
-       "ARRAY['NaN', 'Infinity', '-0.000001', NULL]"
-       "::numeric[]"},
-      {"c_pair_arr",
-       "ARRAY[ROW(1, 'x y', 'ok', NULL)::pair, NULL, "
-       "ROW(NULL, NULL, NULL, NULL)::pair]"},
-      {"c_box_arr", "'{(1,1),(0,0);(3,3),(2,2)}'"},
-      {"c_mood_arr", "'{{sad,happy},{NULL,ok}}'"},
-      {"c_date_arr", "'{294276-12-31,-infinity,0001-01-01 BC}'"},
-      {"c_float8_arr", "'{NaN,Infinity,1e-300,0.1,-0}'"},
-      {"c_interval_arr", "ARRAY['1 mon -1 sec', '0', NULL]::interval[]"},
-  };
-  if (citext) edge.push_back({"c_citext", "'MiXeD Case'"});
-  if (hstore) edge.push_back({"c_hstore", "'a=>1, \"b c\"=>NULL, d=>\"\"'"});
-  std::vector<std::string> names, values;
-  for (const auto& [name, value] : edge) {
-    names.push_back(name);
-    values.push_back(value);
-  }
-  Sql(absl::StrCat("INSERT INTO alltypes (id, ", absl::StrJoin(names, ", "),
-                   ") VALUES (1, ", absl::StrJoin(values, ", "), ")"));
-  Sql("INSERT INTO alltypes (id) VALUES (2)");
-  Sql("INSERT INTO alltypes (id, c_int8, c_float8, c_numeric, c_date, c_ts, "
-      "c_tstz, c_time, c_interval, c_int4_arr, c_pair, c_price, c_mood) "
-      "VALUES (3, 9223372036854775807, 0.1, 'NaN', '294276-12-31', "
-      "'2024-02-29 13:45:06.123456', '2024-02-29 13:45:06.123456-08', "
-      "'13:45:06.5', 'P1Y2M3DT4H5M6.5S', '{}', ROW(7, 'seven', 'ok', "
-      "'1970-01-01 00:00:00+00'), 0.01, 'sad')");
+  InsertRows();
   auto inserted = ServerText(columns);
   // Typed expectations computed by SQL, before the update changes them.
   const int64_t bc_days = SqlInt("c_date - '1970-01-01'::date", 1);
@@ -402,6 +419,55 @@ TEST_F(TypesTest, EveryCommonTypeRoundTrips) {
             946684800000000LL);
 }
 
+// A snapshot reads values with COPY, the stream with pgoutput: the same rows
+// must give the same events either way, value for value and type for type.
+TEST_F(TypesTest, SnapshotGivesTheSameValuesAsTheStream) {
+  std::vector<ColumnDef> columns = CreateAllTypes();
+  InsertRows();  // before pgcdc starts: read by the initial snapshot
+  auto expected = ServerText(columns);
+  Subprocess p = StartPgcdc(WriteConfig({"public.alltypes"}));
+  // The same rows again, copied by the server, now through the stream.
+  std::vector<std::string> names;
+  for (const ColumnDef& c : columns) names.push_back(c.name);
+  Sql(absl::StrCat("INSERT INTO alltypes (id, ", absl::StrJoin(names, ", "),
+                   ") SELECT id + 100, ", absl::StrJoin(names, ", "),
+                   " FROM alltypes"));
+  WaitCaughtUp();
+  StopPgcdc(p);
+
+  std::vector<ReadEvent> events = ReadTopic("public.alltypes");
+  ASSERT_EQ(events.size(), 6u);
+  std::map<int64_t, const v1::ChangeEvent*> by_id;
+  for (const ReadEvent& e : events) {
+    by_id[e.key->columns(0).value().int_value()] = &e.event;
+  }
+  for (int64_t id : {1, 2, 3}) {
+    SCOPED_TRACE(absl::StrCat("id ", id));
+    ASSERT_EQ(by_id.count(id), 1u);
+    ASSERT_EQ(by_id.count(id + 100), 1u);
+    const v1::ChangeEvent& read = *by_id[id];
+    const v1::ChangeEvent& streamed = *by_id[id + 100];
+    EXPECT_EQ(read.op(), v1::READ);
+    EXPECT_TRUE(read.source().snapshot());
+    EXPECT_EQ(streamed.op(), v1::CREATE);
+    EXPECT_EQ(read.source().shape_id(), streamed.source().shape_id())
+        << "the catalog's shape differs from pgoutput's Relation message";
+    ExpectRoundTrip(read.after(), columns, expected[absl::StrCat(id)]);
+    // Every column but id: identical Column messages (name, type,
+    // base_type, type_oid, key flag, typed value).
+    v1::Row a = read.after(), b = streamed.after();
+    ASSERT_EQ(a.columns_size(), b.columns_size());
+    for (int i = 1; i < a.columns_size(); ++i) {
+      EXPECT_EQ(a.columns(i).SerializeAsString(),
+                b.columns(i).SerializeAsString())
+          << a.columns(i).ShortDebugString() << "\nvs\n"
+          << b.columns(i).ShortDebugString();
+    }
+    EXPECT_EQ(Find(a, "c_gen"), nullptr)
+        << "generated columns are not read, as they are not streamed";
+  }
+}
+
 TEST_F(TypesTest, SessionSettingsWinOverDatabaseAndDsn) {
   // Every setting that changes how values print, set the other way for the
   // database, and TimeZone again in the dsn's own options.
@@ -418,22 +484,32 @@ TEST_F(TypesTest, SessionSettingsWinOverDatabaseAndDsn) {
              absl::StrCat("dsn: \"", cluster_->Dsn(db_),
                           " options='-c TimeZone=Asia/Tokyo -c "
                           "DateStyle=German'\""));
+  const std::string values =
+      "'2024-02-29 12:00:00.25+00', '2024-02-29', '1 day 2 hours', 0.1, "
+      "'\\x00ff', 1.5)";
+  // Row 0 is read by the initial snapshot, row 1 streamed: both sessions
+  // run under pgcdc's settings.
+  Sql(absl::StrCat("INSERT INTO t VALUES (0, ", values));
   Subprocess p = StartPgcdc(config);
-  Sql("INSERT INTO t VALUES (1, '2024-02-29 12:00:00.25+00', '2024-02-29', "
-      "'1 day 2 hours', 0.1, '\\x00ff', 1.5)");
+  Sql(absl::StrCat("INSERT INTO t VALUES (1, ", values));
   WaitCaughtUp();
   StopPgcdc(p);
   std::vector<ReadEvent> events = ReadTopic("public.t");
-  ASSERT_EQ(events.size(), 1u);
-  const v1::Row& row = events[0].event.after();
-  EXPECT_EQ(Find(row, "ts")->value().timestamp_us(), 1709208000250000LL);
-  EXPECT_EQ(Find(row, "d")->value().date_days(), 19782);
-  EXPECT_EQ(Find(row, "i")->value().interval_value().days(), 1);
-  EXPECT_EQ(Find(row, "i")->value().interval_value().microseconds(),
-            7200000000LL);
-  EXPECT_EQ(Find(row, "f")->value().double_value(), 0.1);
-  EXPECT_EQ(Find(row, "b")->value().bytes_value(), std::string("\x00\xff", 2));
-  EXPECT_EQ(Find(row, "n")->value().numeric_value().value(), "1.5");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].event.op() + events[1].event.op(), v1::READ + v1::CREATE);
+  for (const ReadEvent& event : events) {
+    const v1::Row& row = event.event.after();
+    SCOPED_TRACE(v1::Op_Name(event.event.op()));
+    EXPECT_EQ(Find(row, "ts")->value().timestamp_us(), 1709208000250000LL);
+    EXPECT_EQ(Find(row, "d")->value().date_days(), 19782);
+    EXPECT_EQ(Find(row, "i")->value().interval_value().days(), 1);
+    EXPECT_EQ(Find(row, "i")->value().interval_value().microseconds(),
+              7200000000LL);
+    EXPECT_EQ(Find(row, "f")->value().double_value(), 0.1);
+    EXPECT_EQ(Find(row, "b")->value().bytes_value(),
+              std::string("\x00\xff", 2));
+    EXPECT_EQ(Find(row, "n")->value().numeric_value().value(), "1.5");
+  }
 }
 
 }  // namespace

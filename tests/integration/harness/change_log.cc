@@ -35,12 +35,21 @@ std::string KeyText(const v1::Row& key) {
   return absl::StrJoin(parts, ",");
 }
 
+EventId IdOf(const v1::Source& source) {
+  return {source.commit_lsn(), source.snapshot() ? 0 : 1, source.seq()};
+}
+
+std::string FormatId(const EventId& id) {
+  return absl::StrCat("(", std::get<0>(id),
+                      std::get<1>(id) == 0 ? ", snapshot, " : ", ",
+                      std::get<2>(id), ")");
+}
+
 TableImage Rebuild(const std::vector<ReadEvent>& events) {
   TableImage table;
-  std::set<std::pair<uint64_t, uint32_t>> seen;
+  std::set<EventId> seen;
   for (const ReadEvent& e : events) {
-    const v1::Source& s = e.event.source();
-    if (!seen.insert({s.commit_lsn(), s.seq()}).second) continue;  // replay
+    if (!seen.insert(IdOf(e.event.source())).second) continue;  // replay
     switch (e.event.op()) {
       case v1::CREATE:
       case v1::UPDATE:
@@ -85,19 +94,18 @@ absl::StatusOr<TableImage> SelectTable(pg::SqlConnection& conn,
 }
 
 std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events) {
-  std::map<std::pair<uint64_t, uint32_t>, std::string> by_id;
-  std::map<std::string, std::pair<uint64_t, uint32_t>> last_by_key;
+  std::map<EventId, std::string> by_id;
+  std::map<std::string, EventId> last_by_key;
   for (const ReadEvent& e : events) {
     const v1::Source& s = e.event.source();
-    std::pair<uint64_t, uint32_t> id{s.commit_lsn(), s.seq()};
+    const EventId id = IdOf(s);
     v1::ChangeEvent comparable = e.event;
     comparable.clear_ts_ms();  // differs between a first send and a replay
     std::string bytes = comparable.SerializeAsString();
     auto [it, inserted] = by_id.emplace(id, bytes);
     if (!inserted) {
       if (it->second != bytes) {
-        return absl::StrCat("two different events share (commit_lsn, seq) = (",
-                            id.first, ", ", id.second, ")");
+        return absl::StrCat("two different events share the id ", FormatId(id));
       }
       continue;  // a replay
     }
@@ -106,10 +114,9 @@ std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events) {
         absl::StrCat(s.schema(), ".", s.table(), "/", KeyText(*e.key));
     auto last = last_by_key.find(key);
     if (last != last_by_key.end() && !(last->second < id)) {
-      return absl::StrCat("key ", key, ": event (", id.first, ", ", id.second,
-                          ") at partition ", e.partition, " offset ", e.offset,
-                          " comes after (", last->second.first, ", ",
-                          last->second.second, ")");
+      return absl::StrCat("key ", key, ": event ", FormatId(id),
+                          " at partition ", e.partition, " offset ", e.offset,
+                          " comes after ", FormatId(last->second));
     }
     last_by_key[key] = id;
   }
