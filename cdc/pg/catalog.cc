@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status.h"
 
 namespace cdc::pg {
 namespace {
@@ -232,9 +233,9 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
       "SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
       {slot});
   if (!created.ok()) {
-    return absl::Status(created.status().code(),
-                        absl::StrCat("cannot create replication slot \"", slot,
-                                     "\": ", created.status().message()));
+    return WithPrefix(
+        created.status(),
+        absl::StrCat("cannot create replication slot \"", slot, "\": "));
   }
   SlotInfo info;
   info.exists = true;
@@ -249,12 +250,9 @@ absl::Status DropSlot(SqlConnection& conn, const std::string& slot) {
       "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
       "WHERE slot_name = $1",
       {slot});
-  if (!rows.ok()) {
-    return absl::Status(rows.status().code(),
-                        absl::StrCat("cannot drop replication slot \"", slot,
-                                     "\": ", rows.status().message()));
-  }
-  return absl::OkStatus();
+  return WithPrefix(
+      rows.status(),
+      absl::StrCat("cannot drop replication slot \"", slot, "\": "));
 }
 
 absl::StatusOr<RelationDescription> DescribeRelation(SqlConnection& conn,

@@ -57,6 +57,44 @@ absl::Status ResultError(PGconn* conn, PGresult* result,
                       absl::StrCat(AsAbsl(what), ": ", message));
 }
 
+// Takes libpq's quoted text (PQescapeIdentifier/PQescapeLiteral). That is
+// null only on out-of-memory or invalid encoding; then `raw` enclosed in
+// `quote`, each `quote` inside doubled, is still one safe token.
+std::string Quote(char* quoted, std::string_view raw, char quote) {
+  if (quoted != nullptr) {
+    std::string out(quoted);
+    PQfreemem(quoted);
+    return out;
+  }
+  std::string out(1, quote);
+  for (char c : raw) {
+    if (c == quote) out += quote;
+    out += c;
+  }
+  return out + quote;
+}
+
+// Frees a row PQgetCopyData returned, once.
+void FreeCopyData(char** buffer) {
+  if (*buffer != nullptr) {
+    PQfreemem(*buffer);
+    *buffer = nullptr;
+  }
+}
+
+// Runs `sql`; its result when it has status `expected` (the caller clears
+// it), otherwise the error, prefixed by `what`.
+absl::StatusOr<PGresult*> Exec(PGconn* conn, const std::string& sql,
+                               ExecStatusType expected, std::string_view what) {
+  PGresult* result = PQexec(conn, sql.c_str());
+  if (result == nullptr || PQresultStatus(result) != expected) {
+    absl::Status error = ResultError(conn, result, what);
+    PQclear(result);
+    return error;
+  }
+  return result;
+}
+
 absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
                                     bool stream_settings) {
   // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
@@ -116,30 +154,20 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(
 }
 
 SqlConnection::~SqlConnection() {
-  FreeCopyBuffer();
+  FreeCopyData(&copy_buffer_);
   PQfinish(conn_);
 }
 
-void SqlConnection::FreeCopyBuffer() {
-  if (copy_buffer_ != nullptr) {
-    PQfreemem(copy_buffer_);
-    copy_buffer_ = nullptr;
-  }
-}
-
 absl::Status SqlConnection::StartCopyOut(const std::string& sql) {
-  PGresult* result = PQexec(conn_, sql.c_str());
-  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_OUT) {
-    absl::Status error = ResultError(conn_, result, "COPY failed");
-    PQclear(result);
-    return error;
-  }
-  PQclear(result);
+  absl::StatusOr<PGresult*> result =
+      Exec(conn_, sql, PGRES_COPY_OUT, "COPY failed");
+  if (!result.ok()) return result.status();
+  PQclear(*result);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<std::string_view>> SqlConnection::ReadCopyRow() {
-  FreeCopyBuffer();
+  FreeCopyData(&copy_buffer_);
   int n = PQgetCopyData(conn_, &copy_buffer_, /*async=*/0);
   if (n >= 0) return std::string_view(copy_buffer_, static_cast<size_t>(n));
   if (n == -2) {
@@ -197,20 +225,11 @@ absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(
 }
 
 std::string SqlConnection::QuoteIdentifier(std::string_view name) const {
-  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
-  if (quoted == nullptr) {
-    // Only on out-of-memory or invalid encoding; fall back to doubling quotes
-    // so the text is still a single, safe identifier.
-    std::string out = "\"";
-    for (char c : name) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    return out + "\"";
-  }
-  std::string out(quoted);
-  PQfreemem(quoted);
-  return out;
+  return Quote(PQescapeIdentifier(conn_, name.data(), name.size()), name, '"');
+}
+
+std::string SqlConnection::QuoteLiteral(std::string_view text) const {
+  return Quote(PQescapeLiteral(conn_, text.data(), text.size()), text, '\'');
 }
 
 std::string SqlConnection::DatabaseName() const { return PQdb(conn_); }
@@ -234,34 +253,21 @@ ReplicationStream::~ReplicationStream() {
   PQfinish(conn_);
 }
 
-void ReplicationStream::FreeBuffer() {
-  if (buffer_ != nullptr) {
-    PQfreemem(buffer_);
-    buffer_ = nullptr;
-  }
-}
+void ReplicationStream::FreeBuffer() { FreeCopyData(&buffer_); }
 
 absl::StatusOr<ReplicationStream::CreatedSlot>
 ReplicationStream::CreateSlotWithSnapshot(const std::string& slot,
                                           bool temporary) {
-  char* quoted = PQescapeIdentifier(conn_, slot.data(), slot.size());
-  if (quoted == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot quote slot name: ", ConnError(conn_)));
-  }
   // PostgreSQL 15's option syntax; the walsender answers with one row:
   // slot_name, consistent_point, snapshot_name, output_plugin.
-  std::string sql = absl::StrCat("CREATE_REPLICATION_SLOT ", quoted,
-                                 temporary ? " TEMPORARY" : "",
-                                 " LOGICAL pgoutput (SNAPSHOT 'export')");
-  PQfreemem(quoted);
-  PGresult* result = PQexec(conn_, sql.c_str());
-  if (result == nullptr || PQresultStatus(result) != PGRES_TUPLES_OK) {
-    absl::Status error =
-        ResultError(conn_, result, "CREATE_REPLICATION_SLOT failed");
-    PQclear(result);
-    return error;
-  }
+  std::string sql = absl::StrCat(
+      "CREATE_REPLICATION_SLOT ",
+      Quote(PQescapeIdentifier(conn_, slot.data(), slot.size()), slot, '"'),
+      temporary ? " TEMPORARY" : "", " LOGICAL pgoutput (SNAPSHOT 'export')");
+  absl::StatusOr<PGresult*> executed =
+      Exec(conn_, sql, PGRES_TUPLES_OK, "CREATE_REPLICATION_SLOT failed");
+  if (!executed.ok()) return executed.status();
+  PGresult* result = *executed;
   CreatedSlot created;
   absl::Status status = absl::OkStatus();
   if (PQntuples(result) != 1 || PQnfields(result) < 3 ||
@@ -286,21 +292,14 @@ ReplicationStream::CreateSlotWithSnapshot(const std::string& slot,
 
 absl::Status ReplicationStream::Start(const std::string& slot, Lsn start,
                                       const std::string& options) {
-  char* quoted = PQescapeIdentifier(conn_, slot.data(), slot.size());
-  if (quoted == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot quote slot name: ", ConnError(conn_)));
-  }
-  std::string sql = absl::StrCat("START_REPLICATION SLOT ", quoted, " LOGICAL ",
-                                 FormatLsn(start), " (", options, ")");
-  PQfreemem(quoted);
-  PGresult* result = PQexec(conn_, sql.c_str());
-  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_BOTH) {
-    absl::Status error = ResultError(conn_, result, "START_REPLICATION failed");
-    PQclear(result);
-    return error;
-  }
-  PQclear(result);
+  std::string sql = absl::StrCat(
+      "START_REPLICATION SLOT ",
+      Quote(PQescapeIdentifier(conn_, slot.data(), slot.size()), slot, '"'),
+      " LOGICAL ", FormatLsn(start), " (", options, ")");
+  absl::StatusOr<PGresult*> result =
+      Exec(conn_, sql, PGRES_COPY_BOTH, "START_REPLICATION failed");
+  if (!result.ok()) return result.status();
+  PQclear(*result);
   return absl::OkStatus();
 }
 

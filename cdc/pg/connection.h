@@ -47,6 +47,8 @@ class SqlConnection {
       const std::string& sql, const std::vector<std::string>& params = {});
   // Quotes an identifier for SQL text (PQescapeIdentifier).
   std::string QuoteIdentifier(std::string_view name) const;
+  // Quotes a string literal for SQL text (PQescapeLiteral).
+  std::string QuoteLiteral(std::string_view text) const;
   std::string DatabaseName() const;
 
   // COPY ... TO STDOUT: StartCopyOut runs the statement, then each
@@ -60,7 +62,6 @@ class SqlConnection {
 
  private:
   explicit SqlConnection(pg_conn* conn) : conn_(conn) {}
-  void FreeCopyBuffer();
   pg_conn* conn_;
   char* copy_buffer_ = nullptr;
 };

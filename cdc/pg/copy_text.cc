@@ -10,6 +10,16 @@ namespace {
 
 bool IsOctal(char c) { return c >= '0' && c <= '7'; }
 
+// The control character that \<letter> stands for, or 0.
+char ControlFor(char letter) {
+  // Pairs: the letter, then the character.
+  static constexpr char kPairs[] = "b\bf\fn\nr\rt\tv\v";
+  for (size_t k = 0; k + 1 < sizeof(kPairs); k += 2) {
+    if (kPairs[k] == letter) return kPairs[k + 1];
+  }
+  return 0;
+}
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -17,7 +27,7 @@ int HexValue(char c) {
   return -1;
 }
 
-// Undoes the escapes of one column's raw text [begin, end) into `out`.
+// Undoes the escapes of one column's raw text `raw` into `out`.
 // `column` (0-based) and `row_offset` only name the place in errors.
 absl::Status Unescape(std::string_view raw, size_t column, size_t row_offset,
                       std::string* out) {
@@ -40,50 +50,25 @@ absl::Status Unescape(std::string_view raw, size_t column, size_t row_offset,
           "it"));
     }
     const char c = raw[i++];
-    switch (c) {
-      case 'b':
-        out->push_back('\b');
-        break;
-      case 'f':
-        out->push_back('\f');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 'r':
-        out->push_back('\r');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'v':
-        out->push_back('\v');
-        break;
-      case 'x': {
-        int value = i < raw.size() ? HexValue(raw[i]) : -1;
-        if (value < 0) {  // "\x" without hex digits is a plain 'x'
-          out->push_back('x');
-          break;
-        }
-        ++i;
-        if (i < raw.size() && HexValue(raw[i]) >= 0) {
-          value = value * 16 + HexValue(raw[i++]);
-        }
-        out->push_back(static_cast<char>(value));
-        break;
+    if (char control = ControlFor(c); control != 0) {
+      out->push_back(control);
+    } else if (c == 'x' && i < raw.size() && HexValue(raw[i]) >= 0) {
+      int value = HexValue(raw[i++]);
+      if (i < raw.size() && HexValue(raw[i]) >= 0) {
+        value = value * 16 + HexValue(raw[i++]);
       }
-      default:
-        if (IsOctal(c)) {
-          int value = c - '0';
-          for (int digits = 1; digits < 3 && i < raw.size() && IsOctal(raw[i]);
-               ++digits) {
-            value = value * 8 + (raw[i++] - '0');
-          }
-          // Three octal digits reach 0777; COPY FROM keeps the low byte.
-          out->push_back(static_cast<char>(value & 0xff));
-        } else {
-          out->push_back(c);  // \\ and any other escaped character
-        }
+      out->push_back(static_cast<char>(value));
+    } else if (IsOctal(c)) {
+      int value = c - '0';
+      for (int digits = 1; digits < 3 && i < raw.size() && IsOctal(raw[i]);
+           ++digits) {
+        value = value * 8 + (raw[i++] - '0');
+      }
+      // Three octal digits reach 0777; COPY FROM keeps the low byte.
+      out->push_back(static_cast<char>(value & 0xff));
+    } else {
+      // \\, and any other escaped character (\x without a hex digit too).
+      out->push_back(c);
     }
   }
   return absl::OkStatus();

@@ -41,6 +41,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cdc/common/log.h"
+#include "cdc/common/status.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pipeline/pipeline.h"
 
@@ -54,11 +55,10 @@ absl::Status Pipeline::CreateExportingSlot(const std::string& slot,
   absl::StatusOr<pg::ReplicationStream::CreatedSlot> created =
       (*exporter)->CreateSlotWithSnapshot(slot, temporary);
   if (!created.ok()) {
-    return absl::Status(
-        created.status().code(),
+    return WithPrefix(
+        created.status(),
         absl::StrCat("cannot create ", temporary ? "temporary " : "",
-                     "replication slot \"", slot,
-                     "\": ", created.status().message()));
+                     "replication slot \"", slot, "\": "));
   }
   exporter_ = *std::move(exporter);
   exported_ = *std::move(created);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/common/log.h"
+#include "cdc/common/status.h"
 #include "cdc/pg/copy_text.h"
 
 namespace cdc::snapshot {
@@ -15,15 +16,6 @@ namespace {
 constexpr double kProgressLogSeconds = 10;
 // Rows between looks at the clock, the stop flag and the row counter metric.
 constexpr uint64_t kRowsPerCheck = 1024;
-
-std::string Quoted(const std::string& s, char quote) {
-  std::string out(1, quote);
-  for (char c : s) {
-    if (c == quote) out += quote;
-    out += c;
-  }
-  return out + quote;
-}
 
 }  // namespace
 
@@ -61,13 +53,11 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
     // SET TRANSACTION SNAPSHOT must be the transaction's first statement
     // that takes a snapshot; SET LOCAL does not take one.
     absl::StrAppend(&begin, "; SET TRANSACTION SNAPSHOT ",
-                    Quoted(snapshot_name, '\''));
+                    conn_->QuoteLiteral(snapshot_name));
   }
   if (absl::StatusOr<std::vector<pg::SqlRow>> r = conn_->Query(begin);
       !r.ok()) {
-    return absl::Status(r.status().code(),
-                        absl::StrCat("cannot start the snapshot transaction: ",
-                                     r.status().message()));
+    return WithPrefix(r.status(), "cannot start the snapshot transaction: ");
   }
   if (on_imported) on_imported();
 
@@ -112,15 +102,17 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
 }
 
 absl::Status Snapshotter::ReadTable(size_t index) {
+  return WithPrefix(
+      CopyTable(index),
+      absl::StrCat("snapshot of ", tables_[index].name.Qualified(), ": "));
+}
+
+absl::Status Snapshotter::CopyTable(size_t index) {
   const pg::TableInfo& table = tables_[index];
   const std::string name = table.name.Qualified();
   absl::StatusOr<pg::RelationDescription> described =
       pg::DescribeRelation(*conn_, table);
-  if (!described.ok()) {
-    return absl::Status(
-        described.status().code(),
-        absl::StrCat("snapshot of ", name, ": ", described.status().message()));
-  }
+  if (!described.ok()) return described.status();
   const pg::RelationMessage& relation = described->relation;
   progress_->SetEstimate(index, described->estimated_rows);
   if (absl::Status s = sink_->BeginTable(relation); !s.ok()) return s;
@@ -137,10 +129,7 @@ absl::Status Snapshotter::ReadTable(size_t index) {
                    table.partitioned ? "" : "ONLY ",
                    conn_->QuoteIdentifier(table.name.schema), ".",
                    conn_->QuoteIdentifier(table.name.table), ") TO STDOUT");
-  if (absl::Status s = conn_->StartCopyOut(sql); !s.ok()) {
-    return absl::Status(s.code(),
-                        absl::StrCat("snapshot of ", name, ": ", s.message()));
-  }
+  if (absl::Status s = conn_->StartCopyOut(sql); !s.ok()) return s;
   LogInfo("snapshot: reading ", name, " (about ",
           described->estimated_rows < 0
               ? std::string("an unknown number of")
@@ -157,25 +146,19 @@ absl::Status Snapshotter::ReadTable(size_t index) {
   };
   for (;;) {
     absl::StatusOr<std::optional<std::string_view>> line = conn_->ReadCopyRow();
-    if (!line.ok()) {
-      return absl::Status(
-          line.status().code(),
-          absl::StrCat("snapshot of ", name, ": ", line.status().message()));
-    }
+    if (!line.ok()) return line.status();
     if (!line->has_value()) break;
     if (absl::Status s =
             pg::ParseCopyTextRow(**line, relation.columns.size(), &row);
         !s.ok()) {
-      return absl::DataLossError(absl::StrCat("snapshot of ", name, ", row ",
-                                              rows + 1, ": ", s.message()));
+      return WithPrefix(s, absl::StrCat("row ", rows + 1, ": "));
     }
     if (absl::Status s = sink_->Row(relation, row, rows); !s.ok()) return s;
     ++rows;
     if (rows % kRowsPerCheck == 0) {
       account();
       if (stop_->load(std::memory_order_relaxed)) {
-        return absl::CancelledError(
-            absl::StrCat("snapshot stopped by a signal in ", name));
+        return absl::CancelledError("stopped by a signal");
       }
       MaybeLogProgress(index, /*force=*/false);
     }

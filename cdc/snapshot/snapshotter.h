@@ -87,7 +87,9 @@ class Snapshotter {
                                      const std::function<void()>& on_imported);
 
  private:
+  // Reads table `index`; its errors name the table.
   absl::Status ReadTable(size_t index);
+  absl::Status CopyTable(size_t index);
   void MaybeLogProgress(size_t table, bool force);
   double Now() const;
 
