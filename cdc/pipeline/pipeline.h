@@ -20,6 +20,11 @@
 // server decoded its commit record (Begin already carries the commit LSN and
 // time), so every event received is of a committed transaction.
 //
+// Snapshots: before Stream(), Snapshot() publishes the rows already in the
+// tables when snapshot.mode asks for it, as READ events through the same
+// tracker, producer and window; how the slot is chosen and the handoff kept
+// exact is in pipeline_snapshot.cc and cdc/snapshot/snapshotter.h.
+//
 // Type facts: the built-in types are read from the catalog in Prepare();
 // a Relation message that uses a user type (OID >= 16384) or one not yet
 // known makes the pipeline read it, and what it refers to, on its SQL

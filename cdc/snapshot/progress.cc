@@ -61,13 +61,16 @@ std::string SnapshotProgress::Line(size_t table, double now_seconds) const {
                   " table(s) left; ",
                   absl::StrFormat("%.0f", Rate(now_seconds)), " rows/s");
   const double left = SecondsLeft(now_seconds);
-  if (left >= 0)
+  if (left >= 0 && tables_remaining() > 0) {
     absl::StrAppend(&line, "; about ", FormatDuration(left), " left");
+  }
   return line;
 }
 
 std::string FormatDuration(double seconds) {
-  const int64_t s = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
+  seconds = std::max(0.0, seconds);
+  if (seconds < 9.95) return absl::StrFormat("%.1f s", seconds);
+  const int64_t s = static_cast<int64_t>(std::llround(seconds));
   if (s < 60) return absl::StrCat(s, " s");
   if (s < 3600) return absl::StrCat(s / 60, " min ", s % 60, " s");
   return absl::StrFormat("%d h %02d min", s / 3600, (s % 3600) / 60);

@@ -55,7 +55,7 @@ class SnapshotProgress {
   double start_seconds_;
 };
 
-// "8 s", "3 min 20 s", "2 h 05 min".
+// "0.7 s", "42 s", "3 min 20 s", "2 h 05 min".
 std::string FormatDuration(double seconds);
 
 }  // namespace cdc::snapshot

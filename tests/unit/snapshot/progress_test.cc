@@ -31,6 +31,12 @@ TEST(SnapshotProgressTest, RateAndTimeLeftFromRowsAndEstimates) {
   EXPECT_EQ(p.tables_remaining(), 1u);
   EXPECT_EQ(p.total_rows(), 1000u);
   EXPECT_THAT(p.Line(0, 120), HasSubstr("1000 of ~1000 rows (100%); 1 of 2"));
+  p.AddRows(1, 3000);
+  p.Finish(1);
+  // Done: no time left to tell.
+  EXPECT_EQ(p.Line(1, 140),
+            "snapshot: public.b 3000 of ~3000 rows (100%); 0 of 2 table(s) "
+            "left; 100 rows/s");
 }
 
 TEST(SnapshotProgressTest, AStaleEstimateNeverShowsMoreThanDone) {
@@ -56,8 +62,10 @@ TEST(SnapshotProgressTest, UnknownEstimateHasNoPercentOrTimeLeft) {
 }
 
 TEST(SnapshotProgressTest, FormatDuration) {
-  EXPECT_EQ(FormatDuration(-3), "0 s");
-  EXPECT_EQ(FormatDuration(8.4), "8 s");
+  EXPECT_EQ(FormatDuration(-3), "0.0 s");
+  EXPECT_EQ(FormatDuration(0.74), "0.7 s");
+  EXPECT_EQ(FormatDuration(9.96), "10 s");
+  EXPECT_EQ(FormatDuration(42.4), "42 s");
   EXPECT_EQ(FormatDuration(200), "3 min 20 s");
   EXPECT_EQ(FormatDuration(7500), "2 h 05 min");
 }
