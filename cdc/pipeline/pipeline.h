@@ -124,6 +124,7 @@ class Pipeline : private snapshot::RowSink {
                    const pg::TupleData& row, uint64_t ordinal) override;
   absl::Status EndTable(const pg::RelationMessage& relation,
                         uint64_t rows) override;
+  absl::Status CloseSnapshotTable();
   std::vector<pg::TableInfo> tables_;
   std::unique_ptr<pg::ReplicationStream> exporter_;
   pg::ReplicationStream::CreatedSlot exported_;

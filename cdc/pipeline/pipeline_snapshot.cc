@@ -69,9 +69,11 @@ absl::Status Pipeline::CreateExportingSlot(const std::string& slot,
 absl::Status Pipeline::PrepareSlot(pg::SqlConnection& sql) {
   const std::string& slot = config_.source.slot;
   const std::string& mode = config_.snapshot.mode;
+  // A temporary slot's name: the pid, so that two pgcdc processes of one
+  // configuration do not collide.
+  const std::string temp =
+      absl::StrCat(slot.substr(0, 40), "_snapshot_", getpid());
   if (mode == "initial_only") {
-    // pid: two pgcdc processes of one config must not collide.
-    std::string temp = absl::StrCat(slot.substr(0, 40), "_snapshot_", getpid());
     if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
         !s.ok()) {
       return s;
@@ -124,7 +126,6 @@ absl::Status Pipeline::PrepareSlot(pg::SqlConnection& sql) {
           "\" at ", FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/",
           database_);
   if (mode == "always") {
-    std::string temp = absl::StrCat(slot.substr(0, 40), "_snapshot_", getpid());
     if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
         !s.ok()) {
       return s;
@@ -162,9 +163,7 @@ absl::Status Pipeline::Snapshot() {
   if (in_txn_) {
     // Stopped or failed inside a table: close its tracker transaction so
     // that the acknowledgements still arriving are accounted for.
-    in_txn_ = false;
-    inflight_txns_.back().end_lsn = start_lsn_;
-    (void)tracker_.Commit(txn_id_, start_lsn_);
+    (void)CloseSnapshotTable();
   }
 
   // Everything read is acknowledged before the stream starts (or before
@@ -234,14 +233,13 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
   while (tracker_.inflight_bytes() >= window && fatal_.ok()) {
     producer_->Poll(10);
     if (stop_->load(std::memory_order_relaxed)) {
-      return absl::CancelledError("snapshot stopped by a signal");
+      return absl::CancelledError("stopped by a signal");
     }
   }
   if (!fatal_.ok()) return fatal_;
   if (ordinal > UINT32_MAX) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("snapshot of ", snapshot_table_,
-                     ": more than 4294967295 rows do not fit source.seq"));
+        "more than 4294967295 rows do not fit source.seq");
   }
   if (absl::Status s = builder_->BuildRead(
           relation.relation_oid, row, snapshot_txn_,
@@ -261,6 +259,10 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
 }
 
 absl::Status Pipeline::EndTable(const pg::RelationMessage&, uint64_t) {
+  return CloseSnapshotTable();
+}
+
+absl::Status Pipeline::CloseSnapshotTable() {
   // The table's position is the slot's start: acknowledging its events
   // completes the prefix up to there and never moves the slot.
   in_txn_ = false;
