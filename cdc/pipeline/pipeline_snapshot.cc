@@ -250,11 +250,9 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
   }
   if (absl::Status s = ProduceRecord(snapshot_record_); !s.ok()) return s;
   metrics_->CountEvent(snapshot_table_, v1::READ);
-  if ((ordinal & 255) == 255) {
-    producer_->Poll(0);
-    metrics_->SetInflight(tracker_.inflight_events(),
-                          tracker_.inflight_bytes());
-  }
+  metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
+  // Serve delivery reports now and then while the window has room.
+  if ((ordinal & 255) == 255) producer_->Poll(0);
   return absl::OkStatus();
 }
 

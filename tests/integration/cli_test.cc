@@ -6,7 +6,6 @@
 #include <regex>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -20,16 +19,6 @@ namespace cdc::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-double MetricValue(const std::string& text, const std::string& name) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (absl::StartsWith(line, name + " ")) {
-      double v = 0;
-      if (absl::SimpleAtod(line.substr(name.size() + 1), &v)) return v;
-    }
-  }
-  return -1;
-}
 
 TEST_F(PgcdcTest, DevBrokerAndTailAsProcesses) {
   Sql("CREATE TABLE notes (id int PRIMARY KEY, body text)");
