@@ -86,9 +86,8 @@ TEST_F(SnapshotTest, InitialSnapshotThenStream) {
   Sql("INSERT INTO parted SELECT g, 'p' || g FROM generate_series(1, 300) g");
   Sql("ANALYZE t");
   int metrics_port = FreePort();
-  std::string config = WriteConfig(
-      {"public.t", "public.parted"}, "",
-      absl::StrCat("metrics:\n  listen: \"127.0.0.1:", metrics_port, "\"\n"));
+  std::string config =
+      WriteConfig({"public.t", "public.parted"}, "", MetricsOn(metrics_port));
   Subprocess p = StartPgcdc(config);  // default mode: initial
   Sql("UPDATE t SET v = 'changed' WHERE id <= 10");
   Sql("DELETE FROM t WHERE id BETWEEN 991 AND 1000");
@@ -254,9 +253,9 @@ TEST_F(SnapshotTest, SnapshotKeepsInflightBytesWithinTheWindow) {
   Sql("INSERT INTO wide SELECT g, repeat('x', 500) FROM "
       "generate_series(1, 4000) g");
   int metrics_port = FreePort();
-  std::string config = WriteConfig(
-      {"public.wide"}, "  max_inflight_bytes: 65536\n",
-      absl::StrCat("metrics:\n  listen: \"127.0.0.1:", metrics_port, "\"\n"));
+  std::string config =
+      WriteConfig({"public.wide"}, "  max_inflight_bytes: 65536\n",
+                  MetricsOn(metrics_port));
   rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 100);
   std::atomic<bool> done{false};
   double max_inflight = 0, max_running = 0, max_remaining = 0;
