@@ -28,7 +28,11 @@ constexpr char kUsage[] =
     "in-flight acknowledgements, confirms them to the slot and exits 0.\n"
     "A second signal exits at once; nothing unacknowledged is confirmed.\n"
     "\n"
-    "exit codes: 0 stopped by a signal; 1 a fault while streaming;\n"
+    "With snapshot.mode initial (the default) a new slot starts with a\n"
+    "snapshot: the rows already in the tables, as READ events.\n"
+    "\n"
+    "exit codes: 0 stopped by a signal (or snapshot.mode initial_only done);\n"
+    "            1 a fault while streaming or snapshotting;\n"
     "            2 bad configuration or usage; 3 environment (database\n"
     "            settings, rights, tables, publication, slot, broker)\n";
 
@@ -129,7 +133,15 @@ int RunRunCommand(int argc, char** argv) {
            : IsEnvironmentError(s)                        ? kExitEnvironment
                                                           : kExitFailure;
   }
+  if (absl::Status s = pipeline.Snapshot(); !s.ok()) {
+    LogError("snapshot failed: ", s.message());
+    return IsEnvironmentError(s) ? kExitEnvironment : kExitFailure;
+  }
   if (g_stop.load()) return kExitOk;
+  if (pipeline.SnapshotOnly()) {
+    LogInfo("snapshot published (snapshot.mode initial_only); exiting");
+    return kExitOk;
+  }
   absl::Status streamed = pipeline.Stream();
   if (!streamed.ok()) {
     LogError("stopped: ", streamed.message());

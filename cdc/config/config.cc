@@ -649,11 +649,13 @@ absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   CFG_RETURN_IF_ERROR(
       ReadString(snapshot, "mode", /*required=*/false, &mode, &found));
   if (!found) return absl::OkStatus();
-  if (mode.text != "never") {
+  bool known = false;
+  for (const char* m : kSnapshotModes) known = known || mode.text == m;
+  if (!known) {
     return Error(mode.line, mode.path,
                  absl::StrCat("\"", mode.text,
-                              "\": snapshot modes other than \"never\" are "
-                              "not supported yet"));
+                              "\" is not a snapshot mode; use initial, never, "
+                              "always, initial_only or when_needed"));
   }
   out->mode = std::move(mode.text);
   return absl::OkStatus();

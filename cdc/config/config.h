@@ -77,9 +77,18 @@ struct MetricsConfig {
   std::string listen;  // "host:port"; empty: no metrics endpoint
 };
 
+// When the existing rows of the tables are published (op READ) before the
+// stream: see cdc/snapshot/snapshotter.h for how the handoff is made exact.
 struct SnapshotConfig {
-  std::string mode = "never";  // only "never" until snapshots exist
+  // "initial": when pgcdc creates the slot; "never"; "always": at every
+  // start; "initial_only": a snapshot, then exit (no slot kept);
+  // "when_needed": when the slot is missing or lost (wal_status 'lost').
+  std::string mode = "initial";
 };
+
+// The values snapshot.mode accepts, in the order the docs list them.
+inline constexpr const char* kSnapshotModes[] = {"initial", "never", "always",
+                                                 "initial_only", "when_needed"};
 
 struct EventsConfig {
   // An UPDATE that changes the row's key: "delete_create" (a DELETE of the

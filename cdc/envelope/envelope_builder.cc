@@ -175,7 +175,8 @@ void EnvelopeBuilder::FillSource(const Shape& shape, const TxnContext& txn,
   source->set_txid(txn.xid);
   source->set_commit_ts_us(txn.commit_ts_us);
   source->set_seq((*seq)++);
-  source->set_snapshot(false);
+  // READ events are exactly the rows snapshots read.
+  source->set_snapshot(event_->op() == v1::READ);
 }
 
 absl::Status EnvelopeBuilder::FinishRecord(const Shape& shape, v1::Op op,
@@ -317,6 +318,16 @@ bool EnvelopeBuilder::ChangesKey(const pg::UpdateMessage& update) {
     if (!(now == before)) return true;
   }
   return false;
+}
+
+absl::Status EnvelopeBuilder::BuildRead(pg::Oid relation_oid,
+                                        const pg::TupleData& row,
+                                        const TxnContext& snapshot,
+                                        uint32_t ordinal, int64_t now_ms,
+                                        Record* record) {
+  uint32_t seq = ordinal;
+  return BuildRowChange(v1::READ, relation_oid, 0, nullptr, &row, snapshot,
+                        snapshot.commit_lsn, &seq, now_ms, record);
 }
 
 void EnvelopeBuilder::SetMessageTopic(const std::string& topic) {

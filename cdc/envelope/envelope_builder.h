@@ -101,6 +101,16 @@ class EnvelopeBuilder {
                                             const TxnContext& txn, Lsn lsn,
                                             uint32_t* seq, int64_t now_ms);
 
+  // Builds the READ record of one row a snapshot read from table
+  // `relation_oid` (described in the cache like a streamed table), into
+  // `record`: `after` only, keyed like a streamed row, source.snapshot set.
+  // Its identity is source.commit_lsn = source.lsn = `snapshot.commit_lsn`
+  // (the snapshot's consistent point) and source.seq = `ordinal`, the row's
+  // index in its table's snapshot. Errors as for Build.
+  absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
+                         const TxnContext& snapshot, uint32_t ordinal,
+                         int64_t now_ms, Record* record);
+
  private:
   // What Build derives from one shape of a table, kept per relation OID so
   // that the hot path looks nothing up by name. Rebuilt when the relation's

@@ -84,6 +84,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   spilled_bytes_ = NewCounter(r, "pgcdc_stream_spilled_bytes_total",
                               "Bytes of streamed transactions written to "
                               "spill files");
+  snapshot_rows_family_ = &prometheus::BuildCounter()
+                               .Name("pgcdc_snapshot_rows_total")
+                               .Help("Rows read by snapshots, by table")
+                               .Register(r);
+  snapshot_running_ =
+      NewGauge(r, "pgcdc_snapshot_running", "1 while a snapshot is running");
+  snapshot_tables_remaining_ =
+      NewGauge(r, "pgcdc_snapshot_tables_remaining",
+               "Tables the running snapshot has not finished reading");
+  snapshot_duration_seconds_ =
+      NewGauge(r, "pgcdc_snapshot_duration_seconds",
+               "Seconds the running (or the last) snapshot has taken so far");
 }
 
 Metrics::~Metrics() = default;
@@ -159,6 +171,23 @@ void Metrics::SetSpool(size_t bytes, uint64_t spilled_total) {
 }
 void Metrics::SetConnected(bool connected) {
   connected_->Set(connected ? 1.0 : 0.0);
+}
+
+void Metrics::CountSnapshotRows(const std::string& table, uint64_t rows) {
+  prometheus::Counter*& counter = snapshot_rows_[table];
+  if (counter == nullptr) {
+    counter = &snapshot_rows_family_->Add({{"table", table}});
+  }
+  counter->Increment(static_cast<double>(rows));
+}
+void Metrics::SetSnapshotRunning(bool running) {
+  snapshot_running_->Set(running ? 1.0 : 0.0);
+}
+void Metrics::SetSnapshotTablesRemaining(size_t tables) {
+  snapshot_tables_remaining_->Set(static_cast<double>(tables));
+}
+void Metrics::SetSnapshotDurationSeconds(double seconds) {
+  snapshot_duration_seconds_->Set(seconds);
 }
 
 std::string Metrics::Render() const {

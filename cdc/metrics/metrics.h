@@ -51,6 +51,14 @@ class Metrics {
   // Bytes held by open streamed transactions, and all bytes ever spilled.
   void SetSpool(size_t bytes, uint64_t spilled_total);
 
+  // Snapshots: rows read (and handed to the producer) for `table`
+  // ("schema.table"), whether one runs, how many tables it has left, and how
+  // long it has run (or ran, once it finished).
+  void CountSnapshotRows(const std::string& table, uint64_t rows);
+  void SetSnapshotRunning(bool running);
+  void SetSnapshotTablesRemaining(size_t tables);
+  void SetSnapshotDurationSeconds(double seconds);
+
   // Text exposition format of everything registered (for tests and logs).
   std::string Render() const;
   // The port actually bound (useful with port 0); 0 when not serving.
@@ -79,6 +87,11 @@ class Metrics {
   prometheus::Gauge* spool_bytes_ = nullptr;
   prometheus::Counter* spilled_bytes_ = nullptr;
   uint64_t spilled_bytes_value_ = 0;
+  prometheus::Family<prometheus::Counter>* snapshot_rows_family_ = nullptr;
+  absl::flat_hash_map<std::string, prometheus::Counter*> snapshot_rows_;
+  prometheus::Gauge* snapshot_running_ = nullptr;
+  prometheus::Gauge* snapshot_tables_remaining_ = nullptr;
+  prometheus::Gauge* snapshot_duration_seconds_ = nullptr;
   uint64_t server_lsn_value_ = 0;
   uint64_t confirmed_lsn_value_ = 0;
 };

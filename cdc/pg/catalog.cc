@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status.h"
 
 namespace cdc::pg {
 namespace {
@@ -188,31 +189,18 @@ absl::StatusOr<bool> EnsurePublication(
   return absl::FailedPreconditionError(message);
 }
 
-absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
-                                    const std::string& slot) {
+absl::StatusOr<SlotInfo> FindSlot(SqlConnection& conn,
+                                  const std::string& slot) {
   absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
       "SELECT s.plugin, s.slot_type, d.datname = current_database(), "
-      "s.confirmed_flush_lsn, s.active "
+      "s.confirmed_flush_lsn, s.active, s.wal_status "
       "FROM pg_replication_slots s LEFT JOIN pg_database d "
       "ON d.oid = s.datoid WHERE s.slot_name = $1",
       {slot});
   if (!rows.ok()) return rows.status();
   SlotInfo info;
-  if (rows->empty()) {
-    absl::StatusOr<std::vector<SqlRow>> created = conn.Query(
-        "SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
-        {slot});
-    if (!created.ok()) {
-      return absl::Status(
-          created.status().code(),
-          absl::StrCat("cannot create replication slot \"", slot,
-                       "\": ", created.status().message()));
-    }
-    info.created = true;
-    absl::StatusOr<Lsn> lsn = ParseLsn(created->front()[0].value_or(""));
-    if (lsn.ok()) info.confirmed_flush = *lsn;
-    return info;
-  }
+  if (rows->empty()) return info;
+  info.exists = true;
   const SqlRow& row = rows->front();
   if (row[1].value_or("") != "logical" || row[0].value_or("") != "pgoutput") {
     return absl::FailedPreconditionError(
@@ -233,7 +221,96 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
     if (lsn.ok()) info.confirmed_flush = *lsn;
   }
   info.active = row[4].value_or("f") == "t";
+  info.lost = row[5].value_or("") == "lost";
   return info;
+}
+
+absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
+                                    const std::string& slot) {
+  absl::StatusOr<SlotInfo> found = FindSlot(conn, slot);
+  if (!found.ok() || found->exists) return found;
+  absl::StatusOr<std::vector<SqlRow>> created = conn.Query(
+      "SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
+      {slot});
+  if (!created.ok()) {
+    return WithPrefix(
+        created.status(),
+        absl::StrCat("cannot create replication slot \"", slot, "\": "));
+  }
+  SlotInfo info;
+  info.exists = true;
+  info.created = true;
+  absl::StatusOr<Lsn> lsn = ParseLsn(created->front()[0].value_or(""));
+  if (lsn.ok()) info.confirmed_flush = *lsn;
+  return info;
+}
+
+absl::Status DropSlot(SqlConnection& conn, const std::string& slot) {
+  absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+      "WHERE slot_name = $1",
+      {slot});
+  return WithPrefix(
+      rows.status(),
+      absl::StrCat("cannot drop replication slot \"", slot, "\": "));
+}
+
+absl::StatusOr<RelationDescription> DescribeRelation(SqlConnection& conn,
+                                                     const TableInfo& table) {
+  const std::string oid = std::to_string(table.oid);
+  // The key flags follow pgoutput's logicalrep_write_attrs: the replica
+  // identity index is the primary key under DEFAULT and the chosen index
+  // under USING INDEX (RelationGetIdentityKeyBitmap).
+  absl::StatusOr<std::vector<SqlRow>> head = conn.Query(
+      "SELECT n.nspname, c.relname, c.relreplident, "
+      "CASE WHEN c.relkind = 'p' THEN (SELECT sum(greatest(l.reltuples, 0)) "
+      "  FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid "
+      "  WHERE t.isleaf)::int8 "
+      "ELSE c.reltuples::int8 END "
+      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.oid = $1::oid",
+      {oid});
+  if (!head.ok()) return head.status();
+  if (head->empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "table ", Qualified(table.name), " (oid ", oid, ") no longer exists"));
+  }
+  RelationDescription out;
+  RelationMessage& relation = out.relation;
+  relation.relation_oid = table.oid;
+  const SqlRow& h = head->front();
+  relation.namespace_name = h[0].value_or("");
+  if (relation.namespace_name == "pg_catalog") relation.namespace_name = "";
+  relation.relation_name = h[1].value_or("");
+  relation.replica_identity =
+      h[2].value_or("d").empty() ? 'd' : h[2].value_or("d")[0];
+  if (!h[3].has_value() || !absl::SimpleAtoi(*h[3], &out.estimated_rows)) {
+    out.estimated_rows = -1;
+  }
+
+  absl::StatusOr<std::vector<SqlRow>> columns = conn.Query(
+      "SELECT a.attname, a.atttypid, a.atttypmod, "
+      "c.relreplident = 'f' OR COALESCE(a.attnum = ANY(("
+      "  SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND ("
+      "    (c.relreplident = 'd' AND i.indisprimary) OR "
+      "    (c.relreplident = 'i' AND i.indisreplident)) LIMIT 1)::int2[]), "
+      "  false) "
+      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+      "AND a.attgenerated = '' ORDER BY a.attnum",
+      {oid});
+  if (!columns.ok()) return columns.status();
+  for (const SqlRow& row : *columns) {
+    RelationColumn column;
+    column.name = row[0].value_or("");
+    if (!absl::SimpleAtoi(row[1].value_or(""), &column.type_oid) ||
+        !absl::SimpleAtoi(row[2].value_or(""), &column.type_modifier)) {
+      return absl::InternalError("pg_attribute returned a non-numeric type");
+    }
+    column.flags = row[3].value_or("f") == "t" ? 1 : 0;
+    relation.columns.push_back(std::move(column));
+  }
+  return out;
 }
 
 namespace {

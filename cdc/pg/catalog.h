@@ -64,15 +64,43 @@ absl::StatusOr<bool> EnsurePublication(
     const std::vector<config::TableName>& tables, bool via_root = false);
 
 struct SlotInfo {
+  bool exists = false;  // after EnsureSlot: always
   bool created = false;
   Lsn confirmed_flush = kInvalidLsn;
   bool active = false;
+  // pg_replication_slots.wal_status is 'lost': the server removed WAL the
+  // slot still needs, so it can no longer stream.
+  bool lost = false;
 };
+
+// The slot as pg_replication_slots shows it (exists == false when there is
+// none); an existing slot must use pgoutput and belong to this database
+// (kFailedPrecondition otherwise).
+absl::StatusOr<SlotInfo> FindSlot(SqlConnection& conn, const std::string& slot);
 
 // Creates the logical slot (plugin pgoutput) when missing; an existing slot
 // must use pgoutput and belong to this database.
 absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
                                     const std::string& slot);
+
+// pg_drop_replication_slot; a slot that is already gone is not an error.
+absl::Status DropSlot(SqlConnection& conn, const std::string& slot);
+
+// A table as pgoutput describes it in its Relation message — columns in
+// attnum order without dropped and generated ones (PostgreSQL 15 does not
+// publish generated columns), each with its type OID and modifier and the
+// key flag pgoutput sets (every column under REPLICA IDENTITY FULL; the
+// primary key's under DEFAULT; the index's under USING INDEX; none under
+// NOTHING) — so that rows read by a snapshot are shaped, typed and keyed
+// exactly as streamed ones. `estimated_rows` is pg_class.reltuples (-1 when
+// the table was never analyzed or vacuumed; for a partitioned table, the sum
+// over its leaf partitions).
+struct RelationDescription {
+  RelationMessage relation;
+  int64_t estimated_rows = -1;
+};
+absl::StatusOr<RelationDescription> DescribeRelation(SqlConnection& conn,
+                                                     const TableInfo& table);
 
 // TypeInfo of every built-in type (oid < 16384), read once at startup.
 absl::StatusOr<std::vector<TypeInfo>> LoadBuiltinTypes(SqlConnection& conn);

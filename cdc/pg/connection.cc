@@ -57,13 +57,53 @@ absl::Status ResultError(PGconn* conn, PGresult* result,
                       absl::StrCat(AsAbsl(what), ": ", message));
 }
 
-absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
+// Takes libpq's quoted text (PQescapeIdentifier/PQescapeLiteral). That is
+// null only on out-of-memory or invalid encoding; then `raw` enclosed in
+// `quote`, each `quote` inside doubled, is still one safe token.
+std::string Quote(char* quoted, std::string_view raw, char quote) {
+  if (quoted != nullptr) {
+    std::string out(quoted);
+    PQfreemem(quoted);
+    return out;
+  }
+  std::string out(1, quote);
+  for (char c : raw) {
+    if (c == quote) out += quote;
+    out += c;
+  }
+  return out + quote;
+}
+
+// Frees a row PQgetCopyData returned, once.
+void FreeCopyData(char** buffer) {
+  if (*buffer != nullptr) {
+    PQfreemem(*buffer);
+    *buffer = nullptr;
+  }
+}
+
+// Runs `sql`; its result when it has status `expected` (the caller clears
+// it), otherwise the error, prefixed by `what`.
+absl::StatusOr<PGresult*> Exec(PGconn* conn, const std::string& sql,
+                               ExecStatusType expected, std::string_view what) {
+  PGresult* result = PQexec(conn, sql.c_str());
+  if (result == nullptr || PQresultStatus(result) != expected) {
+    absl::Status error = ResultError(conn, result, what);
+    PQclear(result);
+    return error;
+  }
+  return result;
+}
+
+absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
+                                    bool stream_settings) {
   // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
   // after it override what it says.
   // For replication, `options` follows dbname so that it replaces the dsn's
   // own, which it includes (see ReplicationStream::Connect).
   std::string options = kReplicationSessionOptions;
-  if (replication) {
+  const bool with_options = replication || stream_settings;
+  if (with_options) {
     char* error = nullptr;
     if (PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error)) {
       for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
@@ -88,19 +128,20 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
                         "connect_timeout",
                         "dbname",
                         "fallback_application_name",
-                        replication ? "replication" : nullptr,
-                        replication ? "options" : nullptr,
+                        nullptr,
+                        nullptr,
                         nullptr};
-  const char* values[] = {"1",
-                          "10",
-                          "5",
-                          "3",
-                          "10",
-                          dsn.c_str(),
-                          "pgcdc",
-                          replication ? "database" : nullptr,
-                          replication ? options.c_str() : nullptr,
-                          nullptr};
+  const char* values[] = {"1",         "10",    "5",     "3",     "10",
+                          dsn.c_str(), "pgcdc", nullptr, nullptr, nullptr};
+  int n = 7;
+  if (with_options) {
+    keys[n] = "options";
+    values[n++] = options.c_str();
+  }
+  if (replication) {
+    keys[n] = "replication";
+    values[n++] = "database";
+  }
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string message = ConnError(conn);
@@ -118,13 +159,45 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(
-    const std::string& dsn) {
-  absl::StatusOr<PGconn*> conn = ConnectWith(dsn, /*replication=*/false);
+    const std::string& dsn, bool stream_settings) {
+  absl::StatusOr<PGconn*> conn =
+      ConnectWith(dsn, /*replication=*/false, stream_settings);
   if (!conn.ok()) return conn.status();
   return std::unique_ptr<SqlConnection>(new SqlConnection(*conn));
 }
 
-SqlConnection::~SqlConnection() { PQfinish(conn_); }
+SqlConnection::~SqlConnection() {
+  FreeCopyData(&copy_buffer_);
+  PQfinish(conn_);
+}
+
+absl::Status SqlConnection::StartCopyOut(const std::string& sql) {
+  absl::StatusOr<PGresult*> result =
+      Exec(conn_, sql, PGRES_COPY_OUT, "COPY failed");
+  if (!result.ok()) return result.status();
+  PQclear(*result);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string_view>> SqlConnection::ReadCopyRow() {
+  FreeCopyData(&copy_buffer_);
+  int n = PQgetCopyData(conn_, &copy_buffer_, /*async=*/0);
+  if (n >= 0) return std::string_view(copy_buffer_, static_cast<size_t>(n));
+  if (n == -2) {
+    return absl::UnavailableError(
+        absl::StrCat("COPY: connection lost: ", ConnError(conn_)));
+  }
+  // -1: the COPY ended; its result says whether it succeeded.
+  absl::Status status = absl::OkStatus();
+  while (PGresult* result = PQgetResult(conn_)) {
+    if (status.ok() && PQresultStatus(result) != PGRES_COMMAND_OK) {
+      status = ResultError(conn_, result, "COPY failed");
+    }
+    PQclear(result);
+  }
+  if (!status.ok()) return status;
+  return std::nullopt;
+}
 
 absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(
     const std::string& sql, const std::vector<std::string>& params) {
@@ -165,20 +238,11 @@ absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(
 }
 
 std::string SqlConnection::QuoteIdentifier(std::string_view name) const {
-  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
-  if (quoted == nullptr) {
-    // Only on out-of-memory or invalid encoding; fall back to doubling quotes
-    // so the text is still a single, safe identifier.
-    std::string out = "\"";
-    for (char c : name) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    return out + "\"";
-  }
-  std::string out(quoted);
-  PQfreemem(quoted);
-  return out;
+  return Quote(PQescapeIdentifier(conn_, name.data(), name.size()), name, '"');
+}
+
+std::string SqlConnection::QuoteLiteral(std::string_view text) const {
+  return Quote(PQescapeLiteral(conn_, text.data(), text.size()), text, '\'');
 }
 
 std::string SqlConnection::DatabaseName() const { return PQdb(conn_); }
@@ -191,7 +255,8 @@ std::string SqlConnection::Endpoint() const {
 
 absl::StatusOr<std::unique_ptr<ReplicationStream>> ReplicationStream::Connect(
     const std::string& dsn) {
-  absl::StatusOr<PGconn*> conn = ConnectWith(dsn, /*replication=*/true);
+  absl::StatusOr<PGconn*> conn =
+      ConnectWith(dsn, /*replication=*/true, /*stream_settings=*/true);
   if (!conn.ok()) return conn.status();
   return std::unique_ptr<ReplicationStream>(new ReplicationStream(*conn));
 }
@@ -201,30 +266,53 @@ ReplicationStream::~ReplicationStream() {
   PQfinish(conn_);
 }
 
-void ReplicationStream::FreeBuffer() {
-  if (buffer_ != nullptr) {
-    PQfreemem(buffer_);
-    buffer_ = nullptr;
+void ReplicationStream::FreeBuffer() { FreeCopyData(&buffer_); }
+
+absl::StatusOr<ReplicationStream::CreatedSlot>
+ReplicationStream::CreateSlotWithSnapshot(const std::string& slot,
+                                          bool temporary) {
+  // PostgreSQL 15's option syntax; the walsender answers with one row:
+  // slot_name, consistent_point, snapshot_name, output_plugin.
+  std::string sql = absl::StrCat(
+      "CREATE_REPLICATION_SLOT ",
+      Quote(PQescapeIdentifier(conn_, slot.data(), slot.size()), slot, '"'),
+      temporary ? " TEMPORARY" : "", " LOGICAL pgoutput (SNAPSHOT 'export')");
+  absl::StatusOr<PGresult*> executed =
+      Exec(conn_, sql, PGRES_TUPLES_OK, "CREATE_REPLICATION_SLOT failed");
+  if (!executed.ok()) return executed.status();
+  PGresult* result = *executed;
+  CreatedSlot created;
+  absl::Status status = absl::OkStatus();
+  if (PQntuples(result) != 1 || PQnfields(result) < 3 ||
+      PQgetisnull(result, 0, 2)) {
+    status = absl::DataLossError(
+        "CREATE_REPLICATION_SLOT returned no consistent point and snapshot");
+  } else {
+    absl::StatusOr<Lsn> lsn = ParseLsn(PQgetvalue(result, 0, 1));
+    if (!lsn.ok()) {
+      status = absl::DataLossError(absl::StrCat(
+          "CREATE_REPLICATION_SLOT returned a bad consistent point: ",
+          lsn.status().message()));
+    } else {
+      created.consistent_point = *lsn;
+      created.snapshot_name = PQgetvalue(result, 0, 2);
+    }
   }
+  PQclear(result);
+  if (!status.ok()) return status;
+  return created;
 }
 
 absl::Status ReplicationStream::Start(const std::string& slot, Lsn start,
                                       const std::string& options) {
-  char* quoted = PQescapeIdentifier(conn_, slot.data(), slot.size());
-  if (quoted == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot quote slot name: ", ConnError(conn_)));
-  }
-  std::string sql = absl::StrCat("START_REPLICATION SLOT ", quoted, " LOGICAL ",
-                                 FormatLsn(start), " (", options, ")");
-  PQfreemem(quoted);
-  PGresult* result = PQexec(conn_, sql.c_str());
-  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_BOTH) {
-    absl::Status error = ResultError(conn_, result, "START_REPLICATION failed");
-    PQclear(result);
-    return error;
-  }
-  PQclear(result);
+  std::string sql = absl::StrCat(
+      "START_REPLICATION SLOT ",
+      Quote(PQescapeIdentifier(conn_, slot.data(), slot.size()), slot, '"'),
+      " LOGICAL ", FormatLsn(start), " (", options, ")");
+  absl::StatusOr<PGresult*> result =
+      Exec(conn_, sql, PGRES_COPY_BOTH, "START_REPLICATION failed");
+  if (!result.ok()) return result.status();
+  PQclear(*result);
   return absl::OkStatus();
 }
 

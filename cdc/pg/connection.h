@@ -32,8 +32,11 @@ using SqlRow = std::vector<std::optional<std::string>>;  // nullopt: NULL
 
 class SqlConnection {
  public:
+  // With `stream_settings` the session runs under kReplicationSessionOptions
+  // (appended to the dsn's own `options`, as for ReplicationStream), so that
+  // values it reads print exactly as the replication stream prints them.
   static absl::StatusOr<std::unique_ptr<SqlConnection>> Connect(
-      const std::string& dsn);
+      const std::string& dsn, bool stream_settings = false);
   ~SqlConnection();
   SqlConnection(const SqlConnection&) = delete;
   SqlConnection& operator=(const SqlConnection&) = delete;
@@ -44,13 +47,23 @@ class SqlConnection {
       const std::string& sql, const std::vector<std::string>& params = {});
   // Quotes an identifier for SQL text (PQescapeIdentifier).
   std::string QuoteIdentifier(std::string_view name) const;
+  // Quotes a string literal for SQL text (PQescapeLiteral).
+  std::string QuoteLiteral(std::string_view text) const;
   std::string DatabaseName() const;
+
+  // COPY ... TO STDOUT: StartCopyOut runs the statement, then each
+  // ReadCopyRow returns one row's CopyData (valid until the next call), or
+  // nullopt once the COPY finished successfully. Blocks until a row arrives.
+  // No other statement may run until ReadCopyRow returned nullopt or failed.
+  absl::Status StartCopyOut(const std::string& sql);
+  absl::StatusOr<std::optional<std::string_view>> ReadCopyRow();
   // "host:port" for logs, without credentials.
   std::string Endpoint() const;
 
  private:
   explicit SqlConnection(pg_conn* conn) : conn_(conn) {}
   pg_conn* conn_;
+  char* copy_buffer_ = nullptr;
 };
 
 // Server settings of the replication session, passed as libpq `options`.
@@ -73,6 +86,20 @@ class ReplicationStream {
   ~ReplicationStream();
   ReplicationStream(const ReplicationStream&) = delete;
   ReplicationStream& operator=(const ReplicationStream&) = delete;
+
+  // What CREATE_REPLICATION_SLOT ... (SNAPSHOT 'export') returns.
+  struct CreatedSlot {
+    Lsn consistent_point = kInvalidLsn;  // where decoding of the slot starts
+    // The exported snapshot: the database exactly as of consistent_point.
+    // Importable (SET TRANSACTION SNAPSHOT) only while this connection stays
+    // open and runs no other command.
+    std::string snapshot_name;
+  };
+  // Creates a logical slot (plugin pgoutput) that exports its snapshot. A
+  // `temporary` slot is dropped when this connection closes. Waits, as the
+  // server does, for transactions running at the time to finish.
+  absl::StatusOr<CreatedSlot> CreateSlotWithSnapshot(const std::string& slot,
+                                                     bool temporary);
 
   // START_REPLICATION SLOT slot LOGICAL start (options). `options` is the
   // already-quoted option list, e.g. "proto_version '1', ...".

@@ -90,13 +90,6 @@ absl::Status Pipeline::Prepare() {
     LogInfo("created publication \"", config_.source.publication, "\"");
   }
 
-  absl::StatusOr<pg::SlotInfo> slot = pg::EnsureSlot(sql, config_.source.slot);
-  if (!slot.ok()) return slot.status();
-  start_lsn_ = slot->confirmed_flush;
-  LogInfo(slot->created ? "created" : "using", " replication slot \"",
-          config_.source.slot, "\" at ", FormatLsn(start_lsn_), " on ",
-          sql.Endpoint(), "/", database_);
-
   absl::StatusOr<std::vector<pg::TypeInfo>> types = pg::LoadBuiltinTypes(sql);
   if (!types.ok()) return types.status();
   for (pg::TypeInfo& type : *types) {
@@ -152,6 +145,10 @@ absl::Status Pipeline::Prepare() {
           [this](const kafka::DeliveryReport& r) { OnDelivery(r); });
   if (!producer.ok()) return producer.status();
   producer_ = *std::move(producer);
+  tables_ = *std::move(tables);
+  // Last, so that a slot created for a snapshot is not left behind by a
+  // failure of the steps above.
+  if (absl::Status s = PrepareSlot(sql); !s.ok()) return s;
   tracker_ = offsets::AckTracker(start_lsn_);
   last_sent_confirmed_ = start_lsn_;
   metrics_->SetConfirmedLsn(start_lsn_);
@@ -667,27 +664,32 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
       builder_->Build(change, txn_, lsn, &seq_, now_ms);
   if (!records.ok()) return records.status();
   for (const envelope::Record& record : *records) {
-    size_t bytes = record.value.size() + (record.key ? record.key->size() : 0);
-    if (absl::Status s = tracker_.AddEvent(txn_id_, bytes); !s.ok()) return s;
-    for (;;) {
-      absl::Status s =
-          producer_->Produce(record.topic, record.key, record.value, txn_id_);
-      if (s.ok()) break;
-      if (s.code() != absl::StatusCode::kResourceExhausted) {
-        return absl::Status(
-            s.code(), absl::StrCat("cannot produce to ", record.topic, ": ",
-                                   s.message()));
-      }
-      producer_->Poll(100);  // librdkafka's local queue is full
-      if (!fatal_.ok()) return fatal_;
-    }
-    ++events_published_;
+    if (absl::Status s = ProduceRecord(record); !s.ok()) return s;
     metrics_->CountEvent(record.table.empty()
                              ? std::string()  // a logical message
                              : absl::StrCat(record.schema, ".", record.table),
                          record.op);
   }
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::ProduceRecord(const envelope::Record& record) {
+  size_t bytes = record.value.size() + (record.key ? record.key->size() : 0);
+  if (absl::Status s = tracker_.AddEvent(txn_id_, bytes); !s.ok()) return s;
+  for (;;) {
+    absl::Status s =
+        producer_->Produce(record.topic, record.key, record.value, txn_id_);
+    if (s.ok()) break;
+    if (s.code() != absl::StatusCode::kResourceExhausted) {
+      return absl::Status(
+          s.code(),
+          absl::StrCat("cannot produce to ", record.topic, ": ", s.message()));
+    }
+    producer_->Poll(100);  // librdkafka's local queue is full
+    if (!fatal_.ok()) return fatal_;
+  }
+  ++events_published_;
   return absl::OkStatus();
 }
 

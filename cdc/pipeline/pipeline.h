@@ -32,6 +32,10 @@
 // PostgreSQL's own apply worker does: the slot's restart_lsn stays behind
 // their first change, and after a restart the server sends every transaction
 // whose commit lies past the confirmed position again, whole.
+// Snapshots: before Stream(), Snapshot() publishes the rows already in the
+// tables when snapshot.mode asks for it, as READ events through the same
+// tracker, producer and window; how the slot is chosen and the handoff kept
+// exact is in pipeline_snapshot.cc and cdc/snapshot/snapshotter.h.
 //
 // Type facts: the built-in types are read from the catalog in Prepare();
 // a Relation message that uses a user type (OID >= 16384) or one not yet
@@ -67,14 +71,15 @@
 #include "cdc/pg/pgoutput_options.h"
 #include "cdc/pg/relation_cache.h"
 #include "cdc/pipeline/stream_spool.h"
+#include "cdc/snapshot/snapshotter.h"
 
 namespace cdc::pipeline {
 
-class Pipeline {
+class Pipeline : private snapshot::RowSink {
  public:
   Pipeline(config::Config config, metrics::Metrics* metrics,
            const std::atomic<bool>* stop);
-  ~Pipeline();
+  ~Pipeline() override;
 
   // Startup checks and setup: server settings and rights, tables,
   // publication, slot, catalog facts, producer. Errors here are about the
@@ -91,6 +96,17 @@ class Pipeline {
   // that no longer exists is fatal (kFailedPrecondition, saying how to
   // recover).
   absl::Status Stream();
+
+  // The snapshot snapshot.mode asks for, if Prepare() found one due (see
+  // cdc/snapshot/snapshotter.h and pipeline_snapshot.cc): reads the tables,
+  // publishes their rows as READ events and returns once the broker
+  // acknowledged them all. When it fails or is stopped, a slot that
+  // Prepare() created for it is dropped again, so that the next start
+  // snapshots anew. OK at once when no snapshot is due; OK too when stopped
+  // by the stop flag (check it before Stream()).
+  absl::Status Snapshot();
+  // snapshot.mode initial_only: Snapshot() is all there is to do.
+  bool SnapshotOnly() const { return config_.snapshot.mode == "initial_only"; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -142,6 +158,28 @@ class Pipeline {
   absl::Status SendStatus(bool force, bool reply_requested = false);
   void DrainAcks(int timeout_ms);
   void LogProgress(bool force);
+
+  // Snapshot side (pipeline_snapshot.cc). PrepareSlot finds or creates the
+  // slot and decides whether a snapshot is due: when it is, `exporter_` is
+  // the replication connection whose exported snapshot Snapshot() imports.
+  absl::Status PrepareSlot(pg::SqlConnection& sql);
+  absl::Status CreateExportingSlot(const std::string& slot, bool temporary);
+  // Publishes one record through the producer under the open transaction.
+  absl::Status ProduceRecord(const envelope::Record& record);
+  absl::Status BeginTable(const pg::RelationMessage& relation) override;
+  absl::Status Row(const pg::RelationMessage& relation,
+                   const pg::TupleData& row, uint64_t ordinal) override;
+  absl::Status EndTable(const pg::RelationMessage& relation,
+                        uint64_t rows) override;
+  absl::Status CloseSnapshotTable();
+  std::vector<pg::TableInfo> tables_;
+  std::unique_ptr<pg::ReplicationStream> exporter_;
+  pg::ReplicationStream::CreatedSlot exported_;
+  bool snapshot_due_ = false;
+  bool slot_created_ = false;  // by this run, for the snapshot
+  envelope::TxnContext snapshot_txn_;
+  envelope::Record snapshot_record_;
+  std::string snapshot_table_;  // "schema.table" being read, for metrics
 
   config::Config config_;
   metrics::Metrics* metrics_;

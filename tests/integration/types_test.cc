@@ -86,9 +86,18 @@ class TypesTest : public PgcdcTest {
     }
   }
 
-  // Creates the types and table alltypes (id int PRIMARY KEY, a column of
-  // every common type, a generated column) and returns the typed columns.
-  std::vector<ColumnDef> CreateAllTypesTable() {
+  // (expression)::int8 for row `id` of alltypes.
+  int64_t SqlInt(const std::string& expression, int id) {
+    std::vector<pg::SqlRow> rows =
+        Rows(absl::StrCat(kSessionSettings, "SELECT (", expression,
+                          ")::int8 FROM alltypes WHERE id = ", id));
+    EXPECT_EQ(rows.size(), 1u) << expression;
+    return rows.empty() ? 0 : std::stoll(rows[0][0].value_or("0"));
+  }
+
+  // Creates the types and the table alltypes(id, one column per common
+  // type, c_gen); returns its columns (citext and hstore when available).
+  std::vector<ColumnDef> CreateAllTypes() {
     citext_ = ExtensionAvailable("citext");
     hstore_ = ExtensionAvailable("hstore");
     if (citext_) Sql("CREATE EXTENSION citext");
@@ -97,6 +106,7 @@ class TypesTest : public PgcdcTest {
     Sql("CREATE DOMAIN price AS numeric(12,2) CHECK (VALUE >= 0)");
     Sql("CREATE DOMAIN positive_price AS price CHECK (VALUE > 0)");
     Sql("CREATE TYPE pair AS (a int, b text, m mood, at timestamptz)");
+
     std::vector<ColumnDef> columns = {
         {"c_bool", "bool"},
         {"c_int2", "int2"},
@@ -164,12 +174,14 @@ class TypesTest : public PgcdcTest {
     defs.push_back("c_gen int GENERATED ALWAYS AS (c_int2 * 2) STORED");
     Sql(absl::StrCat("CREATE TABLE alltypes (", absl::StrJoin(defs, ", "),
                      ")"));
+
     return columns;
   }
 
-  // Inserts rows first (edge values), first + 1 (all NULL) and first + 2
-  // (ordinary values).
-  void InsertRows(int first) {
+  // Rows first (edge values), first + 1 (all NULL) and first + 2 (ordinary
+  // values).
+  void InsertRows(int first = 1) {
+    // Row 1: edge values. Row 2: all NULL. Row 3: ordinary values.
     std::vector<std::pair<std::string, std::string>> edge = {
         {"c_bool", "true"},
         {"c_int2", "-32768"},
@@ -248,8 +260,7 @@ class TypesTest : public PgcdcTest {
         "c_tstz, c_time, c_interval, c_int4_arr, c_pair, c_price, c_mood) "
         "VALUES (" +
         std::to_string(first + 2) +
-        ", 9223372036854775807, 0.1, "
-        "'NaN', '294276-12-31', "
+        ", 9223372036854775807, 0.1, 'NaN', '294276-12-31', "
         "'2024-02-29 13:45:06.123456', '2024-02-29 13:45:06.123456-08', "
         "'13:45:06.5', 'P1Y2M3DT4H5M6.5S', '{}', ROW(7, 'seven', 'ok', "
         "'1970-01-01 00:00:00+00'), 0.01, 'sad')");
@@ -257,22 +268,14 @@ class TypesTest : public PgcdcTest {
 
   bool citext_ = false;
   bool hstore_ = false;
-
-  // (expression)::int8 for row `id` of alltypes.
-  int64_t SqlInt(const std::string& expression, int id) {
-    std::vector<pg::SqlRow> rows =
-        Rows(absl::StrCat(kSessionSettings, "SELECT (", expression,
-                          ")::int8 FROM alltypes WHERE id = ", id));
-    EXPECT_EQ(rows.size(), 1u) << expression;
-    return rows.empty() ? 0 : std::stoll(rows[0][0].value_or("0"));
-  }
 };
 
 TEST_F(TypesTest, EveryCommonTypeRoundTrips) {
-  const std::vector<ColumnDef> columns = CreateAllTypesTable();
+  std::vector<ColumnDef> columns = CreateAllTypes();
+  const bool citext = citext_;
+  const bool hstore = hstore_;
   Subprocess p = StartPgcdc(WriteConfig({"public.alltypes"}));
-  InsertRows(1);
-
+  InsertRows();
   auto inserted = ServerText(columns);
   // Typed expectations computed by SQL, before the update changes them.
   const int64_t bc_days = SqlInt("c_date - '1970-01-01'::date", 1);
@@ -373,10 +376,10 @@ TEST_F(TypesTest, EveryCommonTypeRoundTrips) {
   const v1::ArrayValue& dates = Find(r1, "c_date_arr")->value().array_value();
   EXPECT_EQ(dates.elements(0).date_days(), max_days);
   EXPECT_EQ(dates.elements(1).text(), "-infinity");
-  if (citext_) {
+  if (citext) {
     EXPECT_EQ(Find(r1, "c_citext")->value().text(), "MiXeD Case");
   }
-  if (hstore_) {
+  if (hstore) {
     EXPECT_EQ(Find(r1, "c_hstore")->type(), "public.hstore");
     EXPECT_EQ(Find(r1, "c_hstore")->value().kind_case(), v1::Value::kText);
   }
@@ -420,6 +423,55 @@ TEST_F(TypesTest, EveryCommonTypeRoundTrips) {
             946684800000000LL);
 }
 
+// A snapshot reads values with COPY, the stream with pgoutput: the same rows
+// must give the same events either way, value for value and type for type.
+TEST_F(TypesTest, SnapshotGivesTheSameValuesAsTheStream) {
+  std::vector<ColumnDef> columns = CreateAllTypes();
+  InsertRows();  // before pgcdc starts: read by the initial snapshot
+  auto expected = ServerText(columns);
+  Subprocess p = StartPgcdc(WriteConfig({"public.alltypes"}));
+  // The same rows again, copied by the server, now through the stream.
+  std::vector<std::string> names;
+  for (const ColumnDef& c : columns) names.push_back(c.name);
+  Sql(absl::StrCat("INSERT INTO alltypes (id, ", absl::StrJoin(names, ", "),
+                   ") SELECT id + 100, ", absl::StrJoin(names, ", "),
+                   " FROM alltypes"));
+  WaitCaughtUp();
+  StopPgcdc(p);
+
+  std::vector<ReadEvent> events = ReadTopic("public.alltypes");
+  ASSERT_EQ(events.size(), 6u);
+  std::map<int64_t, const v1::ChangeEvent*> by_id;
+  for (const ReadEvent& e : events) {
+    by_id[e.key->columns(0).value().int_value()] = &e.event;
+  }
+  for (int64_t id : {1, 2, 3}) {
+    SCOPED_TRACE(absl::StrCat("id ", id));
+    ASSERT_EQ(by_id.count(id), 1u);
+    ASSERT_EQ(by_id.count(id + 100), 1u);
+    const v1::ChangeEvent& read = *by_id[id];
+    const v1::ChangeEvent& streamed = *by_id[id + 100];
+    EXPECT_EQ(read.op(), v1::READ);
+    EXPECT_TRUE(read.source().snapshot());
+    EXPECT_EQ(streamed.op(), v1::CREATE);
+    EXPECT_EQ(read.source().shape_id(), streamed.source().shape_id())
+        << "the catalog's shape differs from pgoutput's Relation message";
+    ExpectRoundTrip(read.after(), columns, expected[absl::StrCat(id)]);
+    // Every column but id: identical Column messages (name, type,
+    // base_type, type_oid, key flag, typed value).
+    v1::Row a = read.after(), b = streamed.after();
+    ASSERT_EQ(a.columns_size(), b.columns_size());
+    for (int i = 1; i < a.columns_size(); ++i) {
+      EXPECT_EQ(a.columns(i).SerializeAsString(),
+                b.columns(i).SerializeAsString())
+          << a.columns(i).ShortDebugString() << "\nvs\n"
+          << b.columns(i).ShortDebugString();
+    }
+    EXPECT_EQ(Find(a, "c_gen"), nullptr)
+        << "generated columns are not read, as they are not streamed";
+  }
+}
+
 TEST_F(TypesTest, SessionSettingsWinOverDatabaseAndDsn) {
   // Every setting that changes how values print, set the other way for the
   // database, and TimeZone again in the dsn's own options.
@@ -436,22 +488,32 @@ TEST_F(TypesTest, SessionSettingsWinOverDatabaseAndDsn) {
              absl::StrCat("dsn: \"", cluster_->Dsn(db_),
                           " options='-c TimeZone=Asia/Tokyo -c "
                           "DateStyle=German'\""));
+  const std::string values =
+      "'2024-02-29 12:00:00.25+00', '2024-02-29', '1 day 2 hours', 0.1, "
+      "'\\x00ff', 1.5)";
+  // Row 0 is read by the initial snapshot, row 1 streamed: both sessions
+  // run under pgcdc's settings.
+  Sql(absl::StrCat("INSERT INTO t VALUES (0, ", values));
   Subprocess p = StartPgcdc(config);
-  Sql("INSERT INTO t VALUES (1, '2024-02-29 12:00:00.25+00', '2024-02-29', "
-      "'1 day 2 hours', 0.1, '\\x00ff', 1.5)");
+  Sql(absl::StrCat("INSERT INTO t VALUES (1, ", values));
   WaitCaughtUp();
   StopPgcdc(p);
   std::vector<ReadEvent> events = ReadTopic("public.t");
-  ASSERT_EQ(events.size(), 1u);
-  const v1::Row& row = events[0].event.after();
-  EXPECT_EQ(Find(row, "ts")->value().timestamp_us(), 1709208000250000LL);
-  EXPECT_EQ(Find(row, "d")->value().date_days(), 19782);
-  EXPECT_EQ(Find(row, "i")->value().interval_value().days(), 1);
-  EXPECT_EQ(Find(row, "i")->value().interval_value().microseconds(),
-            7200000000LL);
-  EXPECT_EQ(Find(row, "f")->value().double_value(), 0.1);
-  EXPECT_EQ(Find(row, "b")->value().bytes_value(), std::string("\x00\xff", 2));
-  EXPECT_EQ(Find(row, "n")->value().numeric_value().value(), "1.5");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].event.op() + events[1].event.op(), v1::READ + v1::CREATE);
+  for (const ReadEvent& event : events) {
+    const v1::Row& row = event.event.after();
+    SCOPED_TRACE(v1::Op_Name(event.event.op()));
+    EXPECT_EQ(Find(row, "ts")->value().timestamp_us(), 1709208000250000LL);
+    EXPECT_EQ(Find(row, "d")->value().date_days(), 19782);
+    EXPECT_EQ(Find(row, "i")->value().interval_value().days(), 1);
+    EXPECT_EQ(Find(row, "i")->value().interval_value().microseconds(),
+              7200000000LL);
+    EXPECT_EQ(Find(row, "f")->value().double_value(), 0.1);
+    EXPECT_EQ(Find(row, "b")->value().bytes_value(),
+              std::string("\x00\xff", 2));
+    EXPECT_EQ(Find(row, "n")->value().numeric_value().value(), "1.5");
+  }
 }
 
 // The issue's "done when": a table holding every type above, changed by
@@ -459,7 +521,7 @@ TEST_F(TypesTest, SessionSettingsWinOverDatabaseAndDsn) {
 // deletes, a truncate and schema changes, rebuilt from its topic — merging
 // unchanged TOASTed values as the README says — exactly as SELECT shows it.
 TEST_F(TypesTest, EveryKindOfChangeRebuildsTheTableExactly) {
-  CreateAllTypesTable();
+  CreateAllTypes();
   Sql("ALTER TABLE alltypes ADD COLUMN c_big text");
   Subprocess p = StartPgcdc(WriteConfig({"public.alltypes"}));
   // Incompressible, ~64 kB: stored out of line (TOASTed).

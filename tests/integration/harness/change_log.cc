@@ -40,28 +40,34 @@ std::string KeyText(const v1::Row& key) {
   return absl::StrJoin(parts, ",");
 }
 
+EventId IdOf(const v1::Source& source) {
+  return {source.commit_lsn(), source.snapshot() ? 0 : 1, source.seq()};
+}
+
+std::string FormatId(const EventId& id) {
+  return absl::StrCat("(", std::get<0>(id),
+                      std::get<1>(id) == 0 ? ", snapshot, " : ", ",
+                      std::get<2>(id), ")");
+}
+
 TableImage Rebuild(const std::vector<ReadEvent>& unordered) {
-  // Partitions interleave arbitrarily when read back; (commit_lsn, seq) is
+  // Partitions interleave arbitrarily when read back; the EventId order is
   // the order the changes were made in.
   std::vector<const ReadEvent*> events;
   for (const ReadEvent& e : unordered) events.push_back(&e);
   std::stable_sort(events.begin(), events.end(),
                    [](const ReadEvent* a, const ReadEvent* b) {
-                     const v1::Source& x = a->event.source();
-                     const v1::Source& y = b->event.source();
-                     return std::make_pair(x.commit_lsn(), x.seq()) <
-                            std::make_pair(y.commit_lsn(), y.seq());
+                     return IdOf(a->event.source()) < IdOf(b->event.source());
                    });
   TableImage table;
-  std::set<std::pair<uint64_t, uint32_t>> seen;
-  // Rows removed by DELETE events, by (commit_lsn, seq): a CREATE right after
-  // one in the same transaction is a key change, the same row under its new
-  // key.
-  std::map<std::pair<uint64_t, uint32_t>, RowImage> deleted;
+  std::set<EventId> seen;
+  // Rows removed by DELETE events, by id: a CREATE right after one in the
+  // same transaction is a key change, the same row under its new key.
+  std::map<EventId, RowImage> deleted;
   for (const ReadEvent* event : events) {
     const ReadEvent& e = *event;
     const v1::Source& s = e.event.source();
-    if (!seen.insert({s.commit_lsn(), s.seq()}).second) continue;  // replay
+    if (!seen.insert(IdOf(s)).second) continue;  // replay
     const std::string key = KeyText(*e.key);
     switch (e.event.op()) {
       case v1::CREATE:
@@ -74,7 +80,7 @@ TableImage Rebuild(const std::vector<ReadEvent>& unordered) {
         RowImage previous;
         if (auto it = table.find(key); it != table.end()) {
           previous = it->second;
-        } else if (auto d = deleted.find({s.commit_lsn(), s.seq() - 1});
+        } else if (auto d = deleted.find({s.commit_lsn(), 1, s.seq() - 1});
                    e.event.op() == v1::CREATE && s.seq() > 0 &&
                    d != deleted.end()) {
           previous = d->second;
@@ -94,7 +100,7 @@ TableImage Rebuild(const std::vector<ReadEvent>& unordered) {
       }
       case v1::DELETE:
         if (auto it = table.find(key); it != table.end()) {
-          deleted[{s.commit_lsn(), s.seq()}] = std::move(it->second);
+          deleted[IdOf(s)] = std::move(it->second);
           table.erase(it);
         }
         break;
@@ -133,19 +139,18 @@ absl::StatusOr<TableImage> SelectTable(pg::SqlConnection& conn,
 }
 
 std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events) {
-  std::map<std::pair<uint64_t, uint32_t>, std::string> by_id;
-  std::map<std::string, std::pair<uint64_t, uint32_t>> last_by_key;
+  std::map<EventId, std::string> by_id;
+  std::map<std::string, EventId> last_by_key;
   for (const ReadEvent& e : events) {
     const v1::Source& s = e.event.source();
-    std::pair<uint64_t, uint32_t> id{s.commit_lsn(), s.seq()};
+    const EventId id = IdOf(s);
     v1::ChangeEvent comparable = e.event;
     comparable.clear_ts_ms();  // differs between a first send and a replay
     std::string bytes = comparable.SerializeAsString();
     auto [it, inserted] = by_id.emplace(id, bytes);
     if (!inserted) {
       if (it->second != bytes) {
-        return absl::StrCat("two different events share (commit_lsn, seq) = (",
-                            id.first, ", ", id.second, ")");
+        return absl::StrCat("two different events share the id ", FormatId(id));
       }
       continue;  // a replay
     }
@@ -154,10 +159,9 @@ std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events) {
         absl::StrCat(s.schema(), ".", s.table(), "/", KeyText(*e.key));
     auto last = last_by_key.find(key);
     if (last != last_by_key.end() && !(last->second < id)) {
-      return absl::StrCat("key ", key, ": event (", id.first, ", ", id.second,
-                          ") at partition ", e.partition, " offset ", e.offset,
-                          " comes after (", last->second.first, ", ",
-                          last->second.second, ")");
+      return absl::StrCat("key ", key, ": event ", FormatId(id),
+                          " at partition ", e.partition, " offset ", e.offset,
+                          " comes after ", FormatId(last->second));
     }
     last_by_key[key] = id;
   }

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,9 +51,17 @@ std::optional<std::string> ValueText(const v1::Value& value,
 RowImage ToImage(const v1::Row& row);
 std::string KeyText(const v1::Row& key);
 
-// Applies events in (commit_lsn, seq) order, dropping replays by (commit_lsn, seq), and merges
-// unchanged TOASTed values as the README tells consumers to. Rows are keyed
-// by the message key (the table must have one).
+// An event's identity, which is also its order among one key's events:
+// (commit_lsn, 0 for a snapshot READ / 1 for a streamed event, seq). A
+// snapshot's events carry its consistent point as commit_lsn and their row
+// ordinal as seq, and come before any streamed event at that position.
+using EventId = std::tuple<uint64_t, int, uint32_t>;
+EventId IdOf(const v1::Source& source);
+std::string FormatId(const EventId& id);
+
+// Applies events in EventId order, dropping replays, and merges unchanged
+// TOASTed values as the README tells consumers to. Rows are keyed by the
+// message key (the table must have one).
 TableImage Rebuild(const std::vector<ReadEvent>& events);
 // SELECT * with the key columns' text as key ("col=value,...", as KeyText).
 absl::StatusOr<TableImage> SelectTable(pg::SqlConnection& conn,
@@ -60,8 +69,8 @@ absl::StatusOr<TableImage> SelectTable(pg::SqlConnection& conn,
                                        const std::vector<std::string>& key);
 
 // Checks that each key's events, replays dropped, come in strictly
-// increasing (commit_lsn, seq) order, and that every repeated
-// (commit_lsn, seq) carries the same event. Returns a description of the
+// increasing EventId order, and that every repeated EventId carries the
+// same event. Returns a description of the
 // first violation, or "" when there is none.
 std::string CheckOrderAndDuplicates(const std::vector<ReadEvent>& events);
 

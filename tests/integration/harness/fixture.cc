@@ -87,6 +87,10 @@ std::string PgcdcTest::WriteConfig(const std::vector<std::string>& tables,
   return path;
 }
 
+std::string PgcdcTest::MetricsOn(int port) {
+  return absl::StrCat("metrics:\n  listen: \"127.0.0.1:", port, "\"\n");
+}
+
 void PgcdcTest::EditConfig(const std::string& path, const std::string& pattern,
                            const std::string& replacement) {
   std::ifstream in(path);

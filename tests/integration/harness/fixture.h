@@ -32,6 +32,9 @@ class PgcdcTest : public ::testing::Test {
   std::string WriteConfig(const std::vector<std::string>& tables,
                           const std::string& kafka_extra = "",
                           const std::string& extra = "");
+  // The config's top-level `metrics:` section serving on `port`, for
+  // WriteConfig's `extra`.
+  static std::string MetricsOn(int port);
   // Replaces the first match of `pattern` (a regex) in the config file.
   void EditConfig(const std::string& path, const std::string& pattern,
                   const std::string& replacement);

@@ -4,11 +4,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
-
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace cdc::testing {
+
+double MetricValue(const std::string& text, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, name + " ")) {
+      double v = 0;
+      if (absl::SimpleAtod(line.substr(name.size() + 1), &v)) return v;
+    }
+  }
+  return -1;
+}
 
 std::string HttpGet(int port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -31,18 +42,6 @@ std::string HttpGet(int port, const std::string& path) {
   }
   ::close(fd);
   return response;
-}
-
-double MetricValue(const std::string& exposition, const std::string& name) {
-  const std::string line_start = name + " ";
-  size_t at = 0;
-  while ((at = exposition.find(line_start, at)) != std::string::npos) {
-    if (at == 0 || exposition[at - 1] == '\n') {
-      return std::strtod(exposition.c_str() + at + line_start.size(), nullptr);
-    }
-    at += line_start.size();
-  }
-  return -1;
 }
 
 }  // namespace cdc::testing

@@ -9,9 +9,9 @@ namespace cdc::testing {
 // The whole response (headers and body); "" when nothing listens.
 std::string HttpGet(int port, const std::string& path);
 
-// The value of the unlabelled metric `name` in a Prometheus text exposition;
-// -1 when it is not there.
-double MetricValue(const std::string& exposition, const std::string& name);
+// The value of the unlabelled metric `name` in Prometheus text `text`; -1
+// when it is not there.
+double MetricValue(const std::string& text, const std::string& name);
 
 }  // namespace cdc::testing
 

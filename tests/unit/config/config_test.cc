@@ -164,7 +164,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(config->kafka.max_inflight_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(config->kafka.shutdown_timeout_ms, 30000);
   EXPECT_EQ(config->metrics.listen, "");
-  EXPECT_EQ(config->snapshot.mode, "never");
+  EXPECT_EQ(config->snapshot.mode, "initial");
 }
 
 TEST(ConfigTest, EmptyOptionalSectionsAreAllowed) {
@@ -507,12 +507,26 @@ TEST(ConfigTest, MetricsListenAddresses) {
   }
 }
 
-TEST(ConfigTest, SnapshotModesOtherThanNeverAreNotSupported) {
-  for (const char* mode : {"initial", "always", "Never", "\"\""}) {
-    ExpectError(absl::StrCat(kMinimal, "snapshot:\n  mode: ", mode, "\n"), 10,
-                "snapshot.mode",
-                "snapshot modes other than \"never\" are not supported yet");
+TEST(ConfigTest, EverySnapshotModeIsAccepted) {
+  for (const char* mode :
+       {"initial", "never", "always", "initial_only", "when_needed"}) {
+    absl::StatusOr<Config> config =
+        Parse(absl::StrCat(kMinimal, "snapshot:\n  mode: ", mode, "\n"));
+    ASSERT_TRUE(config.ok()) << mode << ": " << config.status();
+    EXPECT_EQ(config->snapshot.mode, mode);
   }
+}
+
+TEST(ConfigTest, UnknownSnapshotModesAreRefused) {
+  for (const char* mode :
+       {"Never", "\"\"", "initial-only", "schema_only", "1", "[initial]"}) {
+    ExpectError(absl::StrCat(kMinimal, "snapshot:\n  mode: ", mode, "\n"), 10,
+                "snapshot.mode", "");
+  }
+  ExpectError(absl::StrCat(kMinimal, "snapshot:\n  mode: Initial\n"), 10,
+              "snapshot.mode",
+              "\"Initial\" is not a snapshot mode; use initial, never, always, "
+              "initial_only or when_needed");
 }
 
 // --- Malformed YAML ----------------------------------------------------------

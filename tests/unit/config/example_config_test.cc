@@ -50,7 +50,7 @@ TEST(ExampleConfigTest, ReadmeExampleParses) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->kafka.topic_prefix, "app");
   EXPECT_EQ(config->metrics.listen, "127.0.0.1:9187");
-  EXPECT_EQ(config->snapshot.mode, "never");
+  EXPECT_EQ(config->snapshot.mode, "initial");
 }
 
 }  // namespace

@@ -598,3 +598,52 @@ TEST_F(EnvelopeBuilderTest, LateTypeNameReachesEvents) {
 
 }  // namespace
 }  // namespace cdc::envelope
+
+namespace cdc::envelope {
+namespace {
+
+TEST_F(EnvelopeBuilderTest, SnapshotRowIsReadWithSnapshotIdentity) {
+  TxnContext snapshot;
+  snapshot.commit_lsn = 0x16B3000000;  // the consistent point
+  snapshot.commit_ts_us = 1700000000000002;
+  Record record;
+  ASSERT_TRUE(builder_
+                  .BuildRead(kOrders, Tuple({T("7"), T("gadget"), Null()}),
+                             snapshot, 41, kNowMs, &record)
+                  .ok());
+  EXPECT_EQ(record.op, v1::READ);
+  EXPECT_EQ(record.topic, "pgcdc.public.orders");
+  v1::ChangeEvent event = Event(record);
+  EXPECT_EQ(event.op(), v1::READ);
+  EXPECT_FALSE(event.has_before());
+  EXPECT_EQ(Names(event.after()),
+            (std::vector<std::string>{"id", "name", "amount"}));
+  EXPECT_EQ(event.after().columns(0).value().int_value(), 7);
+  EXPECT_TRUE(event.after().columns(2).value().has_null());
+  EXPECT_TRUE(event.source().snapshot());
+  EXPECT_EQ(event.source().commit_lsn(), 0x16B3000000u);
+  EXPECT_EQ(event.source().lsn(), 0x16B3000000u);
+  EXPECT_EQ(event.source().seq(), 41u);
+  EXPECT_EQ(event.source().commit_ts_us(), 1700000000000002);
+  EXPECT_EQ(event.ts_ms(), kNowMs);
+  EXPECT_EQ(Names(Key(record)), (std::vector<std::string>{"id"}));
+
+  // The next streamed change of the same builder is not a snapshot event.
+  Record insert = BuildOne(Insert());
+  EXPECT_FALSE(Event(insert).source().snapshot());
+  EXPECT_EQ(Event(insert).op(), v1::CREATE);
+}
+
+TEST_F(EnvelopeBuilderTest, SnapshotRowOfUnknownTableOrWrongWidthIsDataLoss) {
+  Record record;
+  absl::Status unknown =
+      builder_.BuildRead(999, Tuple({T("1")}), txn_, 0, kNowMs, &record);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kDataLoss);
+  absl::Status narrow =
+      builder_.BuildRead(kOrders, Tuple({T("1")}), txn_, 0, kNowMs, &record);
+  EXPECT_EQ(narrow.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(narrow.message(), HasSubstr("has 1 columns"));
+}
+
+}  // namespace
+}  // namespace cdc::envelope

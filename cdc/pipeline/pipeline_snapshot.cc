@@ -1,0 +1,275 @@
+// The snapshot side of the Pipeline: choosing and creating the slot for
+// snapshot.mode, and publishing the Snapshotter's rows as READ events.
+//
+// Which snapshot, by mode and slot:
+//   slot missing, initial / when_needed / always: the slot is created with an
+//     exported snapshot (CREATE_REPLICATION_SLOT ... SNAPSHOT 'export'); the
+//     snapshot is exactly the state at its consistent point C and the stream
+//     starts right after it.
+//   slot missing, never: the slot is created as before, no snapshot.
+//   slot lost (wal_status 'lost'), when_needed: dropped, then as missing.
+//     Under the other modes a lost slot is an environment error.
+//   slot exists, always: a TEMPORARY slot is created with an exported
+//     snapshot only to obtain a consistent point C' and a snapshot exact at
+//     it; the temporary slot goes away with its connection. The permanent
+//     slot then streams from its own confirmed position X <= C', so the
+//     transactions committed in [X, C') are published twice: once inside the
+//     snapshot, once replayed by the stream after it. Applying the topic in
+//     order still ends in the table's state, since every replayed change is
+//     followed by all later changes of its row; a consumer that orders
+//     events by (commit_lsn, snapshot first, seq) and skips older ones sees
+//     the replayed changes as older than the snapshot (their commit_lsn <
+//     C') and skips them.
+//   initial_only: a TEMPORARY slot's exported snapshot; the permanent slot
+//     is neither created nor used, and pgcdc exits after the snapshot.
+//
+// Snapshot events go through the same AckTracker, producer and in-flight
+// window as streamed ones: each table is one tracker transaction whose
+// position is the slot's start position, so acknowledging them never moves
+// the slot. Snapshot() waits for all of them before it returns, so a slot
+// that outlives a completed Snapshot() has everything before its consistent
+// point published. If the snapshot fails or is stopped, a slot this run
+// created is dropped so that the next start snapshots again. (A kill -9
+// mid-snapshot leaves the new slot behind without its snapshot; resuming
+// that is the job of a snapshot journal, not yet written.)
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "cdc/common/log.h"
+#include "cdc/common/status.h"
+#include "cdc/pg/catalog.h"
+#include "cdc/pipeline/pipeline.h"
+
+namespace cdc::pipeline {
+
+absl::Status Pipeline::CreateExportingSlot(const std::string& slot,
+                                           bool temporary) {
+  absl::StatusOr<std::unique_ptr<pg::ReplicationStream>> exporter =
+      pg::ReplicationStream::Connect(config_.source.dsn);
+  if (!exporter.ok()) return exporter.status();
+  absl::StatusOr<pg::ReplicationStream::CreatedSlot> created =
+      (*exporter)->CreateSlotWithSnapshot(slot, temporary);
+  if (!created.ok()) {
+    return WithPrefix(
+        created.status(),
+        absl::StrCat("cannot create ", temporary ? "temporary " : "",
+                     "replication slot \"", slot, "\": "));
+  }
+  exporter_ = *std::move(exporter);
+  exported_ = *std::move(created);
+  snapshot_due_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::PrepareSlot(pg::SqlConnection& sql) {
+  const std::string& slot = config_.source.slot;
+  const std::string& mode = config_.snapshot.mode;
+  // A temporary slot's name: the pid, so that two pgcdc processes of one
+  // configuration do not collide.
+  const std::string temp =
+      absl::StrCat(slot.substr(0, 40), "_snapshot_", getpid());
+  if (mode == "initial_only") {
+    if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
+        !s.ok()) {
+      return s;
+    }
+    start_lsn_ = exported_.consistent_point;
+    LogInfo("snapshot only (snapshot.mode initial_only): consistent point ",
+            FormatLsn(start_lsn_), " from temporary slot \"", temp, "\" on ",
+            sql.Endpoint(), "/", database_);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<pg::SlotInfo> found = pg::FindSlot(sql, slot);
+  if (!found.ok()) return found.status();
+  if (found->exists && found->lost) {
+    if (mode != "when_needed") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "replication slot \"", slot,
+          "\" is lost (pg_replication_slots.wal_status = 'lost'): the server "
+          "removed WAL it still needed, so changes since its position are "
+          "gone. Start over with a new snapshot: SELECT "
+          "pg_drop_replication_slot('",
+          slot, "'), or set snapshot.mode: when_needed"));
+    }
+    LogWarning("replication slot \"", slot,
+               "\" is lost (wal_status 'lost'): dropping it and starting "
+               "over with a new snapshot (snapshot.mode when_needed)");
+    if (absl::Status s = pg::DropSlot(sql, slot); !s.ok()) return s;
+    found->exists = false;
+  }
+
+  if (!found->exists && mode != "never") {
+    if (absl::Status s = CreateExportingSlot(slot, /*temporary=*/false);
+        !s.ok()) {
+      return s;
+    }
+    slot_created_ = true;
+    start_lsn_ = exported_.consistent_point;
+    LogInfo("created replication slot \"", slot, "\" at ",
+            FormatLsn(start_lsn_), " with a snapshot of the tables on ",
+            sql.Endpoint(), "/", database_);
+    return absl::OkStatus();
+  }
+  if (!found->exists) {
+    absl::StatusOr<pg::SlotInfo> created = pg::EnsureSlot(sql, slot);
+    if (!created.ok()) return created.status();
+    found = created;
+  }
+  start_lsn_ = found->confirmed_flush;
+  LogInfo(found->created ? "created" : "using", " replication slot \"", slot,
+          "\" at ", FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/",
+          database_);
+  if (mode == "always") {
+    if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
+        !s.ok()) {
+      return s;
+    }
+    LogInfo("snapshot.mode always: snapshot at ",
+            FormatLsn(exported_.consistent_point),
+            " (temporary slot); the stream replays from ",
+            FormatLsn(start_lsn_),
+            ", so changes between the two appear again after the snapshot");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::Snapshot() {
+  if (!snapshot_due_) return absl::OkStatus();
+  snapshot_due_ = false;
+  snapshot_txn_ = envelope::TxnContext();
+  snapshot_txn_.commit_lsn = exported_.consistent_point;
+  snapshot_txn_.commit_ts_us = absl::ToUnixMicros(absl::Now());
+
+  absl::Status status = absl::OkStatus();
+  if (stop_->load()) {
+    status = absl::CancelledError("stopped before the snapshot began");
+  } else {
+    snapshot::Snapshotter snapshotter(config_.source.dsn, tables_, this,
+                                      metrics_, stop_);
+    // The exported snapshot is importable only while the exporting
+    // connection is open and idle: close it once imported (a temporary slot
+    // goes with it).
+    absl::StatusOr<snapshot::SnapshotResult> result =
+        snapshotter.Run(exported_.snapshot_name, [this] { exporter_.reset(); });
+    status = result.status();
+  }
+  exporter_.reset();
+  if (in_txn_) {
+    // Stopped or failed inside a table: close its tracker transaction so
+    // that the acknowledgements still arriving are accounted for.
+    (void)CloseSnapshotTable();
+  }
+
+  // Everything read is acknowledged before the stream starts (or before
+  // the slot is given up): the consistent point is then fully published.
+  // No time limit while all is well; shutdown_timeout_ms once stopping.
+  bool stopping = !status.ok() || stop_->load();
+  const auto grace =
+      std::chrono::milliseconds(config_.kafka.shutdown_timeout_ms);
+  auto deadline = Clock::now() + grace;
+  while (tracker_.inflight_events() > 0 && fatal_.ok()) {
+    if (!stopping && stop_->load()) {
+      stopping = true;
+      deadline = Clock::now() + grace;
+    }
+    if (stopping && Clock::now() >= deadline) break;
+    producer_->Poll(50);
+  }
+  producer_->Poll(0);
+  AfterAcks();
+  if (status.ok() && !fatal_.ok()) status = fatal_;
+  if (status.ok() && tracker_.inflight_events() > 0) {
+    status = stop_->load() ? absl::CancelledError(
+                                 "stopped before the snapshot was acknowledged")
+                           : absl::DeadlineExceededError(absl::StrCat(
+                                 tracker_.inflight_events(),
+                                 " snapshot event(s) were not acknowledged"));
+  }
+  if (status.ok()) return absl::OkStatus();
+
+  if (slot_created_) {
+    // The slot has no snapshot behind it: without it, the next start must
+    // make both again.
+    absl::Status dropped = sql_ != nullptr
+                               ? pg::DropSlot(*sql_, config_.source.slot)
+                               : absl::UnavailableError("no SQL session");
+    if (dropped.ok()) {
+      LogWarning("dropped replication slot \"", config_.source.slot,
+                 "\": its snapshot did not complete; the next start "
+                 "snapshots again");
+    } else {
+      LogError("the snapshot did not complete and replication slot \"",
+               config_.source.slot, "\" could not be dropped (",
+               dropped.message(),
+               "); drop it by hand before the next start, or that start "
+               "streams without the rows the snapshot did not publish");
+    }
+  }
+  if (status.code() == absl::StatusCode::kCancelled) {
+    LogInfo(status.message());
+    return absl::OkStatus();
+  }
+  return status;
+}
+
+absl::Status Pipeline::BeginTable(const pg::RelationMessage& relation) {
+  relations_.Apply(relation);
+  if (absl::Status s = ResolveTypes(relation); !s.ok()) return s;
+  snapshot_table_ =
+      absl::StrCat(relation.namespace_name, ".", relation.relation_name);
+  return OpenTransaction(snapshot_txn_);
+}
+
+absl::Status Pipeline::Row(const pg::RelationMessage& relation,
+                           const pg::TupleData& row, uint64_t ordinal) {
+  const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
+  // Backpressure, as in Stream(): stop reading while the window is full.
+  while (tracker_.inflight_bytes() >= window && fatal_.ok()) {
+    producer_->Poll(10);
+    if (stop_->load(std::memory_order_relaxed)) {
+      return absl::CancelledError("stopped by a signal");
+    }
+  }
+  if (!fatal_.ok()) return fatal_;
+  if (ordinal > UINT32_MAX) {
+    return absl::ResourceExhaustedError(
+        "more than 4294967295 rows do not fit source.seq");
+  }
+  if (absl::Status s = builder_->BuildRead(
+          relation.relation_oid, row, snapshot_txn_,
+          static_cast<uint32_t>(ordinal),
+          absl::ToUnixMicros(absl::Now()) / 1000, &snapshot_record_);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ProduceRecord(snapshot_record_); !s.ok()) return s;
+  metrics_->CountEvent(snapshot_table_, v1::READ);
+  metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
+  // Serve delivery reports now and then while the window has room.
+  if ((ordinal & 255) == 255) producer_->Poll(0);
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::EndTable(const pg::RelationMessage&, uint64_t) {
+  return CloseSnapshotTable();
+}
+
+absl::Status Pipeline::CloseSnapshotTable() {
+  // The table's position is the slot's start: acknowledging its events
+  // completes the prefix up to there and never moves the slot.
+  in_txn_ = false;
+  inflight_txns_.back().end_lsn = start_lsn_;
+  if (absl::Status s = tracker_.Commit(txn_id_, start_lsn_); !s.ok()) {
+    return s;
+  }
+  AfterAcks();
+  return absl::OkStatus();
+}
+
+}  // namespace cdc::pipeline

@@ -1,0 +1,182 @@
+#include "cdc/snapshot/snapshotter.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cdc/common/log.h"
+#include "cdc/common/status.h"
+#include "cdc/pg/copy_text.h"
+
+namespace cdc::snapshot {
+namespace {
+
+// How often a running snapshot logs its progress.
+constexpr double kProgressLogSeconds = 10;
+// Rows between looks at the clock, the stop flag and the row counter metric.
+constexpr uint64_t kRowsPerCheck = 1024;
+
+}  // namespace
+
+Snapshotter::Snapshotter(std::string dsn, std::vector<pg::TableInfo> tables,
+                         RowSink* sink, metrics::Metrics* metrics,
+                         const std::atomic<bool>* stop)
+    : dsn_(std::move(dsn)),
+      tables_(std::move(tables)),
+      sink_(sink),
+      metrics_(metrics),
+      stop_(stop) {}
+
+double Snapshotter::Now() const {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::StatusOr<SnapshotResult> Snapshotter::Run(
+    const std::string& snapshot_name,
+    const std::function<void()>& on_imported) {
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(dsn_, /*stream_settings=*/true);
+  if (!conn.ok()) return conn.status();
+  conn_ = *std::move(conn);
+
+  // READ ONLY: the snapshot never writes. A long snapshot must not be cut
+  // short by the role's or database's timeouts.
+  std::string begin =
+      "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+      "SET LOCAL statement_timeout = 0; "
+      "SET LOCAL idle_in_transaction_session_timeout = 0; "
+      "SET LOCAL lock_timeout = 0";
+  if (!snapshot_name.empty()) {
+    // SET TRANSACTION SNAPSHOT must be the transaction's first statement
+    // that takes a snapshot; SET LOCAL does not take one.
+    absl::StrAppend(&begin, "; SET TRANSACTION SNAPSHOT ",
+                    conn_->QuoteLiteral(snapshot_name));
+  }
+  if (absl::StatusOr<std::vector<pg::SqlRow>> r = conn_->Query(begin);
+      !r.ok()) {
+    return WithPrefix(r.status(), "cannot start the snapshot transaction: ");
+  }
+  if (on_imported) on_imported();
+
+  std::vector<SnapshotProgress::Table> progress_tables;
+  for (const pg::TableInfo& t : tables_) {
+    progress_tables.push_back({t.name.Qualified(), -1, 0, false});
+  }
+  const double start = Now();
+  start_ = start;
+  progress_ =
+      std::make_unique<SnapshotProgress>(std::move(progress_tables), start);
+  next_log_ = start + kProgressLogSeconds;
+  metrics_->SetSnapshotRunning(true);
+  metrics_->SetSnapshotTablesRemaining(tables_.size());
+  metrics_->SetSnapshotDurationSeconds(0);
+  LogInfo("snapshot of ", tables_.size(), " table(s) started",
+          snapshot_name.empty()
+              ? " (a fresh snapshot)"
+              : absl::StrCat(" (exported snapshot ", snapshot_name, ")"));
+
+  absl::Status status = absl::OkStatus();
+  for (size_t i = 0; i < tables_.size() && status.ok(); ++i) {
+    status = ReadTable(i);
+  }
+  if (status.ok()) {
+    absl::StatusOr<std::vector<pg::SqlRow>> r = conn_->Query("COMMIT");
+    if (!r.ok()) status = r.status();
+  }
+  const double seconds = Now() - start;
+  metrics_->SetSnapshotRunning(false);
+  metrics_->SetSnapshotDurationSeconds(seconds);
+  // The session is of no further use; after an error it may still be in
+  // the middle of a COPY.
+  conn_.reset();
+  if (!status.ok()) return status;
+  SnapshotResult result;
+  result.rows = progress_->total_rows();
+  result.seconds = seconds;
+  LogInfo("snapshot done: ", result.rows, " row(s) of ", tables_.size(),
+          " table(s) in ", FormatDuration(seconds));
+  return result;
+}
+
+absl::Status Snapshotter::ReadTable(size_t index) {
+  return WithPrefix(
+      CopyTable(index),
+      absl::StrCat("snapshot of ", tables_[index].name.Qualified(), ": "));
+}
+
+absl::Status Snapshotter::CopyTable(size_t index) {
+  const pg::TableInfo& table = tables_[index];
+  const std::string name = table.name.Qualified();
+  absl::StatusOr<pg::RelationDescription> described =
+      pg::DescribeRelation(*conn_, table);
+  if (!described.ok()) return described.status();
+  const pg::RelationMessage& relation = described->relation;
+  progress_->SetEstimate(index, described->estimated_rows);
+  if (absl::Status s = sink_->BeginTable(relation); !s.ok()) return s;
+
+  std::vector<std::string> columns;
+  for (const pg::RelationColumn& c : relation.columns) {
+    columns.push_back(conn_->QuoteIdentifier(c.name));
+  }
+  // A partitioned table is read through its root, as it is published; any
+  // other table without its inheritance children, which are not published
+  // with it.
+  std::string sql =
+      absl::StrCat("COPY (SELECT ", absl::StrJoin(columns, ", "), " FROM ",
+                   table.partitioned ? "" : "ONLY ",
+                   conn_->QuoteIdentifier(table.name.schema), ".",
+                   conn_->QuoteIdentifier(table.name.table), ") TO STDOUT");
+  if (absl::Status s = conn_->StartCopyOut(sql); !s.ok()) return s;
+  LogInfo("snapshot: reading ", name, " (about ",
+          described->estimated_rows < 0
+              ? std::string("an unknown number of")
+              : absl::StrCat(described->estimated_rows),
+          " rows)");
+
+  pg::TupleData row;
+  uint64_t rows = 0;
+  uint64_t counted = 0;  // rows already added to progress and metrics
+  auto account = [&] {
+    progress_->AddRows(index, rows - counted);
+    metrics_->CountSnapshotRows(name, rows - counted);
+    counted = rows;
+  };
+  for (;;) {
+    absl::StatusOr<std::optional<std::string_view>> line = conn_->ReadCopyRow();
+    if (!line.ok()) return line.status();
+    if (!line->has_value()) break;
+    if (absl::Status s =
+            pg::ParseCopyTextRow(**line, relation.columns.size(), &row);
+        !s.ok()) {
+      return WithPrefix(s, absl::StrCat("row ", rows + 1, ": "));
+    }
+    if (absl::Status s = sink_->Row(relation, row, rows); !s.ok()) return s;
+    ++rows;
+    if (rows % kRowsPerCheck == 0) {
+      account();
+      if (stop_->load(std::memory_order_relaxed)) {
+        return absl::CancelledError("stopped by a signal");
+      }
+      MaybeLogProgress(index, /*force=*/false);
+    }
+  }
+  account();
+  if (absl::Status s = sink_->EndTable(relation, rows); !s.ok()) return s;
+  progress_->Finish(index);
+  metrics_->SetSnapshotTablesRemaining(progress_->tables_remaining());
+  MaybeLogProgress(index, /*force=*/true);
+  return absl::OkStatus();
+}
+
+void Snapshotter::MaybeLogProgress(size_t table, bool force) {
+  const double now = Now();
+  metrics_->SetSnapshotDurationSeconds(now - start_);
+  if (!force && now < next_log_) return;
+  next_log_ = now + kProgressLogSeconds;
+  LogInfo(progress_->Line(table, now));
+}
+
+}  // namespace cdc::snapshot

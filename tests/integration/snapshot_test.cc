@@ -1,0 +1,481 @@
+// Snapshots end to end (snapshot.mode): the rows already in a table are
+// published as READ events, consistent with the stream that follows them —
+// against a real PostgreSQL 15, with writes racing the snapshot.
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "librdkafka/rdkafka.h"
+#include "librdkafka/rdkafka_mock.h"
+#include "tests/integration/harness/fixture.h"
+#include "tests/integration/harness/http.h"
+
+namespace cdc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Mode(const std::string& mode) {
+  return absl::StrCat("snapshot:\n  mode: ", mode, "\n");
+}
+
+std::vector<const ReadEvent*> WithOp(const std::vector<ReadEvent>& events,
+                                     v1::Op op) {
+  std::vector<const ReadEvent*> out;
+  for (const ReadEvent& e : events) {
+    if (e.event.op() == op) out.push_back(&e);
+  }
+  return out;
+}
+
+class SnapshotTest : public PgcdcTest {
+ protected:
+  // SELECT * of `table` (key: id), as Rebuild gives it.
+  TableImage Source(const std::string& table) {
+    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+        pg::SqlConnection::Connect(cluster_->Dsn(db_));
+    EXPECT_TRUE(conn.ok()) << conn.status();
+    if (!conn.ok()) return {};
+    absl::StatusOr<TableImage> source = SelectTable(**conn, table, {"id"});
+    EXPECT_TRUE(source.ok()) << source.status();
+    return source.ok() ? *std::move(source) : TableImage();
+  }
+
+  // The topic rebuilt equals SELECT * of the table; with `in_order`, its
+  // events are also in EventId order per key, with only exact replays
+  // repeated.
+  void ExpectTopicIsTable(const std::string& table,
+                          const std::vector<ReadEvent>& events,
+                          bool in_order = true) {
+    TableImage source = Source(table);
+    TableImage rebuilt = Rebuild(events);
+    EXPECT_EQ(rebuilt.size(), source.size());
+    EXPECT_TRUE(rebuilt == source) << "rebuilt:\n"
+                                   << FormatRows(rebuilt) << "source:\n"
+                                   << FormatRows(source);
+    if (in_order) {
+      EXPECT_EQ(CheckOrderAndDuplicates(events), "");
+    }
+  }
+
+  bool SlotExists() {
+    return !Rows(absl::StrCat("SELECT 1 FROM pg_replication_slots WHERE "
+                              "slot_name = '",
+                              slot_, "'"))
+                .empty();
+  }
+};
+
+TEST_F(SnapshotTest, InitialSnapshotThenStream) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text, n numeric)");
+  Sql("INSERT INTO t SELECT g, 'row ' || g, g / 7.0 FROM "
+      "generate_series(1, 1000) g");
+  // A partitioned table is read through its root, as it is published.
+  Sql("CREATE TABLE parted (id int PRIMARY KEY, v text) PARTITION BY RANGE "
+      "(id); CREATE TABLE parted_lo PARTITION OF parted FOR VALUES FROM (0) "
+      "TO (100); CREATE TABLE parted_hi PARTITION OF parted FOR VALUES FROM "
+      "(100) TO (1000)");
+  Sql("INSERT INTO parted SELECT g, 'p' || g FROM generate_series(1, 300) g");
+  Sql("ANALYZE t");
+  int metrics_port = FreePort();
+  std::string config =
+      WriteConfig({"public.t", "public.parted"}, "", MetricsOn(metrics_port));
+  Subprocess p = StartPgcdc(config);  // default mode: initial
+  Sql("UPDATE t SET v = 'changed' WHERE id <= 10");
+  Sql("DELETE FROM t WHERE id BETWEEN 991 AND 1000");
+  Sql("INSERT INTO t VALUES (1001, 'new', 1)");
+  Sql("UPDATE parted SET v = 'moved' WHERE id = 5");
+  WaitCaughtUp();
+
+  std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_THAT(metrics,
+              HasSubstr("pgcdc_snapshot_rows_total{table=\"public.t\"} 1000"));
+  EXPECT_THAT(metrics,
+              HasSubstr("pgcdc_snapshot_rows_total{table=\"public.parted\"} "
+                        "300"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_snapshot_running 0"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_snapshot_tables_remaining 0"));
+  EXPECT_THAT(metrics, HasSubstr("pgcdc_snapshot_duration_seconds"));
+  EXPECT_THAT(metrics,
+              HasSubstr("pgcdc_events_total{op=\"read\",table=\"public.t\"} "
+                        "1000"));
+  StopPgcdc(p);
+  EXPECT_THAT(p.ReadLog(), HasSubstr("snapshot: public.t 1000 of ~1000 rows "
+                                     "(100%)"));
+
+  std::vector<ReadEvent> events = ReadTopic("public.t");
+  std::vector<const ReadEvent*> reads = WithOp(events, v1::READ);
+  ASSERT_EQ(reads.size(), 1000u);
+  std::set<uint32_t> ordinals;
+  std::set<int64_t> ids;
+  const uint64_t consistent_point = reads[0]->event.source().commit_lsn();
+  EXPECT_GT(consistent_point, 0u);
+  for (const ReadEvent* r : reads) {
+    const v1::Source& s = r->event.source();
+    EXPECT_TRUE(s.snapshot());
+    EXPECT_EQ(s.commit_lsn(), consistent_point);
+    EXPECT_EQ(s.lsn(), consistent_point);
+    EXPECT_EQ(s.slot(), slot_);
+    ordinals.insert(s.seq());
+    ids.insert(r->key->columns(0).value().int_value());
+  }
+  EXPECT_EQ(ordinals.size(), 1000u);
+  EXPECT_EQ(*ordinals.rbegin(), 999u);
+  EXPECT_EQ(ids.size(), 1000u);
+  for (const ReadEvent& e : events) {
+    if (e.event.op() == v1::READ) continue;
+    EXPECT_FALSE(e.event.source().snapshot());
+    EXPECT_GE(e.event.source().commit_lsn(), consistent_point)
+        << "a streamed change from before the snapshot's consistent point";
+  }
+  EXPECT_EQ(WithOp(events, v1::UPDATE).size(), 10u);
+  EXPECT_EQ(WithOp(events, v1::DELETE).size(), 10u);
+  ExpectTopicIsTable("t", events);
+  std::vector<ReadEvent> parted = ReadTopic("public.parted");
+  EXPECT_EQ(WithOp(parted, v1::READ).size(), 300u);
+  ExpectTopicIsTable("parted", parted);
+
+  // initial on an existing slot: no second snapshot.
+  Subprocess again = StartPgcdc(config);
+  Sql("INSERT INTO t VALUES (1002, 'after restart', 2)");
+  WaitCaughtUp();
+  StopPgcdc(again);
+  std::vector<ReadEvent> after = ReadTopic("public.t");
+  EXPECT_EQ(WithOp(after, v1::READ).size(), 1000u);
+  EXPECT_EQ(after.size(), events.size() + 1);
+  ExpectTopicIsTable("t", after);
+}
+
+// Writes racing the snapshot, on their own connection, while a slow broker
+// and a small in-flight window stretch the snapshot out: the topic still
+// rebuilds the table, and no row is read twice or missed at the boundary.
+TEST_F(SnapshotTest, ConcurrentWritesDuringSnapshotGiveEveryRowOnce) {
+  constexpr int kRows = 40000;
+  Sql("CREATE TABLE big (id int PRIMARY KEY, v bigint, pad text)");
+  Sql(
+      absl::StrCat("INSERT INTO big SELECT g, g, repeat('x', 40) FROM "
+                   "generate_series(1, ",
+                   kRows, ") g"));
+  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 20);
+  std::string config =
+      WriteConfig({"public.big"}, "  max_inflight_bytes: 65536\n");
+
+  std::atomic<bool> done{false};
+  std::atomic<int> during{0}, errors{0};
+  std::thread writer([&] {
+    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+        pg::SqlConnection::Connect(cluster_->Dsn(db_));
+    if (!conn.ok()) {
+      ++errors;
+      return;
+    }
+    // Start once the slot exists: its consistent point is fixed then, so
+    // every write below is after it.
+    while (!done && !SlotExists()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::mt19937 rng(11);
+    int next_id = kRows + 1;
+    for (int i = 0; !done; ++i) {
+      int id = 1 + static_cast<int>(rng() % kRows);
+      std::string sql;
+      switch (rng() % 4) {
+        case 0:
+          sql = absl::StrCat("UPDATE big SET v = v + 1000000 WHERE id = ", id);
+          break;
+        case 1:
+          sql = absl::StrCat("DELETE FROM big WHERE id = ", id);
+          break;
+        case 2:
+          sql = absl::StrCat("INSERT INTO big VALUES (", next_id++, ", ", i,
+                             ", 'during')");
+          break;
+        default:
+          sql = absl::StrCat("UPDATE big SET pad = 'range ", i,
+                             "' WHERE id BETWEEN ", id, " AND ", id + 20);
+      }
+      if (!(*conn)->Query(sql).ok()) ++errors;
+      // Inactive while the snapshot runs; pgcdc streams from it after.
+      absl::StatusOr<std::vector<pg::SqlRow>> active = (*conn)->Query(
+          absl::StrCat("SELECT 1 FROM pg_replication_slots WHERE slot_name = "
+                       "'",
+                       slot_, "' AND NOT active"));
+      if (active.ok() && !active->empty()) ++during;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  Subprocess p = StartPgcdc(config);  // returns once streaming
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  done = true;
+  writer.join();
+  ASSERT_EQ(errors.load(), 0);
+  EXPECT_GT(during.load(), 50) << "the snapshot ended before writes raced it";
+  std::cerr << during.load() << " writes raced the snapshot\n";
+  WaitCaughtUp(60000);
+  StopPgcdc(p);
+
+  std::vector<ReadEvent> events = ReadTopic("public.big");
+  std::vector<const ReadEvent*> reads = WithOp(events, v1::READ);
+  std::map<std::string, int> reads_per_key;
+  for (const ReadEvent* r : reads) ++reads_per_key[KeyText(*r->key)];
+  for (const auto& [key, n] : reads_per_key) {
+    ASSERT_EQ(n, 1) << key << " read " << n << " times";
+  }
+  // Rows the snapshot read and the stream then changed: the boundary was
+  // crossed by the same rows.
+  const uint64_t consistent_point = reads.at(0)->event.source().commit_lsn();
+  int changed_after_read = 0;
+  for (const ReadEvent& e : events) {
+    if (e.event.op() == v1::READ) continue;
+    EXPECT_GE(e.event.source().commit_lsn(), consistent_point);
+    if (reads_per_key.count(KeyText(*e.key))) ++changed_after_read;
+  }
+  EXPECT_GT(changed_after_read, 0);
+  // The snapshot saw the table as of its consistent point: at most the
+  // rows there were then, which the racing deletes only reduce.
+  EXPECT_LE(reads.size(), static_cast<size_t>(kRows));
+  EXPECT_GT(reads.size(), static_cast<size_t>(kRows) / 2);
+  ExpectTopicIsTable("big", events);
+}
+
+// The snapshot reads no further than the in-flight window allows, as the
+// stream does, and says so in its metrics while it runs.
+TEST_F(SnapshotTest, SnapshotKeepsInflightBytesWithinTheWindow) {
+  Sql("CREATE TABLE wide (id int PRIMARY KEY, payload text)");
+  Sql("INSERT INTO wide SELECT g, repeat('x', 500) FROM "
+      "generate_series(1, 4000) g");
+  int metrics_port = FreePort();
+  std::string config =
+      WriteConfig({"public.wide"}, "  max_inflight_bytes: 65536\n",
+                  MetricsOn(metrics_port));
+  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 100);
+  std::atomic<bool> done{false};
+  double max_inflight = 0, max_running = 0, max_remaining = 0;
+  std::thread poll([&] {
+    while (!done) {
+      std::string metrics = HttpGet(metrics_port, "/metrics");
+      max_inflight =
+          std::max(max_inflight, MetricValue(metrics, "pgcdc_inflight_bytes"));
+      max_running =
+          std::max(max_running, MetricValue(metrics, "pgcdc_snapshot_running"));
+      max_remaining =
+          std::max(max_remaining,
+                   MetricValue(metrics, "pgcdc_snapshot_tables_remaining"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  Subprocess p = StartPgcdc(config);  // returns once the snapshot is done
+  done = true;
+  poll.join();
+  // The window is checked before each row is read: it may be passed by at
+  // most one event (~600 bytes here).
+  EXPECT_LE(max_inflight, 65536 + 1024);
+  EXPECT_GE(max_inflight, 16384) << "the window was never approached, so "
+                                    "this test did not exercise it";
+  EXPECT_EQ(max_running, 1);
+  EXPECT_EQ(max_remaining, 1);
+  WaitCaughtUp();
+  std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_EQ(MetricValue(metrics, "pgcdc_snapshot_running"), 0);
+  EXPECT_EQ(MetricValue(metrics, "pgcdc_snapshot_tables_remaining"), 0);
+  EXPECT_GT(MetricValue(metrics, "pgcdc_snapshot_duration_seconds"), 0.5)
+      << "4000 rows through a 64 KiB window at 100 ms per round trip";
+  StopPgcdc(p);
+  EXPECT_EQ(WithOp(ReadTopic("public.wide"), v1::READ).size(), 4000u);
+}
+
+TEST_F(SnapshotTest, InitialOnlyPublishesTheRowsAndExits) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  Sql("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 500) g");
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config",
+                      WriteConfig({"public.t"}, "", Mode("initial_only"))},
+                     &output),
+            0)
+      << output;
+  EXPECT_THAT(output, HasSubstr("snapshot published"));
+  std::vector<ReadEvent> events = ReadTopic("public.t");
+  EXPECT_EQ(events.size(), 500u);
+  EXPECT_EQ(WithOp(events, v1::READ).size(), 500u);
+  ExpectTopicIsTable("t", events);
+  // Neither the configured slot nor the temporary one is left behind.
+  EXPECT_TRUE(Rows("SELECT slot_name FROM pg_replication_slots").empty());
+}
+
+TEST_F(SnapshotTest, NeverPublishesNoReads) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  Sql("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g");
+  Subprocess p = StartPgcdc(WriteConfig({"public.t"}, "", Mode("never")));
+  Sql("INSERT INTO t VALUES (101, 'streamed')");
+  WaitCaughtUp();
+  StopPgcdc(p);
+  std::vector<ReadEvent> events = ReadTopic("public.t");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event.op(), v1::CREATE);
+  EXPECT_FALSE(events[0].event.source().snapshot());
+}
+
+TEST_F(SnapshotTest, WhenNeededSnapshotsAgainAfterTheSlotWasDropped) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  Sql("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 200) g");
+  std::string config = WriteConfig({"public.t"}, "", Mode("when_needed"));
+  Subprocess p = StartPgcdc(config);
+  Sql("UPDATE t SET v = 'streamed' WHERE id = 1");
+  WaitCaughtUp();
+  StopPgcdc(p);
+  // An existing slot: no snapshot on the next start.
+  Subprocess again = StartPgcdc(config);
+  WaitCaughtUp();
+  StopPgcdc(again);
+  EXPECT_EQ(WithOp(ReadTopic("public.t"), v1::READ).size(), 200u);
+
+  // The slot is gone, and changes made meanwhile with it.
+  Sql(absl::StrCat("SELECT pg_drop_replication_slot('", slot_, "')"));
+  Sql("INSERT INTO t SELECT g, 'unseen' FROM generate_series(201, 250) g");
+  Sql("DELETE FROM t WHERE id <= 20");
+  Subprocess third = StartPgcdc(config);
+  WaitCaughtUp();
+  StopPgcdc(third);
+  EXPECT_THAT(third.ReadLog(), HasSubstr("with a snapshot of the tables"));
+  std::vector<ReadEvent> events = ReadTopic("public.t");
+  std::set<uint64_t> points;
+  for (const ReadEvent* r : WithOp(events, v1::READ)) {
+    points.insert(r->event.source().commit_lsn());
+  }
+  EXPECT_EQ(points.size(), 2u) << "two snapshots, two consistent points";
+  EXPECT_EQ(WithOp(events, v1::READ).size(), 200u + 230u);
+  // The deletes made while no slot existed are not events; the second
+  // snapshot's rows supersede the first's, except for the rows it no
+  // longer has, which the rebuilt topic still holds.
+  TableImage rebuilt = Rebuild(events);
+  EXPECT_EQ(rebuilt.size(), 250u);
+  TableImage source = Source("t");
+  ASSERT_EQ(source.size(), 230u);
+  for (const auto& [key, row] : source) {
+    EXPECT_EQ(rebuilt[key], row) << key;
+  }
+  EXPECT_EQ(CheckOrderAndDuplicates(events), "");
+}
+
+TEST_F(SnapshotTest, LostSlotIsAnErrorUnlessWhenNeeded) {
+  UseCluster("-c max_slot_wal_keep_size=1MB -c min_wal_size=32MB");
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  Sql("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g");
+  std::string config = WriteConfig({"public.t"});
+  Subprocess p = StartPgcdc(config);
+  WaitCaughtUp();
+  StopPgcdc(p);
+  // Move the WAL on by a few segments past the slot and checkpoint, so the
+  // server removes what the slot still needs.
+  for (int i = 0; i < 4; ++i) {
+    Sql("INSERT INTO t SELECT g, 'churn' FROM generate_series(1000, 1100) g "
+        "ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v || 'x'");
+    Sql("SELECT pg_switch_wal()");
+  }
+  Sql("CHECKPOINT");
+  std::vector<pg::SqlRow> status = Rows(absl::StrCat(
+      "SELECT wal_status FROM pg_replication_slots WHERE slot_name = '", slot_,
+      "'"));
+  ASSERT_EQ(status.size(), 1u);
+  ASSERT_EQ(status[0][0].value_or(""), "lost");
+
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 3);
+  EXPECT_THAT(output, HasSubstr("is lost"));
+  EXPECT_THAT(output, HasSubstr("when_needed"));
+
+  Subprocess again =
+      StartPgcdc(WriteConfig({"public.t"}, "", Mode("when_needed")));
+  Sql("INSERT INTO t VALUES (5000, 'after')");
+  WaitCaughtUp();
+  StopPgcdc(again);
+  EXPECT_THAT(again.ReadLog(), HasSubstr("dropping it and starting over"));
+  std::vector<ReadEvent> events = ReadTopic("public.t");
+  EXPECT_EQ(WithOp(events, v1::READ).size(), 100u + 100u + 101u);
+  ExpectTopicIsTable("t", events);
+}
+
+TEST_F(SnapshotTest, AlwaysSnapshotsOnAnExistingSlot) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
+  Sql("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g");
+  std::string config = WriteConfig({"public.t"}, "", Mode("always"));
+  Subprocess p = StartPgcdc(config);
+  WaitCaughtUp();
+  StopPgcdc(p);
+  // Changes while pgcdc is down: replayed by the stream, and also in the
+  // second snapshot.
+  Sql("UPDATE t SET v = 'while down' WHERE id <= 50");
+  Sql("DELETE FROM t WHERE id > 90");
+  Subprocess again = StartPgcdc(config);
+  Sql("UPDATE t SET v = 'after' WHERE id = 1");
+  WaitCaughtUp();
+  StopPgcdc(again);
+  std::vector<ReadEvent> events = ReadTopic("public.t");
+  std::map<uint64_t, int> reads_by_point;
+  for (const ReadEvent* r : WithOp(events, v1::READ)) {
+    ++reads_by_point[r->event.source().commit_lsn()];
+  }
+  ASSERT_EQ(reads_by_point.size(), 2u);
+  EXPECT_EQ(reads_by_point.begin()->second, 100);
+  EXPECT_EQ(reads_by_point.rbegin()->second, 90);
+  // The replayed changes overlap the second snapshot; applied in topic
+  // order the table still comes out right.
+  ExpectTopicIsTable("t", events, /*in_order=*/false);
+  // And every replayed change is recognisably older than the snapshot that
+  // follows it: its commit_lsn is below the snapshot's consistent point.
+  const uint64_t second = reads_by_point.rbegin()->first;
+  int older = 0;
+  for (const ReadEvent& e : events) {
+    if (e.event.op() != v1::READ && e.event.source().commit_lsn() < second) {
+      ++older;
+    }
+  }
+  EXPECT_EQ(older, 50 + 10);
+}
+
+TEST_F(SnapshotTest, SigtermDuringSnapshotDropsTheNewSlot) {
+  Sql("CREATE TABLE big (id int PRIMARY KEY, pad text)");
+  Sql("INSERT INTO big SELECT g, repeat('y', 100) FROM "
+      "generate_series(1, 30000) g");
+  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 50);
+  std::string config =
+      WriteConfig({"public.big"}, "  max_inflight_bytes: 65536\n");
+  ++runs_;
+  absl::StatusOr<Subprocess> p =
+      Subprocess::Start({PGCDC_BINARY, "run", "--config", config},
+                        absl::StrCat(dir_, "/pgcdc-", runs_, ".log"));
+  ASSERT_TRUE(p.ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (p->ReadLog().find("snapshot: reading public.big") ==
+             std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  StopPgcdc(*p);
+  EXPECT_THAT(p->ReadLog(), HasSubstr("dropped replication slot"));
+  EXPECT_FALSE(SlotExists());
+
+  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 0);
+  Subprocess again = StartPgcdc(config);
+  WaitCaughtUp(60000);
+  StopPgcdc(again);
+  std::vector<ReadEvent> events = ReadTopic("public.big");
+  std::set<uint64_t> points;
+  for (const ReadEvent* r : WithOp(events, v1::READ)) {
+    points.insert(r->event.source().commit_lsn());
+  }
+  EXPECT_EQ(points.size(), 2u) << "a partial snapshot, then a whole one";
+  ExpectTopicIsTable("big", events);
+}
+
+}  // namespace
+}  // namespace cdc::testing
