@@ -174,9 +174,13 @@ class Pipeline : private snapshot::RowSink {
   absl::Status CloseSnapshotTable();
   std::vector<pg::TableInfo> tables_;
   std::unique_ptr<pg::ReplicationStream> exporter_;
+  // Copies promote_from_ to the configured slot (same consistent point).
+  absl::Status PromoteSnapshotSlot();
   pg::ReplicationStream::CreatedSlot exported_;
   bool snapshot_due_ = false;
-  bool slot_created_ = false;  // by this run, for the snapshot
+  // The temporary slot whose copy becomes the configured slot once the
+  // snapshot is published; empty when there is none to make.
+  std::string promote_from_;
   envelope::TxnContext snapshot_txn_;
   envelope::Record snapshot_record_;
   std::string snapshot_table_;  // "schema.table" being read, for metrics

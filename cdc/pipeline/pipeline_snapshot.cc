@@ -2,10 +2,16 @@
 // snapshot.mode, and publishing the Snapshotter's rows as READ events.
 //
 // Which snapshot, by mode and slot:
-//   slot missing, initial / when_needed / always: the slot is created with an
-//     exported snapshot (CREATE_REPLICATION_SLOT ... SNAPSHOT 'export'); the
-//     snapshot is exactly the state at its consistent point C and the stream
-//     starts right after it.
+//   slot missing, initial / when_needed / always: a TEMPORARY slot is
+//     created with an exported snapshot (CREATE_REPLICATION_SLOT ...
+//     TEMPORARY ... SNAPSHOT 'export'); the snapshot is exactly the state at
+//     its consistent point C. Only once every snapshot event is acknowledged
+//     is the permanent slot made, as a copy of the temporary one
+//     (pg_copy_logical_replication_slot: same consistent point), and the
+//     stream starts right after C. Until then the temporary slot holds the
+//     WAL; if pgcdc dies mid-snapshot (even kill -9) it goes away with the
+//     connection, so the next start finds no slot and snapshots again —
+//     never a slot without its snapshot.
 //   slot missing, never: the slot is created as before, no snapshot.
 //   slot lost (wal_status 'lost'), when_needed: dropped, then as missing.
 //     Under the other modes a lost slot is an environment error.
@@ -28,10 +34,8 @@
 // position is the slot's start position, so acknowledging them never moves
 // the slot. Snapshot() waits for all of them before it returns, so a slot
 // that outlives a completed Snapshot() has everything before its consistent
-// point published. If the snapshot fails or is stopped, a slot this run
-// created is dropped so that the next start snapshots again. (A kill -9
-// mid-snapshot leaves the new slot behind without its snapshot; resuming
-// that is the job of a snapshot journal, not yet written.)
+// point published. (Resuming a large snapshot at the chunk where it stopped
+// is the job of a snapshot journal, not yet written: today it starts over.)
 #include <unistd.h>
 
 #include <chrono>
@@ -105,15 +109,16 @@ absl::Status Pipeline::PrepareSlot(pg::SqlConnection& sql) {
   }
 
   if (!found->exists && mode != "never") {
-    if (absl::Status s = CreateExportingSlot(slot, /*temporary=*/false);
+    if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
         !s.ok()) {
       return s;
     }
-    slot_created_ = true;
+    promote_from_ = temp;
     start_lsn_ = exported_.consistent_point;
-    LogInfo("created replication slot \"", slot, "\" at ",
-            FormatLsn(start_lsn_), " with a snapshot of the tables on ",
-            sql.Endpoint(), "/", database_);
+    LogInfo("snapshot of the tables at ", FormatLsn(start_lsn_),
+            " (temporary slot \"", temp, "\" on ", sql.Endpoint(), "/",
+            database_, "); replication slot \"", slot,
+            "\" is made from it once the snapshot is published");
     return absl::OkStatus();
   }
   if (!found->exists) {
@@ -155,11 +160,14 @@ absl::Status Pipeline::Snapshot() {
     // The exported snapshot is importable only while the exporting
     // connection is open and idle: close it once imported (a temporary slot
     // goes with it).
+    // A temporary slot to be made permanent must live until then.
     absl::StatusOr<snapshot::SnapshotResult> result =
-        snapshotter.Run(exported_.snapshot_name, [this] { exporter_.reset(); });
+        snapshotter.Run(exported_.snapshot_name, [this] {
+          if (promote_from_.empty()) exporter_.reset();
+        });
     status = result.status();
   }
-  exporter_.reset();
+  if (promote_from_.empty()) exporter_.reset();
   if (in_txn_) {
     // Stopped or failed inside a table: close its tracker transaction so
     // that the acknowledgements still arriving are accounted for.
@@ -191,31 +199,36 @@ absl::Status Pipeline::Snapshot() {
                                  tracker_.inflight_events(),
                                  " snapshot event(s) were not acknowledged"));
   }
+  if (status.ok() && !promote_from_.empty()) status = PromoteSnapshotSlot();
+  promote_from_.clear();
+  exporter_.reset();  // a temporary slot goes with it
   if (status.ok()) return absl::OkStatus();
 
-  if (slot_created_) {
-    // The slot has no snapshot behind it: without it, the next start must
-    // make both again.
-    absl::Status dropped = sql_ != nullptr
-                               ? pg::DropSlot(*sql_, config_.source.slot)
-                               : absl::UnavailableError("no SQL session");
-    if (dropped.ok()) {
-      LogWarning("dropped replication slot \"", config_.source.slot,
-                 "\": its snapshot did not complete; the next start "
-                 "snapshots again");
-    } else {
-      LogError("the snapshot did not complete and replication slot \"",
-               config_.source.slot, "\" could not be dropped (",
-               dropped.message(),
-               "); drop it by hand before the next start, or that start "
-               "streams without the rows the snapshot did not publish");
-    }
-  }
   if (status.code() == absl::StatusCode::kCancelled) {
     LogInfo(status.message());
     return absl::OkStatus();
   }
   return status;
+}
+
+absl::Status Pipeline::PromoteSnapshotSlot() {
+  const std::string& slot = config_.source.slot;
+  absl::Status s =
+      sql_ != nullptr
+          ? sql_->Query(
+                    "SELECT pg_copy_logical_replication_slot($1, $2, false)",
+                    {promote_from_, slot})
+                .status()
+          : absl::UnavailableError("no SQL session");
+  if (!s.ok()) {
+    return WithPrefix(s,
+                      absl::StrCat("cannot make replication slot \"", slot,
+                                   "\" from the snapshot's temporary slot: "));
+  }
+  LogInfo("created replication slot \"", slot, "\" at ",
+          FormatLsn(exported_.consistent_point),
+          ": the snapshot is published, streaming starts there");
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::BeginTable(const pg::RelationMessage& relation) {
