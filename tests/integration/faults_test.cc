@@ -71,24 +71,7 @@ class FaultsTest : public PgcdcTest {
           }
           conn = *std::move(c);
         }
-        const int id = static_cast<int>(rng() % 300);
-        std::string sql;
-        switch (rng() % 4) {
-          case 0:
-          case 1:
-            sql = absl::StrCat("INSERT INTO accounts VALUES (", id, ", ", i,
-                               ", 'n", i,
-                               "') ON CONFLICT (id) DO UPDATE SET balance = "
-                               "accounts.balance + 1, note = EXCLUDED.note");
-            break;
-          case 2:
-            sql = absl::StrCat(
-                "UPDATE accounts SET balance = balance * 2 WHERE id BETWEEN ",
-                id, " AND ", id + 10);
-            break;
-          default:
-            sql = absl::StrCat("DELETE FROM accounts WHERE id = ", id);
-        }
+        const std::string sql = RandomAccountsChange(rng, i, 300);
         if ((*conn).Query(sql).ok()) {
           ++committed_;
         } else {

@@ -436,25 +436,7 @@ TEST_F(PgcdcTest, KillNineUnderLoadLosesNothing) {
       return;
     }
     for (int i = 0; i < 400 && !done; ++i) {
-      int id = static_cast<int>(rng() % 200);
-      std::string sql;
-      switch (rng() % 4) {
-        case 0:
-        case 1:
-          sql = absl::StrCat("INSERT INTO accounts VALUES (", id, ", ", i,
-                             ", 'n", i,
-                             "') ON CONFLICT (id) DO UPDATE SET balance = "
-                             "accounts.balance + 1, note = EXCLUDED.note");
-          break;
-        case 2:
-          sql = absl::StrCat(
-              "UPDATE accounts SET balance = balance * 2 "
-              "WHERE id BETWEEN ",
-              id, " AND ", id + 10);
-          break;
-        default:
-          sql = absl::StrCat("DELETE FROM accounts WHERE id = ", id);
-      }
+      const std::string sql = RandomAccountsChange(rng, i, 200);
       if (!(*conn)->Query(sql).ok()) ++load_errors;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

@@ -68,7 +68,8 @@ TableImage Rebuild(const std::vector<ReadEvent>& unordered) {
     const ReadEvent& e = *event;
     const v1::Source& s = e.event.source();
     if (!seen.insert(IdOf(s)).second) continue;  // replay
-    const std::string key = KeyText(*e.key);
+    // TRUNCATE and MESSAGE events have no key.
+    const std::string key = e.key.has_value() ? KeyText(*e.key) : "";
     switch (e.event.op()) {
       case v1::CREATE:
       case v1::UPDATE:

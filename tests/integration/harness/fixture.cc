@@ -184,4 +184,22 @@ std::string FormatRows(const TableImage& t, size_t limit) {
   return out;
 }
 
+std::string RandomAccountsChange(std::mt19937& rng, int i, int ids) {
+  const int id = static_cast<int>(rng() % static_cast<unsigned>(ids));
+  switch (rng() % 4) {
+    case 0:
+    case 1:
+      return absl::StrCat("INSERT INTO accounts VALUES (", id, ", ", i, ", 'n",
+                          i,
+                          "') ON CONFLICT (id) DO UPDATE SET balance = "
+                          "accounts.balance + 1, note = EXCLUDED.note");
+    case 2:
+      return absl::StrCat(
+          "UPDATE accounts SET balance = balance * 2 WHERE id BETWEEN ", id,
+          " AND ", id + 10);
+    default:
+      return absl::StrCat("DELETE FROM accounts WHERE id = ", id);
+  }
+}
+
 }  // namespace cdc::testing

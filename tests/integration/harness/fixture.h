@@ -6,6 +6,7 @@
 #define TESTS_INTEGRATION_HARNESS_FIXTURE_H_
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ class PgcdcTest : public ::testing::Test {
 };
 
 std::string FormatRows(const TableImage& t, size_t limit = 5);
+
+// One random change to a table accounts (id int PRIMARY KEY, balance bigint,
+// note text) with ids below `ids`: an upsert (half the time), an update of a
+// range of rows, or a delete. `i` makes the values differ.
+std::string RandomAccountsChange(std::mt19937& rng, int i, int ids);
 
 }  // namespace cdc::testing
 
