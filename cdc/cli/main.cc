@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "cdc/cli/check_command.h"
 #include "cdc/cli/dev_broker_command.h"
 #include "cdc/cli/run_command.h"
 #include "cdc/cli/tail_command.h"
@@ -16,6 +17,8 @@ constexpr char kHelp[] =
     "\n"
     "usage:\n"
     "  pgcdc run --config FILE     stream the configured tables to Kafka\n"
+    "  pgcdc check --config FILE   run every startup check, print each\n"
+    "                              result, create and stream nothing\n"
     "  pgcdc dev-broker [--brokers N] [--bootstrap-file FILE]\n"
     "                              an in-memory Kafka-protocol broker for "
     "demos\n"
@@ -46,6 +49,9 @@ int main(int argc, char** argv) {
     return cdc::cli::kExitOk;
   }
   if (command == "run") return cdc::cli::RunRunCommand(argc - 1, argv + 1);
+  if (command == "check") {
+    return cdc::cli::RunCheckCommand(argc - 1, argv + 1);
+  }
   if (command == "dev-broker") {
     return cdc::cli::RunDevBrokerCommand(argc - 1, argv + 1);
   }

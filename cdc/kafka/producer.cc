@@ -355,4 +355,18 @@ void Producer::OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
   self->on_delivery_(report);
 }
 
+absl::StatusOr<int> Producer::CountBrokers(int timeout_ms) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk_, /*all_topics=*/0, nullptr, &metadata, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("no Kafka broker answered within ", timeout_ms,
+                     " ms: ", rd_kafka_err2str(err)));
+  }
+  const int brokers = metadata->broker_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  return brokers;
+}
+
 }  // namespace cdc::kafka

@@ -60,6 +60,10 @@ class Producer {
       DeliveryCallback on_delivery);
   ~Producer();
   Producer(const Producer&) = delete;
+
+  // Asks the cluster for its metadata: the number of brokers it lists, or
+  // kUnavailable when none answers within timeout_ms (for `pgcdc check`).
+  absl::StatusOr<int> CountBrokers(int timeout_ms);
   Producer& operator=(const Producer&) = delete;
 
   // Enqueues one record (copied). kResourceExhausted when librdkafka's local

@@ -115,7 +115,7 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
-    const std::vector<config::TableName>& tables, bool via_root) {
+    const std::vector<config::TableName>& tables, bool via_root, bool dry_run) {
   absl::StatusOr<std::vector<SqlRow>> exists = conn.Query(
       "SELECT puballtables, pubviaroot FROM pg_publication WHERE pubname = $1",
       {publication});
@@ -124,6 +124,20 @@ absl::StatusOr<bool> EnsurePublication(
   for (const config::TableName& t : tables) {
     quoted.push_back(absl::StrCat(conn.QuoteIdentifier(t.schema), ".",
                                   conn.QuoteIdentifier(t.table)));
+  }
+  if (exists->empty() && dry_run) {
+    absl::StatusOr<std::vector<SqlRow>> can = conn.Query(
+        "SELECT has_database_privilege(current_database(), 'CREATE')");
+    if (!can.ok()) return can.status();
+    if (can->empty() || can->front()[0].value_or("f") != "t") {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "publication \"", publication,
+          "\" does not exist and this role lacks CREATE on the database to "
+          "create it; create it yourself: CREATE PUBLICATION ",
+          conn.QuoteIdentifier(publication), " FOR TABLE ",
+          absl::StrJoin(quoted, ", ")));
+    }
+    return true;
   }
   if (exists->empty()) {
     absl::StatusOr<std::vector<SqlRow>> created = conn.Query(absl::StrCat(

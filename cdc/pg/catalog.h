@@ -59,9 +59,12 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 // through the partition root, so that a partitioned table's changes arrive
 // as the table's, not as its partitions'. Returns true when it created the
 // publication.
+// With `dry_run`, a missing publication is not created: true says it would
+// be (kPermissionDenied when the role lacks CREATE on the database).
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
-    const std::vector<config::TableName>& tables, bool via_root = false);
+    const std::vector<config::TableName>& tables, bool via_root = false,
+    bool dry_run = false);
 
 struct SlotInfo {
   bool exists = false;  // after EnsureSlot: always

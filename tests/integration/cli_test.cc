@@ -245,5 +245,41 @@ TEST_F(PgcdcTest, EmbeddedBrokerStreams) {
   StopPgcdc(p);
 }
 
+// `pgcdc check` runs the startup checks, prints each, and creates nothing.
+TEST_F(PgcdcTest, CheckReportsEveryCheckAndCreatesNothing) {
+  Sql("CREATE TABLE good (id int PRIMARY KEY)");
+  Sql("CREATE TABLE keyless (v text)");
+  std::string config = WriteConfig({"public.good", "public.keyless"});
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"check", "--config", config}, &output), 0) << output;
+  EXPECT_THAT(output, HasSubstr("ok    tables: public.good, public.keyless"));
+  EXPECT_THAT(output, HasSubstr("warn  table public.keyless has no primary"));
+  EXPECT_THAT(output, HasSubstr("does not exist yet: run will create it"));
+  EXPECT_THAT(output, HasSubstr("ok    replication connection"));
+  EXPECT_THAT(output, HasSubstr("broker(s) answer"));
+  EXPECT_THAT(output, HasSubstr("all checks passed"));
+  EXPECT_TRUE(Rows("SELECT 1 FROM pg_publication").empty());
+  EXPECT_TRUE(Rows("SELECT 1 FROM pg_replication_slots").empty());
+
+  // Several things wrong at once: each is reported, exit 3.
+  Sql("CREATE PUBLICATION pgcdc_pub FOR TABLE good");
+  std::string bad = WriteConfig({"public.good", "public.missing"});
+  EditConfig(bad, "bootstrap_servers: \"[^\"]*\"",
+             "bootstrap_servers: \"127.0.0.1:1\"");
+  EXPECT_EQ(RunPgcdc({"check", "--config", bad}, &output), 3) << output;
+  EXPECT_THAT(output, HasSubstr("FAIL  tables"));
+  EXPECT_THAT(output, HasSubstr("public.missing"));
+  EXPECT_THAT(output, HasSubstr("FAIL  Kafka at 127.0.0.1:1"));
+  EXPECT_THAT(output, HasSubstr("check(s) failed"));
+  EditConfig(bad, "public.missing", "public.keyless");
+  EXPECT_EQ(RunPgcdc({"check", "--config", bad}, &output), 3) << output;
+  EXPECT_THAT(output, HasSubstr("FAIL  publication \"pgcdc_pub\""));
+  EXPECT_THAT(output, HasSubstr("not published: public.keyless"));
+
+  EditConfig(bad, "topic_prefix: test", "topic_prefix: \"a b\"");
+  EXPECT_EQ(RunPgcdc({"check", "--config", bad}, &output), 2) << output;
+  EXPECT_THAT(output, HasSubstr("FAIL  configuration"));
+}
+
 }  // namespace
 }  // namespace cdc::testing

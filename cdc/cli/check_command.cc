@@ -1,0 +1,222 @@
+#include "cdc/cli/check_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cdc/cli/args.h"
+#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/common/lsn.h"
+#include "cdc/config/config.h"
+#include "cdc/kafka/producer.h"
+#include "cdc/pg/catalog.h"
+#include "cdc/pg/connection.h"
+#include "cdc/pipeline/stream_spool.h"
+
+namespace cdc::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: pgcdc check --config FILE\n"
+    "\n"
+    "Runs every check `pgcdc run` makes before it streams, prints each\n"
+    "result, and creates nothing: the configuration; the server's wal_level\n"
+    "and the role's REPLICATION right; the tables; the publication (exists\n"
+    "and covers exactly the tables, or can be created); the replication slot\n"
+    "(pgoutput, this database, not lost; or can be created); a replication\n"
+    "connection; the Kafka brokers; the spill directory.\n"
+    "\n"
+    "exit codes: 0 all checks passed; 2 bad configuration or usage; 3 some\n"
+    "check failed.\n";
+
+constexpr int kBrokerTimeoutMs = 10000;
+
+// Prints one result line and counts failures.
+class Report {
+ public:
+  void Ok(const std::string& what) { Line("ok  ", what); }
+  void Warn(const std::string& what) { Line("warn", what); }
+  void Fail(const std::string& what, const absl::Status& s) {
+    ++failures_;
+    Line("FAIL", absl::StrCat(what, ": ", s.message()));
+  }
+  int failures() const { return failures_; }
+
+ private:
+  static void Line(const char* tag, const std::string& text) {
+    std::printf("%s  %s\n", tag, text.c_str());
+    std::fflush(stdout);
+  }
+  int failures_ = 0;
+};
+
+void CheckDatabase(const config::Config& config, Report& report) {
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(config.source.dsn);
+  if (!conn.ok()) {
+    report.Fail("connect to PostgreSQL", conn.status());
+    return;
+  }
+  pg::SqlConnection& sql = **conn;
+  absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
+  if (!server.ok()) {
+    report.Fail("server settings and rights", server.status());
+    return;
+  }
+  report.Ok(absl::StrCat("PostgreSQL ", server->server_version_num, " at ",
+                         sql.Endpoint(), "/", server->database,
+                         ": wal_level logical, the role may replicate"));
+
+  absl::StatusOr<std::vector<pg::TableInfo>> tables =
+      pg::DescribeTables(sql, config.source.tables);
+  if (!tables.ok()) {
+    report.Fail("tables", tables.status());
+  } else {
+    std::vector<std::string> names;
+    for (const pg::TableInfo& t : *tables) {
+      names.push_back(t.name.Qualified());
+      if (t.primary_key.empty() &&
+          (t.replica_identity == 'd' || t.replica_identity == 'n')) {
+        report.Warn(absl::StrCat(
+            "table ", t.name.Qualified(),
+            " has no primary key and no replica identity to stand for one: "
+            "its events have a null key and PostgreSQL refuses its UPDATE "
+            "and DELETE while it is published (add a primary key, or ALTER "
+            "TABLE ... REPLICA IDENTITY FULL)"));
+      }
+    }
+    report.Ok(absl::StrCat("tables: ", absl::StrJoin(names, ", ")));
+    const bool via_root =
+        std::any_of(tables->begin(), tables->end(),
+                    [](const pg::TableInfo& t) { return t.partitioned; });
+    absl::StatusOr<bool> missing = pg::EnsurePublication(
+        sql, config.source.publication, config.source.tables, via_root,
+        /*dry_run=*/true);
+    const std::string pub =
+        absl::StrCat("publication \"", config.source.publication, "\"");
+    if (!missing.ok()) {
+      report.Fail(pub, missing.status());
+    } else {
+      report.Ok(*missing ? pub + " does not exist yet: run will create it"
+                         : pub + " covers exactly the configured tables");
+    }
+  }
+
+  absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config.source.slot);
+  const std::string name =
+      absl::StrCat("replication slot \"", config.source.slot, "\"");
+  if (!slot.ok()) {
+    report.Fail(name, slot.status());
+  } else if (!slot->exists) {
+    report.Ok(absl::StrCat(name, " does not exist yet: run will create it",
+                           config.snapshot.mode == "never"
+                               ? ""
+                               : " with a snapshot of the tables"));
+  } else if (slot->lost && config.snapshot.mode != "when_needed") {
+    report.Fail(name, absl::FailedPreconditionError(
+                          "it is lost (wal_status 'lost'): the changes since "
+                          "its position are gone; drop it, or use "
+                          "snapshot.mode: when_needed"));
+  } else {
+    report.Ok(absl::StrCat(name, " at ", FormatLsn(slot->confirmed_flush),
+                           slot->lost ? " is lost: run will drop it and "
+                                        "snapshot again (when_needed)"
+                           : slot->active
+                               ? " is in use by another connection: run "
+                                 "waits for it"
+                               : ""));
+  }
+
+  absl::StatusOr<std::unique_ptr<pg::ReplicationStream>> stream =
+      pg::ReplicationStream::Connect(config.source.dsn);
+  if (!stream.ok()) {
+    report.Fail("replication connection", stream.status());
+  } else {
+    report.Ok("replication connection");
+  }
+}
+
+void CheckKafka(const config::Config& config, Report& report) {
+  if (config.kafka.bootstrap_servers == "embedded") {
+    report.Ok("Kafka: embedded dev broker (started by run)");
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
+      kafka::Producer::Create(config.kafka.bootstrap_servers,
+                              config.kafka.properties,
+                              [](const kafka::DeliveryReport&) {});
+  if (!producer.ok()) {
+    report.Fail("Kafka producer settings", producer.status());
+    return;
+  }
+  absl::StatusOr<int> brokers = (*producer)->CountBrokers(kBrokerTimeoutMs);
+  if (!brokers.ok()) {
+    report.Fail(absl::StrCat("Kafka at ", config.kafka.bootstrap_servers),
+                brokers.status());
+    return;
+  }
+  report.Ok(absl::StrCat("Kafka at ", config.kafka.bootstrap_servers, ": ",
+                         *brokers, " broker(s) answer"));
+}
+
+void CheckSpill(const config::Config& config, Report& report) {
+  if (!config.source.streaming) return;
+  std::string directory = config.source.spill_directory;
+  if (directory.empty()) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    directory = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  }
+  pipeline::StreamSpool spool({directory, 0});
+  if (absl::Status s = spool.CheckDirectory(); !s.ok()) {
+    report.Fail("source.spill_directory", s);
+  } else {
+    report.Ok(absl::StrCat("spill directory ", directory, " is writable"));
+  }
+}
+
+}  // namespace
+
+int RunCheckCommand(int argc, char** argv) {
+  absl::StatusOr<Args> args =
+      Args::Parse(argc, argv, {{"config"}, {"help", /*boolean=*/true}});
+  if (!args.ok()) {
+    std::fprintf(stderr, "pgcdc check: %s\n%s",
+                 std::string(args.status().message()).c_str(), kUsage);
+    return kExitConfig;
+  }
+  if (args->GetBool("help")) {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  std::optional<std::string> path = args->Get("config");
+  if (!path || path->empty()) {
+    std::fprintf(stderr, "pgcdc check: --config FILE is required\n%s", kUsage);
+    return kExitConfig;
+  }
+  absl::StatusOr<config::Config> config = config::LoadConfigFile(*path);
+  if (!config.ok()) {
+    std::printf("FAIL  configuration: %s\n",
+                std::string(config.status().message()).c_str());
+    return kExitConfig;
+  }
+  Report report;
+  report.Ok(absl::StrCat("configuration ", *path));
+  CheckDatabase(*config, report);
+  CheckKafka(*config, report);
+  CheckSpill(*config, report);
+  if (report.failures() > 0) {
+    std::printf("%d check(s) failed\n", report.failures());
+    return kExitEnvironment;
+  }
+  std::printf("all checks passed\n");
+  return kExitOk;
+}
+
+}  // namespace cdc::cli
