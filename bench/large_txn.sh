@@ -3,6 +3,8 @@
 # the same run on this machine.
 #
 #   bash bench/large_txn.sh [ROWS]        # default 5000000
+#   PGCDC_BIN=/path/to/pgcdc bash bench/large_txn.sh ...   # another build,
+#                                         for A/B comparisons in one session
 #
 # For each mode it starts a fresh PostgreSQL 15 (server defaults, so
 # logical_decoding_work_mem is 64MB) and uses one `pgcdc dev-broker`, runs
@@ -23,9 +25,13 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ROWS=${1:-5000000}
 
-cmake -S . -B build >/dev/null
-cmake --build build -j"$(nproc)" --target pgcdc >/dev/null
-PGCDC=$ROOT/build/bin/pgcdc
+if [[ -n ${PGCDC_BIN:-} ]]; then
+  PGCDC=$PGCDC_BIN
+else
+  cmake -S . -B build >/dev/null
+  cmake --build build -j"$(nproc)" --target pgcdc >/dev/null
+  PGCDC=$ROOT/build/bin/pgcdc
+fi
 source scripts/lib/throwaway.sh
 
 workdir_start pgcdc-bench
@@ -34,6 +40,9 @@ broker_start "$PGCDC" "$WORK"
 PIDS+=("$BROKER_PID")
 
 now() { date +%s.%N; }
+cpu_secs() {  # user + system CPU seconds of a process so far
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 RESULTS=()
@@ -66,6 +75,7 @@ YAML
     sleep 0.1
   done
 
+  broker_cpu0=$(cpu_secs "$BROKER_PID")
   t0=$(now)
   "${PSQL[@]}" -c "INSERT INTO items SELECT g, 'row ' || g, g FROM generate_series(1, $ROWS) g"
   t1=$(now)
@@ -77,27 +87,27 @@ YAML
   done
   t2=$(now)
   rss=$(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")
-  ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-  cpu=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
+  cpu=$(cpu_secs "$pid")
+  broker_cpu=$(awk -v a="$broker_cpu0" -v b="$(cpu_secs "$BROKER_PID")" 'BEGIN { printf "%.1f", b - a }')
   stats=$("${PSQL[@]}" -F' ' -c "SELECT pg_size_pretty(spill_bytes), pg_size_pretty(stream_bytes) FROM pg_stat_replication_slots WHERE slot_name = 'bench'")
   kill -TERM "$pid"
   wait "$pid" || true
   read -r spill_value spill_unit stream_value stream_unit <<<"$stats"
   total=$(secs "$t0" "$t2")
   rate=$(awk -v n="$ROWS" -v a="$t0" -v b="$t2" 'BEGIN { printf "%d", n / (b - a) }')
-  RESULTS+=("| $mode | $(secs "$t0" "$t1") | $(secs "$t1" "$t2") | $total | $rate | $cpu | $rss | $spill_value $spill_unit | $stream_value $stream_unit |")
+  RESULTS+=("| $mode | $(secs "$t0" "$t1") | $(secs "$t1" "$t2") | $total | $rate | $cpu | $broker_cpu | $rss | $spill_value $spill_unit | $stream_value $stream_unit |")
   eval "TOTAL_$mode=$total"
 done
 
 mkdir -p bench/results
-OUT=bench/results/large_txn-$(date -u +%Y-%m-%d).md
+OUT=${PGCDC_BENCH_OUT:-bench/results/large_txn-$(date -u +%Y-%m-%d).md}
 {
   echo "# One $ROWS-row transaction, streaming off vs on"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL, dev broker and pgcdc on the same machine; pgcdc $("$PGCDC" --version | awk '{ print $NF }')."
   echo
-  echo "| streaming | INSERT (s) | commit → confirmed (s) | total (s) | events/s overall | pgcdc CPU (s) | pgcdc peak RSS (MiB) | server spilled | server streamed |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| streaming | INSERT (s) | commit → confirmed (s) | total (s) | events/s overall | pgcdc CPU (s) | dev broker CPU (s) | pgcdc peak RSS (MiB) | server spilled | server streamed |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${RESULTS[@]}"
   echo
   echo "total with streaming ÷ total without: $(awk -v a="$TOTAL_on" -v b="$TOTAL_off" 'BEGIN { printf "%.2f", a / b }')"
