@@ -168,11 +168,8 @@ void CheckKafka(const config::Config& config, Report& report) {
 
 void CheckSpill(const config::Config& config, Report& report) {
   if (!config.source.streaming) return;
-  std::string directory = config.source.spill_directory;
-  if (directory.empty()) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    directory = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
-  }
+  const std::string directory =
+      pipeline::StreamSpool::Directory(config.source.spill_directory);
   pipeline::StreamSpool spool({directory, 0});
   if (absl::Status s = spool.CheckDirectory(); !s.ok()) {
     report.Fail("source.spill_directory", s);

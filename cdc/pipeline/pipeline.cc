@@ -471,11 +471,8 @@ absl::Status Pipeline::DecodeAndHandle(std::string_view payload, Lsn lsn,
 }
 
 absl::Status Pipeline::PrepareSpool() {
-  std::string directory = config_.source.spill_directory;
-  if (directory.empty()) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    directory = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
-  }
+  const std::string directory =
+      StreamSpool::Directory(config_.source.spill_directory);
   spool_options_ = StreamSpool::Options{
       directory, static_cast<size_t>(config_.source.spill_memory_bytes)};
   spool_ = std::make_unique<StreamSpool>(spool_options_);

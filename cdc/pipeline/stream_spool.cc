@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -164,6 +165,12 @@ absl::StatusOr<std::optional<SpooledTxn::Entry>> SpooledTxn::Next() {
 }
 
 StreamSpool::StreamSpool(Options options) : options_(std::move(options)) {}
+
+std::string StreamSpool::Directory(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+}
 
 StreamSpool::~StreamSpool() = default;
 

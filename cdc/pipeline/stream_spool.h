@@ -105,6 +105,10 @@ class StreamSpool {
   explicit StreamSpool(Options options);
   ~StreamSpool();
 
+  // The spill directory to use: `configured` (source.spill_directory), else
+  // $TMPDIR, else /tmp.
+  static std::string Directory(const std::string& configured);
+
   // Creates and removes a file in the spill directory, so that a bad
   // directory is found at startup rather than in a large transaction.
   absl::Status CheckDirectory() const;
