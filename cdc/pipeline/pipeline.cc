@@ -190,9 +190,7 @@ absl::Status Pipeline::Stream() {
   bool waiting_for_slot = false;
   while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
     absl::Status s = StreamSession();
-    if (s.ok() || !fatal_.ok() || stop_->load(std::memory_order_relaxed)) {
-      break;
-    }
+    if (s.ok() || !fatal_.ok()) break;
     const bool slot_busy = s.code() == absl::StatusCode::kAborted;
     if (s.code() != absl::StatusCode::kUnavailable && !slot_busy) {
       fatal_ = s;
@@ -201,6 +199,9 @@ absl::Status Pipeline::Stream() {
     if (session_started_) backoff = kReconnectFirstDelay;  // it was healthy
     metrics_->SetConnected(false);
     EndSession();
+    // A stop while the connection is down is still a clean stop: what was
+    // acknowledged is confirmed on the next start.
+    if (stop_->load(std::memory_order_relaxed)) break;
     // Full jitter within [delay/2, delay], so that instances that lost the
     // same server do not come back in step.
     const auto cap = slot_busy ? kSlotBusyMaxDelay : kReconnectMaxDelay;
