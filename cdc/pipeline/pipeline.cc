@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <utility>
 #include <variant>
 
@@ -156,24 +157,29 @@ absl::Status Pipeline::Prepare() {
   return absl::OkStatus();
 }
 
+absl::Status Pipeline::WithSqlSession(
+    const std::function<absl::Status(pg::SqlConnection&)>& work) {
+  absl::Status s = sql_ != nullptr
+                       ? work(*sql_)
+                       : absl::UnavailableError("no catalog connection");
+  if (s.code() != absl::StatusCode::kUnavailable) return s;
+  // The session may have been idle long enough to be dropped: one new
+  // connection, one more try.
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(config_.source.dsn);
+  if (!conn.ok()) return conn.status();
+  sql_ = *std::move(conn);
+  return work(*sql_);
+}
+
 absl::Status Pipeline::ResolveTypes(const pg::RelationMessage& relation) {
   std::vector<pg::Oid> roots;
   for (const pg::RelationColumn& column : relation.columns) {
     roots.push_back(column.type_oid);
   }
-  absl::Status s =
-      sql_ != nullptr
-          ? pg::RefreshTypes(*sql_, roots, relations_.mutable_types())
-          : absl::UnavailableError("no catalog connection");
-  if (s.code() == absl::StatusCode::kUnavailable) {
-    // The session may have been idle long enough to be dropped: one new
-    // connection, one more try.
-    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
-        pg::SqlConnection::Connect(config_.source.dsn);
-    if (!conn.ok()) return conn.status();
-    sql_ = *std::move(conn);
-    s = pg::RefreshTypes(*sql_, roots, relations_.mutable_types());
-  }
+  absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
+    return pg::RefreshTypes(sql, roots, relations_.mutable_types());
+  });
   if (!s.ok()) {
     return absl::Status(
         s.code(),
@@ -359,22 +365,12 @@ absl::Status Pipeline::StreamSession() {
 }
 
 void Pipeline::Heartbeat() {
-  absl::Status s = absl::UnavailableError("no catalog connection");
-  for (int attempt = 0; attempt < 2 && !s.ok(); ++attempt) {
-    if (attempt > 0 || sql_ == nullptr) {
-      absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
-          pg::SqlConnection::Connect(config_.source.dsn);
-      if (!conn.ok()) {
-        s = conn.status();
-        break;
-      }
-      sql_ = *std::move(conn);
-    }
-    s = sql_->Query(absl::StrCat("SELECT pg_logical_emit_message(false, '",
-                                 kHeartbeatPrefix, "', '')"))
-            .status();
-    if (s.code() != absl::StatusCode::kUnavailable) break;
-  }
+  absl::Status s = WithSqlSession([](pg::SqlConnection& sql) {
+    return sql
+        .Query(absl::StrCat("SELECT pg_logical_emit_message(false, '",
+                            kHeartbeatPrefix, "', '')"))
+        .status();
+  });
   // Not fatal: the stream does not depend on it.
   if (!s.ok()) LogWarning("heartbeat failed: ", s.message());
 }

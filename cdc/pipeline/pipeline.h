@@ -55,6 +55,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -147,6 +148,10 @@ class Pipeline : private snapshot::RowSink {
   // Reads from the catalog the user types (and any type not yet known) that
   // a Relation's columns use, before any change to it is built.
   absl::Status ResolveTypes(const pg::RelationMessage& relation);
+  // Runs `work` on the SQL session; when it finds the session gone (or there
+  // is none), connects again once and runs it once more.
+  absl::Status WithSqlSession(
+      const std::function<absl::Status(pg::SqlConnection&)>& work);
   absl::Status HandleMessage(const pg::PgOutputMessage& message, Lsn lsn);
   // Registers a transaction with the tracker; its events follow, then
   // CloseTransaction with the position that confirms it.
