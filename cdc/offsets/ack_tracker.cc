@@ -105,9 +105,47 @@ void AckTracker::ObserveServerPosition(Lsn lsn) {
   back.end_lsn = std::max(back.end_lsn, lsn);
 }
 
+absl::Status AckTracker::Hold(TxnId txn) {
+  Pending* pending = FindPending(txn);
+  if (pending == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("Hold: transaction ", txn, " is not pending"));
+  }
+  pending->held = true;
+  return absl::OkStatus();
+}
+
+absl::Status AckTracker::Release(TxnId txn) {
+  Pending* pending = FindPending(txn);
+  if (pending == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("Release: transaction ", txn, " is not pending"));
+  }
+  pending->held = false;
+  Advance();
+  return absl::OkStatus();
+}
+
+void AckTracker::AbandonHeld() {
+  bool from_here = false;
+  for (Pending& pending : pending_) {
+    from_here = from_here || pending.held;
+    if (!from_here) continue;
+    pending.held = false;
+    pending.end_lsn = kInvalidLsn;
+  }
+  Advance();
+}
+
+size_t AckTracker::Unacked(TxnId txn) const {
+  if (pending_.empty() || txn < pending_.front().id) return 0;
+  const TxnId index = txn - pending_.front().id;
+  return index < pending_.size() ? pending_[index].events : 0;
+}
+
 void AckTracker::Advance() {
   while (!pending_.empty() && pending_.front().committed &&
-         pending_.front().events == 0) {
+         pending_.front().events == 0 && !pending_.front().held) {
     confirmed_ = std::max(confirmed_, pending_.front().end_lsn);
     pending_.pop_front();
   }

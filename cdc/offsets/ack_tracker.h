@@ -51,6 +51,20 @@ class AckTracker {
   // transaction is open.
   void ObserveServerPosition(Lsn lsn);
 
+  // Holding: a transaction (open, or committed and not yet confirmed) that
+  // must stay unconfirmed after its events are acknowledged, until
+  // Release — the pipeline holds the newest snapshot journal so that a
+  // restart replays it. kNotFound when `txn` is no longer pending.
+  absl::Status Hold(TxnId txn);
+  absl::Status Release(TxnId txn);
+  // After a lost connection the server sends again everything from the
+  // confirmed position: from the first transaction held, nothing pending
+  // may move the position any more (their positions are dropped and holds
+  // lifted), so the replay meets the held journal again.
+  void AbandonHeld();
+  // Events of `txn` not yet acknowledged (0 once it is no longer pending).
+  size_t Unacked(TxnId txn) const;
+
   // The position safe to confirm: never decreases.
   Lsn confirmed() const { return confirmed_; }
   size_t inflight_events() const { return inflight_events_; }
@@ -67,6 +81,7 @@ class AckTracker {
     size_t events = 0;  // not yet acknowledged
     size_t bytes = 0;   // not yet acknowledged
     bool committed = false;
+    bool held = false;
   };
   Pending* FindPending(TxnId txn);
   // The open transaction if it is `txn`; otherwise the error for misuse.

@@ -419,5 +419,43 @@ TEST(AckTrackerTest, RandomInterleavingMatchesModel) {
   EXPECT_GT(tracker.confirmed(), kStart);
 }
 
+
+TEST(AckTrackerTest, AHeldTransactionStopsTheConfirmedPositionUntilReleased) {
+  AckTracker tracker(100);
+  TxnId held = *tracker.Begin();
+  ASSERT_TRUE(tracker.AddEvent(held, 10).ok());
+  ASSERT_TRUE(tracker.Hold(held).ok());
+  ASSERT_TRUE(tracker.Commit(held, 200).ok());
+  TxnId next = *tracker.Begin();
+  ASSERT_TRUE(tracker.Commit(next, 300).ok());
+  EXPECT_EQ(tracker.Unacked(held), 1u);
+  ASSERT_TRUE(tracker.Ack(held, 10).ok());
+  EXPECT_EQ(tracker.Unacked(held), 0u);
+  EXPECT_EQ(tracker.confirmed(), 100u);  // acknowledged, but held
+  ASSERT_TRUE(tracker.Release(held).ok());
+  EXPECT_EQ(tracker.confirmed(), 300u);
+  EXPECT_EQ(tracker.Release(held).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(tracker.Hold(held).code(), absl::StatusCode::kNotFound);
+}
+
+TEST(AckTrackerTest, AbandonHeldKeepsEverythingFromTheHoldUnconfirmed) {
+  AckTracker tracker(100);
+  TxnId before = *tracker.Begin();
+  ASSERT_TRUE(tracker.AddEvent(before, 1).ok());
+  ASSERT_TRUE(tracker.Commit(before, 150).ok());
+  TxnId held = *tracker.Begin();
+  ASSERT_TRUE(tracker.Hold(held).ok());
+  ASSERT_TRUE(tracker.Commit(held, 200).ok());
+  TxnId after = *tracker.Begin();
+  ASSERT_TRUE(tracker.AddEvent(after, 1).ok());
+  ASSERT_TRUE(tracker.Commit(after, 300).ok());
+  tracker.AbandonHeld();
+  ASSERT_TRUE(tracker.Ack(after, 1).ok());
+  ASSERT_TRUE(tracker.Ack(before, 1).ok());
+  // The transaction before the hold still counts; nothing from it on does.
+  EXPECT_EQ(tracker.confirmed(), 150u);
+  EXPECT_EQ(tracker.pending_transactions(), 0u);
+}
+
 }  // namespace
 }  // namespace cdc::offsets

@@ -1,0 +1,85 @@
+#include "cdc/snapshot/signal.h"
+
+#include "absl/strings/str_cat.h"
+#include "cdc/common/absl_compat.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace cdc::snapshot {
+namespace {
+
+absl::Status Invalid(std::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("snapshot signal: ", AsAbsl(what)));
+}
+
+absl::Status CheckWatermark(const v1::SnapshotWatermark& mark,
+                            std::string_view kind) {
+  if (mark.nonce().empty()) {
+    return Invalid(absl::StrCat(AsAbsl(kind), " without a nonce"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
+  v1::SnapshotSignal signal;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto parsed = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(content.data(), content.size()), &signal,
+      options);
+  if (!parsed.ok()) {
+    return Invalid(absl::StrCat("not a SnapshotSignal in JSON (",
+                                std::string(parsed.message()), ")"));
+  }
+  if (signal.slot().empty()) return Invalid("no \"slot\"");
+  switch (signal.kind_case()) {
+    case v1::SnapshotSignal::kRequest: {
+      const v1::SnapshotRequest& request = signal.request();
+      if (request.id().empty()) return Invalid("request without an \"id\"");
+      if (request.tables().empty()) {
+        return Invalid(absl::StrCat("request \"", request.id(),
+                                    "\" names no \"tables\""));
+      }
+      for (const std::string& table : request.tables()) {
+        const size_t dot = table.find('.');
+        if (dot == std::string::npos || dot == 0 || dot + 1 == table.size()) {
+          return Invalid(absl::StrCat("request \"", request.id(), "\": table \"",
+                                      table, "\" is not \"schema.table\""));
+        }
+      }
+      return signal;
+    }
+    case v1::SnapshotSignal::kOpen:
+      if (absl::Status s = CheckWatermark(signal.open(), "open"); !s.ok()) {
+        return s;
+      }
+      return signal;
+    case v1::SnapshotSignal::kClose:
+      if (absl::Status s = CheckWatermark(signal.close(), "close"); !s.ok()) {
+        return s;
+      }
+      return signal;
+    case v1::SnapshotSignal::kProgress:
+      if (absl::Status s = CheckWatermark(signal.progress(), "progress");
+          !s.ok()) {
+        return s;
+      }
+      return signal;
+    case v1::SnapshotSignal::KIND_NOT_SET:
+      break;
+  }
+  return Invalid("none of \"request\", \"open\", \"close\", \"progress\"");
+}
+
+std::string FormatSignal(const v1::SnapshotSignal& signal) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  // Cannot fail for a message of this (string and integer) schema.
+  (void)google::protobuf::util::MessageToJsonString(signal, &out, options);
+  return out;
+}
+
+}  // namespace cdc::snapshot

@@ -1,0 +1,33 @@
+// Snapshot signals (cdc.v1.SnapshotSignal, see proto/cdc/v1/
+// snapshot_signal.proto): the logical decoding messages that ask for an
+// incremental snapshot and journal its progress. This is their one reader
+// and writer.
+//
+// The wire form is protobuf's JSON mapping, so a person can write a request
+// with pg_logical_emit_message from psql. Reading is strict: unknown fields,
+// a missing slot, no kind, a request without id or tables, a watermark
+// without nonce are kInvalidArgument naming what is wrong — a signal is
+// input from whoever can write to the WAL, and a typo must not pass as a
+// different request.
+//
+// Pure; thread-safe (no state).
+#ifndef CDC_SNAPSHOT_SIGNAL_H_
+#define CDC_SNAPSHOT_SIGNAL_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "cdc/v1/snapshot_signal.pb.h"
+
+namespace cdc::snapshot {
+
+// The logical decoding message prefix of every snapshot signal.
+inline constexpr char kSignalPrefix[] = "pgcdc.snapshot";
+
+absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content);
+std::string FormatSignal(const v1::SnapshotSignal& signal);
+
+}  // namespace cdc::snapshot
+
+#endif  // CDC_SNAPSHOT_SIGNAL_H_

@@ -1,0 +1,75 @@
+#include "cdc/snapshot/signal.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace cdc::snapshot {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(SignalTest, ReadsARequestAPersonWrites) {
+  absl::StatusOr<v1::SnapshotSignal> signal = ParseSignal(
+      R"({"slot": "orders", "request": {"id": "r1", "tables": ["public.t"],
+          "where": "id > 10"}})");
+  ASSERT_TRUE(signal.ok()) << signal.status();
+  EXPECT_EQ(signal->slot(), "orders");
+  ASSERT_TRUE(signal->has_request());
+  EXPECT_EQ(signal->request().id(), "r1");
+  ASSERT_EQ(signal->request().tables_size(), 1);
+  EXPECT_EQ(signal->request().tables(0), "public.t");
+  EXPECT_EQ(signal->request().where(), "id > 10");
+}
+
+TEST(SignalTest, WriterAndReaderAgree) {
+  v1::SnapshotSignal signal;
+  signal.set_slot("s");
+  signal.mutable_close()->set_nonce("n1");
+  signal.mutable_close()->set_chunk(7);
+  v1::SnapshotTask* task = signal.mutable_state()->add_tasks();
+  task->set_request_id("r");
+  task->set_table("public.t");
+  task->add_after_key("42");
+  task->add_after_key("it's \"quoted\"\n");
+  task->set_rows(1000);
+  signal.mutable_state()->add_finished("old");
+  const std::string text = FormatSignal(signal);
+  EXPECT_THAT(text, HasSubstr("\"after_key\""));
+  absl::StatusOr<v1::SnapshotSignal> back = ParseSignal(text);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->SerializeAsString(), signal.SerializeAsString());
+}
+
+TEST(SignalTest, RefusesWhatIsNotASignal) {
+  struct Case {
+    const char* content;
+    const char* expected;
+  };
+  for (const Case& c : {
+           Case{"", "not a SnapshotSignal"},
+           Case{"not json", "not a SnapshotSignal"},
+           Case{R"({"slot":"s","request":{"id":"r","tables":["t"]},"x":1})",
+                "not a SnapshotSignal"},
+           Case{R"({"request":{"id":"r","tables":["public.t"]}})",
+                "no \"slot\""},
+           Case{R"({"slot":"s"})", "none of"},
+           Case{R"({"slot":"s","request":{"tables":["public.t"]}})",
+                "without an \"id\""},
+           Case{R"({"slot":"s","request":{"id":"r"}})", "names no \"tables\""},
+           Case{R"({"slot":"s","request":{"id":"r","tables":["t"]}})",
+                "is not \"schema.table\""},
+           Case{R"({"slot":"s","request":{"id":"r","tables":["public."]}})",
+                "is not \"schema.table\""},
+           Case{R"({"slot":"s","open":{"chunk":1}})", "open without a nonce"},
+           Case{R"({"slot":"s","close":{}})", "close without a nonce"},
+           Case{R"({"slot":"s","progress":{}})", "progress without a nonce"},
+       }) {
+    absl::StatusOr<v1::SnapshotSignal> signal = ParseSignal(c.content);
+    EXPECT_EQ(signal.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.content;
+    EXPECT_THAT(signal.status().message(), HasSubstr(c.expected)) << c.content;
+  }
+}
+
+}  // namespace
+}  // namespace cdc::snapshot
