@@ -1,9 +1,11 @@
 #include "cdc/cli/args.h"
 
+#include <cstdio>
 #include <string_view>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cdc/cli/run_command.h"  // kExit*
 #include "cdc/common/absl_compat.h"
 
 namespace cdc::cli {
@@ -74,6 +76,36 @@ absl::StatusOr<int64_t> Args::GetInt(const std::string& name, int64_t fallback,
                      " to ", max, ", not \"", it->second, "\""));
   }
   return v;
+}
+
+std::optional<Args> ParseConfigCommand(int argc, char** argv,
+                                       const char* command, const char* usage,
+                                       std::vector<FlagSpec> specs,
+                                       std::string* config_path,
+                                       int* exit_code) {
+  specs.push_back({"config"});
+  specs.push_back({"help", /*boolean=*/true});
+  absl::StatusOr<Args> args = Args::Parse(argc, argv, specs);
+  if (!args.ok()) {
+    std::fprintf(stderr, "pgcdc %s: %s\n%s", command,
+                 std::string(args.status().message()).c_str(), usage);
+    *exit_code = kExitConfig;
+    return std::nullopt;
+  }
+  if (args->GetBool("help")) {
+    std::fputs(usage, stdout);
+    *exit_code = kExitOk;
+    return std::nullopt;
+  }
+  std::optional<std::string> path = args->Get("config");
+  if (!path || path->empty()) {
+    std::fprintf(stderr, "pgcdc %s: --config FILE is required\n%s", command,
+                 usage);
+    *exit_code = kExitConfig;
+    return std::nullopt;
+  }
+  *config_path = *path;
+  return *std::move(args);
 }
 
 }  // namespace cdc::cli

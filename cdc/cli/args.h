@@ -45,6 +45,16 @@ class Args {
   std::map<std::string, std::string> values_;
 };
 
+// The start every `--config FILE` subcommand shares: parses `specs` plus
+// --config and --help. Prints the usage and returns nullopt with `*exit_code`
+// set for --help (0), a usage error or a missing --config (2); on success
+// `*config_path` is the file given.
+std::optional<Args> ParseConfigCommand(int argc, char** argv,
+                                       const char* command, const char* usage,
+                                       std::vector<FlagSpec> specs,
+                                       std::string* config_path,
+                                       int* exit_code);
+
 }  // namespace cdc::cli
 
 #endif  // CDC_CLI_ARGS_H_

@@ -181,30 +181,20 @@ void CheckSpill(const config::Config& config, Report& report) {
 }  // namespace
 
 int RunCheckCommand(int argc, char** argv) {
-  absl::StatusOr<Args> args =
-      Args::Parse(argc, argv, {{"config"}, {"help", /*boolean=*/true}});
-  if (!args.ok()) {
-    std::fprintf(stderr, "pgcdc check: %s\n%s",
-                 std::string(args.status().message()).c_str(), kUsage);
-    return kExitConfig;
+  std::string path;
+  int exit_code = kExitOk;
+  if (!ParseConfigCommand(argc, argv, "check", kUsage, {}, &path,
+                          &exit_code)) {
+    return exit_code;
   }
-  if (args->GetBool("help")) {
-    std::fputs(kUsage, stdout);
-    return kExitOk;
-  }
-  std::optional<std::string> path = args->Get("config");
-  if (!path || path->empty()) {
-    std::fprintf(stderr, "pgcdc check: --config FILE is required\n%s", kUsage);
-    return kExitConfig;
-  }
-  absl::StatusOr<config::Config> config = config::LoadConfigFile(*path);
+  absl::StatusOr<config::Config> config = config::LoadConfigFile(path);
   if (!config.ok()) {
     std::printf("FAIL  configuration: %s\n",
                 std::string(config.status().message()).c_str());
     return kExitConfig;
   }
   Report report;
-  report.Ok(absl::StrCat("configuration ", *path));
+  report.Ok(absl::StrCat("configuration ", path));
   CheckDatabase(*config, report);
   CheckKafka(*config, report);
   CheckSpill(*config, report);

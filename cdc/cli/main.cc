@@ -7,6 +7,7 @@
 #include "cdc/cli/check_command.h"
 #include "cdc/cli/dev_broker_command.h"
 #include "cdc/cli/run_command.h"
+#include "cdc/cli/snapshot_command.h"
 #include "cdc/cli/tail_command.h"
 
 namespace {
@@ -19,6 +20,9 @@ constexpr char kHelp[] =
     "  pgcdc run --config FILE     stream the configured tables to Kafka\n"
     "  pgcdc check --config FILE   run every startup check, print each\n"
     "                              result, create and stream nothing\n"
+    "  pgcdc snapshot --config FILE --table T[,T...] [--where SQL]\n"
+    "                              ask the running pgcdc for an incremental\n"
+    "                              snapshot of tables, while it streams\n"
     "  pgcdc dev-broker [--brokers N] [--bootstrap-file FILE]\n"
     "                              an in-memory Kafka-protocol broker for "
     "demos\n"
@@ -51,6 +55,9 @@ int main(int argc, char** argv) {
   if (command == "run") return cdc::cli::RunRunCommand(argc - 1, argv + 1);
   if (command == "check") {
     return cdc::cli::RunCheckCommand(argc - 1, argv + 1);
+  }
+  if (command == "snapshot") {
+    return cdc::cli::RunSnapshotCommand(argc - 1, argv + 1);
   }
   if (command == "dev-broker") {
     return cdc::cli::RunDevBrokerCommand(argc - 1, argv + 1);

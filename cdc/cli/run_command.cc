@@ -75,23 +75,13 @@ bool IsEnvironmentError(const absl::Status& s) {
 }  // namespace
 
 int RunRunCommand(int argc, char** argv) {
-  absl::StatusOr<Args> args =
-      Args::Parse(argc, argv, {{"config"}, {"help", /*boolean=*/true}});
-  if (!args.ok()) {
-    std::fprintf(stderr, "pgcdc run: %s\n%s",
-                 std::string(args.status().message()).c_str(), kUsage);
-    return kExitConfig;
+  std::string config_path;
+  int exit_code = kExitOk;
+  if (!ParseConfigCommand(argc, argv, "run", kUsage, {}, &config_path,
+                          &exit_code)) {
+    return exit_code;
   }
-  if (args->GetBool("help")) {
-    std::fputs(kUsage, stdout);
-    return kExitOk;
-  }
-  std::optional<std::string> config_path = args->Get("config");
-  if (!config_path || config_path->empty()) {
-    std::fprintf(stderr, "pgcdc run: --config FILE is required\n%s", kUsage);
-    return kExitConfig;
-  }
-  absl::StatusOr<config::Config> config = config::LoadConfigFile(*config_path);
+  absl::StatusOr<config::Config> config = config::LoadConfigFile(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "pgcdc: configuration error: %s\n",
                  std::string(config.status().message()).c_str());

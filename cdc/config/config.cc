@@ -643,7 +643,10 @@ absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
 absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   Map snapshot;
   CFG_RETURN_IF_ERROR(
-      ReadSection(root, "snapshot", /*required=*/false, {"mode"}, &snapshot));
+      ReadSection(root, "snapshot", /*required=*/false,
+                  {"mode", "chunk_rows"}, &snapshot));
+  CFG_RETURN_IF_ERROR(
+      ReadInt(snapshot, "chunk_rows", 1, 1000000, &out->chunk_rows));
   Value mode;
   bool found = false;
   CFG_RETURN_IF_ERROR(

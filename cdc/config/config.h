@@ -84,6 +84,10 @@ struct SnapshotConfig {
   // start; "initial_only": a snapshot, then exit (no slot kept);
   // "when_needed": when the slot is missing or lost (wal_status 'lost').
   std::string mode = "initial";
+  // Incremental snapshots (`pgcdc snapshot`, tables newly added to
+  // source.tables): rows read per chunk, between two watermarks. Bounds the
+  // memory a chunk takes and how long a chunk's window stays open.
+  int chunk_rows = 4096;
 };
 
 // The values snapshot.mode accepts, in the order the docs list them.

@@ -51,6 +51,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              "Committed transactions received");
   delivery_errors_ = NewCounter(r, "pgcdc_delivery_errors_total",
                                 "Events the broker failed to acknowledge");
+  snapshot_signals_rejected_ = NewCounter(
+      r, "pgcdc_snapshot_signals_rejected_total",
+      "Snapshot signals and requested tables refused: unreadable signal, a "
+      "table not captured or without a primary key, a failing condition");
   received_lsn_ = NewGauge(r, "pgcdc_received_lsn",
                            "LSN of the newest change received from the slot");
   confirmed_lsn_ = NewGauge(
@@ -130,6 +134,10 @@ void Metrics::CountEvent(const std::string& table, int op) {
 
 void Metrics::CountTransaction() { transactions_->Increment(); }
 void Metrics::CountDeliveryError() { delivery_errors_->Increment(); }
+
+void Metrics::CountSnapshotSignalRejected() {
+  snapshot_signals_rejected_->Increment();
+}
 void Metrics::SetReceivedLsn(uint64_t lsn) {
   received_lsn_->Set(static_cast<double>(lsn));
 }

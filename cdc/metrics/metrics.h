@@ -40,6 +40,8 @@ class Metrics {
   void CountEvent(const std::string& table, int op);
   void CountTransaction();
   void CountDeliveryError();
+  // An incremental snapshot signal, or one of its tables, refused.
+  void CountSnapshotSignalRejected();
   void SetReceivedLsn(uint64_t lsn);
   void SetConfirmedLsn(uint64_t lsn);
   void SetServerLsn(uint64_t lsn);  // for pgcdc_lag_bytes
@@ -74,6 +76,7 @@ class Metrics {
   absl::flat_hash_map<std::string, std::array<prometheus::Counter*, 8>> events_;
   prometheus::Counter* transactions_ = nullptr;
   prometheus::Counter* delivery_errors_ = nullptr;
+  prometheus::Counter* snapshot_signals_rejected_ = nullptr;
   prometheus::Gauge* received_lsn_ = nullptr;
   prometheus::Gauge* confirmed_lsn_ = nullptr;
   prometheus::Gauge* server_lsn_ = nullptr;

@@ -14,6 +14,7 @@
 #include "cdc/common/log.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
+#include "cdc/snapshot/signal.h"
 
 namespace cdc::pipeline {
 namespace {
@@ -61,7 +62,11 @@ absl::Status Pipeline::Prepare() {
   database_ = server->database;
   absl::StatusOr<pg::PgOutputOptions> pgoutput = pg::NegotiatePgOutput(
       server->server_version_num, config_.source.protocol_version,
-      config_.source.streaming, config_.messages.enabled(),
+      config_.source.streaming,
+      // Snapshot signals are logical decoding messages, so pgoutput is
+      // asked for messages whenever it has them (PostgreSQL 14+), published
+      // or not.
+      config_.messages.enabled() || server->server_version_num >= 140000,
       config_.source.publication);
   if (!pgoutput.ok()) return pgoutput.status();
   pgoutput_ = *std::move(pgoutput);
@@ -98,21 +103,8 @@ absl::Status Pipeline::Prepare() {
   }
   relations_.RefreshTypeNames();
 
-  envelope::SourceInfo source;
-  source.version = PGCDC_VERSION;
-  source.db = database_;
-  source.slot = config_.source.slot;
-  builder_ = std::make_unique<envelope::EnvelopeBuilder>(
-      source, config_.kafka.topic_prefix, &relations_);
-  if (config_.messages.enabled()) {
-    builder_->SetMessageTopic(config_.messages.topic);
-  }
-  builder_->SetKeyChange(
-      config_.events.key_change == "update"
-          ? envelope::EnvelopeBuilder::KeyChange::kUpdate
-          : envelope::EnvelopeBuilder::KeyChange::kDeleteCreate);
+  builder_ = MakeBuilder(&relations_, *tables);
   for (const pg::TableInfo& t : *tables) {
-    builder_->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
     if (t.replica_identity == 'n' && !t.primary_key.empty()) {
       LogWarning("table ", t.name.Qualified(),
                  " has REPLICA IDENTITY NOTHING: PostgreSQL refuses UPDATE "
@@ -147,6 +139,7 @@ absl::Status Pipeline::Prepare() {
   if (!producer.ok()) return producer.status();
   producer_ = *std::move(producer);
   tables_ = *std::move(tables);
+  NewIncremental();
   // Last, so that a slot created for a snapshot is not left behind by a
   // failure of the steps above.
   if (absl::Status s = PrepareSlot(sql); !s.ok()) return s;
@@ -155,6 +148,28 @@ absl::Status Pipeline::Prepare() {
   metrics_->SetConfirmedLsn(start_lsn_);
   sql_ = *std::move(conn);
   return absl::OkStatus();
+}
+
+std::unique_ptr<envelope::EnvelopeBuilder> Pipeline::MakeBuilder(
+    const pg::RelationCache* relations,
+    const std::vector<pg::TableInfo>& tables) const {
+  envelope::SourceInfo source;
+  source.version = PGCDC_VERSION;
+  source.db = database_;
+  source.slot = config_.source.slot;
+  auto builder = std::make_unique<envelope::EnvelopeBuilder>(
+      source, config_.kafka.topic_prefix, relations);
+  if (config_.messages.enabled()) {
+    builder->SetMessageTopic(config_.messages.topic);
+  }
+  builder->SetKeyChange(
+      config_.events.key_change == "update"
+          ? envelope::EnvelopeBuilder::KeyChange::kUpdate
+          : envelope::EnvelopeBuilder::KeyChange::kDeleteCreate);
+  for (const pg::TableInfo& t : tables) {
+    builder->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
+  }
+  return builder;
 }
 
 absl::Status Pipeline::WithSqlSession(
@@ -318,6 +333,7 @@ absl::Status Pipeline::StreamSession() {
   int frames_since_poll = 0;
   while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
     if (absl::Status s = SendStatus(/*force=*/false); !s.ok()) return s;
+    IncrementalTick();
     if (heartbeat.count() > 0 && Clock::now() >= next_heartbeat_) {
       next_heartbeat_ = Clock::now() + heartbeat;
       Heartbeat();
@@ -408,6 +424,9 @@ void Pipeline::EndSession() {
       fatal_ = absl::InternalError(s.message());
     }
   }
+  // The held snapshot journal comes again with the replay, to a new machine.
+  tracker_.AbandonHeld();
+  NewIncremental();
 }
 
 void Pipeline::DrainAcks(int timeout_ms) {
@@ -607,6 +626,9 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
     return CloseTransaction(commit->end_lsn);
   }
   if (const auto* logical = std::get_if<pg::LogicalMessage>(&message)) {
+    if (logical->prefix == snapshot::kSignalPrefix) {
+      return HandleSignal(*logical, lsn);
+    }
     if (logical->prefix == kHeartbeatPrefix ||
         !config_.messages.Publishes(logical->prefix)) {
       return absl::OkStatus();  // a prefix the configuration leaves out
@@ -653,6 +675,9 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
 }
 
 absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
+  if (incremental_ != nullptr && incremental_->WindowOpen()) {
+    WatchChange(change);
+  }
   int64_t now_ms = NowUnixMicros() / 1000;
   absl::StatusOr<std::vector<envelope::Record>> records =
       builder_->Build(change, txn_, lsn, &seq_, now_ms);

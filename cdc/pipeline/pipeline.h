@@ -72,6 +72,7 @@
 #include "cdc/pg/pgoutput_options.h"
 #include "cdc/pg/relation_cache.h"
 #include "cdc/pipeline/stream_spool.h"
+#include "cdc/snapshot/incremental.h"
 #include "cdc/snapshot/snapshotter.h"
 
 namespace cdc::pipeline {
@@ -148,6 +149,10 @@ class Pipeline : private snapshot::RowSink {
   // Reads from the catalog the user types (and any type not yet known) that
   // a Relation's columns use, before any change to it is built.
   absl::Status ResolveTypes(const pg::RelationMessage& relation);
+  // An envelope builder over `relations` with the configured options.
+  std::unique_ptr<envelope::EnvelopeBuilder> MakeBuilder(
+      const pg::RelationCache* relations,
+      const std::vector<pg::TableInfo>& tables) const;
   // Runs `work` on the SQL session; when it finds the session gone (or there
   // is none), connects again once and runs it once more.
   absl::Status WithSqlSession(
@@ -189,6 +194,38 @@ class Pipeline : private snapshot::RowSink {
   envelope::TxnContext snapshot_txn_;
   envelope::Record snapshot_record_;
   std::string snapshot_table_;  // "schema.table" being read, for metrics
+
+  // Incremental snapshots (pipeline_incremental.cc; the protocol is in
+  // cdc/snapshot/incremental.h). A new machine, with a new nonce, for every
+  // replication session: a reconnect replays the journal like a restart.
+  void NewIncremental();
+  // A pgcdc.snapshot message from the stream.
+  absl::Status HandleSignal(const pg::LogicalMessage& message, Lsn lsn);
+  // The effects that need no transaction: log notes, read, write.
+  void ApplyEffects(snapshot::IncrementalSnapshot::Effects effects);
+  // Reads a chunk and hands it to the machine (or gives the table up, or
+  // retries later); returns the machine's next effects.
+  snapshot::IncrementalSnapshot::Effects ReadChunk(
+      const snapshot::IncrementalSnapshot::Chunk& chunk);
+  absl::Status ReadChunkRows(const pg::TableInfo& table,
+                             const snapshot::IncrementalSnapshot::Chunk& chunk,
+                             std::vector<snapshot::ChunkRow>* rows,
+                             std::vector<std::string>* last_key);
+  // Publishes the closed chunk's rows in the open transaction.
+  absl::Status PublishChunk(Lsn close_lsn, uint64_t chunk);
+  // A streamed change inside an open chunk's window supersedes its copy.
+  void WatchChange(const pg::PgOutputMessage& change);
+  // From the loop: chunk acknowledgements, retries, progress.
+  void IncrementalTick();
+  const pg::TableInfo* FindTable(std::string_view qualified) const;
+  std::unique_ptr<snapshot::IncrementalSnapshot> incremental_;
+  std::unique_ptr<pg::SqlConnection> chunk_sql_;
+  std::unique_ptr<pg::RelationCache> chunk_relations_;
+  std::unique_ptr<envelope::EnvelopeBuilder> chunk_builder_;
+  pg::RelationMessage chunk_relation_;
+  std::vector<std::pair<offsets::TxnId, uint64_t>> chunk_txns_;
+  std::chrono::steady_clock::time_point next_incremental_tick_;
+  std::chrono::steady_clock::time_point next_incremental_log_;
 
   config::Config config_;
   metrics::Metrics* metrics_;

@@ -103,6 +103,8 @@ class IncrementalSnapshot {
   // supersedes the open chunk's copy of that row.
   void OnChange(std::string_view table, std::string_view key);
   void OnTruncate(std::string_view table);
+  // Whether a chunk is open: streamed changes may matter.
+  bool WindowOpen() const { return phase_ == Phase::kWindow; }
   // Whether changes to `table` matter now (a chunk of it is open).
   bool Watching(std::string_view table) const {
     return phase_ == Phase::kWindow && window_table_ == table;

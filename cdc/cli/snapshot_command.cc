@@ -1,0 +1,164 @@
+#include "cdc/cli/snapshot_command.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "cdc/cli/args.h"
+#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/config/config.h"
+#include "cdc/pg/catalog.h"
+#include "cdc/pg/connection.h"
+#include "cdc/snapshot/signal.h"
+
+namespace cdc::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: pgcdc snapshot --config FILE --table T[,T...] [--where SQL]\n"
+    "                      [--id ID]\n"
+    "\n"
+    "Asks the pgcdc that streams this configuration's slot (pgcdc run) for\n"
+    "an incremental snapshot of the tables: it reads them in primary key\n"
+    "order, chunk by chunk, while it keeps streaming, and publishes their\n"
+    "rows as READ events; a change streamed meanwhile wins over a chunk's\n"
+    "copy of the row. The request is a logical decoding message (prefix\n"
+    "pgcdc.snapshot) written into the WAL: no table is needed in the\n"
+    "database, and if pgcdc is not running the request waits for it.\n"
+    "\n"
+    "  --table T[,T...]  tables of source.tables (\"schema.table\" or\n"
+    "                    \"table\" for public), each with a primary key\n"
+    "  --where SQL       only rows for which this condition holds\n"
+    "  --id ID           the request's id (default: generated); a request\n"
+    "                    with the id of one running or recently done is not\n"
+    "                    run again\n"
+    "\n"
+    "exit codes: 0 requested; 2 bad configuration, usage, table or\n"
+    "condition; 3 the database refused (or cannot be reached).\n";
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "pgcdc snapshot: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int RunSnapshotCommand(int argc, char** argv) {
+  std::string path;
+  int exit_code = kExitOk;
+  std::optional<Args> args =
+      ParseConfigCommand(argc, argv, "snapshot", kUsage,
+                         {{"table"}, {"where"}, {"id"}}, &path, &exit_code);
+  if (!args) return exit_code;
+  absl::StatusOr<config::Config> config = config::LoadConfigFile(path);
+  if (!config.ok()) {
+    return Fail(kExitConfig, absl::StrCat("configuration error: ",
+                                          config.status().message()));
+  }
+  const std::string table_list = args->Get("table").value_or("");
+  if (table_list.empty()) {
+    return Fail(kExitConfig, absl::StrCat("--table is required\n", kUsage));
+  }
+
+  std::vector<config::TableName> tables;
+  for (absl::string_view part : absl::StrSplit(table_list, ',')) {
+    const std::string text(absl::StripAsciiWhitespace(part));
+    config::TableName name;
+    const size_t dot = text.find('.');
+    name.schema = dot == std::string::npos ? "public" : text.substr(0, dot);
+    name.table = dot == std::string::npos ? text : text.substr(dot + 1);
+    bool captured = false;
+    for (const config::TableName& t : config->source.tables) {
+      captured = captured || t == name;
+    }
+    if (!captured) {
+      return Fail(kExitConfig,
+                  absl::StrCat("table \"", text,
+                               "\" is not one of source.tables in ", path));
+    }
+    tables.push_back(name);
+  }
+
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(config->source.dsn);
+  if (!conn.ok()) return Fail(kExitEnvironment, std::string(conn.status().message()));
+  pg::SqlConnection& sql = **conn;
+  absl::StatusOr<std::vector<pg::TableInfo>> described =
+      pg::DescribeTables(sql, tables);
+  if (!described.ok()) {
+    return Fail(kExitEnvironment, std::string(described.status().message()));
+  }
+  const std::string where = args->Get("where").value_or("");
+  std::vector<std::string> names;
+  for (const pg::TableInfo& t : *described) {
+    names.push_back(t.name.Qualified());
+    if (t.primary_key.empty()) {
+      return Fail(kExitEnvironment,
+                  absl::StrCat("table ", t.name.Qualified(),
+                               " has no primary key, which an incremental "
+                               "snapshot reads it by"));
+    }
+    if (!where.empty()) {
+      // The server parses the condition now, so a typo fails here rather
+      // than in the running pgcdc.
+      absl::Status s =
+          sql.Query(absl::StrCat("EXPLAIN SELECT 1 FROM ",
+                                 sql.QuoteIdentifier(t.name.schema), ".",
+                                 sql.QuoteIdentifier(t.name.table), " WHERE (",
+                                 where, ")"))
+              .status();
+      if (!s.ok()) {
+        return Fail(kExitConfig,
+                    absl::StrCat("--where does not work on ",
+                                 t.name.Qualified(), ": ", s.message()));
+      }
+    }
+  }
+  absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config->source.slot);
+  if (!slot.ok()) return Fail(kExitEnvironment, std::string(slot.status().message()));
+  if (!slot->exists) {
+    return Fail(kExitEnvironment,
+                absl::StrCat("replication slot \"", config->source.slot,
+                             "\" does not exist yet, so nothing would read "
+                             "the request; start pgcdc run first (a new "
+                             "slot begins with a snapshot of every table "
+                             "under snapshot.mode initial)"));
+  }
+
+  std::string id = args->Get("id").value_or("");
+  if (id.empty()) {
+    absl::BitGen gen;
+    id = absl::StrCat("cli-", absl::ToUnixSeconds(absl::Now()), "-",
+                      absl::Hex(absl::Uniform<uint32_t>(gen)));
+  }
+  v1::SnapshotSignal signal;
+  signal.set_slot(config->source.slot);
+  signal.mutable_request()->set_id(id);
+  for (const std::string& n : names) signal.mutable_request()->add_tables(n);
+  signal.mutable_request()->set_where(where);
+  absl::StatusOr<std::vector<pg::SqlRow>> written =
+      sql.Query("SELECT pg_logical_emit_message(false, $1, $2)",
+                {snapshot::kSignalPrefix, snapshot::FormatSignal(signal)});
+  if (!written.ok()) {
+    return Fail(kExitEnvironment,
+                absl::StrCat("cannot write the request: ",
+                             written.status().message()));
+  }
+  std::printf("requested snapshot \"%s\" of %s%s at LSN %s; the pgcdc "
+              "streaming slot \"%s\" publishes it\n",
+              id.c_str(), absl::StrJoin(names, ", ").c_str(),
+              where.empty() ? "" : absl::StrCat(" where ", where).c_str(),
+              written->empty() || !written->front()[0]
+                  ? "?"
+                  : written->front()[0]->c_str(),
+              config->source.slot.c_str());
+  return kExitOk;
+}
+
+}  // namespace cdc::cli
