@@ -96,16 +96,24 @@ void CheckDatabase(const config::Config& config, Report& report) {
     const bool via_root =
         std::any_of(tables->begin(), tables->end(),
                     [](const pg::TableInfo& t) { return t.partitioned; });
+    std::vector<std::string> to_add;
     absl::StatusOr<bool> missing = pg::EnsurePublication(
         sql, config.source.publication, config.source.tables, via_root,
-        /*dry_run=*/true);
+        /*dry_run=*/true, [&](const std::vector<std::string>& added) {
+          to_add = added;
+          return absl::OkStatus();
+        });
     const std::string pub =
         absl::StrCat("publication \"", config.source.publication, "\"");
     if (!missing.ok()) {
       report.Fail(pub, missing.status());
     } else {
       report.Ok(*missing ? pub + " does not exist yet: run will create it"
-                         : pub + " covers exactly the configured tables");
+                : !to_add.empty()
+                    ? absl::StrCat(pub, " lacks ", absl::StrJoin(to_add, ", "),
+                                   ": run will add them (and snapshot their "
+                                   "rows, unless snapshot.mode is never)")
+                    : pub + " covers exactly the configured tables");
     }
   }
 

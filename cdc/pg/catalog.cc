@@ -115,7 +115,9 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
-    const std::vector<config::TableName>& tables, bool via_root, bool dry_run) {
+    const std::vector<config::TableName>& tables, bool via_root, bool dry_run,
+    const std::function<absl::Status(const std::vector<std::string>&)>&
+        before_adding) {
   absl::StatusOr<std::vector<SqlRow>> exists = conn.Query(
       "SELECT puballtables, pubviaroot FROM pg_publication WHERE pubname = $1",
       {publication});
@@ -187,6 +189,30 @@ absl::StatusOr<bool> EnsurePublication(
   std::set_difference(published.begin(), published.end(), configured.begin(),
                       configured.end(), std::back_inserter(extra));
   if (missing.empty() && extra.empty()) return false;
+  if (extra.empty() && before_adding) {
+    if (absl::Status s = before_adding(missing); !s.ok()) return s;
+    if (dry_run) return false;
+    std::vector<std::string> added;
+    for (const config::TableName& t : tables) {
+      if (std::find(missing.begin(), missing.end(), Qualified(t)) !=
+          missing.end()) {
+        added.push_back(absl::StrCat(conn.QuoteIdentifier(t.schema), ".",
+                                     conn.QuoteIdentifier(t.table)));
+      }
+    }
+    absl::Status s =
+        conn.Query(absl::StrCat("ALTER PUBLICATION ",
+                                conn.QuoteIdentifier(publication),
+                                " ADD TABLE ", absl::StrJoin(added, ", ")))
+            .status();
+    if (!s.ok()) {
+      return WithPrefix(s, absl::StrCat("cannot add ",
+                                        absl::StrJoin(missing, ", "),
+                                        " to publication \"", publication,
+                                        "\": "));
+    }
+    return false;
+  }
   std::string message = absl::StrCat("publication \"", publication,
                                      "\" differs from source.tables:");
   if (!missing.empty()) {

@@ -16,6 +16,7 @@
 #ifndef CDC_PG_CATALOG_H_
 #define CDC_PG_CATALOG_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,10 +62,19 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 // publication.
 // With `dry_run`, a missing publication is not created: true says it would
 // be (kPermissionDenied when the role lacks CREATE on the database).
+//
+// Tables added to the configuration: when the publication lacks some
+// configured tables and has none that are not, and `before_adding` is given,
+// it is called with the missing tables ("schema.table") and, if it returns
+// OK, they are added (ALTER PUBLICATION ... ADD TABLE; not under dry_run,
+// where `before_adding` is called all the same). pgcdc uses it to ask for a
+// snapshot of them first.
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
     const std::vector<config::TableName>& tables, bool via_root = false,
-    bool dry_run = false);
+    bool dry_run = false,
+    const std::function<absl::Status(const std::vector<std::string>&)>&
+        before_adding = nullptr);
 
 struct SlotInfo {
   bool exists = false;  // after EnsureSlot: always

@@ -89,8 +89,15 @@ absl::Status Pipeline::Prepare() {
   const bool via_root =
       std::any_of(tables->begin(), tables->end(),
                   [](const pg::TableInfo& t) { return t.partitioned; });
+  // A table added to source.tables since the slot was made has history the
+  // topic lacks: it is snapshotted incrementally, asked for (in the WAL)
+  // before the publication starts to carry its changes.
+  auto before_adding = [&](const std::vector<std::string>& added) {
+    return RequestSnapshotOfAdded(sql, added);
+  };
   absl::StatusOr<bool> created_pub = pg::EnsurePublication(
-      sql, config_.source.publication, config_.source.tables, via_root);
+      sql, config_.source.publication, config_.source.tables, via_root,
+      /*dry_run=*/false, before_adding);
   if (!created_pub.ok()) return created_pub.status();
   if (*created_pub) {
     LogInfo("created publication \"", config_.source.publication, "\"");

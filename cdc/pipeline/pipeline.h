@@ -199,6 +199,10 @@ class Pipeline : private snapshot::RowSink {
   // cdc/snapshot/incremental.h). A new machine, with a new nonce, for every
   // replication session: a reconnect replays the journal like a restart.
   void NewIncremental();
+  // Tables about to be added to the publication: when the slot exists
+  // (and snapshot.mode is not never), writes a snapshot request for them.
+  absl::Status RequestSnapshotOfAdded(pg::SqlConnection& sql,
+                                      const std::vector<std::string>& added);
   // A pgcdc.snapshot message from the stream.
   absl::Status HandleSignal(const pg::LogicalMessage& message, Lsn lsn);
   // The effects that need no transaction: log notes, read, write.

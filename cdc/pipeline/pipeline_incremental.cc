@@ -52,6 +52,43 @@ void Pipeline::NewIncremental() {
   chunk_txns_.clear();
 }
 
+absl::Status Pipeline::RequestSnapshotOfAdded(
+    pg::SqlConnection& sql, const std::vector<std::string>& added) {
+  const std::string list = absl::StrJoin(added, ", ");
+  absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config_.source.slot);
+  if (!slot.ok()) return slot.status();
+  const std::string& mode = config_.snapshot.mode;
+  if (!slot->exists || mode == "initial_only") {
+    LogInfo("adding ", list, " to publication \"", config_.source.publication,
+            "\"");
+    return absl::OkStatus();  // the snapshot of a new slot covers them
+  }
+  if (mode == "never") {
+    LogInfo("adding ", list, " to publication \"", config_.source.publication,
+            "\"; no snapshot of their rows (snapshot.mode never)");
+    return absl::OkStatus();
+  }
+  absl::BitGen gen;
+  v1::SnapshotSignal signal;
+  signal.set_slot(config_.source.slot);
+  signal.mutable_request()->set_id(
+      absl::StrCat("added-", absl::ToUnixSeconds(absl::Now()), "-",
+                   absl::Hex(absl::Uniform<uint32_t>(gen))));
+  for (const std::string& t : added) signal.mutable_request()->add_tables(t);
+  absl::Status s =
+      sql.Query("SELECT pg_logical_emit_message(false, $1, $2)",
+                {snapshot::kSignalPrefix, snapshot::FormatSignal(signal)})
+          .status();
+  if (!s.ok()) {
+    return WithPrefix(s, absl::StrCat("cannot ask for a snapshot of ", list,
+                                      ", newly added to source.tables: "));
+  }
+  LogInfo("adding ", list, " to publication \"", config_.source.publication,
+          "\"; snapshot \"", signal.request().id(),
+          "\" of their rows requested");
+  return absl::OkStatus();
+}
+
 const pg::TableInfo* Pipeline::FindTable(std::string_view qualified) const {
   for (const pg::TableInfo& t : tables_) {
     if (t.name.Qualified() == qualified) return &t;

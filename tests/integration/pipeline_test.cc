@@ -501,15 +501,20 @@ TEST_F(PgcdcTest, MissingTableIsAnEnvironmentError) {
   EXPECT_THAT(output, HasSubstr("public.nope"));
 }
 
+// A publication that carries a table the configuration does not list is
+// someone else's (or a mistake): refused, naming both sides. (One that only
+// lacks configured tables is extended: SnapshotTest.TableAddedToTheConfig...)
 TEST_F(PgcdcTest, ExistingPublicationMustMatchTables) {
   Sql("CREATE TABLE x (id int PRIMARY KEY)");
   Sql("CREATE TABLE y (id int PRIMARY KEY)");
-  Sql("CREATE PUBLICATION pgcdc_pub FOR TABLE x");
+  Sql("CREATE TABLE z (id int PRIMARY KEY)");
+  Sql("CREATE PUBLICATION pgcdc_pub FOR TABLE x, z");
   std::string output;
   EXPECT_EQ(RunPgcdc({"run", "--config", WriteConfig({"public.x", "public.y"})},
                      &output),
             3);
   EXPECT_THAT(output, HasSubstr("not published: public.y"));
+  EXPECT_THAT(output, HasSubstr("published but not configured: public.z"));
 }
 
 TEST_F(PgcdcTest, StaysConnectedWithAShortWalSenderTimeout) {

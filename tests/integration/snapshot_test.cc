@@ -665,5 +665,39 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
                      /*in_order=*/false);
 }
 
+
+// A table added to source.tables of a running setup: on the next start
+// pgcdc asks for an incremental snapshot of it (in the WAL), adds it to the
+// publication and publishes its existing rows while it streams.
+TEST_F(SnapshotTest, TableAddedToTheConfigIsSnapshottedWhileStreaming) {
+  Sql("CREATE TABLE a (id int PRIMARY KEY, v text)");
+  Sql("CREATE TABLE b (id int PRIMARY KEY, v text)");
+  Sql("INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 100) g");
+  Sql("INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 3000) g");
+  std::string only_a = WriteConfig({"public.a"});
+  Subprocess first = StartPgcdc(only_a);
+  WaitCaughtUp();
+  StopPgcdc(first);
+  Sql("UPDATE b SET v = 'before' WHERE id <= 10");  // not published yet
+
+  std::string both = WriteConfig({"public.a", "public.b"});
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"check", "--config", both}, &output), 0) << output;
+  EXPECT_THAT(output, HasSubstr("lacks public.b: run will add them"));
+  Subprocess second = StartPgcdc(both);
+  Sql("UPDATE b SET v = 'during' WHERE id BETWEEN 5 AND 20");
+  Sql("DELETE FROM b WHERE id > 2990");
+  ASSERT_TRUE(WaitForLog(second, "public.b read", 60000)) << second.ReadLog();
+  EXPECT_THAT(second.ReadLog(), HasSubstr("adding public.b to publication"));
+  Sql("INSERT INTO b VALUES (5000, 'after')");
+  WaitCaughtUp();
+  StopPgcdc(second);
+  std::vector<ReadEvent> events = ReadTopic("public.b");
+  EXPECT_GE(WithOp(events, v1::READ).size(), 2970u);
+  ExpectTopicIsTable("b", events);
+  // Table a was not read again.
+  EXPECT_EQ(WithOp(ReadTopic("public.a"), v1::READ).size(), 100u);
+}
+
 }  // namespace
 }  // namespace cdc::testing
