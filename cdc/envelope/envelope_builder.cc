@@ -45,9 +45,6 @@ absl::Status UnknownRelation(pg::Oid relation_oid) {
                    " which no Relation message has described"));
 }
 
-// A varint field's key (fields < 16: one byte) and value, at most.
-constexpr size_t kMaxVarintFieldSize = 1 + 10;
-
 bool HasValue(const pg::TupleValue& value) {
   return value.kind == pg::TupleValue::Kind::kText ||
          value.kind == pg::TupleValue::Kind::kBinary;
@@ -344,21 +341,21 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
     }
     return size;
   };
-  // Row.columns (field 1), each Column's fields in number order.
-  auto put_row = [&](const std::vector<EncodedColumn>& columns, bool key,
-                     std::string* out) {
+  // Row.columns (field 1), each Column's fields in number order, into a
+  // buffer already sized for them.
+  auto write_row = [&](const std::vector<EncodedColumn>& columns, bool key,
+                       char* out) {
     for (const EncodedColumn& c : columns) {
       const Shape::ColumnParts& parts = shape.columns[c.index];
-      wire::PutLengthHeader(1, column_size(c, key), out);
-      out->append(parts.head);
+      out = wire::WriteLengthHeader(1, column_size(c, key), out);
+      out = wire::WriteBytes(parts.head, out);
       const size_t value_size = static_cast<size_t>(c.value->GetCachedSize());
-      wire::PutLengthHeader(3, value_size, out);
-      const size_t at = out->size();
-      out->resize(at + value_size);
-      c.value->SerializeWithCachedSizesToArray(
-          reinterpret_cast<uint8_t*>(&(*out)[at]));
-      out->append(key ? parts.key_tail : parts.tail);
+      out = wire::WriteLengthHeader(3, value_size, out);
+      out = reinterpret_cast<char*>(c.value->SerializeWithCachedSizesToArray(
+          reinterpret_cast<uint8_t*>(out)));
+      out = wire::WriteBytes(key ? parts.key_tail : parts.tail, out);
     }
+    return out;
   };
 
   // Source fields 6-11, between the shape's constant head and tail. READ
@@ -374,10 +371,13 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
                              source_fields_.size() + shape.source_tail.size();
   const size_t before_size = row_size(before_columns_, false);
   const size_t after_size = row_size(after_columns_, false);
+  const uint64_t op_value = static_cast<uint64_t>(op);
+  const uint64_t ts_value = static_cast<uint64_t>(now_ms);
   const size_t total =
+      wire::UintFieldSize(op_value) +
       (old_tuple != nullptr ? wire::LengthDelimitedSize(before_size) : 0) +
       (new_tuple != nullptr ? wire::LengthDelimitedSize(after_size) : 0) +
-      wire::LengthDelimitedSize(source_size) + 2 * kMaxVarintFieldSize;
+      wire::LengthDelimitedSize(source_size) + wire::UintFieldSize(ts_value);
   if (total > static_cast<size_t>(INT32_MAX)) {
     // Protobuf's own limit for one message.
     return absl::ResourceExhaustedError(
@@ -387,29 +387,40 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
 
   // ChangeEvent fields in number order: op, before, after, source, ts_ms.
   std::string& value = record->value;
-  value.clear();
-  value.reserve(total);
-  wire::PutUint(1, static_cast<uint64_t>(op), &value);
+  value.resize(total);
+  char* out = value.data();
+  if (op_value != 0) {
+    out = wire::WriteVarint(1 << 3 | wire::kVarint, out);
+    out = wire::WriteVarint(op_value, out);
+  }
   if (old_tuple != nullptr) {
-    wire::PutLengthHeader(2, before_size, &value);
-    put_row(before_columns_, false, &value);
+    out = wire::WriteLengthHeader(2, before_size, out);
+    out = write_row(before_columns_, false, out);
   }
   if (new_tuple != nullptr) {
-    wire::PutLengthHeader(3, after_size, &value);
-    put_row(after_columns_, false, &value);
+    out = wire::WriteLengthHeader(3, after_size, out);
+    out = write_row(after_columns_, false, out);
   }
-  wire::PutLengthHeader(4, source_size, &value);
-  value.append(shape.source_head);
-  value.append(source_fields_);
-  value.append(shape.source_tail);
-  wire::PutUint(5, static_cast<uint64_t>(now_ms), &value);
+  out = wire::WriteLengthHeader(4, source_size, out);
+  out = wire::WriteBytes(shape.source_head, out);
+  out = wire::WriteBytes(source_fields_, out);
+  out = wire::WriteBytes(shape.source_tail, out);
+  if (ts_value != 0) {
+    out = wire::WriteVarint(5 << 3 | wire::kVarint, out);
+    out = wire::WriteVarint(ts_value, out);
+  }
+  if (out != value.data() + total) {
+    return absl::InternalError(absl::StrCat(
+        "change event for ", shape.schema, ".", shape.table, ": encoded ",
+        out - value.data(), " bytes of ", total));
+  }
 
   if (shape.key_columns.empty()) {
     record->key.reset();
   } else {
     if (!record->key.has_value()) record->key.emplace();
-    record->key->clear();
-    put_row(key_columns_, true, &*record->key);
+    record->key->resize(row_size(key_columns_, true));
+    write_row(key_columns_, true, record->key->data());
   }
   record->topic = shape.topic;
   record->schema = shape.schema;

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -71,6 +72,33 @@ inline void PutString(uint32_t field, absl::string_view value,
   if (value.empty()) return;
   PutLengthHeader(field, value.size(), out);
   out->append(value.data(), value.size());
+}
+
+// The same into a buffer already sized for them: each returns the byte
+// after what it wrote. For the hot path, where appending a few bytes at a
+// time to a std::string costs more than the bytes.
+inline char* WriteVarint(uint64_t value, char* out) {
+  while (value >= 0x80) {
+    *out++ = static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
+inline char* WriteLengthHeader(uint32_t field, size_t length, char* out) {
+  out = WriteVarint((field << 3) | kLengthDelimited, out);
+  return WriteVarint(length, out);
+}
+
+inline char* WriteBytes(absl::string_view bytes, char* out) {
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
+
+// Size of PutUint's output for `value`.
+inline size_t UintFieldSize(uint64_t value) {
+  return value == 0 ? 0 : 1 + VarintSize(value);
 }
 
 }  // namespace cdc::envelope::wire
