@@ -151,7 +151,8 @@ const EnvelopeBuilder::Shape::ColumnParts& EnvelopeBuilder::PartsFor(
   // Column.type and base_type: checked per row, since the relation cache
   // may resolve a type's name after the shape was made.
   const bool named = static_cast<size_t>(i) < info.column_type_names.size();
-  std::string base_type = BaseTypeNameFor(&relations_->types(), column.type_oid);
+  std::string base_type =
+      BaseTypeNameFor(&relations_->types(), column.type_oid);
   if (parts.built && base_type == parts.base_type &&
       (named ? info.column_type_names[i] == parts.type
              : parts.type == absl::StrCat("oid:", column.type_oid))) {
@@ -159,8 +160,8 @@ const EnvelopeBuilder::Shape::ColumnParts& EnvelopeBuilder::PartsFor(
   }
   parts = Shape::ColumnParts();
   parts.built = true;
-  parts.type = named ? info.column_type_names[i]
-                     : absl::StrCat("oid:", column.type_oid);
+  parts.type =
+      named ? info.column_type_names[i] : absl::StrCat("oid:", column.type_oid);
   parts.base_type = std::move(base_type);
   wire::PutString(1, column.name, &parts.head);
   wire::PutString(2, parts.type, &parts.head);
@@ -283,8 +284,8 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
         old_kind == 'O' ? nullptr : &shape.identity_columns;
     const int count = only != nullptr ? static_cast<int>(only->size()) : n;
     for (int j = 0; j < count; ++j) {
-      if (absl::Status s = convert(*old_tuple, only ? (*only)[j] : j,
-                                   &before_columns_);
+      if (absl::Status s =
+              convert(*old_tuple, only ? (*only)[j] : j, &before_columns_);
           !s.ok()) {
         return s;
       }
@@ -331,7 +332,8 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   auto column_size = [&](const EncodedColumn& c, bool key) {
     const Shape::ColumnParts& parts = shape.columns[c.index];
     return parts.head.size() +
-           wire::LengthDelimitedSize(static_cast<size_t>(c.value->GetCachedSize())) +
+           wire::LengthDelimitedSize(
+               static_cast<size_t>(c.value->GetCachedSize())) +
            (key ? parts.key_tail : parts.tail).size();
   };
   auto row_size = [&](const std::vector<EncodedColumn>& columns, bool key) {
@@ -367,8 +369,8 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   wire::PutUint(9, static_cast<uint64_t>(txn.commit_ts_us), &source_fields_);
   wire::PutUint(10, (*seq)++, &source_fields_);
   wire::PutUint(11, op == v1::READ ? 1 : 0, &source_fields_);
-  const size_t source_size = shape.source_head.size() +
-                             source_fields_.size() + shape.source_tail.size();
+  const size_t source_size = shape.source_head.size() + source_fields_.size() +
+                             shape.source_tail.size();
   const size_t before_size = row_size(before_columns_, false);
   const size_t after_size = row_size(after_columns_, false);
   const uint64_t op_value = static_cast<uint64_t>(op);
@@ -410,9 +412,9 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
     out = wire::WriteVarint(ts_value, out);
   }
   if (out != value.data() + total) {
-    return absl::InternalError(absl::StrCat(
-        "change event for ", shape.schema, ".", shape.table, ": encoded ",
-        out - value.data(), " bytes of ", total));
+    return absl::InternalError(
+        absl::StrCat("change event for ", shape.schema, ".", shape.table,
+                     ": encoded ", out - value.data(), " bytes of ", total));
   }
 
   if (shape.key_columns.empty()) {

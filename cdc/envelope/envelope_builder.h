@@ -132,8 +132,8 @@ class EnvelopeBuilder {
       std::string type;       // the Column.type and base_type they were
       std::string base_type;  // made with (type names can be resolved late)
       std::string head;       // Column fields 1-2: name, type
-      std::string tail;       // fields 4-6: type_oid, key (as in_key), base_type
-      std::string key_tail;   // the same with key = true, for message keys
+      std::string tail;      // fields 4-6: type_oid, key (as in_key), base_type
+      std::string key_tail;  // the same with key = true, for message keys
     };
     std::vector<ColumnParts> columns;  // parallel to the relation's columns
     std::string source_head;           // Source fields 1-5
@@ -147,13 +147,13 @@ class EnvelopeBuilder {
 
   Shape& ShapeFor(const pg::RelationInfo& info);
   // Shape::columns[i], remade when the type names it holds changed.
-  const Shape::ColumnParts& PartsFor(Shape& shape,
-                                     const pg::RelationInfo& info, int i);
+  const Shape::ColumnParts& PartsFor(Shape& shape, const pg::RelationInfo& info,
+                                     int i);
   // Column `i`'s `value` converted into a Value on the arena, its size
   // cached; errors name the column.
   absl::StatusOr<v1::Value*> ConvertColumn(const Shape& shape,
-                                           const pg::RelationInfo& info,
-                                           int i, const pg::TupleValue& value);
+                                           const pg::RelationInfo& info, int i,
+                                           const pg::TupleValue& value);
   // Whether `update` moves the row to another key, as far as its old image
   // tells (false when it cannot tell).
   bool ChangesKey(const pg::UpdateMessage& update);

@@ -645,8 +645,8 @@ TEST_F(EnvelopeBuilderTest, NegativeTimesAndZerosEncodeAsProtobufDoes) {
   txn.commit_ts_us = -1;
   Record record;
   ASSERT_TRUE(builder_
-                  .BuildRead(kOrders, Tuple({T("0"), T(""), T("-0.5")}), txn,
-                             0, /*now_ms=*/-86400000, &record)
+                  .BuildRead(kOrders, Tuple({T("0"), T(""), T("-0.5")}), txn, 0,
+                             /*now_ms=*/-86400000, &record)
                   .ok());
   v1::ChangeEvent event = Event(record);  // checks the bytes
   EXPECT_EQ(event.source().commit_ts_us(), -1);
