@@ -125,9 +125,35 @@ class EnvelopeBuilder {
     std::vector<int> key_columns;       // message key columns, in key order
     std::vector<bool> in_key;           // parallel to the relation's columns
     std::vector<int> identity_columns;  // flagged replica identity columns
+    // Row changes are encoded by hand (EncodeRowChange), from these parts
+    // that stay the same from row to row, already in wire format.
+    struct ColumnParts {
+      bool built = false;
+      std::string type;       // the Column.type and base_type they were
+      std::string base_type;  // made with (type names can be resolved late)
+      std::string head;       // Column fields 1-2: name, type
+      std::string tail;      // fields 4-6: type_oid, key (as in_key), base_type
+      std::string key_tail;  // the same with key = true, for message keys
+    };
+    std::vector<ColumnParts> columns;  // parallel to the relation's columns
+    std::string source_head;           // Source fields 1-5
+    std::string source_tail;           // Source fields 12-13
+  };
+  // One column of a row being encoded: its index and converted value.
+  struct EncodedColumn {
+    int index;
+    v1::Value* value;
   };
 
-  const Shape& ShapeFor(const pg::RelationInfo& info);
+  Shape& ShapeFor(const pg::RelationInfo& info);
+  // Shape::columns[i], remade when the type names it holds changed.
+  const Shape::ColumnParts& PartsFor(Shape& shape, const pg::RelationInfo& info,
+                                     int i);
+  // Column `i`'s `value` converted into a Value on the arena, its size
+  // cached; errors name the column.
+  absl::StatusOr<v1::Value*> ConvertColumn(const Shape& shape,
+                                           const pg::RelationInfo& info, int i,
+                                           const pg::TupleValue& value);
   // Whether `update` moves the row to another key, as far as its old image
   // tells (false when it cannot tell).
   bool ChangesKey(const pg::UpdateMessage& update);
@@ -153,6 +179,11 @@ class EnvelopeBuilder {
   // after) and every column was allocated anew per event. The arena's first
   // block is ours and survives Reset(), so a typical event allocates nothing.
   void ResetMessages();
+  // Scratch for BuildRowChange, kept to reuse their memory.
+  std::vector<EncodedColumn> before_columns_;
+  std::vector<EncodedColumn> after_columns_;
+  std::vector<EncodedColumn> key_columns_;
+  std::string source_fields_;
   static constexpr size_t kArenaBlockBytes = 64 * 1024;
   std::unique_ptr<char[]> arena_block_;
   google::protobuf::Arena arena_;

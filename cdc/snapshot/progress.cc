@@ -43,17 +43,22 @@ double SnapshotProgress::SecondsLeft(double now_seconds) const {
   return rows_left / rate;
 }
 
+int SnapshotProgress::Percent(const Table& t) {
+  if (t.estimated_rows < 0) return -1;
+  // A stale estimate the table outgrew reads as 99%, never over 100%.
+  const double estimate =
+      std::max<double>(static_cast<double>(t.estimated_rows), 1.0);
+  double percent = 100.0 * static_cast<double>(t.rows) / estimate;
+  if (!t.done) percent = std::min(percent, 99.0);
+  return static_cast<int>(std::min(percent, 100.0));
+}
+
 std::string SnapshotProgress::Line(size_t table, double now_seconds) const {
   const Table& t = tables_[table];
   std::string line = absl::StrCat("snapshot: ", t.name, " ", t.rows);
   if (t.estimated_rows >= 0) {
-    // A stale estimate the table outgrew reads as 99%, never over 100%.
-    const double estimate =
-        std::max<double>(static_cast<double>(t.estimated_rows), 1.0);
-    double percent = 100.0 * static_cast<double>(t.rows) / estimate;
-    if (!t.done) percent = std::min(percent, 99.0);
-    absl::StrAppend(&line, " of ~", t.estimated_rows, " rows (",
-                    static_cast<int>(std::min(percent, 100.0)), "%)");
+    absl::StrAppend(&line, " of ~", t.estimated_rows, " rows (", Percent(t),
+                    "%)");
   } else {
     absl::StrAppend(&line, " rows (total unknown)");
   }
@@ -65,6 +70,27 @@ std::string SnapshotProgress::Line(size_t table, double now_seconds) const {
     absl::StrAppend(&line, "; about ", FormatDuration(left), " left");
   }
   return line;
+}
+
+std::string SnapshotProgress::StatusText(size_t table,
+                                         double now_seconds) const {
+  const Table& t = tables_[table];
+  std::string text = absl::StrCat("snapshot ", t.name, " ", t.rows);
+  if (t.estimated_rows >= 0) {
+    absl::StrAppend(&text, "/~", t.estimated_rows, " rows ", Percent(t), "%");
+  } else {
+    absl::StrAppend(&text, " rows");
+  }
+  absl::StrAppend(&text, " | ", absl::StrFormat("%.0f", Rate(now_seconds)),
+                  " rows/s");
+  const double left = SecondsLeft(now_seconds);
+  if (left >= 0 && tables_remaining() > 0) {
+    absl::StrAppend(&text, " | about ", FormatDuration(left), " left");
+  }
+  if (tables_.size() > 1) {
+    absl::StrAppend(&text, " | table ", table + 1, " of ", tables_.size());
+  }
+  return text;
 }
 
 std::string FormatDuration(double seconds) {

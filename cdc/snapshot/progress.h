@@ -50,7 +50,15 @@ class SnapshotProgress {
   // left; 51000 rows/s; about 8 s left" for the table being read (`table`).
   std::string Line(size_t table, double now_seconds) const;
 
+  // The same, shorter, for a status line redrawn in place on a terminal:
+  // "snapshot public.orders 120000/~500000 rows 24% | 51000 rows/s | about
+  // 8.0 s left | table 3 of 5" (the table count only when there are several).
+  std::string StatusText(size_t table, double now_seconds) const;
+
  private:
+  // Percent of `t` read, capped at 99 until it is done; -1 when unknown.
+  static int Percent(const Table& t);
+
   std::vector<Table> tables_;
   double start_seconds_;
 };

@@ -14,6 +14,9 @@ namespace {
 
 // How often a running snapshot logs its progress.
 constexpr double kProgressLogSeconds = 10;
+// How often the live status line is redrawn on a terminal: often enough to
+// look alive, seldom enough to cost nothing.
+constexpr double kStatusLineSeconds = 1;
 // Rows between looks at the clock, the stop flag and the row counter metric.
 constexpr uint64_t kRowsPerCheck = 1024;
 
@@ -70,6 +73,8 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
   progress_ =
       std::make_unique<SnapshotProgress>(std::move(progress_tables), start);
   next_log_ = start + kProgressLogSeconds;
+  live_ = StderrIsTerminal();
+  next_status_ = start;  // drawn at the first look, however short the table
   metrics_->SetSnapshotRunning(true);
   metrics_->SetSnapshotTablesRemaining(tables_.size());
   metrics_->SetSnapshotDurationSeconds(0);
@@ -87,6 +92,7 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
     if (!r.ok()) status = r.status();
   }
   const double seconds = Now() - start;
+  ClearStatusLine();
   metrics_->SetSnapshotRunning(false);
   metrics_->SetSnapshotDurationSeconds(seconds);
   // The session is of no further use; after an error it may still be in
@@ -174,6 +180,10 @@ absl::Status Snapshotter::CopyTable(size_t index) {
 void Snapshotter::MaybeLogProgress(size_t table, bool force) {
   const double now = Now();
   metrics_->SetSnapshotDurationSeconds(now - start_);
+  if (live_ && (force || now >= next_status_)) {
+    next_status_ = now + kStatusLineSeconds;
+    ShowStatusLine(progress_->StatusText(table, now));
+  }
   if (!force && now < next_log_) return;
   next_log_ = now + kProgressLogSeconds;
   LogInfo(progress_->Line(table, now));

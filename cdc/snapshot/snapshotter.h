@@ -102,6 +102,9 @@ class Snapshotter {
   std::unique_ptr<SnapshotProgress> progress_;
   double start_ = 0;
   double next_log_ = 0;
+  // A live status line too (stderr is a terminal), redrawn from next_status_.
+  bool live_ = false;
+  double next_status_ = 0;
 };
 
 }  // namespace cdc::snapshot

@@ -61,6 +61,27 @@ TEST(SnapshotProgressTest, UnknownEstimateHasNoPercentOrTimeLeft) {
   EXPECT_DOUBLE_EQ(p.SecondsLeft(5), 5);
 }
 
+TEST(SnapshotProgressTest, StatusTextIsTheLineShortened) {
+  SnapshotProgress p = TwoTables();
+  p.AddRows(0, 500);
+  EXPECT_EQ(p.StatusText(0, 110),
+            "snapshot public.a 500/~1000 rows 50% | 50 rows/s | about "
+            "1 min 10 s left | table 1 of 2");
+  p.AddRows(0, 700);  // outgrew its estimate
+  EXPECT_THAT(p.StatusText(0, 112), HasSubstr("1200/~1000 rows 99% |"));
+  p.Finish(0);
+  p.AddRows(1, 3000);
+  p.Finish(1);
+  EXPECT_EQ(p.StatusText(1, 142),
+            "snapshot public.b 3000/~3000 rows 100% | 100 rows/s | table 2 of "
+            "2");
+
+  // One table of unknown size: no percent, no time left, no table count.
+  SnapshotProgress one({{"public.c", -1, 0, false}}, 0);
+  one.AddRows(0, 10);
+  EXPECT_EQ(one.StatusText(0, 5), "snapshot public.c 10 rows | 2 rows/s");
+}
+
 TEST(SnapshotProgressTest, FormatDuration) {
   EXPECT_EQ(FormatDuration(-3), "0.0 s");
   EXPECT_EQ(FormatDuration(0.74), "0.7 s");
