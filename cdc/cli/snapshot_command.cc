@@ -142,9 +142,8 @@ int RunSnapshotCommand(int argc, char** argv) {
   signal.mutable_request()->set_id(id);
   for (const std::string& n : names) signal.mutable_request()->add_tables(n);
   signal.mutable_request()->set_where(where);
-  absl::StatusOr<std::vector<pg::SqlRow>> written =
-      sql.Query("SELECT pg_logical_emit_message(false, $1, $2)",
-                {snapshot::kSignalPrefix, snapshot::FormatSignal(signal)});
+  absl::StatusOr<Lsn> written = pg::EmitLogicalMessage(
+      sql, snapshot::kSignalPrefix, snapshot::FormatSignal(signal));
   if (!written.ok()) {
     return Fail(kExitEnvironment,
                 absl::StrCat("cannot write the request: ",
@@ -154,9 +153,7 @@ int RunSnapshotCommand(int argc, char** argv) {
               "streaming slot \"%s\" publishes it\n",
               id.c_str(), absl::StrJoin(names, ", ").c_str(),
               where.empty() ? "" : absl::StrCat(" where ", where).c_str(),
-              written->empty() || !written->front()[0]
-                  ? "?"
-                  : written->front()[0]->c_str(),
+              FormatLsn(*written).c_str(),
               config->source.slot.c_str());
   return kExitOk;
 }

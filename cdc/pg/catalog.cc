@@ -466,4 +466,18 @@ absl::Status RefreshTypes(SqlConnection& conn, const std::vector<Oid>& roots,
   return absl::OkStatus();
 }
 
+absl::StatusOr<Lsn> EmitLogicalMessage(SqlConnection& conn,
+                                       const std::string& prefix,
+                                       const std::string& content) {
+  absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+      "SELECT pg_logical_emit_message(false, $1, $2)", {prefix, content});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() != 1 || !rows->front()[0].has_value()) {
+    return absl::DataLossError("pg_logical_emit_message returned no LSN");
+  }
+  absl::StatusOr<Lsn> lsn = ParseLsn(*rows->front()[0]);
+  if (!lsn.ok()) return absl::DataLossError(lsn.status().message());
+  return lsn;
+}
+
 }  // namespace cdc::pg

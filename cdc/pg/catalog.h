@@ -99,6 +99,12 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
 // pg_drop_replication_slot; a slot that is already gone is not an error.
 absl::Status DropSlot(SqlConnection& conn, const std::string& slot);
 
+// pg_logical_emit_message(false, prefix, content): a non-transactional
+// logical decoding message, written to the WAL at once. Returns its LSN.
+absl::StatusOr<Lsn> EmitLogicalMessage(SqlConnection& conn,
+                                       const std::string& prefix,
+                                       const std::string& content);
+
 // A table as pgoutput describes it in its Relation message — columns in
 // attnum order without dropped and generated ones (PostgreSQL 15 does not
 // publish generated columns), each with its type OID and modifier and the

@@ -389,10 +389,7 @@ absl::Status Pipeline::StreamSession() {
 
 void Pipeline::Heartbeat() {
   absl::Status s = WithSqlSession([](pg::SqlConnection& sql) {
-    return sql
-        .Query(absl::StrCat("SELECT pg_logical_emit_message(false, '",
-                            kHeartbeatPrefix, "', '')"))
-        .status();
+    return pg::EmitLogicalMessage(sql, kHeartbeatPrefix, "").status();
   });
   // Not fatal: the stream does not depend on it.
   if (!s.ok()) LogWarning("heartbeat failed: ", s.message());

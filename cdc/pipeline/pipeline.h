@@ -102,10 +102,10 @@ class Pipeline : private snapshot::RowSink {
   // The snapshot snapshot.mode asks for, if Prepare() found one due (see
   // cdc/snapshot/snapshotter.h and pipeline_snapshot.cc): reads the tables,
   // publishes their rows as READ events and returns once the broker
-  // acknowledged them all. When it fails or is stopped, a slot that
-  // Prepare() created for it is dropped again, so that the next start
-  // snapshots anew. OK at once when no snapshot is due; OK too when stopped
-  // by the stop flag (check it before Stream()).
+  // acknowledged them all. A new slot's snapshot is journaled in the WAL:
+  // when it fails or is stopped, the next start resumes it while streaming.
+  // OK at once when no snapshot is due; OK too when stopped by the stop
+  // flag (check it before Stream()).
   absl::Status Snapshot();
   // snapshot.mode initial_only: Snapshot() is all there is to do.
   bool SnapshotOnly() const { return config_.snapshot.mode == "initial_only"; }
@@ -184,13 +184,38 @@ class Pipeline : private snapshot::RowSink {
   absl::Status CloseSnapshotTable();
   std::vector<pg::TableInfo> tables_;
   std::unique_ptr<pg::ReplicationStream> exporter_;
-  // Copies promote_from_ to the configured slot (same consistent point).
-  absl::Status PromoteSnapshotSlot();
+  // Copies the temporary slot `from` to the configured slot (same
+  // consistent point).
+  absl::Status PromoteSnapshotSlot(pg::SqlConnection& sql,
+                                   const std::string& from);
   pg::ReplicationStream::CreatedSlot exported_;
   bool snapshot_due_ = false;
-  // The temporary slot whose copy becomes the configured slot once the
-  // snapshot is published; empty when there is none to make.
-  std::string promote_from_;
+
+  // The journal of a new slot's snapshot (pipeline_snapshot.cc): the
+  // request written before the slot is made, then, as the broker
+  // acknowledges them, segments of rows read in key order.
+  struct Segment {
+    offsets::TxnId txn = 0;
+    std::string table;
+    std::vector<std::string> last_key;  // empty: the table is done
+    uint64_t rows = 0;                  // of the table, so far
+  };
+  absl::Status WriteInitialRequest(pg::SqlConnection& sql);
+  // Ends the tracker transaction of the rows read since the last segment
+  // (`row` the last of them, nullptr at the table's end) and, unless the
+  // table is done, opens the next.
+  absl::Status CloseSegment(const pg::TupleData* row, uint64_t rows);
+  // Writes progress for the acknowledged segments: every few seconds, at a
+  // table's end, at once with `now`; with `final`, that the snapshot is
+  // done.
+  void UpdateJournal(bool final, bool now = false);
+  std::string journal_id_;  // empty: this snapshot keeps no journal
+  std::deque<Segment> segments_;
+  v1::SnapshotState journal_;  // as far as acknowledged
+  bool journal_changed_ = false;
+  std::vector<size_t> key_positions_;
+  std::chrono::steady_clock::time_point next_segment_;
+  std::chrono::steady_clock::time_point next_journal_;
   envelope::TxnContext snapshot_txn_;
   envelope::Record snapshot_record_;
   std::string snapshot_table_;  // "schema.table" being read, for metrics

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -75,10 +76,9 @@ absl::Status Pipeline::RequestSnapshotOfAdded(
       absl::StrCat("added-", absl::ToUnixSeconds(absl::Now()), "-",
                    absl::Hex(absl::Uniform<uint32_t>(gen))));
   for (const std::string& t : added) signal.mutable_request()->add_tables(t);
-  absl::Status s =
-      sql.Query("SELECT pg_logical_emit_message(false, $1, $2)",
-                {snapshot::kSignalPrefix, snapshot::FormatSignal(signal)})
-          .status();
+  absl::Status s = pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix,
+                                          snapshot::FormatSignal(signal))
+                       .status();
   if (!s.ok()) {
     return WithPrefix(s, absl::StrCat("cannot ask for a snapshot of ", list,
                                       ", newly added to source.tables: "));
@@ -177,9 +177,7 @@ void Pipeline::ApplyEffects(Effects effects) {
     if (effects.emit.has_value()) {
       const std::string content = snapshot::FormatSignal(*effects.emit);
       absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-        return sql
-            .Query("SELECT pg_logical_emit_message(false, $1, $2)",
-                   {snapshot::kSignalPrefix, content})
+        return pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix, content)
             .status();
       });
       if (!s.ok()) {
@@ -203,6 +201,18 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
     return incremental_->DropTask();
   }
   if (table->primary_key.empty()) {
+    if (absl::StartsWith(chunk.request_id, "initial-")) {
+      // The slot's own snapshot, cut short in a keyless table: what is
+      // left of it cannot be told apart, and skipping it would lose rows.
+      fatal_ = absl::FailedPreconditionError(absl::StrCat(
+          "the snapshot of replication slot \"", config_.source.slot,
+          "\" was interrupted before it finished ", chunk.table,
+          ", which has no primary key to resume it by. Take the snapshot "
+          "anew: SELECT pg_drop_replication_slot('",
+          config_.source.slot, "'), then start pgcdc again"));
+      LogError(fatal_.message());
+      return incremental_->RetryLater();
+    }
     LogError(what, ": the table has no primary key, which an incremental "
              "snapshot reads it by; skipped");
     metrics_->CountSnapshotSignalRejected();

@@ -5,13 +5,22 @@
 //   slot missing, initial / when_needed / always: a TEMPORARY slot is
 //     created with an exported snapshot (CREATE_REPLICATION_SLOT ...
 //     TEMPORARY ... SNAPSHOT 'export'); the snapshot is exactly the state at
-//     its consistent point C. Only once every snapshot event is acknowledged
-//     is the permanent slot made, as a copy of the temporary one
-//     (pg_copy_logical_replication_slot: same consistent point), and the
-//     stream starts right after C. Until then the temporary slot holds the
-//     WAL; if pgcdc dies mid-snapshot (even kill -9) it goes away with the
-//     connection, so the next start finds no slot and snapshots again —
-//     never a slot without its snapshot.
+//     its consistent point C. pgcdc then writes a snapshot request for every
+//     table into the WAL (a pgcdc.snapshot message, see
+//     cdc/snapshot/incremental.h) and only then makes the permanent slot, as
+//     a copy of the temporary one (pg_copy_logical_replication_slot: same
+//     consistent point C), so the slot never exists without the request
+//     after its position. The tables are read in primary key order; as the
+//     broker acknowledges segments of rows, progress (table, last key,
+//     rows) is journaled the same way, and when all is acknowledged the
+//     journal says the request is finished. The stream then starts at C and
+//     meets request and journal: nothing left to do. If pgcdc stops or dies
+//     mid-snapshot (even kill -9), the next start streams the slot from C,
+//     meets the request and the last progress, and reads what is left as an
+//     incremental snapshot, chunk by chunk between watermarks, while it
+//     streams: consistent, because every change after C is streamed, and
+//     resumed, not restarted. (Tables without a primary key are read first;
+//     one cut short cannot be resumed, and pgcdc says so: see ReadChunk.)
 //   slot missing, never: the slot is created as before, no snapshot.
 //   slot lost (wal_status 'lost'), when_needed: dropped, then as missing.
 //     Under the other modes a lost slot is an environment error.
@@ -30,14 +39,13 @@
 //     is neither created nor used, and pgcdc exits after the snapshot.
 //
 // Snapshot events go through the same AckTracker, producer and in-flight
-// window as streamed ones: each table is one tracker transaction whose
-// position is the slot's start position, so acknowledging them never moves
-// the slot. Snapshot() waits for all of them before it returns, so a slot
-// that outlives a completed Snapshot() has everything before its consistent
-// point published. (Resuming a large snapshot at the chunk where it stopped
-// is the job of a snapshot journal, not yet written: today it starts over.)
+// window as streamed ones: each segment of a table is one tracker
+// transaction whose position is the slot's start position, so acknowledging
+// them never moves the slot. Snapshot() waits for all of them before it
+// returns.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <utility>
@@ -48,8 +56,16 @@
 #include "cdc/common/status.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pipeline/pipeline.h"
+#include "cdc/snapshot/signal.h"
 
 namespace cdc::pipeline {
+namespace {
+
+// How often a segment of rows ends, and progress is journaled at most.
+constexpr auto kSegmentInterval = std::chrono::seconds(1);
+constexpr auto kJournalInterval = std::chrono::seconds(3);
+
+}  // namespace
 
 absl::Status Pipeline::CreateExportingSlot(const std::string& slot,
                                            bool temporary) {
@@ -113,12 +129,19 @@ absl::Status Pipeline::PrepareSlot(pg::SqlConnection& sql) {
         !s.ok()) {
       return s;
     }
-    promote_from_ = temp;
     start_lsn_ = exported_.consistent_point;
-    LogInfo("snapshot of the tables at ", FormatLsn(start_lsn_),
-            " (temporary slot \"", temp, "\" on ", sql.Endpoint(), "/",
-            database_, "); replication slot \"", slot,
-            "\" is made from it once the snapshot is published");
+    // Keyless tables first: they cannot be resumed, so the sooner they are
+    // behind, the more of an interrupted snapshot can be.
+    std::stable_partition(tables_.begin(), tables_.end(),
+                          [](const pg::TableInfo& t) {
+                            return t.primary_key.empty();
+                          });
+    if (absl::Status s = WriteInitialRequest(sql); !s.ok()) return s;
+    if (absl::Status s = PromoteSnapshotSlot(sql, temp); !s.ok()) return s;
+    LogInfo("created replication slot \"", slot, "\" at ",
+            FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/", database_,
+            " with a snapshot of the tables at that point (journaled as \"",
+            journal_id_, "\": an interrupted snapshot resumes)");
     return absl::OkStatus();
   }
   if (!found->exists) {
@@ -157,17 +180,15 @@ absl::Status Pipeline::Snapshot() {
   } else {
     snapshot::Snapshotter snapshotter(config_.source.dsn, tables_, this,
                                       metrics_, stop_);
+    if (!journal_id_.empty()) snapshotter.ReadInKeyOrder();
     // The exported snapshot is importable only while the exporting
     // connection is open and idle: close it once imported (a temporary slot
     // goes with it).
-    // A temporary slot to be made permanent must live until then.
-    absl::StatusOr<snapshot::SnapshotResult> result =
-        snapshotter.Run(exported_.snapshot_name, [this] {
-          if (promote_from_.empty()) exporter_.reset();
-        });
+    absl::StatusOr<snapshot::SnapshotResult> result = snapshotter.Run(
+        exported_.snapshot_name, [this] { exporter_.reset(); });
     status = result.status();
   }
-  if (promote_from_.empty()) exporter_.reset();
+  exporter_.reset();
   if (in_txn_) {
     // Stopped or failed inside a table: close its tracker transaction so
     // that the acknowledgements still arriving are accounted for.
@@ -188,9 +209,15 @@ absl::Status Pipeline::Snapshot() {
     }
     if (stopping && Clock::now() >= deadline) break;
     producer_->Poll(50);
+    UpdateJournal(/*final=*/false);
   }
   producer_->Poll(0);
   AfterAcks();
+  if (!journal_id_.empty()) {
+    UpdateJournal(/*final=*/status.ok() && fatal_.ok() &&
+                      tracker_.inflight_events() == 0,
+                  /*now=*/true);
+  }
   if (status.ok() && !fatal_.ok()) status = fatal_;
   if (status.ok() && tracker_.inflight_events() > 0) {
     status = stop_->load() ? absl::CancelledError(
@@ -199,8 +226,7 @@ absl::Status Pipeline::Snapshot() {
                                  tracker_.inflight_events(),
                                  " snapshot event(s) were not acknowledged"));
   }
-  if (status.ok() && !promote_from_.empty()) status = PromoteSnapshotSlot();
-  promote_from_.clear();
+  journal_id_.clear();
   exporter_.reset();  // a temporary slot goes with it
   if (status.ok()) return absl::OkStatus();
 
@@ -211,24 +237,111 @@ absl::Status Pipeline::Snapshot() {
   return status;
 }
 
-absl::Status Pipeline::PromoteSnapshotSlot() {
+absl::Status Pipeline::PromoteSnapshotSlot(pg::SqlConnection& sql,
+                                           const std::string& from) {
   const std::string& slot = config_.source.slot;
   absl::Status s =
-      sql_ != nullptr
-          ? sql_->Query(
-                    "SELECT pg_copy_logical_replication_slot($1, $2, false)",
-                    {promote_from_, slot})
-                .status()
-          : absl::UnavailableError("no SQL session");
+      sql.Query("SELECT pg_copy_logical_replication_slot($1, $2, false)",
+                {from, slot})
+          .status();
   if (!s.ok()) {
     return WithPrefix(s,
                       absl::StrCat("cannot make replication slot \"", slot,
                                    "\" from the snapshot's temporary slot: "));
   }
-  LogInfo("created replication slot \"", slot, "\" at ",
-          FormatLsn(exported_.consistent_point),
-          ": the snapshot is published, streaming starts there");
   return absl::OkStatus();
+}
+
+absl::Status Pipeline::WriteInitialRequest(pg::SqlConnection& sql) {
+  journal_id_ = absl::StrCat("initial-", FormatLsn(start_lsn_));
+  v1::SnapshotSignal signal;
+  signal.set_slot(config_.source.slot);
+  signal.mutable_request()->set_id(journal_id_);
+  journal_.Clear();
+  for (const pg::TableInfo& t : tables_) {
+    signal.mutable_request()->add_tables(t.name.Qualified());
+    v1::SnapshotTask* task = journal_.add_tasks();
+    task->set_request_id(journal_id_);
+    task->set_table(t.name.Qualified());
+  }
+  absl::Status s = pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix,
+                                          snapshot::FormatSignal(signal))
+                       .status();
+  if (!s.ok()) {
+    return WithPrefix(s, "cannot write the snapshot's journal to the WAL "
+                         "(pg_logical_emit_message): ");
+  }
+  segments_.clear();
+  journal_changed_ = false;
+  next_journal_ = Clock::now() + kJournalInterval;
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::CloseSegment(const pg::TupleData* row, uint64_t rows) {
+  Segment segment;
+  segment.txn = txn_id_;
+  segment.table = snapshot_table_;
+  segment.rows = rows;
+  if (row != nullptr) {
+    for (size_t p : key_positions_) {
+      segment.last_key.push_back(row->values[p].data);
+    }
+  }
+  if (absl::Status s = CloseSnapshotTable(); !s.ok()) return s;
+  segments_.push_back(std::move(segment));
+  if (row != nullptr) {
+    if (absl::Status s = OpenTransaction(snapshot_txn_); !s.ok()) return s;
+  }
+  next_segment_ = Clock::now() + kSegmentInterval;
+  UpdateJournal(/*final=*/false);
+  return absl::OkStatus();
+}
+
+void Pipeline::UpdateJournal(bool final, bool now) {
+  if (journal_id_.empty()) return;
+  bool table_done = false;
+  while (!segments_.empty() && tracker_.Unacked(segments_.front().txn) == 0) {
+    const Segment& segment = segments_.front();
+    auto* tasks = journal_.mutable_tasks();
+    for (auto it = tasks->begin(); it != tasks->end(); ++it) {
+      if (it->table() != segment.table) continue;
+      if (segment.last_key.empty()) {
+        tasks->erase(it);
+        table_done = true;
+      } else {
+        it->clear_after_key();
+        for (const std::string& v : segment.last_key) it->add_after_key(v);
+        it->set_rows(segment.rows);
+      }
+      break;
+    }
+    journal_changed_ = true;
+    segments_.pop_front();
+  }
+  if (final) {
+    journal_.clear_tasks();
+    journal_.add_finished(journal_id_);
+  } else if (!journal_changed_ ||
+             (!table_done && !now && Clock::now() < next_journal_)) {
+    return;
+  }
+  v1::SnapshotSignal signal;
+  signal.set_slot(config_.source.slot);
+  signal.mutable_progress()->set_nonce(journal_id_);
+  *signal.mutable_state() = journal_;
+  absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
+    return pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix,
+                                  snapshot::FormatSignal(signal))
+        .status();
+  });
+  if (!s.ok()) {
+    // Not fatal: a later entry (or, after a crash, the stream) catches up;
+    // at worst a resumed snapshot repeats a segment.
+    LogWarning("cannot journal the snapshot's progress: ", s.message());
+    return;
+  }
+  journal_changed_ = false;
+  next_journal_ = Clock::now() + kJournalInterval;
 }
 
 absl::Status Pipeline::BeginTable(const pg::RelationMessage& relation) {
@@ -236,6 +349,15 @@ absl::Status Pipeline::BeginTable(const pg::RelationMessage& relation) {
   if (absl::Status s = ResolveTypes(relation); !s.ok()) return s;
   snapshot_table_ =
       absl::StrCat(relation.namespace_name, ".", relation.relation_name);
+  key_positions_.clear();
+  if (const pg::TableInfo* table = FindTable(snapshot_table_)) {
+    for (const std::string& k : table->primary_key) {
+      for (size_t i = 0; i < relation.columns.size(); ++i) {
+        if (relation.columns[i].name == k) key_positions_.push_back(i);
+      }
+    }
+  }
+  next_segment_ = Clock::now() + kSegmentInterval;
   return OpenTransaction(snapshot_txn_);
 }
 
@@ -265,12 +387,21 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
   metrics_->CountEvent(snapshot_table_, v1::READ);
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
   // Serve delivery reports now and then while the window has room.
-  if ((ordinal & 255) == 255) producer_->Poll(0);
+  if ((ordinal & 255) == 255) {
+    producer_->Poll(0);
+    // A segment ends at a key: only with the whole key known to the
+    // journal (a keyless table is one segment).
+    if (!journal_id_.empty() && !key_positions_.empty() &&
+        Clock::now() >= next_segment_) {
+      return CloseSegment(&row, ordinal + 1);
+    }
+  }
   return absl::OkStatus();
 }
 
-absl::Status Pipeline::EndTable(const pg::RelationMessage&, uint64_t) {
-  return CloseSnapshotTable();
+absl::Status Pipeline::EndTable(const pg::RelationMessage&, uint64_t rows) {
+  if (journal_id_.empty()) return CloseSnapshotTable();
+  return CloseSegment(nullptr, rows);
 }
 
 absl::Status Pipeline::CloseSnapshotTable() {

@@ -104,25 +104,33 @@ void IncrementalSnapshot::Adopt(const v1::SnapshotState& state, Effects* e) {
       AddFinished(id, mine);
     }
   }
+  // Each request the journal lists tasks of is, as far as this run knows,
+  // exactly what is left of it: tables it no longer lists are done.
+  absl::flat_hash_set<std::string> listed;
   for (const v1::SnapshotTask& task : state.tasks()) {
-    bool finished = false;
-    for (const std::string& id : published_.finished()) {
-      if (id == task.request_id()) finished = true;
-    }
-    if (finished) continue;
-    for (v1::SnapshotState* mine : {&published_, &acked_}) {
-      if (v1::SnapshotTask* known =
-              FindTask(task.request_id(), task.table(), mine)) {
-        *known = task;
-      } else {
-        *mine->add_tasks() = task;
+    listed.insert(task.request_id());
+  }
+  for (v1::SnapshotState* mine : {&published_, &acked_}) {
+    auto* tasks = mine->mutable_tasks();
+    tasks->erase(std::remove_if(tasks->begin(), tasks->end(),
+                                [&](const v1::SnapshotTask& t) {
+                                  return listed.contains(t.request_id());
+                                }),
+                 tasks->end());
+    for (const v1::SnapshotTask& task : state.tasks()) {
+      bool finished = false;
+      for (const std::string& id : mine->finished()) {
+        finished = finished || id == task.request_id();
       }
+      if (!finished) *mine->add_tasks() = task;
     }
   }
   if (!state.tasks().empty()) {
-    e->notes.push_back(absl::StrCat("resuming a snapshot from its journal: ",
-                                    published_.tasks_size(),
-                                    " table(s) to read"));
+    const v1::SnapshotTask& next = state.tasks(0);
+    e->notes.push_back(absl::StrCat(
+        "resuming a snapshot from its journal: ", published_.tasks_size(),
+        " table(s) to read; ", next.table(), " after ", next.rows(),
+        " rows"));
   }
 }
 

@@ -52,6 +52,8 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
       "SET LOCAL statement_timeout = 0; "
       "SET LOCAL idle_in_transaction_session_timeout = 0; "
       "SET LOCAL lock_timeout = 0";
+  // In key order by the primary key's index, never by sorting the table.
+  if (key_order_) absl::StrAppend(&begin, "; SET LOCAL enable_sort = off");
   if (!snapshot_name.empty()) {
     // SET TRANSACTION SNAPSHOT must be the transaction's first statement
     // that takes a snapshot; SET LOCAL does not take one.
@@ -134,7 +136,15 @@ absl::Status Snapshotter::CopyTable(size_t index) {
       absl::StrCat("COPY (SELECT ", absl::StrJoin(columns, ", "), " FROM ",
                    table.partitioned ? "" : "ONLY ",
                    conn_->QuoteIdentifier(table.name.schema), ".",
-                   conn_->QuoteIdentifier(table.name.table), ") TO STDOUT");
+                   conn_->QuoteIdentifier(table.name.table));
+  if (key_order_ && !table.primary_key.empty()) {
+    std::vector<std::string> key;
+    for (const std::string& k : table.primary_key) {
+      key.push_back(conn_->QuoteIdentifier(k));
+    }
+    absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(key, ", "));
+  }
+  absl::StrAppend(&sql, ") TO STDOUT");
   if (absl::Status s = conn_->StartCopyOut(sql); !s.ok()) return s;
   LogInfo("snapshot: reading ", name, " (about ",
           described->estimated_rows < 0

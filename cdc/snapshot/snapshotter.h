@@ -79,6 +79,12 @@ class Snapshotter {
   Snapshotter(std::string dsn, std::vector<pg::TableInfo> tables, RowSink* sink,
               metrics::Metrics* metrics, const std::atomic<bool>* stop);
 
+  // Reads each table with a primary key in key order (an index scan), so
+  // that the rows done so far are the keys up to the last one: what lets an
+  // interrupted snapshot resume (pipeline_snapshot.cc). Off by default: a
+  // sequential scan is cheaper.
+  void ReadInKeyOrder() { key_order_ = true; }
+
   // Reads every table within `snapshot_name` (empty: a fresh snapshot).
   // kCancelled when the stop flag was set; a lost connection kUnavailable;
   // a row COPY printed out of format kDataLoss; the sink's errors as they
@@ -95,6 +101,7 @@ class Snapshotter {
 
   std::string dsn_;
   std::vector<pg::TableInfo> tables_;
+  bool key_order_ = false;
   RowSink* sink_;
   metrics::Metrics* metrics_;
   const std::atomic<bool>* stop_;

@@ -170,6 +170,25 @@ TEST(IncrementalSnapshotTest, ResumesFromAJournalWrittenByAnotherRun) {
   EXPECT_EQ(snap.published().tasks(0).after_key(0), "700");
 }
 
+TEST(IncrementalSnapshotTest, AJournalSaysWhichTablesOfARequestAreLeft) {
+  IncrementalSnapshot snap("s", "alive", 100);
+  Effects e = snap.OnSignal(Request("r", {"public.a", "public.b"}), 1);
+  v1::SnapshotSignal journal;
+  journal.set_slot("s");
+  journal.mutable_progress()->set_nonce("dead");
+  v1::SnapshotTask* task = journal.mutable_state()->add_tasks();
+  task->set_request_id("r");
+  task->set_table("public.b");
+  task->add_after_key("7");
+  snap.OnSignal(journal, 2);
+  ASSERT_EQ(snap.published().tasks_size(), 1);
+  EXPECT_EQ(snap.published().tasks(0).table(), "public.b");
+  e = snap.OnSignal(*e.emit, 3);
+  ASSERT_TRUE(e.read.has_value());
+  EXPECT_EQ(e.read->table, "public.b");
+  EXPECT_THAT(e.read->after_key, ElementsAre("7"));
+}
+
 TEST(IncrementalSnapshotTest, DroppedTableMovesOnAndFinishes) {
   IncrementalSnapshot snap("s", "n", 10);
   Effects e = snap.OnSignal(Request("r", {"public.a", "public.b"}), 1);
