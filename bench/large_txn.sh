@@ -25,14 +25,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ROWS=${1:-5000000}
 
-if [[ -n ${PGCDC_BIN:-} ]]; then
-  PGCDC=$PGCDC_BIN
-else
-  cmake -S . -B build >/dev/null
-  cmake --build build -j"$(nproc)" --target pgcdc >/dev/null
-  PGCDC=$ROOT/build/bin/pgcdc
-fi
 source scripts/lib/throwaway.sh
+pgcdc_binary
 
 workdir_start pgcdc-bench
 
@@ -104,7 +98,7 @@ OUT=${PGCDC_BENCH_OUT:-bench/results/large_txn-$(date -u +%Y-%m-%d).md}
 {
   echo "# One $ROWS-row transaction, streaming off vs on"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL, dev broker and pgcdc on the same machine; pgcdc $("$PGCDC" --version | awk '{ print $NF }')."
+  machine_line "$PGCDC"
   echo
   echo "| streaming | INSERT (s) | commit → confirmed (s) | total (s) | events/s overall | pgcdc CPU (s) | dev broker CPU (s) | pgcdc peak RSS (MiB) | server spilled | server streamed |"
   echo "|---|---|---|---|---|---|---|---|---|---|"

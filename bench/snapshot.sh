@@ -14,9 +14,12 @@
 # pays for setting hint bits and the catalog's estimate is exact), and read
 # once to warm the cache. Then, alternating per round:
 #   - `psql -c "COPY t TO STDOUT" > /dev/null`: wall time, the floor;
-#   - `pgcdc run` with snapshot.mode initial_only (temporary slot, snapshot,
-#     wait for every acknowledgement, exit 0): wall time, CPU seconds and
-#     peak RSS (ru_maxrss, the kernel's own accounting, via GNU time).
+#   - `pgcdc run` with snapshot.mode initial_only (temporary slot, snapshot
+#     by sequential scan, wait for every acknowledgement, exit 0), then with
+#     initial (the default: a new slot's journaled snapshot, read in primary
+#     key order so that it can resume; until the slot streams, i.e. every
+#     record acknowledged): wall time, CPU seconds and peak RSS (ru_maxrss,
+#     the kernel's own accounting, via GNU time).
 # It checks that the broker really holds one record per row (the sum of the
 # topic's high watermarks, via kcat) and that pgcdc's log says it read them,
 # and prints rows/s, pgcdc ÷ psql COPY and the dev broker's CPU. The markdown
@@ -28,16 +31,10 @@ ROOT=$PWD
 ROWS=${1:-1000000}
 ROUNDS=${ROUNDS:-1}
 
-if [[ -n ${PGCDC_BIN:-} ]]; then
-  PGCDC=$PGCDC_BIN
-else
-  cmake -S . -B build >/dev/null
-  cmake --build build -j"$(nproc)" --target pgcdc >/dev/null
-  PGCDC=$ROOT/build/bin/pgcdc
-fi
+source scripts/lib/throwaway.sh
+pgcdc_binary
 BINS=("$PGCDC")
 [[ -n ${PGCDC_BIN_B:-} ]] && BINS+=("$PGCDC_BIN_B")
-source scripts/lib/throwaway.sh
 
 workdir_start pgcdc-bench
 broker_start "$PGCDC" "$WORK"
@@ -81,6 +78,7 @@ for rows in "$ROWS" $((4 * ROWS)); do
     t1=$(now)
     copy_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
     for b in "${!BINS[@]}"; do
+     for smode in initial_only initial; do
       bin=${BINS[$b]}
       label=$([[ ${#BINS[@]} -gt 1 ]] && echo "$([[ $b == 0 ]] && echo A || echo B) " || true)
       RUN=$((RUN + 1))
@@ -88,21 +86,37 @@ for rows in "$ROWS" $((4 * ROWS)); do
       cat >"$WORK/pgcdc.yaml" <<YAML
 source:
   dsn: "host=127.0.0.1 port=$PORT dbname=postgres user=postgres"
-  slot: bench
+  slot: bench$RUN
   publication: bench$RUN
   tables: [public.$table]
 kafka:
   bootstrap_servers: "$BOOTSTRAP"
   topic_prefix: $prefix
 snapshot:
-  mode: initial_only
+  mode: $smode
 YAML
       broker_cpu0=$(cpu_secs "$BROKER_PID")
       t0=$(now)
-      /usr/bin/time -f '%U %S %M' -o "$WORK/time" \
-        "$bin" run --config "$WORK/pgcdc.yaml" >"$WORK/pgcdc-$RUN.log" 2>&1 ||
-        { echo "pgcdc run failed:"; cat "$WORK/pgcdc-$RUN.log"; exit 1; }
-      t1=$(now)
+      if [[ $smode == initial_only ]]; then
+        /usr/bin/time -f '%U %S %M' -o "$WORK/time" \
+          "$bin" run --config "$WORK/pgcdc.yaml" >"$WORK/pgcdc-$RUN.log" 2>&1 ||
+          { echo "pgcdc run failed:"; cat "$WORK/pgcdc-$RUN.log"; exit 1; }
+        t1=$(now)
+      else
+        # initial: the new slot's journaled snapshot, read in key order; done
+        # when every record is acknowledged, which is when the slot streams.
+        /usr/bin/time -f '%U %S %M' -o "$WORK/time" \
+          "$bin" run --config "$WORK/pgcdc.yaml" >"$WORK/pgcdc-$RUN.log" 2>&1 &
+        tpid=$!
+        until [[ $("${PSQL[@]}" -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'bench$RUN' AND active") == 1 ]]; do
+          kill -0 "$tpid" 2>/dev/null || { echo "pgcdc run failed:"; cat "$WORK/pgcdc-$RUN.log"; exit 1; }
+          sleep 0.02
+        done
+        t1=$(now)
+        pkill -TERM -P "$tpid"
+        wait "$tpid"
+        "${PSQL[@]}" -c "SELECT pg_drop_replication_slot('bench$RUN')" >/dev/null
+      fi
       broker_cpu=$(awk -v a="$broker_cpu0" -v b="$(cpu_secs "$BROKER_PID")" 'BEGIN { printf "%.1f", b - a }')
       read -r user sys maxrss_kb < <(tail -1 "$WORK/time")
       wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
@@ -114,8 +128,9 @@ YAML
         exit 1
       fi
       snap_s=$(grep -o 'snapshot done: .* in .*' "$WORK/pgcdc-$RUN.log" | sed 's/.* in //')
-      RESULTS+=("| $label$rows | $size | $copy_s | $wall | $snap_s | $(awk -v n="$rows" -v w="$wall" 'BEGIN { printf "%d", n / w }') | $(awk -v w="$wall" -v c="$copy_s" 'BEGIN { printf "%.2f", w / c }') | $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }') | $broker_cpu | $((maxrss_kb / 1024)) |")
+      RESULTS+=("| $label$rows | $smode | $size | $copy_s | $wall | $snap_s | $(awk -v n="$rows" -v w="$wall" 'BEGIN { printf "%d", n / w }') | $(awk -v w="$wall" -v c="$copy_s" 'BEGIN { printf "%.2f", w / c }') | $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }') | $broker_cpu | $((maxrss_kb / 1024)) |")
       echo "${RESULTS[-1]}"
+     done
     done
   done
   "${PSQL[@]}" -c "DROP TABLE $table"
@@ -124,15 +139,15 @@ done
 mkdir -p bench/results
 OUT=${PGCDC_BENCH_OUT:-bench/results/snapshot-$(date -u +%Y-%m-%d).md}
 {
-  echo "# Snapshot of one table of small rows (snapshot.mode initial_only) vs psql COPY"
+  echo "# Snapshot of one table of small rows (snapshot.mode initial_only and initial) vs psql COPY"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL, dev broker and pgcdc on the same machine; pgcdc $("$PGCDC" --version | awk '{ print $NF }')."
+  machine_line "$PGCDC"
   [[ ${#BINS[@]} -gt 1 ]] && echo && echo "A: $PGCDC; B: $PGCDC_BIN_B (alternating)."
   echo
-  echo "| rows | table size | psql COPY (s) | pgcdc run (s) | of which snapshot | rows/s | pgcdc ÷ COPY | pgcdc CPU (s) | dev broker CPU (s) | pgcdc peak RSS (MiB) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| rows | snapshot.mode | table size | psql COPY (s) | pgcdc run (s) | of which snapshot | rows/s | pgcdc ÷ COPY | pgcdc CPU (s) | dev broker CPU (s) | pgcdc peak RSS (MiB) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${RESULTS[@]}"
   echo
-  echo "pgcdc run: process start to exit (connect, temporary slot, snapshot, every record acknowledged); \"of which snapshot\": pgcdc's own \"snapshot done\" figure. Each row's records were counted at the broker (sum of high watermarks)."
+  echo "pgcdc run: process start to exit (initial_only: connect, temporary slot, snapshot, every record acknowledged) or to the slot streaming (initial: the same, plus the journal and the slot copy); \"of which snapshot\": pgcdc's own \"snapshot done\" figure. Each row's records were counted at the broker (sum of high watermarks)."
 } | tee "$OUT"
 echo "written to $OUT"

@@ -11,6 +11,10 @@
 #   pg_stop DIR                    fast shutdown of the cluster in DIR/pg
 #   broker_start PGCDC DIR         `pgcdc dev-broker` in the background; sets
 #                                  BOOTSTRAP and BROKER_PID
+#   machine_line PGCDC             one line saying when, on what machine and
+#                                  with which pgcdc a measurement was taken
+#   pgcdc_binary                   sets PGCDC: $PGCDC_BIN when given (for A/B
+#                                  runs), else builds ./build and uses its
 
 PG_BIN=/usr/lib/postgresql/15/bin
 
@@ -62,4 +66,18 @@ broker_start() {
   BROKER_PID=$!
   for _ in $(seq 100); do [[ -s "$dir/bootstrap" ]] && break; sleep 0.1; done
   BOOTSTRAP=$(cat "$dir/bootstrap")
+}
+
+machine_line() {
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL, dev broker and pgcdc on the same machine; pgcdc $("$1" --version | awk '{ print $NF }')."
+}
+
+pgcdc_binary() {
+  if [[ -n ${PGCDC_BIN:-} ]]; then
+    PGCDC=$PGCDC_BIN
+  else
+    cmake -S . -B build >/dev/null
+    cmake --build build -j"$(nproc)" --target pgcdc >/dev/null
+    PGCDC=$PWD/build/bin/pgcdc
+  fi
 }
