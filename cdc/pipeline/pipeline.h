@@ -246,6 +246,9 @@ class Pipeline : private snapshot::RowSink {
   void WatchChange(const pg::PgOutputMessage& change);
   // From the loop: chunk acknowledgements, retries, progress.
   void IncrementalTick();
+  // Every 10 s (and at once for the first chunk): the table being read,
+  // rows against the catalog's estimate, this run's rate, time left.
+  void LogIncrementalProgress();
   const pg::TableInfo* FindTable(std::string_view qualified) const;
   std::unique_ptr<snapshot::IncrementalSnapshot> incremental_;
   std::unique_ptr<pg::SqlConnection> chunk_sql_;
@@ -255,6 +258,12 @@ class Pipeline : private snapshot::RowSink {
   std::vector<std::pair<offsets::TxnId, uint64_t>> chunk_txns_;
   std::chrono::steady_clock::time_point next_incremental_tick_;
   std::chrono::steady_clock::time_point next_incremental_log_;
+  // For the progress line: the task, since when and from how many rows this
+  // run has read it, and the catalog's estimate of its table.
+  std::string progress_task_;
+  std::chrono::steady_clock::time_point progress_since_;
+  uint64_t progress_rows0_ = 0;
+  int64_t chunk_estimate_ = -1;
 
   config::Config config_;
   metrics::Metrics* metrics_;

@@ -16,6 +16,7 @@
 // after the close.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -30,6 +31,7 @@
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/copy_text.h"
 #include "cdc/pipeline/pipeline.h"
+#include "cdc/snapshot/progress.h"
 #include "cdc/snapshot/signal.h"
 
 namespace cdc::pipeline {
@@ -232,7 +234,9 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
     metrics_->CountSnapshotSignalRejected();
     return incremental_->DropTask();
   }
-  return incremental_->ChunkRead(std::move(rows), std::move(last_key));
+  Effects next = incremental_->ChunkRead(std::move(rows), std::move(last_key));
+  LogIncrementalProgress();
+  return next;
 }
 
 absl::Status Pipeline::ReadChunkRows(
@@ -261,6 +265,7 @@ absl::Status Pipeline::ReadChunkRows(
       pg::DescribeRelation(sql, table);
   if (!described.ok()) return described.status();
   const pg::RelationMessage& relation = described->relation;
+  chunk_estimate_ = described->estimated_rows;
 
   std::vector<std::string> columns, key_columns;
   std::vector<size_t> key_positions;
@@ -412,14 +417,50 @@ void Pipeline::IncrementalTick() {
   if (now < next_incremental_tick_) return;
   next_incremental_tick_ = now + kIncrementalTick;
   ApplyEffects(incremental_->Tick());
-  if (incremental_->running() && now >= next_incremental_log_) {
-    next_incremental_log_ = now + kIncrementalLogInterval;
-    const v1::SnapshotState& state = incremental_->published();
-    const v1::SnapshotTask& task = state.tasks(0);
-    LogInfo("snapshot \"", task.request_id(), "\": ", task.table(), " ",
-            task.rows(), " row(s) published; ", state.tasks_size(),
-            " table(s) left");
+  LogIncrementalProgress();
+}
+
+void Pipeline::LogIncrementalProgress() {
+  const auto now = Clock::now();
+  if (!incremental_->running()) return;
+  const v1::SnapshotState& state = incremental_->published();
+  const v1::SnapshotTask& task = state.tasks(0);
+  const std::string current = absl::StrCat(task.request_id(), "/", task.table());
+  if (current != progress_task_) {
+    // The rate is this run's: rows published before a resume do not count.
+    progress_task_ = current;
+    progress_since_ = now;
+    progress_rows0_ = task.rows();
   }
+  if (now < next_incremental_log_) return;
+  next_incremental_log_ = now + kIncrementalLogInterval;
+  const double seconds =
+      std::chrono::duration<double>(now - progress_since_).count();
+  const double rate =
+      seconds > 0 ? static_cast<double>(task.rows() - progress_rows0_) / seconds
+                  : 0;
+  std::string line =
+      absl::StrCat("snapshot \"", task.request_id(), "\": ", task.table(), " ",
+                   task.rows());
+  if (chunk_estimate_ > 0) {
+    const double done = std::min(
+        1.0, static_cast<double>(task.rows()) / static_cast<double>(chunk_estimate_));
+    absl::StrAppend(&line, " of ~", chunk_estimate_, " rows (",
+                    static_cast<int>(done * 100), "%)");
+  } else {
+    absl::StrAppend(&line, " rows");
+  }
+  absl::StrAppend(&line, "; ", state.tasks_size(), " table(s) left; ",
+                  static_cast<int64_t>(rate), " rows/s");
+  if (chunk_estimate_ > 0 && rate > 0) {
+    const double left =
+        std::max(0.0, static_cast<double>(chunk_estimate_) -
+                          static_cast<double>(task.rows())) /
+        rate;
+    absl::StrAppend(&line, "; about ", snapshot::FormatDuration(left),
+                    " left in this table");
+  }
+  LogInfo(line);
 }
 
 }  // namespace cdc::pipeline

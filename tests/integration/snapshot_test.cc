@@ -620,6 +620,9 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
   EXPECT_LT(second_rows, kIds * 0.85) << "read " << second_rows << " rows";
   EXPECT_GT(second_rows, 0);
   EXPECT_GE(ResumedRows(second.ReadLog()), kIds * 0.15) << second.ReadLog();
+  EXPECT_THAT(second.ReadLog(),
+              HasSubstr("snapshot \"resume\": public.accounts "));
+  EXPECT_THAT(second.ReadLog(), HasSubstr("1 table(s) left;"));
   writer.Stop();
   EXPECT_EQ(writer.errors(), 0);
   WaitCaughtUp();
