@@ -540,7 +540,8 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   CFG_RETURN_IF_ERROR(
       ReadSection(root, "kafka", /*required=*/true,
                   {"bootstrap_servers", "topic_prefix", "properties",
-                   "max_inflight_bytes", "shutdown_timeout_ms"},
+                   "max_inflight_bytes", "shutdown_timeout_ms",
+                   "startup_timeout_ms", "dead_letter_topic"},
                   &kafka));
 
   Value servers;
@@ -586,6 +587,20 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   CFG_RETURN_IF_ERROR(ReadInt(kafka, "max_inflight_bytes", 65536,
                               std::numeric_limits<int64_t>::max(),
                               &out->max_inflight_bytes));
+  CFG_RETURN_IF_ERROR(ReadInt(kafka, "startup_timeout_ms", 0, 3600000,
+                              &out->startup_timeout_ms));
+  Value dead_letter;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(ReadString(kafka, "dead_letter_topic", /*required=*/false,
+                                 &dead_letter, &found));
+  if (found) {
+    if (!IsTopicName(dead_letter.text)) {
+      return Error(dead_letter.line, dead_letter.path,
+                   absl::StrCat("\"", dead_letter.text,
+                                "\" is not a valid Kafka topic name"));
+    }
+    out->dead_letter_topic = std::move(dead_letter.text);
+  }
   return ReadInt(kafka, "shutdown_timeout_ms", 0, 600000,
                  &out->shutdown_timeout_ms);
 }

@@ -71,6 +71,14 @@ struct KafkaConfig {
   int64_t max_inflight_bytes = 16 * 1024 * 1024;
   // How long SIGTERM waits for in-flight acknowledgements.
   int shutdown_timeout_ms = 30000;
+  // How long `run` waits at start for a broker to answer before it gives up
+  // (exit 3); 0: it does not check and waits as long as it takes. Once
+  // running, outages are waited out without limit.
+  int startup_timeout_ms = 30000;
+  // Where an event the broker refuses for good (too large, not authorized,
+  // a policy) goes instead of stopping pgcdc: a cdc.v1.DeadLetter naming it
+  // and why. Empty: such an event stops pgcdc.
+  std::string dead_letter_topic;
 };
 
 struct MetricsConfig {

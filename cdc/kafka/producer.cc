@@ -309,6 +309,12 @@ absl::Status Producer::Produce(const std::string& topic,
   }
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   if (err == RD_KAFKA_RESP_ERR__FATAL) return FatalErrorOf(rk_);
+  if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "a record of ", value.size() + (key ? key->size() : 0),
+        " bytes for Kafka topic \"", topic, "\": ", rd_kafka_err2str(err),
+        " (the producer's message.max.bytes)"));
+  }
   return absl::Status(CodeForError(err),
                       absl::StrCat("producing to Kafka topic \"", topic,
                                    "\": ", rd_kafka_err2str(err)));

@@ -92,6 +92,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                .Name("pgcdc_snapshot_rows_total")
                                .Help("Rows read by snapshots, by table")
                                .Register(r);
+  dead_letters_family_ =
+      &prometheus::BuildCounter()
+           .Name("pgcdc_dead_letters_total")
+           .Help("Events sent to kafka.dead_letter_topic instead of their "
+                 "table's topic, by table")
+           .Register(r);
   snapshot_running_ =
       NewGauge(r, "pgcdc_snapshot_running", "1 while a snapshot is running");
   snapshot_tables_remaining_ =
@@ -187,6 +193,13 @@ void Metrics::CountSnapshotRows(const std::string& table, uint64_t rows) {
     counter = &snapshot_rows_family_->Add({{"table", table}});
   }
   counter->Increment(static_cast<double>(rows));
+}
+void Metrics::CountDeadLetter(const std::string& table) {
+  prometheus::Counter*& counter = dead_letters_[table];
+  if (counter == nullptr) {
+    counter = &dead_letters_family_->Add({{"table", table}});
+  }
+  counter->Increment();
 }
 void Metrics::SetSnapshotRunning(bool running) {
   snapshot_running_->Set(running ? 1.0 : 0.0);

@@ -57,6 +57,8 @@ class Metrics {
   // ("schema.table"), whether one runs, how many tables it has left, and how
   // long it has run (or ran, once it finished).
   void CountSnapshotRows(const std::string& table, uint64_t rows);
+  // An event of `table` sent to the dead-letter topic.
+  void CountDeadLetter(const std::string& table);
   void SetSnapshotRunning(bool running);
   void SetSnapshotTablesRemaining(size_t tables);
   void SetSnapshotDurationSeconds(double seconds);
@@ -92,6 +94,8 @@ class Metrics {
   uint64_t spilled_bytes_value_ = 0;
   prometheus::Family<prometheus::Counter>* snapshot_rows_family_ = nullptr;
   absl::flat_hash_map<std::string, prometheus::Counter*> snapshot_rows_;
+  prometheus::Family<prometheus::Counter>* dead_letters_family_ = nullptr;
+  absl::flat_hash_map<std::string, prometheus::Counter*> dead_letters_;
   prometheus::Gauge* snapshot_running_ = nullptr;
   prometheus::Gauge* snapshot_tables_remaining_ = nullptr;
   prometheus::Gauge* snapshot_duration_seconds_ = nullptr;

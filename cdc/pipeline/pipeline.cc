@@ -12,9 +12,11 @@
 #include "absl/time/clock.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
+#include "cdc/common/status.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/snapshot/signal.h"
+#include "cdc/v1/dead_letter.pb.h"
 
 namespace cdc::pipeline {
 namespace {
@@ -25,6 +27,8 @@ namespace {
 constexpr auto kConfirmSpacing = std::chrono::milliseconds(200);
 // Heartbeat messages carry this prefix and are never published.
 constexpr char kHeartbeatPrefix[] = "pgcdc.heartbeat";
+// The largest event a dead letter carries whole (see dead_letter.proto).
+constexpr size_t kMaxDeadLetterValue = 64 * 1024;
 constexpr auto kProgressLogInterval = std::chrono::seconds(30);
 // How long a fatal error still waits for acknowledgements of events produced
 // before it, so that as much as possible is confirmed.
@@ -145,6 +149,19 @@ absl::Status Pipeline::Prepare() {
           [this](const kafka::DeliveryReport& r) { OnDelivery(r); });
   if (!producer.ok()) return producer.status();
   producer_ = *std::move(producer);
+  if (config_.kafka.startup_timeout_ms > 0) {
+    // A broker nobody can reach at start is most likely a wrong address:
+    // said now, before a slot is made, rather than waited out forever.
+    absl::StatusOr<int> brokers =
+        producer_->CountBrokers(config_.kafka.startup_timeout_ms);
+    if (!brokers.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "Kafka at ", config_.kafka.bootstrap_servers, ": ",
+          brokers.status().message(),
+          " (kafka.startup_timeout_ms). Check kafka.bootstrap_servers and "
+          "that the brokers are up and reachable from here"));
+    }
+  }
   tables_ = *std::move(tables);
   NewIncremental();
   // Last, so that a slot created for a snapshot is not left behind by a
@@ -698,21 +715,67 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
 }
 
 absl::Status Pipeline::ProduceRecord(const envelope::Record& record) {
-  size_t bytes = record.value.size() + (record.key ? record.key->size() : 0);
-  if (absl::Status s = tracker_.AddEvent(txn_id_, bytes); !s.ok()) return s;
+  absl::Status s = ProduceOne(record.topic, record.key, record.value);
+  if (s.code() == absl::StatusCode::kOutOfRange) s = DeadLetter(record, s);
+  if (!s.ok()) return s;
+  ++events_published_;
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::ProduceOne(const std::string& topic,
+                                  const std::optional<std::string>& key,
+                                  const std::string& value) {
   for (;;) {
-    absl::Status s =
-        producer_->Produce(record.topic, record.key, record.value, txn_id_);
+    absl::Status s = producer_->Produce(topic, key, value, txn_id_);
     if (s.ok()) break;
     if (s.code() != absl::StatusCode::kResourceExhausted) {
       return absl::Status(
-          s.code(),
-          absl::StrCat("cannot produce to ", record.topic, ": ", s.message()));
+          s.code(), absl::StrCat("cannot produce to ", topic, ": ", s.message()));
     }
     producer_->Poll(100);  // librdkafka's local queue is full
     if (!fatal_.ok()) return fatal_;
   }
-  ++events_published_;
+  // Counted once librdkafka has it: its acknowledgement can only come from
+  // a later Poll on this thread.
+  return tracker_.AddEvent(txn_id_, value.size() + (key ? key->size() : 0));
+}
+
+absl::Status Pipeline::DeadLetter(const envelope::Record& record,
+                                  const absl::Status& refused) {
+  v1::ChangeEvent event;
+  (void)event.ParseFromString(record.value);  // for naming it; ours to read
+  const std::string table = absl::StrCat(record.schema, ".", record.table);
+  const std::string which = absl::StrCat(
+      "the ", v1::Op_Name(event.op()), " event of ", table, " (commit LSN ",
+      FormatLsn(event.source().commit_lsn()), ", seq ", event.source().seq(),
+      ", ", record.value.size(), " bytes)");
+  const std::string& dead_letter_topic = config_.kafka.dead_letter_topic;
+  if (dead_letter_topic.empty()) {
+    return absl::OutOfRangeError(absl::StrCat(
+        which, " cannot be published: ", refused.message(),
+        ". Nothing from its transaction on is confirmed. Raise "
+        "kafka.properties.message.max.bytes (and the topic's "
+        "max.message.bytes), or set kafka.dead_letter_topic to send such "
+        "events there instead"));
+  }
+  v1::DeadLetter letter;
+  letter.set_topic(record.topic);
+  letter.set_error(std::string(refused.message()));
+  *letter.mutable_source() = event.source();
+  letter.set_op(event.op());
+  letter.set_value_bytes(record.value.size());
+  if (record.value.size() <= kMaxDeadLetterValue) letter.set_value(record.value);
+  if (absl::Status s = ProduceOne(dead_letter_topic, record.key,
+                                  letter.SerializeAsString());
+      !s.ok()) {
+    return WithPrefix(s, absl::StrCat(which, " was refused (",
+                                      refused.message(),
+                                      ") and the dead-letter topic too: "));
+  }
+  metrics_->CountDeadLetter(table);
+  LogError(which, " was refused (", refused.message(),
+           "): sent to the dead-letter topic ", dead_letter_topic,
+           " instead");
   return absl::OkStatus();
 }
 

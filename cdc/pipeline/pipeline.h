@@ -174,8 +174,16 @@ class Pipeline : private snapshot::RowSink {
   // the replication connection whose exported snapshot Snapshot() imports.
   absl::Status PrepareSlot(pg::SqlConnection& sql);
   absl::Status CreateExportingSlot(const std::string& slot, bool temporary);
-  // Publishes one record through the producer under the open transaction.
+  // Publishes one record through the producer under the open transaction;
+  // one larger than the producer's message.max.bytes goes to the
+  // dead-letter topic when there is one, or stops pgcdc with a message
+  // naming it.
   absl::Status ProduceRecord(const envelope::Record& record);
+  absl::Status ProduceOne(const std::string& topic,
+                          const std::optional<std::string>& key,
+                          const std::string& value);
+  absl::Status DeadLetter(const envelope::Record& record,
+                          const absl::Status& refused);
   absl::Status BeginTable(const pg::RelationMessage& relation) override;
   absl::Status Row(const pg::RelationMessage& relation,
                    const pg::TupleData& row, uint64_t ordinal) override;

@@ -494,6 +494,22 @@ TEST_F(PgcdcTest, ConfigErrorsExitTwoNamingKeyAndLine) {
   EXPECT_THAT(output, HasSubstr(":9"));
 }
 
+// At start, a broker nobody answers for is an environment error (exit 3)
+// naming the address, before any slot is made; outages later are waited
+// out (faults_test.cc).
+TEST_F(PgcdcTest, UnreachableBrokerAtStartIsAnEnvironmentError) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY)");
+  std::string config =
+      WriteConfig({"public.t"}, "  startup_timeout_ms: 1500\n");
+  EditConfig(config, "bootstrap_servers: \"[^\"]*\"",
+             "bootstrap_servers: \"127.0.0.1:1\"");
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 3);
+  EXPECT_THAT(output, HasSubstr("Kafka at 127.0.0.1:1"));
+  EXPECT_THAT(output, HasSubstr("kafka.startup_timeout_ms"));
+  EXPECT_TRUE(Rows("SELECT 1 FROM pg_replication_slots").empty());
+}
+
 TEST_F(PgcdcTest, MissingTableIsAnEnvironmentError) {
   std::string output;
   EXPECT_EQ(

@@ -105,10 +105,13 @@ kafka:
     enable.idempotence: true
   max_inflight_bytes: 1048576
   shutdown_timeout_ms: 0
+  startup_timeout_ms: 0
+  dead_letter_topic: app.cdc.dead-letters
 metrics:
   listen: "127.0.0.1:9187"
 snapshot:
   mode: never
+  chunk_rows: 100
 )";
   absl::StatusOr<Config> config = Parse(kFull);
   ASSERT_TRUE(config.ok()) << config.status();
@@ -136,8 +139,11 @@ snapshot:
                                   {"enable.idempotence", "true"}}));
   EXPECT_EQ(kafka.max_inflight_bytes, 1048576);
   EXPECT_EQ(kafka.shutdown_timeout_ms, 0);
+  EXPECT_EQ(kafka.startup_timeout_ms, 0);
+  EXPECT_EQ(kafka.dead_letter_topic, "app.cdc.dead-letters");
   EXPECT_EQ(config->metrics.listen, "127.0.0.1:9187");
   EXPECT_EQ(config->snapshot.mode, "never");
+  EXPECT_EQ(config->snapshot.chunk_rows, 100);
 }
 
 TEST(ConfigTest, FlowStyleMaps) {
@@ -163,8 +169,11 @@ TEST(ConfigTest, Defaults) {
   EXPECT_TRUE(config->kafka.properties.empty());
   EXPECT_EQ(config->kafka.max_inflight_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(config->kafka.shutdown_timeout_ms, 30000);
+  EXPECT_EQ(config->kafka.startup_timeout_ms, 30000);
+  EXPECT_EQ(config->kafka.dead_letter_topic, "");
   EXPECT_EQ(config->metrics.listen, "");
   EXPECT_EQ(config->snapshot.mode, "initial");
+  EXPECT_EQ(config->snapshot.chunk_rows, 4096);
 }
 
 TEST(ConfigTest, EmptyOptionalSectionsAreAllowed) {
@@ -453,6 +462,10 @@ TEST(ConfigTest, BadIntegersAreRejected) {
               "kafka.max_inflight_bytes", "must be an integer from 65536");
   ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: 600001\n"), 9,
               "kafka.shutdown_timeout_ms", "from 0 to 600000");
+  ExpectError(absl::StrCat(kMinimal, "  dead_letter_topic: \"a b\"\n"), 9,
+              "kafka.dead_letter_topic", "not a valid Kafka topic name");
+  ExpectError(absl::StrCat(kMinimal, "snapshot:\n  chunk_rows: 0\n"), 10,
+              "snapshot.chunk_rows", "from 1 to 1000000");
   ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: -1\n"), 9,
               "kafka.shutdown_timeout_ms", "from 0 to 600000");
   ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: {a: 1}\n"), 9,
