@@ -79,9 +79,9 @@ cmake -S . -B "$FUZZ_DIR" -DPGCDC_FUZZ=ON -DBUILD_TESTING=OFF \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only"
 cmake --build "$FUZZ_DIR" -j"$(nproc)" --target fuzzers
 stage_done "build (fuzz)" "$t"
-# The three targets run side by side, each for FUZZ_SECONDS of wall time.
+# The targets run side by side, each for FUZZ_SECONDS of wall time.
 t=$SECONDS
-TARGETS=(pgoutput copy_frame stream)
+TARGETS=(pgoutput copy_frame stream snapshot)
 declare -A PIDS
 mkdir -p "$FUZZ_DIR/artifacts"
 for target in "${TARGETS[@]}"; do
