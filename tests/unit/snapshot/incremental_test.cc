@@ -329,7 +329,15 @@ class Simulation {
       std::vector<ChunkRow> rows = Rows(after + 1, last);
       Apply(snap_->ChunkRead(std::move(rows), {absl::StrCat(last)}), index);
     }
-    if (e.emit.has_value()) wal_.push_back(*e.emit);
+    if (e.emit.has_value()) {
+      // Now and then the write fails (the SQL session is gone): the machine
+      // idles until a later Tick, while the slot's position may move on.
+      if (std::uniform_int_distribution<int>(0, 9)(rng_) == 0) {
+        Apply(snap_->RetryLater(), 0);
+      } else {
+        wal_.push_back(*e.emit);
+      }
+    }
   }
 
   std::mt19937 rng_;
