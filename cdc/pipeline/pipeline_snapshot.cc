@@ -34,7 +34,10 @@
 //     followed by all later changes of its row; a consumer that orders
 //     events by (commit_lsn, snapshot first, seq) and skips older ones sees
 //     the replayed changes as older than the snapshot (their commit_lsn <
-//     C') and skips them.
+//     C') and skips them. pgcdc itself must not skip them: a snapshot
+//     cannot say that a row was deleted, so the replayed DELETEs (and
+//     TRUNCATEs) are what removes such rows for a consumer that applies the
+//     topic in order (tested: AlwaysSnapshotsOnAnExistingSlot).
 //   initial_only: a TEMPORARY slot's exported snapshot; the permanent slot
 //     is neither created nor used, and pgcdc exits after the snapshot.
 //
