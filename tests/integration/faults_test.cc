@@ -5,8 +5,11 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,13 +17,104 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "librdkafka/rdkafka.h"
+#include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
+#include "tests/integration/harness/tcp_proxy.h"
 
 namespace cdc::testing {
 namespace {
 
 using ::testing::HasSubstr;
+
+// The default load of the tests below.
+std::string RandomAccounts(std::mt19937& rng, int i) {
+  return RandomAccountsChange(rng, i, 300);
+}
+
+// Two more tables beside accounts, of other shapes, for the kill test.
+constexpr char kOrdersAndItems[] =
+    "CREATE TABLE orders (id int PRIMARY KEY, account int NOT NULL, "
+    "amount numeric(12,2), status text, placed timestamptz); "
+    "CREATE TABLE items (id int PRIMARY KEY, tags text[], flag bool, "
+    "digest bytea)";
+
+// Upserts, range updates and deletes, with bounded values (unlike
+// RandomAccountsChange's doubling, which overflows in a long load).
+std::string AccountsChange(std::mt19937& rng, int i) {
+  const int id = static_cast<int>(rng() % 200);
+  switch (rng() % 3) {
+    case 0:
+      return absl::StrCat("INSERT INTO accounts VALUES (", id, ", ", i, ", 'n",
+                          i,
+                          "') ON CONFLICT (id) DO UPDATE SET balance = "
+                          "accounts.balance % 1000 + 1, note = EXCLUDED.note");
+    case 1:
+      return absl::StrCat("UPDATE accounts SET balance = balance % 1000 + ", i,
+                          " WHERE id BETWEEN ", id, " AND ", id + 10);
+    default:
+      return absl::StrCat("DELETE FROM accounts WHERE id = ", id);
+  }
+}
+
+std::string OrdersChange(std::mt19937& rng, int i) {
+  const int id = static_cast<int>(rng() % 200);
+  switch (rng() % 3) {
+    case 0:
+      return absl::StrCat(
+          "INSERT INTO orders VALUES (", id, ", ", id % 20, ", ", i,
+          ".25, 'new', timestamptz '2024-01-01 00:00:00+00' + interval "
+          "'1 second' * ",
+          i,
+          ") ON CONFLICT (id) DO UPDATE SET status = 'amended', amount = "
+          "orders.amount % 1000 + 1");
+    case 1:
+      return absl::StrCat("UPDATE orders SET status = 'shipped-", i,
+                          "' WHERE account = ", id % 20);
+    default:
+      return absl::StrCat("DELETE FROM orders WHERE id BETWEEN ", id, " AND ",
+                          id + 2);
+  }
+}
+
+// Its updates also move keys (published as DELETE + CREATE).
+std::string ItemsChange(std::mt19937& rng, int i) {
+  const int id = static_cast<int>(rng() % 150);
+  switch (rng() % 3) {
+    case 0:
+      return absl::StrCat(
+          "INSERT INTO items VALUES (", id, ", ARRAY['a', NULL, 't", i, "'], ",
+          i % 2 == 0 ? "true" : "false", ", decode(md5('", i,
+          "'), 'hex')) ON CONFLICT (id) DO UPDATE SET flag = "
+          "NOT items.flag, tags = EXCLUDED.tags || 'again'::text");
+    case 1:
+      return absl::StrCat(
+          "UPDATE items SET id = (id + 37) % 150 WHERE id = ", id,
+          " AND NOT EXISTS (SELECT 1 FROM items WHERE id = ", (id + 37) % 150,
+          ")");
+    default:
+      return absl::StrCat("DELETE FROM items WHERE id = ", id);
+  }
+}
+
+// One change to one of the three tables, or a transaction over all three
+// (whose events go to three topics and must all be acknowledged before its
+// commit is confirmed).
+std::string ThreeTablesChange(std::mt19937& rng, int i) {
+  switch (rng() % 5) {
+    case 0:
+      return AccountsChange(rng, i);
+    case 1:
+      return OrdersChange(rng, i);
+    case 2:
+      return ItemsChange(rng, i);
+    default:
+      return absl::StrCat("BEGIN; ", AccountsChange(rng, i), "; ",
+                          OrdersChange(rng, i), "; ", ItemsChange(rng, i),
+                          "; COMMIT");
+  }
+}
 
 class FaultsTest : public PgcdcTest {
  protected:
@@ -42,12 +136,17 @@ class FaultsTest : public PgcdcTest {
     return MetricValue(HttpGet(port, "/metrics"), name);
   }
 
+  // One statement (or several, as one string) of a load; `i` makes the
+  // values differ.
+  using ChangeFn = std::function<std::string(std::mt19937& rng, int i)>;
+
   // Mixed inserts, updates and deletes from its own connection until
   // stopped, reconnecting when the server goes away; statements that fail
   // because of that are simply not counted.
   class Load {
    public:
-    explicit Load(const std::string& dsn) : dsn_(dsn) {
+    explicit Load(const std::string& dsn, ChangeFn change = RandomAccounts)
+        : dsn_(dsn), change_(std::move(change)) {
       thread_ = std::thread([this] { Run(); });
     }
     ~Load() { Stop(); }
@@ -56,6 +155,7 @@ class FaultsTest : public PgcdcTest {
       if (thread_.joinable()) thread_.join();
     }
     int committed() const { return committed_; }
+    int failed() const { return failed_; }
 
    private:
     void Run() {
@@ -71,39 +171,81 @@ class FaultsTest : public PgcdcTest {
           }
           conn = *std::move(c);
         }
-        const std::string sql = RandomAccountsChange(rng, i, 300);
+        const std::string sql = change_(rng, i);
         if ((*conn).Query(sql).ok()) {
           ++committed_;
         } else {
+          ++failed_;
           conn.reset();  // the server may be gone: connect again
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(3));
       }
     }
     std::string dsn_;
+    ChangeFn change_;
     std::thread thread_;
     std::atomic<bool> done_{false};
     std::atomic<int> committed_{0};
+    std::atomic<int> failed_{0};
   };
 
   // Waits until pgcdc confirmed everything, then compares the topic with
   // the table.
   void ExpectNothingLost() {
     WaitCaughtUp(60000);
+    ExpectTopicEqualsTable("accounts");
+  }
+
+  struct TopicCounts {
+    int events = 0;
+    int replays = 0;  // events whose (commit_lsn, seq) came before
+  };
+
+  // Rebuilds public.`table` (key id) from its topic and compares it with the
+  // table; checks per-key order and that duplicates are only replays, and
+  // adds what the topic holds to *counts when given.
+  void ExpectTopicEqualsTable(const std::string& table,
+                              TopicCounts* counts = nullptr) {
+    SCOPED_TRACE(table);
     absl::StatusOr<std::vector<ReadEvent>> events =
-        ReadAll(broker_->bootstrap_servers(), Topic("public.accounts"));
+        ReadAll(broker_->bootstrap_servers(), Topic("public." + table));
     ASSERT_TRUE(events.ok()) << events.status();
     EXPECT_EQ(CheckOrderAndDuplicates(*events), "");
+    if (counts != nullptr) {
+      std::set<EventId> ids;
+      for (const ReadEvent& e : *events) ids.insert(IdOf(e.event.source()));
+      counts->events += static_cast<int>(events->size());
+      counts->replays += static_cast<int>(events->size() - ids.size());
+    }
     absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
         pg::SqlConnection::Connect(cluster_->Dsn(db_));
     ASSERT_TRUE(conn.ok()) << conn.status();
-    absl::StatusOr<TableImage> source = SelectTable(**conn, "accounts", {"id"});
+    absl::StatusOr<TableImage> source = SelectTable(**conn, table, {"id"});
     ASSERT_TRUE(source.ok()) << source.status();
     TableImage rebuilt = Rebuild(*events);
     EXPECT_EQ(rebuilt.size(), source->size());
     EXPECT_TRUE(rebuilt == *source) << "rebuilt:\n"
                                     << FormatRows(rebuilt) << "source:\n"
                                     << FormatRows(*source);
+  }
+
+  // A config for accounts (metrics on *port) whose dsn goes through
+  // `proxy`, with a 4 s source.receive_timeout_ms. Both of pgcdc's sessions
+  // (the stream and the catalog one) go through the proxy; the test's own
+  // SQL and loads do not.
+  std::string ProxiedConfig(const TcpProxy& proxy, int* port) {
+    // The walsender of a frozen connection holds the slot until the server
+    // gives up on its silent client (wal_sender_timeout, 60 s by default);
+    // only then can a new connection stream. Shortened to keep the tests
+    // quick, but longer than a stall pgcdc should ride out.
+    Sql("ALTER SYSTEM SET wal_sender_timeout = '6s'");
+    Sql("SELECT pg_reload_conf()");
+    const std::string config = Config(port);
+    EditConfig(config, absl::StrCat(" port=", cluster_->port(), " "),
+               absl::StrCat(" port=", proxy.port(), " "));
+    EditConfig(config, "  status_interval_ms: 1000\n",
+               "  status_interval_ms: 1000\n  receive_timeout_ms: 4000\n");
+    return config;
   }
 
   // Terminates the walsender serving the slot; true when there was one.
@@ -312,6 +454,174 @@ TEST_F(FaultsTest, SecondSignalExitsAtOnceAndSafely) {
   Subprocess again = StartPgcdc(Config(&port));
   ExpectNothingLost();
   StopPgcdc(again);
+}
+
+// pgcdc killed (SIGKILL) 20 times at random moments while a mixed load
+// changes three tables and the broker answers slowly, so that each kill
+// leaves events published but not acknowledged, or acknowledged but not yet
+// confirmed to the slot. Every restart replays from the slot: the topics
+// then hold replays, and nothing else is repeated, reordered or missing.
+TEST_F(FaultsTest, TwentyKillsOnThreeTablesWithASlowBrokerLoseNothing) {
+  Sql(kOrdersAndItems);
+  const std::vector<std::string> tables = {"accounts", "orders", "items"};
+  const int port = FreePort();
+  const std::string config =
+      WriteConfig({"public.accounts", "public.orders", "public.items"}, "",
+                  MetricsOn(port));
+  // Each produce request waits 40 ms for its answer.
+  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 40);
+  const auto started = std::chrono::steady_clock::now();
+  Subprocess p = StartPgcdc(config);
+  Load load(cluster_->Dsn(db_), ThreeTablesChange);
+  std::mt19937 rng(20240605);
+  int kills_with_inflight = 0;
+  for (int kill = 0; kill < 20; ++kill) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 700));
+    if (Metric(port, "pgcdc_inflight_events") > 0) ++kills_with_inflight;
+    p.Signal(SIGKILL);
+    ASSERT_TRUE(p.Wait(10000).has_value());
+    // The next run starts once the server has let go of the slot, so that
+    // StartPgcdc waits for the new run's walsender, not the dead one's.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          absl::StatusOr<bool> active = cluster_->SlotActive(db_, slot_);
+          return active.ok() && !*active;
+        },
+        20000));
+    p = StartPgcdc(config);
+    ASSERT_TRUE(p.Running());
+  }
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_GT(load.committed(), 1000);
+  WaitCaughtUp(60000);
+  StopPgcdc(p);
+  TopicCounts counts;
+  for (const std::string& table : tables) {
+    ExpectTopicEqualsTable(table, &counts);
+  }
+  // The kills came while events were in flight: some were published again.
+  EXPECT_GT(counts.replays, 0);
+  EXPECT_GE(kills_with_inflight, 10);
+  std::cout << "20 kills: " << load.committed() << " statements, "
+            << kills_with_inflight << " kills with events in flight, "
+            << counts.events << " events in the topics of which "
+            << counts.replays << " replays, "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count()
+            << " ms\n";
+}
+
+// The network between pgcdc and PostgreSQL goes silent: no FIN, no RST, and
+// (through the proxy) not even a TCP keepalive fails. A stall shorter than
+// source.receive_timeout_ms is ridden out (the ping at half of it is
+// answered once the link is back); a longer one is taken for a lost
+// connection, and pgcdc streams again on a new one while the old stays
+// frozen, losing nothing written meanwhile.
+TEST_F(FaultsTest, SilentlyStalledNetworkIsTakenForLostAndReconnected) {
+  absl::StatusOr<std::unique_ptr<TcpProxy>> proxy =
+      TcpProxy::Start(cluster_->port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  int port = 0;
+  const std::string config = ProxiedConfig(**proxy, &port);
+  Subprocess p = StartPgcdc(config);
+  Load load(cluster_->Dsn(db_), AccountsChange);
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(port, "pgcdc_transactions_total") > 20; }, 20000));
+
+  // Shorter than the timeout: no reconnect.
+  const int accepted = (*proxy)->accepted();
+  EXPECT_GE((*proxy)->Stall(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  (*proxy)->Resume();
+  // Past the moment the timeout would have struck.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(Metric(port, "pgcdc_reconnects_total"), 0);
+  EXPECT_EQ(Metric(port, "pgcdc_connected"), 1);
+  EXPECT_EQ((*proxy)->accepted(), accepted);
+
+  // Longer: taken for lost, and streaming again on a new connection.
+  const auto stalled = std::chrono::steady_clock::now();
+  EXPECT_GE((*proxy)->Stall(), 1);
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(port, "pgcdc_reconnects_total") >= 1; }, 20000))
+      << p.ReadLog();
+  const auto lost = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return (*proxy)->accepted() > accepted &&
+               Metric(port, "pgcdc_connected") == 1;
+      },
+      30000))
+      << p.ReadLog();
+  const auto back = std::chrono::steady_clock::now();
+  EXPECT_THAT(p.ReadLog(), HasSubstr("the connection is taken for lost"));
+  // Writes go on for a while on the new connection.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_GT(load.committed(), 100);
+  // Still frozen: the old connection plays no part in catching up.
+  ExpectNothingLost();
+  // pgcdc's catalog session has been frozen since the stall; thaw it so
+  // that nothing of the shutdown can wait on it.
+  (*proxy)->Resume();
+  EXPECT_TRUE(p.Running());
+  StopPgcdc(p);
+  // Every close went through once thawed: nothing is left open.
+  EXPECT_TRUE(WaitFor([&] { return (*proxy)->open() == 0; }, 10000))
+      << (*proxy)->open() << " connection(s) still open";
+  // Once: for the long stall, not the short one.
+  const std::string log = p.ReadLog();
+  size_t lost_lines = 0;
+  for (size_t at = log.find("taken for lost"); at != std::string::npos;
+       at = log.find("taken for lost", at + 1)) {
+    ++lost_lines;
+  }
+  EXPECT_EQ(lost_lines, 1u) << log;
+  std::cout << "stall taken for lost after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(lost -
+                                                                     stalled)
+                   .count()
+            << " ms, streaming again after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(back -
+                                                                     stalled)
+                   .count()
+            << " ms\n";
+}
+
+// Known problem, kept disabled until pgcdc is fixed: after a silent stall
+// pgcdc reconnects the stream, but its catalog session is still the frozen
+// connection. When the new walsender's first Relation message names a user
+// type (here an enum), pgcdc reads the type from the catalog on that session
+// and blocks there — in this test until the proxy thaws; on a real network
+// until TCP gives up on the unacknowledged query (tcp_retries2, about 15
+// min), since keepalives do not probe a connection with data in flight.
+// Nothing is lost, but nothing is published meanwhile. Fix: make the catalog
+// session again when the stream is taken for lost (and/or give catalog
+// queries a timeout, e.g. libpq's tcp_user_timeout).
+TEST_F(FaultsTest, DISABLED_StallDoesNotFreezeTheCatalogSession) {
+  Sql("CREATE TYPE mood AS ENUM ('ok', 'meh'); "
+      "ALTER TABLE accounts ADD COLUMN mood mood DEFAULT 'ok'");
+  absl::StatusOr<std::unique_ptr<TcpProxy>> proxy =
+      TcpProxy::Start(cluster_->port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  int port = 0;
+  Subprocess p = StartPgcdc(ProxiedConfig(**proxy, &port));
+  Load load(cluster_->Dsn(db_), AccountsChange);
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(port, "pgcdc_transactions_total") > 20; }, 20000));
+  EXPECT_GE((*proxy)->Stall(), 2);  // the stream and the catalog session
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(port, "pgcdc_reconnects_total") >= 1; }, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  load.Stop();
+  // Caught up while the old connections are still frozen.
+  WaitCaughtUp(30000);
+  (*proxy)->Resume();
+  ExpectNothingLost();
+  StopPgcdc(p);
 }
 
 }  // namespace
