@@ -433,6 +433,11 @@ absl::Status Pipeline::CheckReceiveTimeout(std::chrono::milliseconds timeout) {
 
 void Pipeline::EndSession() {
   stream_.reset();
+  // The SQL sessions may have died with the same network: a query on a
+  // silently dead one would block until TCP gives up (minutes), so they
+  // are made again when next needed.
+  sql_.reset();
+  chunk_sql_.reset();
   stream_xid_.reset();
   replay_.reset();
   spool_ = std::make_unique<StreamSpool>(spool_options_);

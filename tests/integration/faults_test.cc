@@ -591,17 +591,14 @@ TEST_F(FaultsTest, SilentlyStalledNetworkIsTakenForLostAndReconnected) {
             << " ms\n";
 }
 
-// Known problem, kept disabled until pgcdc is fixed: after a silent stall
-// pgcdc reconnects the stream, but its catalog session is still the frozen
-// connection. When the new walsender's first Relation message names a user
-// type (here an enum), pgcdc reads the type from the catalog on that session
-// and blocks there — in this test until the proxy thaws; on a real network
-// until TCP gives up on the unacknowledged query (tcp_retries2, about 15
-// min), since keepalives do not probe a connection with data in flight.
-// Nothing is lost, but nothing is published meanwhile. Fix: make the catalog
-// session again when the stream is taken for lost (and/or give catalog
-// queries a timeout, e.g. libpq's tcp_user_timeout).
-TEST_F(FaultsTest, DISABLED_StallDoesNotFreezeTheCatalogSession) {
+// After a silent stall pgcdc reconnects the stream; its catalog session
+// was frozen by the same stall. When the new walsender's first Relation
+// message names a user type (here an enum), pgcdc reads the type from the
+// catalog — on a new session: had it kept the frozen one, it would block
+// there (in this test until the proxy thaws; on a real network until TCP
+// gives up on the unacknowledged query, ~15 min, since keepalives do not
+// probe a connection with data in flight), publishing nothing meanwhile.
+TEST_F(FaultsTest, StallDoesNotFreezeTheCatalogSession) {
   Sql("CREATE TYPE mood AS ENUM ('ok', 'meh'); "
       "ALTER TABLE accounts ADD COLUMN mood mood DEFAULT 'ok'");
   absl::StatusOr<std::unique_ptr<TcpProxy>> proxy =
