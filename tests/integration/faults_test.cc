@@ -21,6 +21,7 @@
 #include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
+#include "tests/integration/harness/load.h"
 #include "tests/integration/harness/tcp_proxy.h"
 
 namespace cdc::testing {
@@ -136,59 +137,6 @@ class FaultsTest : public PgcdcTest {
     return MetricValue(HttpGet(port, "/metrics"), name);
   }
 
-  // One statement (or several, as one string) of a load; `i` makes the
-  // values differ.
-  using ChangeFn = std::function<std::string(std::mt19937& rng, int i)>;
-
-  // Mixed inserts, updates and deletes from its own connection until
-  // stopped, reconnecting when the server goes away; statements that fail
-  // because of that are simply not counted.
-  class Load {
-   public:
-    explicit Load(const std::string& dsn, ChangeFn change = RandomAccounts)
-        : dsn_(dsn), change_(std::move(change)) {
-      thread_ = std::thread([this] { Run(); });
-    }
-    ~Load() { Stop(); }
-    void Stop() {
-      done_ = true;
-      if (thread_.joinable()) thread_.join();
-    }
-    int committed() const { return committed_; }
-    int failed() const { return failed_; }
-
-   private:
-    void Run() {
-      std::mt19937 rng(7);
-      std::unique_ptr<pg::SqlConnection> conn;
-      for (int i = 0; !done_; ++i) {
-        if (conn == nullptr) {
-          absl::StatusOr<std::unique_ptr<pg::SqlConnection>> c =
-              pg::SqlConnection::Connect(dsn_);
-          if (!c.ok()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            continue;
-          }
-          conn = *std::move(c);
-        }
-        const std::string sql = change_(rng, i);
-        if ((*conn).Query(sql).ok()) {
-          ++committed_;
-        } else {
-          ++failed_;
-          conn.reset();  // the server may be gone: connect again
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(3));
-      }
-    }
-    std::string dsn_;
-    ChangeFn change_;
-    std::thread thread_;
-    std::atomic<bool> done_{false};
-    std::atomic<int> committed_{0};
-    std::atomic<int> failed_{0};
-  };
-
   // Waits until pgcdc confirmed everything, then compares the topic with
   // the table.
   void ExpectNothingLost() {
@@ -272,7 +220,7 @@ TEST_F(FaultsTest, WalsenderTerminatedUnderLoadReconnectsAndLosesNothing) {
   int port = 0;
   Subprocess p = StartPgcdc(Config(&port));
   {
-    Load load(cluster_->Dsn(db_));
+    Load load(cluster_->Dsn(db_), RandomAccounts);
     for (int i = 0; i < 3; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(700));
       ASSERT_TRUE(WaitFor([&] { return TerminateWalsender(); }, 20000));
@@ -295,7 +243,7 @@ TEST_F(FaultsTest, ServerCrashAndRestartUnderLoadLosesNothing) {
   int port = 0;
   Subprocess p = StartPgcdc(Config(&port));
   {
-    Load load(cluster_->Dsn(db_));
+    Load load(cluster_->Dsn(db_), RandomAccounts);
     for (int i = 0; i < 2; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(800));
       ASSERT_TRUE(cluster_->Restart().ok());
@@ -326,7 +274,7 @@ TEST_F(FaultsTest, StandbyInstanceTakesOverWhenTheFirstDies) {
       20000))
       << second.ReadLog();
   EXPECT_EQ(Metric(second_port, "pgcdc_connected"), 0);
-  Load load(cluster_->Dsn(db_));
+  Load load(cluster_->Dsn(db_), RandomAccounts);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   first.Signal(SIGKILL);
   first.Wait(10000);

@@ -18,6 +18,7 @@
 #include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
+#include "tests/integration/harness/load.h"
 
 namespace cdc::testing {
 namespace {
@@ -449,39 +450,13 @@ TEST_F(SnapshotTest, AlwaysSnapshotsOnAnExistingSlot) {
   EXPECT_EQ(older, 50 + 10);
 }
 
-// Writes on their own connection while the tables are read: random upserts,
-// range updates and deletes of accounts with ids below `ids`, until `done`.
-class AccountsWriter {
- public:
-  AccountsWriter(const std::string& dsn, int ids) {
-    thread_ = std::thread([this, dsn, ids] {
-      absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
-          pg::SqlConnection::Connect(dsn);
-      if (!conn.ok()) {
-        ++errors_;
-        return;
-      }
-      std::mt19937 rng(5);
-      for (int i = 0; !done_; ++i) {
-        if (!(*conn)->Query(RandomAccountsChange(rng, i, ids)).ok()) ++errors_;
-        ++changes_;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      }
-    });
-  }
-  ~AccountsWriter() { Stop(); }
-  void Stop() {
-    done_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  int changes() const { return changes_; }
-  int errors() const { return errors_; }
-
- private:
-  std::atomic<bool> done_{false};
-  std::atomic<int> changes_{0}, errors_{0};
-  std::thread thread_;
-};
+// Random upserts, range updates and deletes of accounts with ids below
+// `ids`, as a Load.
+Load::ChangeFn AccountsChanges(int ids) {
+  return [ids](std::mt19937& rng, int i) {
+    return RandomAccountsChange(rng, i, ids);
+  };
+}
 
 // The rows done that a resumed snapshot starts from, as its log says
 // ("resuming a snapshot from its journal: ...; public.t after 123 rows").
@@ -525,7 +500,7 @@ TEST_F(SnapshotTest, IncrementalSnapshotUnderLiveWritesRebuildsTheTable) {
   std::string config = WriteConfig(
       {"public.accounts"}, "", "snapshot:\n  mode: never\n  chunk_rows: 500\n");
   Subprocess p = StartPgcdc(config);
-  AccountsWriter writer(cluster_->Dsn(db_), kIds + 2000);
+  Load writer(cluster_->Dsn(db_), AccountsChanges(kIds + 2000), 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
   std::string output;
@@ -539,8 +514,8 @@ TEST_F(SnapshotTest, IncrementalSnapshotUnderLiveWritesRebuildsTheTable) {
   ASSERT_TRUE(WaitForLog(p, "snapshot \"live\": public.accounts read", 120000))
       << p.ReadLog();
   writer.Stop();
-  EXPECT_EQ(writer.errors(), 0);
-  EXPECT_GT(writer.changes(), 100);
+  EXPECT_EQ(writer.failed(), 0);
+  EXPECT_GT(writer.committed(), 100);
   // Caught up: once done, the journal no longer holds the slot back.
   WaitCaughtUp();
   StopPgcdc(p);
@@ -585,7 +560,7 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
       absl::StrCat("snapshot:\n  mode: never\n  chunk_rows: 300\n",
                    MetricsOn(metrics_port)));
   Subprocess first = StartPgcdc(config);
-  AccountsWriter writer(cluster_->Dsn(db_), kIds + 2000);
+  Load writer(cluster_->Dsn(db_), AccountsChanges(kIds + 2000), 2);
   std::string output;
   ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "accounts",
                       "--id", "resume"},
@@ -624,7 +599,7 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
               HasSubstr("snapshot \"resume\": public.accounts "));
   EXPECT_THAT(second.ReadLog(), HasSubstr("1 table(s) left;"));
   writer.Stop();
-  EXPECT_EQ(writer.errors(), 0);
+  EXPECT_EQ(writer.failed(), 0);
   WaitCaughtUp();
   StopPgcdc(second);
   ExpectTopicIsTable("accounts", ReadTopic("public.accounts"),
@@ -659,7 +634,7 @@ TEST_F(SnapshotTest, InterruptedInitialSnapshotResumesFromItsJournal) {
     }
     return snapshot_rows();
   };
-  AccountsWriter writer(cluster_->Dsn(db_), kIds + 2000);
+  Load writer(cluster_->Dsn(db_), AccountsChanges(kIds + 2000), 2);
   rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 30);
 
   ++runs_;
@@ -687,7 +662,7 @@ TEST_F(SnapshotTest, InterruptedInitialSnapshotResumesFromItsJournal) {
   EXPECT_LT(third_rows, kIds * 0.75) << "resumed, not restarted";
   EXPECT_GE(ResumedRows(third.ReadLog()), kIds * 0.25) << third.ReadLog();
   writer.Stop();
-  EXPECT_EQ(writer.errors(), 0);
+  EXPECT_EQ(writer.failed(), 0);
   WaitCaughtUp(60000);
   StopPgcdc(third);
   ExpectTopicIsTable("accounts", ReadTopic("public.accounts"),
