@@ -6,7 +6,8 @@
 // that parses must print (FormatSignal) to JSON that parses back to the same
 // message, and it is handed to the machine. Any other line drives the
 // machine's other inputs by its first byte: the chunk it asked for read
-// (with as many rows as the second byte says), acknowledged, dropped,
+// (with as many rows as the second byte says, cut short or not),
+// acknowledged, dropped,
 // retried, a tick, a change or truncate in the window. Checked: nothing
 // crashes, every token released was held and not yet released, and a read
 // is only asked for while none is pending.
@@ -74,7 +75,8 @@ class Driver {
             rows.push_back(std::move(row));
           }
           Apply(snap_.ChunkRead(std::move(rows),
-                                {std::to_string(next_key_ - 1)}),
+                                {std::to_string(next_key_ - 1)},
+                                /*cut_short=*/(n & 0x80) != 0),
                 0);
         }
         break;

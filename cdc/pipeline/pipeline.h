@@ -244,10 +244,12 @@ class Pipeline : private snapshot::RowSink {
   // retries later); returns the machine's next effects.
   snapshot::IncrementalSnapshot::Effects ReadChunk(
       const snapshot::IncrementalSnapshot::Chunk& chunk);
+  // `cut_short`: rows past the memory budget were read and dropped.
   absl::Status ReadChunkRows(const pg::TableInfo& table,
                              const snapshot::IncrementalSnapshot::Chunk& chunk,
                              std::vector<snapshot::ChunkRow>* rows,
-                             std::vector<std::string>* last_key);
+                             std::vector<std::string>* last_key,
+                             bool* cut_short);
   // Publishes the closed chunk's rows in the open transaction.
   absl::Status PublishChunk(Lsn close_lsn, uint64_t chunk);
   // A streamed change inside an open chunk's window supersedes its copy.

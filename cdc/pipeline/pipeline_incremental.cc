@@ -222,7 +222,8 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
   }
   std::vector<snapshot::ChunkRow> rows;
   std::vector<std::string> last_key;
-  absl::Status s = ReadChunkRows(*table, chunk, &rows, &last_key);
+  bool cut_short = false;
+  absl::Status s = ReadChunkRows(*table, chunk, &rows, &last_key, &cut_short);
   if (s.code() == absl::StatusCode::kUnavailable) {
     chunk_sql_.reset();
     LogWarning(what, ": ", s.message(), "; trying again in a moment");
@@ -234,7 +235,8 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
     metrics_->CountSnapshotSignalRejected();
     return incremental_->DropTask();
   }
-  Effects next = incremental_->ChunkRead(std::move(rows), std::move(last_key));
+  Effects next = incremental_->ChunkRead(std::move(rows), std::move(last_key),
+                                         cut_short);
   LogIncrementalProgress();
   return next;
 }
@@ -242,8 +244,8 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
 absl::Status Pipeline::ReadChunkRows(
     const pg::TableInfo& table,
     const snapshot::IncrementalSnapshot::Chunk& chunk,
-    std::vector<snapshot::ChunkRow>* rows,
-    std::vector<std::string>* last_key) {
+    std::vector<snapshot::ChunkRow>* rows, std::vector<std::string>* last_key,
+    bool* cut_short) {
   if (chunk_sql_ == nullptr) {
     absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
         pg::SqlConnection::Connect(config_.source.dsn,
@@ -305,10 +307,22 @@ absl::Status Pipeline::ReadChunkRows(
       chunk.limit, ") TO STDOUT");
   if (absl::Status s = sql.StartCopyOut(query); !s.ok()) return s;
   std::vector<std::string_view> key;
+  // A chunk's rows are held in memory until its high watermark comes back:
+  // past the in-flight budget the rest of the COPY is read and dropped, and
+  // the next chunk starts after the last row kept.
+  const size_t budget = static_cast<size_t>(config_.kafka.max_inflight_bytes);
+  size_t bytes = 0;
+  *cut_short = false;
   for (;;) {
     absl::StatusOr<std::optional<std::string_view>> line = sql.ReadCopyRow();
     if (!line.ok()) return line.status();
     if (!line->has_value()) break;
+    if (*cut_short) continue;
+    if (bytes >= budget && !rows->empty()) {
+      *cut_short = true;
+      continue;
+    }
+    bytes += (*line)->size();
     snapshot::ChunkRow row;
     if (absl::Status s =
             pg::ParseCopyTextRow(**line, relation.columns.size(), &row.row);

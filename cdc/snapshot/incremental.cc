@@ -255,7 +255,8 @@ IncrementalSnapshot::Effects IncrementalSnapshot::OnSignal(
 }
 
 IncrementalSnapshot::Effects IncrementalSnapshot::ChunkRead(
-    std::vector<ChunkRow> rows, std::vector<std::string> last_key) {
+    std::vector<ChunkRow> rows, std::vector<std::string> last_key,
+    bool cut_short) {
   Effects e;
   if (phase_ != Phase::kReading) return e;
   const v1::SnapshotTask& task = published_.tasks(0);
@@ -264,7 +265,8 @@ IncrementalSnapshot::Effects IncrementalSnapshot::ChunkRead(
   window_result_.chunk = expected_chunk_;
   window_result_.request_id = task.request_id();
   window_result_.table = task.table();
-  window_result_.table_done = rows.size() < chunk_rows_;
+  window_result_.table_done =
+      !(cut_short && !rows.empty()) && rows.size() < chunk_rows_;
   if (rows.empty()) {
     window_result_.after_key.assign(task.after_key().begin(),
                                     task.after_key().end());

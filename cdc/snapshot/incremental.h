@@ -88,9 +88,11 @@ class IncrementalSnapshot {
 
   // The rows of the chunk Effects::read asked for, in key order, and the
   // key values of the last one (ignored when there are none). Fewer rows
-  // than the limit means the table's last chunk.
+  // than the limit means the table's last chunk — unless `cut_short`: the
+  // reader stopped keeping rows early (its memory budget), and the next
+  // chunk starts after `last_key`.
   Effects ChunkRead(std::vector<ChunkRow> rows,
-                    std::vector<std::string> last_key);
+                    std::vector<std::string> last_key, bool cut_short = false);
   // The current table cannot be read (gone, no key, a bad condition): it is
   // given up; the pipeline logs why.
   Effects DropTask();

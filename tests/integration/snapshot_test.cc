@@ -543,6 +543,38 @@ TEST_F(SnapshotTest, IncrementalSnapshotUnderLiveWritesRebuildsTheTable) {
   EXPECT_THAT(output, HasSubstr("--where does not work on public.accounts"));
 }
 
+// Chunks hold their rows in memory until their high watermark comes back,
+// so a chunk stops at kafka.max_inflight_bytes whatever snapshot.chunk_rows
+// says, and the next one starts after its last row.
+TEST_F(SnapshotTest, IncrementalChunksStayWithinTheMemoryBudget) {
+  Sql("CREATE TABLE wide (id int PRIMARY KEY, pad text)");
+  Sql("INSERT INTO wide SELECT g, repeat('w', 300) FROM "
+      "generate_series(1, 4000) g");
+  std::string config =
+      WriteConfig({"public.wide"}, "  max_inflight_bytes: 65536\n",
+                  "snapshot:\n  mode: never\n  chunk_rows: 100000\n");
+  Subprocess p = StartPgcdc(config);
+  std::string output;
+  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "wide",
+                      "--id", "budget"},
+                     &output),
+            0)
+      << output;
+  ASSERT_TRUE(WaitForLog(p, "snapshot \"budget\": public.wide read", 60000))
+      << p.ReadLog();
+  WaitCaughtUp();
+  StopPgcdc(p);
+  std::vector<ReadEvent> events = ReadTopic("public.wide");
+  std::set<uint64_t> chunks;
+  for (const ReadEvent* r : WithOp(events, v1::READ)) {
+    chunks.insert(r->event.source().commit_lsn());
+  }
+  EXPECT_EQ(WithOp(events, v1::READ).size(), 4000u);
+  // ~1.2 MB of rows in chunks of at most ~64 KiB.
+  EXPECT_GE(chunks.size(), 15u);
+  ExpectTopicIsTable("wide", events);
+}
+
 // kill -9 in the middle of an incremental snapshot: the journal in the WAL
 // brings the next start back to about where it was, not to the first row,
 // and the topic still rebuilds the table. A --where condition limits the

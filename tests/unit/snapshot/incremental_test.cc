@@ -127,6 +127,20 @@ TEST(IncrementalSnapshotTest, ReadsATableChunkByChunkBetweenWatermarks) {
   EXPECT_FALSE(e.emit.has_value());
 }
 
+TEST(IncrementalSnapshotTest, AChunkCutShortIsNotTheTablesEnd) {
+  IncrementalSnapshot snap("s", "n", 10);
+  Effects e = snap.OnSignal(Request("r", {"public.t"}), 1);
+  e = snap.OnSignal(*e.emit, 2);
+  e = snap.ChunkRead(Rows(1, 2), {"2"}, /*cut_short=*/true);
+  e = snap.OnSignal(*e.emit, 3);
+  ASSERT_TRUE(e.publish);
+  EXPECT_TRUE(snap.running());
+  ASSERT_TRUE(e.emit.has_value());
+  e = snap.OnSignal(*e.emit, 4);
+  ASSERT_TRUE(e.read.has_value());
+  EXPECT_THAT(e.read->after_key, ElementsAre("2"));
+}
+
 TEST(IncrementalSnapshotTest, IgnoresOtherSlots) {
   IncrementalSnapshot snap("s", "n", 3);
   Effects e = snap.OnSignal(Request("r", {"public.t"}, "other"), 1);
