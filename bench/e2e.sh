@@ -8,6 +8,7 @@
 #   PGCDC_BIN=/path/to/pgcdc bash bench/e2e.sh ...   # another build
 #   ROUNDS=N bash bench/e2e.sh ...   # each catch-up measured N times
 #                                # (default 2 full, 1 quick), alternating
+#   WORKLOADS="w4" bash bench/e2e.sh ...   # only these (default w1 w2 w3 w4)
 #
 # One PostgreSQL 15 (server defaults but autovacuum off, so that no vacuum
 # of the tables just written lands in one consumer's measurement) and one
@@ -56,6 +57,7 @@ else
   ROUNDS=${ROUNDS:-2}
 fi
 W4_RATES=(5000 20000)
+WORKLOADS=" ${WORKLOADS:-w1 w2 w3 w4} "
 W4_ROWS_PER_TXN=10
 
 source scripts/lib/throwaway.sh
@@ -64,6 +66,8 @@ pgcdc_binary
 RECVLOGICAL=$PG_BIN/pg_recvlogical
 PGBENCH=$PG_BIN/pgbench
 
+# The machine is shared: what else ran is part of the result.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 workdir_start pgcdc-e2e
 broker_start "$PGCDC" "$WORK"
 PIDS+=("$BROKER_PID")
@@ -200,7 +204,7 @@ record() {
   fi
   cpm=$(awk -v c="$cpu" -v n="$events" 'BEGIN { printf "%.2f", c / n * 1e6 }')
   ROWS_MD+=("| $w | $round | $events | $rs | $rrate | $ps | $prate | $ratio | $cpm | $rss | $rrss | ${p50:-—} | ${p99:-—} | ${max:-—} |")
-  ROWS_CSV+=("$w,$round,$events,$rs,$rrate,$ps,$prate,${ratio/—/},$cpu,$cpm,$rss,$rrss,$p50,$p99,$max")
+  ROWS_CSV+=("\"$w\",$round,$events,$rs,$rrate,$ps,$prate,${ratio/—/},$cpu,$cpm,$rss,$rrss,$p50,$p99,$max")
   echo "${ROWS_MD[-1]}"
 }
 
@@ -255,15 +259,18 @@ w3() {
 }
 
 echo "| workload | round | events | pg_recvlogical (s) | pg_recvlogical events/s | pgcdc (s) | pgcdc events/s | pgcdc ÷ pg_recvlogical | pgcdc CPU s / M events | pgcdc peak RSS (MiB) | pg_recvlogical peak RSS (MiB) | p50 (ms) | p99 (ms) | max (ms) |"
-catch_up "W1: 1 txn × $W1_ROWS rows" "$W1_ROWS" w1
-catch_up "W2: $W2_TXNS 1-row txns" "$W2_TXNS" w2
-# W3's table is filled before its slots exist: not part of the measured WAL.
-# (The doc's subquery refers to s.r so that it runs, randomly, per row.)
-q "INSERT INTO w3 (k, body, doc) SELECT r, repeat(md5(random()::text), 32),
-     CASE WHEN r <= 20 THEN (SELECT string_agg(md5(g::text || random()::text), '')
-                             FROM generate_series(1, 128) g WHERE s.r > 0) END
-   FROM (SELECT (random() * 99)::int + 1 AS r FROM generate_series(1, $W3_FILL)) s"
-catch_up "W3: $W3_TXNS mixed txns, ~1 KB rows + TOAST" 0 w3
+wanted() { [[ $WORKLOADS == *" $1 "* ]]; }
+wanted w1 && catch_up "W1: 1 txn × $W1_ROWS rows" "$W1_ROWS" w1
+wanted w2 && catch_up "W2: $W2_TXNS 1-row txns" "$W2_TXNS" w2
+if wanted w3; then
+  # W3's table is filled before its slots exist: not part of the measured
+  # WAL. (The doc's subquery refers to s.r so that it runs, randomly, per row.)
+  q "INSERT INTO w3 (k, body, doc) SELECT r, repeat(md5(random()::text), 32),
+       CASE WHEN r <= 20 THEN (SELECT string_agg(md5(g::text || random()::text), '')
+                               FROM generate_series(1, 128) g WHERE s.r > 0) END
+     FROM (SELECT (random() * 99)::int + 1 AS r FROM generate_series(1, $W3_FILL)) s"
+  catch_up "W3: $W3_TXNS mixed txns, ~1 KB rows + TOAST" 0 w3
+fi
 
 # Histogram quantile $1 (0..1) of pgcdc_commit_to_ack_seconds in ms, from
 # a scrape in file $2, interpolated linearly within the bucket.
@@ -287,6 +294,7 @@ quantile_ms() {
     }' "$2"
 }
 
+wanted w4 || W4_RATES=()
 for rate in "${W4_RATES[@]}"; do
   SEQ=$((SEQ + 1))
   new_slot "r$SEQ"
@@ -326,6 +334,7 @@ OUT=bench/results/e2e$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H
   echo "# pgcdc vs pg_recvlogical, end to end$( ((QUICK)) && echo ' (--quick)' || true)"
   echo
   machine_line "$PGCDC"
+  echo "Load average (1, 5, 15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| workload | round | events | pg_recvlogical (s) | pg_recvlogical events/s | pgcdc (s) | pgcdc events/s | pgcdc ÷ pg_recvlogical | pgcdc CPU s / M events | pgcdc peak RSS (MiB) | pg_recvlogical peak RSS (MiB) | p50 (ms) | p99 (ms) | max (ms) |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -334,7 +343,7 @@ OUT=bench/results/e2e$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H
   echo "W1–W3: catch-up on the same WAL, each consumer on its own slot created before the workload, from process start until the slot confirmed the WAL end (pgcdc: every event acknowledged by the dev broker). W4: pgcdc streaming live while pgbench writes at the rate (its time and CPU are the run's, so events/s is the offered rate), latency from the commit timestamp to the broker's acknowledgement of the transaction's last event (pgcdc_commit_to_ack_seconds, p50/p99 interpolated in 1 ms buckets); pg_recvlogical's figures are its catch-up on that WAL afterwards."
 } | tee "$OUT.md"
 {
-  echo "# $(machine_line "$PGCDC")"
+  echo "# $(machine_line "$PGCDC") Load average before: $LOAD_BEFORE."
   echo "$CSV_HEAD"
   printf '%s\n' "${ROWS_CSV[@]}"
 } >"$OUT.csv"
