@@ -26,18 +26,13 @@ ROOT=$PWD
 ROWS=${1:-5000000}
 
 source scripts/lib/throwaway.sh
+source scripts/lib/measure.sh
 pgcdc_binary
 
 workdir_start pgcdc-bench
 
 broker_start "$PGCDC" "$WORK"
 PIDS+=("$BROKER_PID")
-
-now() { date +%s.%N; }
-cpu_secs() {  # user + system CPU seconds of a process so far
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 RESULTS=()
 for mode in off on; do
@@ -80,7 +75,7 @@ YAML
     sleep 0.2
   done
   t2=$(now)
-  rss=$(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")
+  rss=$(peak_rss_mib "$pid")
   cpu=$(cpu_secs "$pid")
   broker_cpu=$(awk -v a="$broker_cpu0" -v b="$(cpu_secs "$BROKER_PID")" 'BEGIN { printf "%.1f", b - a }')
   stats=$("${PSQL[@]}" -F' ' -c "SELECT pg_size_pretty(spill_bytes), pg_size_pretty(stream_bytes) FROM pg_stat_replication_slots WHERE slot_name = 'bench'")

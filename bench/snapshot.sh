@@ -32,6 +32,7 @@ ROWS=${1:-1000000}
 ROUNDS=${ROUNDS:-1}
 
 source scripts/lib/throwaway.sh
+source scripts/lib/measure.sh
 pgcdc_binary
 BINS=("$PGCDC")
 [[ -n ${PGCDC_BIN_B:-} ]] && BINS+=("$PGCDC_BIN_B")
@@ -43,10 +44,6 @@ PORT=$(free_port)
 pg_start "$WORK" "$PORT"
 PSQL=(psql -X -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tA)
 
-now() { date +%s.%N; }
-cpu_secs() {  # user + system CPU seconds of a process so far
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"
-}
 # Records in a topic: the sum of its partitions' high watermarks. The dev
 # broker drops old records past ~5 MB a partition but keeps the offsets.
 topic_records() {

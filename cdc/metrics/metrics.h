@@ -20,6 +20,7 @@ namespace prometheus {
 class Counter;
 class Exposer;
 class Gauge;
+class Histogram;
 class Registry;
 template <typename T>
 class Family;
@@ -47,6 +48,9 @@ class Metrics {
   void SetServerLsn(uint64_t lsn);  // for pgcdc_lag_bytes
   void SetInflight(size_t events, size_t bytes);
   void SetBehindSourceMs(int64_t ms);
+  // A transaction from the server acknowledged in full, `seconds` after its
+  // commit timestamp: pgcdc_commit_to_ack_seconds and its running maximum.
+  void ObserveCommitToAck(double seconds);
   void SetConnected(bool connected);
   void CountStreamedTransaction();
   void CountReconnect();
@@ -86,6 +90,9 @@ class Metrics {
   prometheus::Gauge* inflight_events_ = nullptr;
   prometheus::Gauge* inflight_bytes_ = nullptr;
   prometheus::Gauge* behind_source_ms_ = nullptr;
+  prometheus::Histogram* commit_to_ack_ = nullptr;
+  prometheus::Gauge* commit_to_ack_max_ = nullptr;
+  double commit_to_ack_max_value_ = 0;
   prometheus::Gauge* connected_ = nullptr;
   prometheus::Counter* streamed_transactions_ = nullptr;
   prometheus::Counter* reconnects_ = nullptr;

@@ -610,7 +610,8 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
   txn_id_ = *id;
   txn_ = txn;
   seq_ = 0;
-  inflight_txns_.push_back({txn_id_, txn.commit_lsn, 0, txn.commit_ts_us});
+  inflight_txns_.push_back(
+      {txn_id_, txn.commit_lsn, 0, txn.commit_ts_us, false, txn.xid != 0});
   return absl::OkStatus();
 }
 
@@ -817,14 +818,20 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
 void Pipeline::AfterAcks() {
   Lsn confirmed = tracker_.confirmed();
   int64_t last_commit_us = -1;
+  int64_t now_us = -1;
   while (!inflight_txns_.empty() && inflight_txns_.front().closed &&
          inflight_txns_.front().end_lsn <= confirmed) {
-    last_commit_us = inflight_txns_.front().commit_ts_us;
+    const InflightTxn& txn = inflight_txns_.front();
+    last_commit_us = txn.commit_ts_us;
+    if (now_us < 0) now_us = NowUnixMicros();
+    if (txn.from_server) {
+      metrics_->ObserveCommitToAck((now_us - txn.commit_ts_us) / 1e6);
+    }
     inflight_txns_.pop_front();
   }
   if (last_commit_us >= 0) {
     metrics_->SetBehindSourceMs(
-        std::max<int64_t>(0, (NowUnixMicros() - last_commit_us) / 1000));
+        std::max<int64_t>(0, (now_us - last_commit_us) / 1000));
   }
   metrics_->SetConfirmedLsn(confirmed);
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());

@@ -118,6 +118,10 @@ class Pipeline : private snapshot::RowSink {
     Lsn end_lsn = 0;
     int64_t commit_ts_us = 0;
     bool closed = false;  // committed, or abandoned with its connection
+    // A transaction the server committed (not a snapshot's or a
+    // non-transactional message's), so its commit-to-ack time means
+    // something.
+    bool from_server = false;
   };
 
   // One replication connection: connects, starts streaming from the
