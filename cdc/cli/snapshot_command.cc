@@ -4,18 +4,17 @@
 #include <string>
 #include <vector>
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/run_command.h"  // kExit*
 #include "cdc/config/config.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
 #include "cdc/snapshot/signal.h"
+#include "cdc/snapshot/signal_writer.h"
 
 namespace cdc::cli {
 namespace {
@@ -132,18 +131,9 @@ int RunSnapshotCommand(int argc, char** argv) {
   }
 
   std::string id = args->Get("id").value_or("");
-  if (id.empty()) {
-    absl::BitGen gen;
-    id = absl::StrCat("cli-", absl::ToUnixSeconds(absl::Now()), "-",
-                      absl::Hex(absl::Uniform<uint32_t>(gen)));
-  }
-  v1::SnapshotSignal signal;
-  signal.set_slot(config->source.slot);
-  signal.mutable_request()->set_id(id);
-  for (const std::string& n : names) signal.mutable_request()->add_tables(n);
-  signal.mutable_request()->set_where(where);
-  absl::StatusOr<Lsn> written = pg::EmitLogicalMessage(
-      sql, snapshot::kSignalPrefix, snapshot::FormatSignal(signal));
+  if (id.empty()) id = snapshot::NewRequestId("cli");
+  absl::StatusOr<Lsn> written = snapshot::WriteSignal(
+      sql, snapshot::RequestSignal(config->source.slot, id, names, where));
   if (!written.ok()) {
     return Fail(kExitEnvironment,
                 absl::StrCat("cannot write the request: ",

@@ -40,8 +40,6 @@ constexpr auto kReconnectFirstDelay = std::chrono::milliseconds(500);
 constexpr auto kReconnectMaxDelay = std::chrono::milliseconds(30000);
 constexpr auto kSlotBusyMaxDelay = std::chrono::milliseconds(3000);
 
-int64_t NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
-
 template <typename T>
 bool Is(const pg::PgOutputMessage& m) {
   return std::holds_alternative<T>(m);
@@ -54,6 +52,8 @@ Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
     : config_(std::move(config)), metrics_(metrics), stop_(stop) {}
 
 Pipeline::~Pipeline() = default;
+
+int64_t Pipeline::NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 absl::Status Pipeline::Prepare() {
   absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
@@ -654,7 +654,7 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
   }
   if (const auto* logical = std::get_if<pg::LogicalMessage>(&message)) {
     if (logical->prefix == snapshot::kSignalPrefix) {
-      return HandleSignal(*logical, lsn);
+      return HandleSignal(*logical);
     }
     if (logical->prefix == kHeartbeatPrefix ||
         !config_.messages.Publishes(logical->prefix)) {

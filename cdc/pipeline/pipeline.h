@@ -112,6 +112,8 @@ class Pipeline : private snapshot::RowSink {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // Wall-clock time for events' timestamps (Unix epoch microseconds).
+  static int64_t NowUnixMicros();
   struct InflightTxn {
     offsets::TxnId id = 0;
     Lsn commit_lsn = 0;
@@ -241,7 +243,7 @@ class Pipeline : private snapshot::RowSink {
   absl::Status RequestSnapshotOfAdded(pg::SqlConnection& sql,
                                       const std::vector<std::string>& added);
   // A pgcdc.snapshot message from the stream.
-  absl::Status HandleSignal(const pg::LogicalMessage& message, Lsn lsn);
+  absl::Status HandleSignal(const pg::LogicalMessage& message);
   // The effects that need no transaction: log notes, read, write.
   void ApplyEffects(snapshot::IncrementalSnapshot::Effects effects);
   // Reads a chunk and hands it to the machine (or gives the table up, or

@@ -24,7 +24,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
@@ -33,6 +32,7 @@
 #include "cdc/pipeline/pipeline.h"
 #include "cdc/snapshot/progress.h"
 #include "cdc/snapshot/signal.h"
+#include "cdc/snapshot/signal_writer.h"
 
 namespace cdc::pipeline {
 namespace {
@@ -41,8 +41,6 @@ using Effects = snapshot::IncrementalSnapshot::Effects;
 
 constexpr auto kIncrementalTick = std::chrono::seconds(1);
 constexpr auto kIncrementalLogInterval = std::chrono::seconds(10);
-
-int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 }  // namespace
 
@@ -71,16 +69,9 @@ absl::Status Pipeline::RequestSnapshotOfAdded(
             "\"; no snapshot of their rows (snapshot.mode never)");
     return absl::OkStatus();
   }
-  absl::BitGen gen;
-  v1::SnapshotSignal signal;
-  signal.set_slot(config_.source.slot);
-  signal.mutable_request()->set_id(
-      absl::StrCat("added-", absl::ToUnixSeconds(absl::Now()), "-",
-                   absl::Hex(absl::Uniform<uint32_t>(gen))));
-  for (const std::string& t : added) signal.mutable_request()->add_tables(t);
-  absl::Status s = pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix,
-                                          snapshot::FormatSignal(signal))
-                       .status();
+  const v1::SnapshotSignal signal = snapshot::RequestSignal(
+      config_.source.slot, snapshot::NewRequestId("added"), added);
+  absl::Status s = snapshot::WriteSignal(sql, signal).status();
   if (!s.ok()) {
     return WithPrefix(s, absl::StrCat("cannot ask for a snapshot of ", list,
                                       ", newly added to source.tables: "));
@@ -98,8 +89,7 @@ const pg::TableInfo* Pipeline::FindTable(std::string_view qualified) const {
   return nullptr;
 }
 
-absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message,
-                                    Lsn lsn) {
+absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message) {
   absl::StatusOr<v1::SnapshotSignal> signal =
       snapshot::ParseSignal(message.content);
   if (!signal.ok()) {
@@ -122,7 +112,7 @@ absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message,
   // A non-transactional signal is a transaction of its own at its LSN, as
   // in HandleMessage; a transactional one belongs to the one it is in.
   if (!message.transactional) {
-    if (absl::Status s = OpenTransaction({message.lsn, 0, NowMicros()});
+    if (absl::Status s = OpenTransaction({message.lsn, 0, NowUnixMicros()});
         !s.ok()) {
       return s;
     }
@@ -151,7 +141,6 @@ absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message,
   if (!message.transactional) {
     if (absl::Status s = CloseTransaction(message.lsn + 1); !s.ok()) return s;
   }
-  (void)lsn;
   ApplyEffects(std::move(effects));
   return absl::OkStatus();
 }
@@ -177,10 +166,8 @@ void Pipeline::ApplyEffects(Effects effects) {
       }
     }
     if (effects.emit.has_value()) {
-      const std::string content = snapshot::FormatSignal(*effects.emit);
       absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-        return pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix, content)
-            .status();
+        return snapshot::WriteSignal(sql, *effects.emit).status();
       });
       if (!s.ok()) {
         LogWarning("cannot write a snapshot watermark (", s.message(),
@@ -354,10 +341,10 @@ absl::Status Pipeline::PublishChunk(Lsn close_lsn, uint64_t chunk) {
   std::vector<snapshot::ChunkRow> rows = incremental_->TakeWindow();
   envelope::TxnContext context;
   context.commit_lsn = close_lsn;
-  context.commit_ts_us = NowMicros();
+  context.commit_ts_us = NowUnixMicros();
   const std::string table = absl::StrCat(chunk_relation_.namespace_name, ".",
                                          chunk_relation_.relation_name);
-  const int64_t now_ms = NowMicros() / 1000;
+  const int64_t now_ms = NowUnixMicros() / 1000;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (absl::Status s = chunk_builder_->BuildRead(
             chunk_relation_.relation_oid, rows[i].row, context,

@@ -54,12 +54,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pipeline/pipeline.h"
 #include "cdc/snapshot/signal.h"
+#include "cdc/snapshot/signal_writer.h"
 
 namespace cdc::pipeline {
 namespace {
@@ -175,7 +175,7 @@ absl::Status Pipeline::Snapshot() {
   snapshot_due_ = false;
   snapshot_txn_ = envelope::TxnContext();
   snapshot_txn_.commit_lsn = exported_.consistent_point;
-  snapshot_txn_.commit_ts_us = absl::ToUnixMicros(absl::Now());
+  snapshot_txn_.commit_ts_us = NowUnixMicros();
 
   absl::Status status = absl::OkStatus();
   if (stop_->load()) {
@@ -257,19 +257,18 @@ absl::Status Pipeline::PromoteSnapshotSlot(pg::SqlConnection& sql,
 
 absl::Status Pipeline::WriteInitialRequest(pg::SqlConnection& sql) {
   journal_id_ = absl::StrCat("initial-", FormatLsn(start_lsn_));
-  v1::SnapshotSignal signal;
-  signal.set_slot(config_.source.slot);
-  signal.mutable_request()->set_id(journal_id_);
+  std::vector<std::string> tables;
   journal_.Clear();
   for (const pg::TableInfo& t : tables_) {
-    signal.mutable_request()->add_tables(t.name.Qualified());
+    tables.push_back(t.name.Qualified());
     v1::SnapshotTask* task = journal_.add_tasks();
     task->set_request_id(journal_id_);
     task->set_table(t.name.Qualified());
   }
-  absl::Status s = pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix,
-                                          snapshot::FormatSignal(signal))
-                       .status();
+  absl::Status s =
+      snapshot::WriteSignal(
+          sql, snapshot::RequestSignal(config_.source.slot, journal_id_, tables))
+          .status();
   if (!s.ok()) {
     return WithPrefix(s, "cannot write the snapshot's journal to the WAL "
                          "(pg_logical_emit_message): ");
@@ -333,9 +332,7 @@ void Pipeline::UpdateJournal(bool final, bool now) {
   signal.mutable_progress()->set_nonce(journal_id_);
   *signal.mutable_state() = journal_;
   absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-    return pg::EmitLogicalMessage(sql, snapshot::kSignalPrefix,
-                                  snapshot::FormatSignal(signal))
-        .status();
+    return snapshot::WriteSignal(sql, signal).status();
   });
   if (!s.ok()) {
     // Not fatal: a later entry (or, after a crash, the stream) catches up;
@@ -382,7 +379,7 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
   if (absl::Status s = builder_->BuildRead(
           relation.relation_oid, row, snapshot_txn_,
           static_cast<uint32_t>(ordinal),
-          absl::ToUnixMicros(absl::Now()) / 1000, &snapshot_record_);
+          NowUnixMicros() / 1000, &snapshot_record_);
       !s.ok()) {
     return s;
   }

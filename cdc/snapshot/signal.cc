@@ -73,6 +73,19 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
   return Invalid("none of \"request\", \"open\", \"close\", \"progress\"");
 }
 
+v1::SnapshotSignal RequestSignal(const std::string& slot,
+                                 const std::string& id,
+                                 const std::vector<std::string>& tables,
+                                 const std::string& where) {
+  v1::SnapshotSignal signal;
+  signal.set_slot(slot);
+  v1::SnapshotRequest* request = signal.mutable_request();
+  request->set_id(id);
+  for (const std::string& table : tables) request->add_tables(table);
+  request->set_where(where);
+  return signal;
+}
+
 std::string FormatSignal(const v1::SnapshotSignal& signal) {
   std::string out;
   google::protobuf::util::JsonPrintOptions options;

@@ -16,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cdc/v1/snapshot_signal.pb.h"
@@ -27,6 +28,13 @@ inline constexpr char kSignalPrefix[] = "pgcdc.snapshot";
 
 absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content);
 std::string FormatSignal(const v1::SnapshotSignal& signal);
+
+// A request for `slot`'s pgcdc to snapshot `tables` ("schema.table"), only
+// the rows for which `where` holds when it is not empty.
+v1::SnapshotSignal RequestSignal(const std::string& slot,
+                                 const std::string& id,
+                                 const std::vector<std::string>& tables,
+                                 const std::string& where = "");
 
 }  // namespace cdc::snapshot
 
