@@ -61,7 +61,8 @@ class Driver {
 
   void Drive(std::string_view line) {
     const unsigned op = line.empty() ? 0 : static_cast<unsigned char>(line[0]);
-    const unsigned n = line.size() < 2 ? 0 : static_cast<unsigned char>(line[1]);
+    const unsigned n =
+        line.size() < 2 ? 0 : static_cast<unsigned char>(line[1]);
     switch (op % 7) {
       case 0:
         if (reading_) {
@@ -74,10 +75,10 @@ class Driver {
             row.row.values.push_back({cdc::pg::TupleValue::Kind::kText, key});
             rows.push_back(std::move(row));
           }
-          Apply(snap_.ChunkRead(std::move(rows),
-                                {std::to_string(next_key_ - 1)},
-                                /*cut_short=*/(n & 0x80) != 0),
-                0);
+          Apply(
+              snap_.ChunkRead(std::move(rows), {std::to_string(next_key_ - 1)},
+                              /*cut_short=*/(n & 0x80) != 0),
+              0);
         }
         break;
       case 1:

@@ -191,8 +191,7 @@ void CheckSpill(const config::Config& config, Report& report) {
 int RunCheckCommand(int argc, char** argv) {
   std::string path;
   int exit_code = kExitOk;
-  if (!ParseConfigCommand(argc, argv, "check", kUsage, {}, &path,
-                          &exit_code)) {
+  if (!ParseConfigCommand(argc, argv, "check", kUsage, {}, &path, &exit_code)) {
     return exit_code;
   }
   absl::StatusOr<config::Config> config = config::LoadConfigFile(path);

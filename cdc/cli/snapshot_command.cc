@@ -86,7 +86,8 @@ int RunSnapshotCommand(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
       pg::SqlConnection::Connect(config->source.dsn);
-  if (!conn.ok()) return Fail(kExitEnvironment, std::string(conn.status().message()));
+  if (!conn.ok())
+    return Fail(kExitEnvironment, std::string(conn.status().message()));
   pg::SqlConnection& sql = **conn;
   absl::StatusOr<std::vector<pg::TableInfo>> described =
       pg::DescribeTables(sql, tables);
@@ -120,7 +121,8 @@ int RunSnapshotCommand(int argc, char** argv) {
     }
   }
   absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config->source.slot);
-  if (!slot.ok()) return Fail(kExitEnvironment, std::string(slot.status().message()));
+  if (!slot.ok())
+    return Fail(kExitEnvironment, std::string(slot.status().message()));
   if (!slot->exists) {
     return Fail(kExitEnvironment,
                 absl::StrCat("replication slot \"", config->source.slot,
@@ -135,16 +137,15 @@ int RunSnapshotCommand(int argc, char** argv) {
   absl::StatusOr<Lsn> written = snapshot::WriteSignal(
       sql, snapshot::RequestSignal(config->source.slot, id, names, where));
   if (!written.ok()) {
-    return Fail(kExitEnvironment,
-                absl::StrCat("cannot write the request: ",
-                             written.status().message()));
+    return Fail(kExitEnvironment, absl::StrCat("cannot write the request: ",
+                                               written.status().message()));
   }
-  std::printf("requested snapshot \"%s\" of %s%s at LSN %s; the pgcdc "
-              "streaming slot \"%s\" publishes it\n",
-              id.c_str(), absl::StrJoin(names, ", ").c_str(),
-              where.empty() ? "" : absl::StrCat(" where ", where).c_str(),
-              FormatLsn(*written).c_str(),
-              config->source.slot.c_str());
+  std::printf(
+      "requested snapshot \"%s\" of %s%s at LSN %s; the pgcdc "
+      "streaming slot \"%s\" publishes it\n",
+      id.c_str(), absl::StrJoin(names, ", ").c_str(),
+      where.empty() ? "" : absl::StrCat(" where ", where).c_str(),
+      FormatLsn(*written).c_str(), config->source.slot.c_str());
   return kExitOk;
 }
 

@@ -389,13 +389,12 @@ absl::Status Parser::ReadBool(const Map& map, std::string_view key,
 
 absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   Map source;
-  CFG_RETURN_IF_ERROR(
-      ReadSection(root, "source", /*required=*/true,
-                  {"dsn", "slot", "publication", "tables", "status_interval_ms",
-                   "receive_timeout_ms", "heartbeat_interval_ms",
-                   "protocol_version", "streaming", "spill_directory",
-                   "spill_memory_bytes"},
-                  &source));
+  CFG_RETURN_IF_ERROR(ReadSection(
+      root, "source", /*required=*/true,
+      {"dsn", "slot", "publication", "tables", "status_interval_ms",
+       "receive_timeout_ms", "heartbeat_interval_ms", "protocol_version",
+       "streaming", "spill_directory", "spill_memory_bytes"},
+      &source));
 
   Value dsn;
   CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn));
@@ -537,12 +536,11 @@ absl::Status Parser::ParseTables(const Map& source,
 
 absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   Map kafka;
-  CFG_RETURN_IF_ERROR(
-      ReadSection(root, "kafka", /*required=*/true,
-                  {"bootstrap_servers", "topic_prefix", "properties",
-                   "max_inflight_bytes", "shutdown_timeout_ms",
-                   "startup_timeout_ms", "dead_letter_topic"},
-                  &kafka));
+  CFG_RETURN_IF_ERROR(ReadSection(
+      root, "kafka", /*required=*/true,
+      {"bootstrap_servers", "topic_prefix", "properties", "max_inflight_bytes",
+       "shutdown_timeout_ms", "startup_timeout_ms", "dead_letter_topic"},
+      &kafka));
 
   Value servers;
   CFG_RETURN_IF_ERROR(
@@ -657,9 +655,8 @@ absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
 
 absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   Map snapshot;
-  CFG_RETURN_IF_ERROR(
-      ReadSection(root, "snapshot", /*required=*/false,
-                  {"mode", "chunk_rows"}, &snapshot));
+  CFG_RETURN_IF_ERROR(ReadSection(root, "snapshot", /*required=*/false,
+                                  {"mode", "chunk_rows"}, &snapshot));
   CFG_RETURN_IF_ERROR(
       ReadInt(snapshot, "chunk_rows", 1, 1000000, &out->chunk_rows));
   Value mode;

@@ -91,8 +91,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   commit_to_ack_ =
       &prometheus::BuildHistogram()
            .Name("pgcdc_commit_to_ack_seconds")
-           .Help("Seconds from a transaction's commit (its commit timestamp) "
-                 "until the broker acknowledged all of its events")
+           .Help(
+               "Seconds from a transaction's commit (its commit timestamp) "
+               "until the broker acknowledged all of its events")
            .Register(r)
            .Add({}, CommitToAckBuckets());
   commit_to_ack_max_ =
@@ -120,8 +121,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   dead_letters_family_ =
       &prometheus::BuildCounter()
            .Name("pgcdc_dead_letters_total")
-           .Help("Events sent to kafka.dead_letter_topic instead of their "
-                 "table's topic, by table")
+           .Help(
+               "Events sent to kafka.dead_letter_topic instead of their "
+               "table's topic, by table")
            .Register(r);
   snapshot_running_ =
       NewGauge(r, "pgcdc_snapshot_running", "1 while a snapshot is running");

@@ -206,10 +206,9 @@ absl::StatusOr<bool> EnsurePublication(
                                 " ADD TABLE ", absl::StrJoin(added, ", ")))
             .status();
     if (!s.ok()) {
-      return WithPrefix(s, absl::StrCat("cannot add ",
-                                        absl::StrJoin(missing, ", "),
-                                        " to publication \"", publication,
-                                        "\": "));
+      return WithPrefix(
+          s, absl::StrCat("cannot add ", absl::StrJoin(missing, ", "),
+                          " to publication \"", publication, "\": "));
     }
     return false;
   }

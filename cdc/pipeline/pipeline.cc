@@ -735,8 +735,8 @@ absl::Status Pipeline::ProduceOne(const std::string& topic,
     absl::Status s = producer_->Produce(topic, key, value, txn_id_);
     if (s.ok()) break;
     if (s.code() != absl::StatusCode::kResourceExhausted) {
-      return absl::Status(
-          s.code(), absl::StrCat("cannot produce to ", topic, ": ", s.message()));
+      return absl::Status(s.code(), absl::StrCat("cannot produce to ", topic,
+                                                 ": ", s.message()));
     }
     producer_->Poll(100);  // librdkafka's local queue is full
     if (!fatal_.ok()) return fatal_;
@@ -770,18 +770,18 @@ absl::Status Pipeline::DeadLetter(const envelope::Record& record,
   *letter.mutable_source() = event.source();
   letter.set_op(event.op());
   letter.set_value_bytes(record.value.size());
-  if (record.value.size() <= kMaxDeadLetterValue) letter.set_value(record.value);
-  if (absl::Status s = ProduceOne(dead_letter_topic, record.key,
-                                  letter.SerializeAsString());
+  if (record.value.size() <= kMaxDeadLetterValue)
+    letter.set_value(record.value);
+  if (absl::Status s =
+          ProduceOne(dead_letter_topic, record.key, letter.SerializeAsString());
       !s.ok()) {
-    return WithPrefix(s, absl::StrCat(which, " was refused (",
-                                      refused.message(),
-                                      ") and the dead-letter topic too: "));
+    return WithPrefix(s,
+                      absl::StrCat(which, " was refused (", refused.message(),
+                                   ") and the dead-letter topic too: "));
   }
   metrics_->CountDeadLetter(table);
   LogError(which, " was refused (", refused.message(),
-           "): sent to the dead-letter topic ", dead_letter_topic,
-           " instead");
+           "): sent to the dead-letter topic ", dead_letter_topic, " instead");
   return absl::OkStatus();
 }
 

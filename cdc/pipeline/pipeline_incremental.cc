@@ -184,7 +184,8 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
       absl::StrCat("snapshot \"", chunk.request_id, "\" of ", chunk.table);
   const pg::TableInfo* table = FindTable(chunk.table);
   if (table == nullptr) {
-    LogError(what, ": not a table this pgcdc captures (source.tables); "
+    LogError(what,
+             ": not a table this pgcdc captures (source.tables); "
              "skipped");
     metrics_->CountSnapshotSignalRejected();
     return incremental_->DropTask();
@@ -202,7 +203,8 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
       LogError(fatal_.message());
       return incremental_->RetryLater();
     }
-    LogError(what, ": the table has no primary key, which an incremental "
+    LogError(what,
+             ": the table has no primary key, which an incremental "
              "snapshot reads it by; skipped");
     metrics_->CountSnapshotSignalRejected();
     return incremental_->DropTask();
@@ -222,8 +224,8 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
     metrics_->CountSnapshotSignalRejected();
     return incremental_->DropTask();
   }
-  Effects next = incremental_->ChunkRead(std::move(rows), std::move(last_key),
-                                         cut_short);
+  Effects next =
+      incremental_->ChunkRead(std::move(rows), std::move(last_key), cut_short);
   LogIncrementalProgress();
   return next;
 }
@@ -289,9 +291,8 @@ absl::Status Pipeline::ReadChunkRows(
       "COPY (SELECT ", absl::StrJoin(columns, ", "), " FROM ",
       table.partitioned ? "" : "ONLY ", sql.QuoteIdentifier(table.name.schema),
       ".", sql.QuoteIdentifier(table.name.table),
-      conditions.empty() ? "" : " WHERE ",
-      absl::StrJoin(conditions, " AND "), " ORDER BY ", order, " LIMIT ",
-      chunk.limit, ") TO STDOUT");
+      conditions.empty() ? "" : " WHERE ", absl::StrJoin(conditions, " AND "),
+      " ORDER BY ", order, " LIMIT ", chunk.limit, ") TO STDOUT");
   if (absl::Status s = sql.StartCopyOut(query); !s.ok()) return s;
   std::vector<std::string_view> key;
   // A chunk's rows are held in memory until its high watermark comes back:
@@ -361,8 +362,8 @@ absl::Status Pipeline::PublishChunk(Lsn close_lsn, uint64_t chunk) {
 }
 
 void Pipeline::WatchChange(const pg::PgOutputMessage& change) {
-  auto table_of = [&](pg::Oid oid) -> std::pair<const pg::RelationInfo*,
-                                                std::string> {
+  auto table_of =
+      [&](pg::Oid oid) -> std::pair<const pg::RelationInfo*, std::string> {
     const pg::RelationInfo* info = relations_.Find(oid);
     if (info == nullptr) return {nullptr, ""};
     return {info, absl::StrCat(info->relation.namespace_name, ".",
@@ -426,7 +427,8 @@ void Pipeline::LogIncrementalProgress() {
   if (!incremental_->running()) return;
   const v1::SnapshotState& state = incremental_->published();
   const v1::SnapshotTask& task = state.tasks(0);
-  const std::string current = absl::StrCat(task.request_id(), "/", task.table());
+  const std::string current =
+      absl::StrCat(task.request_id(), "/", task.table());
   if (current != progress_task_) {
     // The rate is this run's: rows published before a resume do not count.
     progress_task_ = current;
@@ -440,12 +442,11 @@ void Pipeline::LogIncrementalProgress() {
   const double rate =
       seconds > 0 ? static_cast<double>(task.rows() - progress_rows0_) / seconds
                   : 0;
-  std::string line =
-      absl::StrCat("snapshot \"", task.request_id(), "\": ", task.table(), " ",
-                   task.rows());
+  std::string line = absl::StrCat("snapshot \"", task.request_id(),
+                                  "\": ", task.table(), " ", task.rows());
   if (chunk_estimate_ > 0) {
-    const double done = std::min(
-        1.0, static_cast<double>(task.rows()) / static_cast<double>(chunk_estimate_));
+    const double done = std::min(1.0, static_cast<double>(task.rows()) /
+                                          static_cast<double>(chunk_estimate_));
     absl::StrAppend(&line, " of ~", chunk_estimate_, " rows (",
                     static_cast<int>(done * 100), "%)");
   } else {
@@ -454,10 +455,9 @@ void Pipeline::LogIncrementalProgress() {
   absl::StrAppend(&line, "; ", state.tasks_size(), " table(s) left; ",
                   static_cast<int64_t>(rate), " rows/s");
   if (chunk_estimate_ > 0 && rate > 0) {
-    const double left =
-        std::max(0.0, static_cast<double>(chunk_estimate_) -
-                          static_cast<double>(task.rows())) /
-        rate;
+    const double left = std::max(0.0, static_cast<double>(chunk_estimate_) -
+                                          static_cast<double>(task.rows())) /
+                        rate;
     absl::StrAppend(&line, "; about ", snapshot::FormatDuration(left),
                     " left in this table");
   }

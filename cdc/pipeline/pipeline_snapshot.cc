@@ -135,10 +135,9 @@ absl::Status Pipeline::PrepareSlot(pg::SqlConnection& sql) {
     start_lsn_ = exported_.consistent_point;
     // Keyless tables first: they cannot be resumed, so the sooner they are
     // behind, the more of an interrupted snapshot can be.
-    std::stable_partition(tables_.begin(), tables_.end(),
-                          [](const pg::TableInfo& t) {
-                            return t.primary_key.empty();
-                          });
+    std::stable_partition(
+        tables_.begin(), tables_.end(),
+        [](const pg::TableInfo& t) { return t.primary_key.empty(); });
     if (absl::Status s = WriteInitialRequest(sql); !s.ok()) return s;
     if (absl::Status s = PromoteSnapshotSlot(sql, temp); !s.ok()) return s;
     LogInfo("created replication slot \"", slot, "\" at ",
@@ -187,8 +186,8 @@ absl::Status Pipeline::Snapshot() {
     // The exported snapshot is importable only while the exporting
     // connection is open and idle: close it once imported (a temporary slot
     // goes with it).
-    absl::StatusOr<snapshot::SnapshotResult> result = snapshotter.Run(
-        exported_.snapshot_name, [this] { exporter_.reset(); });
+    absl::StatusOr<snapshot::SnapshotResult> result =
+        snapshotter.Run(exported_.snapshot_name, [this] { exporter_.reset(); });
     status = result.status();
   }
   exporter_.reset();
@@ -217,9 +216,9 @@ absl::Status Pipeline::Snapshot() {
   producer_->Poll(0);
   AfterAcks();
   if (!journal_id_.empty()) {
-    UpdateJournal(/*final=*/status.ok() && fatal_.ok() &&
-                      tracker_.inflight_events() == 0,
-                  /*now=*/true);
+    UpdateJournal(
+        /*final=*/status.ok() && fatal_.ok() && tracker_.inflight_events() == 0,
+        /*now=*/true);
   }
   if (status.ok() && !fatal_.ok()) status = fatal_;
   if (status.ok() && tracker_.inflight_events() > 0) {
@@ -266,12 +265,13 @@ absl::Status Pipeline::WriteInitialRequest(pg::SqlConnection& sql) {
     task->set_table(t.name.Qualified());
   }
   absl::Status s =
-      snapshot::WriteSignal(
-          sql, snapshot::RequestSignal(config_.source.slot, journal_id_, tables))
+      snapshot::WriteSignal(sql, snapshot::RequestSignal(config_.source.slot,
+                                                         journal_id_, tables))
           .status();
   if (!s.ok()) {
-    return WithPrefix(s, "cannot write the snapshot's journal to the WAL "
-                         "(pg_logical_emit_message): ");
+    return WithPrefix(s,
+                      "cannot write the snapshot's journal to the WAL "
+                      "(pg_logical_emit_message): ");
   }
   segments_.clear();
   journal_changed_ = false;
@@ -376,10 +376,10 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
     return absl::ResourceExhaustedError(
         "more than 4294967295 rows do not fit source.seq");
   }
-  if (absl::Status s = builder_->BuildRead(
-          relation.relation_oid, row, snapshot_txn_,
-          static_cast<uint32_t>(ordinal),
-          NowUnixMicros() / 1000, &snapshot_record_);
+  if (absl::Status s =
+          builder_->BuildRead(relation.relation_oid, row, snapshot_txn_,
+                              static_cast<uint32_t>(ordinal),
+                              NowUnixMicros() / 1000, &snapshot_record_);
       !s.ok()) {
     return s;
   }

@@ -16,7 +16,8 @@ constexpr int kMaxFinished = 32;
 
 absl::flat_hash_set<std::string> Listed(const v1::SnapshotState& state) {
   absl::flat_hash_set<std::string> ids;
-  for (const v1::SnapshotTask& task : state.tasks()) ids.insert(task.request_id());
+  for (const v1::SnapshotTask& task : state.tasks())
+    ids.insert(task.request_id());
   for (const std::string& id : state.finished()) ids.insert(id);
   return ids;
 }
@@ -77,12 +78,12 @@ bool IncrementalSnapshot::Known(const std::string& request_id) const {
   return false;
 }
 
-void IncrementalSnapshot::Release(const v1::SnapshotState& state,
-                                  Effects* e) {
+void IncrementalSnapshot::Release(const v1::SnapshotState& state, Effects* e) {
   const absl::flat_hash_set<std::string> listed = Listed(state);
   auto covered = [&](const Held& held) {
-    return std::all_of(held.ids.begin(), held.ids.end(),
-                       [&](const std::string& id) { return listed.contains(id); });
+    return std::all_of(
+        held.ids.begin(), held.ids.end(),
+        [&](const std::string& id) { return listed.contains(id); });
   };
   for (const Held& held : held_) {
     if (covered(held)) e->release.push_back(held.token);
@@ -129,8 +130,7 @@ void IncrementalSnapshot::Adopt(const v1::SnapshotState& state, Effects* e) {
     const v1::SnapshotTask& next = state.tasks(0);
     e->notes.push_back(absl::StrCat(
         "resuming a snapshot from its journal: ", published_.tasks_size(),
-        " table(s) to read; ", next.table(), " after ", next.rows(),
-        " rows"));
+        " table(s) to read; ", next.table(), " after ", next.rows(), " rows"));
   }
 }
 
@@ -183,17 +183,17 @@ IncrementalSnapshot::Effects IncrementalSnapshot::OnSignal(
     e.notes.push_back(absl::StrCat(
         "snapshot \"", request.id(), "\" requested: ", request.tables_size(),
         " table(s)",
-        request.where().empty() ? "" : absl::StrCat(" where ", request.where())));
+        request.where().empty() ? ""
+                                : absl::StrCat(" where ", request.where())));
     e.hold = true;
     held_.push_back({token, {request.id()}});
     if (phase_ == Phase::kIdle || phase_ == Phase::kDraining) StartChunk(&e);
     return e;
   }
 
-  const v1::SnapshotWatermark& mark =
-      signal.has_open()    ? signal.open()
-      : signal.has_close() ? signal.close()
-                           : signal.progress();
+  const v1::SnapshotWatermark& mark = signal.has_open()    ? signal.open()
+                                      : signal.has_close() ? signal.close()
+                                                           : signal.progress();
   const bool own = mark.nonce() == nonce_;
   Release(signal.state(), &e);
   if (!own && !own_seen_) {
@@ -237,9 +237,8 @@ IncrementalSnapshot::Effects IncrementalSnapshot::OnSignal(
     e.published_chunk = window_result_.chunk;
     Apply(window_result_, &published_);
     if (window_result_.table_done) {
-      e.notes.push_back(
-          absl::StrCat("snapshot \"", window_result_.request_id, "\": ",
-                       window_result_.table, " read"));
+      e.notes.push_back(absl::StrCat("snapshot \"", window_result_.request_id,
+                                     "\": ", window_result_.table, " read"));
     }
     unacked_.push_back(window_result_);
     MaybeFinish(&e);

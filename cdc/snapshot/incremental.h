@@ -59,8 +59,8 @@ class IncrementalSnapshot {
   struct Chunk {
     uint64_t number = 0;
     std::string request_id;
-    std::string table;  // "schema.table"
-    std::string where;  // empty: none
+    std::string table;                   // "schema.table"
+    std::string where;                   // empty: none
     std::vector<std::string> after_key;  // empty: from the first row
     size_t limit = 0;
   };
@@ -156,8 +156,8 @@ class IncrementalSnapshot {
   void Adopt(const v1::SnapshotState& state, Effects* e);
   bool Known(const std::string& request_id) const;
   static void Apply(const ChunkResult& result, v1::SnapshotState* state);
-  static void DropTable(const std::string& request_id,
-                        const std::string& table, v1::SnapshotState* state);
+  static void DropTable(const std::string& request_id, const std::string& table,
+                        v1::SnapshotState* state);
 
   std::string slot_;
   std::string nonce_;

@@ -39,14 +39,15 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
       const v1::SnapshotRequest& request = signal.request();
       if (request.id().empty()) return Invalid("request without an \"id\"");
       if (request.tables().empty()) {
-        return Invalid(absl::StrCat("request \"", request.id(),
-                                    "\" names no \"tables\""));
+        return Invalid(
+            absl::StrCat("request \"", request.id(), "\" names no \"tables\""));
       }
       for (const std::string& table : request.tables()) {
         const size_t dot = table.find('.');
         if (dot == std::string::npos || dot == 0 || dot + 1 == table.size()) {
-          return Invalid(absl::StrCat("request \"", request.id(), "\": table \"",
-                                      table, "\" is not \"schema.table\""));
+          return Invalid(absl::StrCat("request \"", request.id(),
+                                      "\": table \"", table,
+                                      "\" is not \"schema.table\""));
         }
       }
       return signal;
@@ -73,8 +74,7 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
   return Invalid("none of \"request\", \"open\", \"close\", \"progress\"");
 }
 
-v1::SnapshotSignal RequestSignal(const std::string& slot,
-                                 const std::string& id,
+v1::SnapshotSignal RequestSignal(const std::string& slot, const std::string& id,
                                  const std::vector<std::string>& tables,
                                  const std::string& where) {
   v1::SnapshotSignal signal;

@@ -31,8 +31,7 @@ std::string FormatSignal(const v1::SnapshotSignal& signal);
 
 // A request for `slot`'s pgcdc to snapshot `tables` ("schema.table"), only
 // the rows for which `where` holds when it is not empty.
-v1::SnapshotSignal RequestSignal(const std::string& slot,
-                                 const std::string& id,
+v1::SnapshotSignal RequestSignal(const std::string& slot, const std::string& id,
                                  const std::vector<std::string>& tables,
                                  const std::string& where = "");
 

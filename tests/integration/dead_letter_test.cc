@@ -56,7 +56,8 @@ TEST_F(PgcdcTest, OversizedEventGoesToTheDeadLetterTopic) {
       WriteConfig({"public.docs"}, "  dead_letter_topic: test.dead\n",
                   MetricsOn(metrics_port));
   Subprocess p = StartPgcdc(config);
-  Sql(absl::StrCat("BEGIN; INSERT INTO docs VALUES (1, 'before'); "
+  Sql(
+      absl::StrCat("BEGIN; INSERT INTO docs VALUES (1, 'before'); "
                    "INSERT INTO docs VALUES (2, ",
                    kHugeValue,
                    "); INSERT INTO docs VALUES (3, 'same transaction'); "

@@ -106,17 +106,18 @@ TEST_F(SecurityTest, StreamsOverVerifiedTls) {
 // TLS, so the far end is `openssl s_server` with a certificate signed by the
 // test CA. With a CA that did not sign it, librdkafka refuses the handshake
 // and pgcdc exits 3 saying so; with the right CA the handshake passes and
-// librdkafka sends its first Kafka request, which s_server does not answer. That
-// pgcdc hands librdkafka its TLS settings and that the broker's certificate
-// is verified is tested; a whole TLS (or SASL) session with a broker is not.
+// librdkafka sends its first Kafka request, which s_server does not answer.
+// That pgcdc hands librdkafka its TLS settings and that the broker's
+// certificate is verified is tested; a whole TLS (or SASL) session with a
+// broker is not.
 TEST_F(SecurityTest, KafkaBrokerCertificateIsVerified) {
   ASSERT_NO_FATAL_FAILURE(MakeCertificates());
   Sql("CREATE TABLE t (id int PRIMARY KEY)");
   const int port = FreePort();
   absl::StatusOr<Subprocess> server = Subprocess::Start(
       {"/usr/bin/openssl", "s_server", "-accept",
-       absl::StrCat("127.0.0.1:", port), "-cert", tls() + "/server.crt",
-       "-key", tls() + "/server.key", "-quiet"},
+       absl::StrCat("127.0.0.1:", port), "-cert", tls() + "/server.crt", "-key",
+       tls() + "/server.key", "-quiet"},
       dir_ + "/s_server.log");
   ASSERT_TRUE(server.ok()) << server.status();
   for (int i = 0; i < 100 && !PortOpen(port); ++i) {
@@ -124,11 +125,10 @@ TEST_F(SecurityTest, KafkaBrokerCertificateIsVerified) {
   }
   auto run_with_ca = [&](const std::string& ca, std::string* output) {
     std::string config = WriteConfig(
-        {"public.t"},
-        absl::StrCat("  startup_timeout_ms: 3000\n"
-                     "  properties: {security.protocol: ssl, "
-                     "ssl.ca.location: \"",
-                     tls(), "/", ca, "\"}\n"));
+        {"public.t"}, absl::StrCat("  startup_timeout_ms: 3000\n"
+                                   "  properties: {security.protocol: ssl, "
+                                   "ssl.ca.location: \"",
+                                   tls(), "/", ca, "\"}\n"));
     EditConfig(config, "bootstrap_servers: \"[^\"]*\"",
                absl::StrCat("bootstrap_servers: \"127.0.0.1:", port, "\""));
     return RunPgcdc({"run", "--config", config}, output);

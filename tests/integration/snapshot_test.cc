@@ -4,8 +4,8 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
@@ -184,12 +184,10 @@ TEST_F(SnapshotTest, ConcurrentWritesDuringSnapshotGiveEveryRowOnce) {
     // after it.
     auto any_slot = [&](const std::string& condition) {
       absl::StatusOr<std::vector<pg::SqlRow>> rows = (*conn)->Query(
-          absl::StrCat("SELECT 1 FROM pg_replication_slots WHERE ",
-                       condition));
+          absl::StrCat("SELECT 1 FROM pg_replication_slots WHERE ", condition));
       return rows.ok() && !rows->empty();
     };
-    const std::string started =
-        absl::StrCat("slot_name LIKE '", slot_, "%'");
+    const std::string started = absl::StrCat("slot_name LIKE '", slot_, "%'");
     // The slot streams (is active) only once the snapshot is published.
     const std::string snapshotting =
         absl::StrCat("slot_name = '", slot_, "' AND NOT active");
@@ -472,8 +470,8 @@ int64_t ResumedRows(const std::string& log) {
 // Waits until `p`'s log has `text` in it `times` times.
 bool WaitForLog(Subprocess& p, const std::string& text, int timeout_ms,
                 int times = 1) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string log = p.ReadLog();
     int found = 0;
@@ -494,7 +492,8 @@ bool WaitForLog(Subprocess& p, const std::string& text, int timeout_ms,
 TEST_F(SnapshotTest, IncrementalSnapshotUnderLiveWritesRebuildsTheTable) {
   constexpr int kIds = 20000;
   Sql("CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)");
-  Sql(absl::StrCat("INSERT INTO accounts SELECT g, g, 'n' || g FROM "
+  Sql(
+      absl::StrCat("INSERT INTO accounts SELECT g, g, 'n' || g FROM "
                    "generate_series(1, ",
                    kIds, ") g"));
   std::string config = WriteConfig(
@@ -532,9 +531,9 @@ TEST_F(SnapshotTest, IncrementalSnapshotUnderLiveWritesRebuildsTheTable) {
   ExpectTopicIsTable("accounts", events);
 
   // Bad requests are refused by the command, before they reach the WAL.
-  EXPECT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "other"},
-                     &output),
-            2);
+  EXPECT_EQ(
+      RunPgcdc({"snapshot", "--config", config, "--table", "other"}, &output),
+      2);
   EXPECT_THAT(output, HasSubstr("\"other\" is not one of source.tables"));
   EXPECT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "accounts",
                       "--where", "no_such_column > 1"},
@@ -555,8 +554,8 @@ TEST_F(SnapshotTest, IncrementalChunksStayWithinTheMemoryBudget) {
                   "snapshot:\n  mode: never\n  chunk_rows: 100000\n");
   Subprocess p = StartPgcdc(config);
   std::string output;
-  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "wide",
-                      "--id", "budget"},
+  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "wide", "--id",
+                      "budget"},
                      &output),
             0)
       << output;
@@ -582,15 +581,16 @@ TEST_F(SnapshotTest, IncrementalChunksStayWithinTheMemoryBudget) {
 TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
   constexpr int kIds = 30000;
   Sql("CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)");
-  Sql(absl::StrCat("INSERT INTO accounts SELECT g, g, 'n' || g FROM "
+  Sql(
+      absl::StrCat("INSERT INTO accounts SELECT g, g, 'n' || g FROM "
                    "generate_series(1, ",
                    kIds, ") g"));
   rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 10);
   const int metrics_port = FreePort();
-  std::string config = WriteConfig(
-      {"public.accounts"}, "",
-      absl::StrCat("snapshot:\n  mode: never\n  chunk_rows: 300\n",
-                   MetricsOn(metrics_port)));
+  std::string config =
+      WriteConfig({"public.accounts"}, "",
+                  absl::StrCat("snapshot:\n  mode: never\n  chunk_rows: 300\n",
+                               MetricsOn(metrics_port)));
   Subprocess first = StartPgcdc(config);
   Load writer(cluster_->Dsn(db_), AccountsChanges(kIds + 2000), 2);
   std::string output;
@@ -615,8 +615,7 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
   first.Wait(10000);
 
   Subprocess second = StartPgcdc(config);
-  ASSERT_TRUE(WaitForLog(second, "resuming a snapshot from its journal",
-                         60000))
+  ASSERT_TRUE(WaitForLog(second, "resuming a snapshot from its journal", 60000))
       << second.ReadLog();
   ASSERT_TRUE(
       WaitForLog(second, "snapshot \"resume\": public.accounts read", 120000))
@@ -638,7 +637,6 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
                      /*in_order=*/false);
 }
 
-
 // A new slot's snapshot stopped (SIGTERM) and then, while resuming, killed
 // (SIGKILL), with writes racing it all along: each start resumes from the
 // journal in the WAL rather than from the first row, and the topic ends up
@@ -646,7 +644,8 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
 TEST_F(SnapshotTest, InterruptedInitialSnapshotResumesFromItsJournal) {
   constexpr int kIds = 60000;
   Sql("CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)");
-  Sql(absl::StrCat("INSERT INTO accounts SELECT g, g, repeat('y', 60) FROM "
+  Sql(
+      absl::StrCat("INSERT INTO accounts SELECT g, g, repeat('y', 60) FROM "
                    "generate_series(1, ",
                    kIds, ") g"));
   const int metrics_port = FreePort();
@@ -679,8 +678,7 @@ TEST_F(SnapshotTest, InterruptedInitialSnapshotResumesFromItsJournal) {
   EXPECT_TRUE(SlotExists());
 
   Subprocess second = StartPgcdc(config);
-  ASSERT_TRUE(
-      WaitForLog(second, "resuming a snapshot from its journal", 60000))
+  ASSERT_TRUE(WaitForLog(second, "resuming a snapshot from its journal", 60000))
       << second.ReadLog();
   EXPECT_GE(wait_rows(second, kIds * 0.2), kIds * 0.2) << second.ReadLog();
   second.Signal(SIGKILL);

@@ -334,9 +334,8 @@ class Simulation {
       inflight_[e.published_chunk] = std::move(f);
     }
     if (e.read.has_value()) {
-      const int after = e.read->after_key.empty()
-                            ? 0
-                            : std::stoi(e.read->after_key.front());
+      const int after =
+          e.read->after_key.empty() ? 0 : std::stoi(e.read->after_key.front());
       const int last = std::min(tables_.at(e.read->table),
                                 after + static_cast<int>(e.read->limit));
       current_table_ = e.read->table;
