@@ -9,6 +9,12 @@
 #   ROUNDS=N bash bench/e2e.sh ...   # each catch-up measured N times
 #                                # (default 2 full, 1 quick), alternating
 #   WORKLOADS="w4" bash bench/e2e.sh ...   # only these (default w1 w2 w3 w4)
+#   KAFKA_PROPERTIES='{linger.ms: "1"}' bash bench/e2e.sh ...   # pgcdc's
+#                                # kafka.properties, for trying settings
+#   PERF=1 bash bench/e2e.sh ...   # also sample each catch-up of pgcdc with
+#                                # `perf record` (all its threads) and keep
+#                                # the top of `perf report` per workload in
+#                                # bench/results/e2e-perf-<date>-<slot>.txt
 #
 # One PostgreSQL 15 (server defaults but autovacuum off, so that no vacuum
 # of the tables just written lands in one consumer's measurement) and one
@@ -96,6 +102,7 @@ source:
 kafka:
   bootstrap_servers: "$BOOTSTRAP"
   topic_prefix: @SLOT@
+  properties: ${KAFKA_PROPERTIES:-{\}}
 metrics:
   listen: "127.0.0.1:$METRICS_PORT"
 snapshot:
@@ -176,11 +183,28 @@ run_recv() {
 # Catch-up of pgcdc on slot $1 up to $2: sets PGCDC_S, PGCDC_CPU, PGCDC_RSS,
 # EVENTS.
 run_pgcdc() {
-  local t0
+  local t0 perf_pid=
   t0=$(now)
   start_pgcdc "$1"
+  if [[ ${PERF:-0} == 1 ]]; then
+    perf record -q -F 1999 -p "$PGCDC_PID" -o "$WORK/$1.perf" 2>/dev/null &
+    perf_pid=$!
+  fi
   until_reached "$1" "$2" "$PGCDC_PID"
   PGCDC_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+  if [[ -n $perf_pid ]]; then
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+    mkdir -p bench/results
+    # Threads by name (pgcdc's main thread, librdkafka's rdk:*), then the
+    # hottest symbols of all of them.
+    for sort in comm,dso comm,dso,symbol; do
+      perf report -i "$WORK/$1.perf" --no-children --sort "$sort" \
+        --percent-limit 0.5 --stdio 2>/dev/null |
+        grep -v -e '^$' -e '^# *$' -e '^# \.' -e 'Tip:' -e 'header info' |
+        sed 's/ *$//' | head -50
+    done >"bench/results/e2e-perf-$(date -u +%Y-%m-%d-%H%M)-$1.txt"
+  fi
   PGCDC_CPU=$(cpu_secs_exact "$PGCDC_PID")
   PGCDC_RSS=$(peak_rss_mib "$PGCDC_PID")
   EVENTS=$(metric_sum pgcdc_events_total)

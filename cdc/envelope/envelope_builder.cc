@@ -218,6 +218,7 @@ absl::Status EnvelopeBuilder::FinishRecord(const Shape& shape, v1::Op op,
         "change event for ", shape.schema, ".", shape.table,
         " is too large to serialize (", event_->ByteSizeLong(), " bytes)"));
   }
+  if (op != v1::MESSAGE) record->key.reset();  // a message's is set first
   record->topic = shape.topic;
   record->schema = shape.schema;
   record->table = shape.table;
@@ -476,10 +477,22 @@ void EnvelopeBuilder::SetMessageTopic(const std::string& topic) {
 absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
     const pg::PgOutputMessage& change, const TxnContext& txn, Lsn lsn,
     uint32_t* seq, int64_t now_ms) {
+  std::vector<Record> records;
+  if (absl::Status s = BuildInto(change, txn, lsn, seq, now_ms, &records);
+      !s.ok()) {
+    return s;
+  }
+  return records;
+}
+
+absl::Status EnvelopeBuilder::BuildInto(const pg::PgOutputMessage& change,
+                                        const TxnContext& txn, Lsn lsn,
+                                        uint32_t* seq, int64_t now_ms,
+                                        std::vector<Record>* out) {
   // Advance the caller's seq only on success, so that a failed message does
   // not leave a gap.
   uint32_t next_seq = seq != nullptr ? *seq : 0;
-  std::vector<Record> records;
+  std::vector<Record>& records = *out;
 
   if (const auto* insert = std::get_if<pg::InsertMessage>(&change)) {
     records.resize(1);
@@ -578,7 +591,7 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
   }
 
   if (seq != nullptr) *seq = next_seq;
-  return records;
+  return absl::OkStatus();
 }
 
 }  // namespace cdc::envelope

@@ -100,6 +100,12 @@ class EnvelopeBuilder {
   absl::StatusOr<std::vector<Record>> Build(const pg::PgOutputMessage& change,
                                             const TxnContext& txn, Lsn lsn,
                                             uint32_t* seq, int64_t now_ms);
+  // The same into `records`, resized to what was built: the hot path passes
+  // the same vector every time, so that its strings keep their memory and a
+  // typical event allocates nothing. On error its contents are unspecified.
+  absl::Status BuildInto(const pg::PgOutputMessage& change,
+                         const TxnContext& txn, Lsn lsn, uint32_t* seq,
+                         int64_t now_ms, std::vector<Record>* records);
 
   // Builds the READ record of one row a snapshot read from table
   // `relation_oid` (described in the cache like a streamed table), into

@@ -1,6 +1,8 @@
 #include "cdc/kafka/producer.h"
 
+#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <utility>
@@ -254,6 +256,16 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("cannot create Kafka producer: ", errstr));
   }
+  // Delivery reports are served from the main queue (rd_kafka_poll); its
+  // IO event writes a byte to the pipe when a report arrives on an empty,
+  // or served, queue.
+  int fds[2];
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0) {
+    producer->wake_read_fd_ = fds[0];
+    producer->wake_write_fd_ = fds[1];
+    producer->main_queue_ = rd_kafka_queue_get_main(producer->rk_);
+    rd_kafka_queue_io_event_enable(producer->main_queue_, fds[1], "!", 1);
+  }
   return producer;
 }
 
@@ -264,7 +276,13 @@ Producer::~Producer() {
   on_delivery_ = nullptr;
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
+  if (main_queue_ != nullptr) {
+    rd_kafka_queue_io_event_enable(main_queue_, -1, nullptr, 0);
+    rd_kafka_queue_destroy(main_queue_);
+  }
   rd_kafka_destroy(rk_);
+  if (wake_read_fd_ >= 0) ::close(wake_read_fd_);
+  if (wake_write_fd_ >= 0) ::close(wake_write_fd_);
 }
 
 rd_kafka_topic_s* Producer::TopicHandle(const std::string& topic) {
@@ -320,7 +338,16 @@ absl::Status Producer::Produce(const std::string& topic,
                                    "\": ", rd_kafka_err2str(err)));
 }
 
-void Producer::Poll(int timeout_ms) { rd_kafka_poll(rk_, timeout_ms); }
+void Producer::Poll(int timeout_ms) {
+  if (wake_read_fd_ >= 0) {
+    // Cleared before serving: a report that arrives after the serve writes
+    // again, so no wake-up is lost.
+    char drain[64];
+    while (::read(wake_read_fd_, drain, sizeof(drain)) > 0) {
+    }
+  }
+  rd_kafka_poll(rk_, timeout_ms);
+}
 
 absl::Status Producer::Flush(int timeout_ms) {
   const rd_kafka_resp_err_t err = rd_kafka_flush(rk_, timeout_ms);

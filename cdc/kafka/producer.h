@@ -30,6 +30,7 @@ struct rd_kafka_conf_s;
 struct rd_kafka_s;
 struct rd_kafka_topic_s;
 struct rd_kafka_message_s;
+struct rd_kafka_queue_s;
 
 namespace cdc::kafka {
 
@@ -74,6 +75,10 @@ class Producer {
                        std::string_view value, uint64_t opaque);
   // Serves delivery reports, waiting up to timeout_ms for the first.
   void Poll(int timeout_ms);
+  // Becomes readable when delivery reports are waiting to be served, so an
+  // owner can wait for them and for its own input in one poll(); Poll()
+  // clears it. -1 if it could not be made (then poll periodically).
+  int WakeFd() const { return wake_read_fd_; }
   // Waits up to timeout_ms for everything in flight; kDeadlineExceeded when
   // some is still unacknowledged.
   absl::Status Flush(int timeout_ms);
@@ -93,6 +98,9 @@ class Producer {
   rd_kafka_topic_s* TopicHandle(const std::string& topic);
 
   rd_kafka_s* rk_ = nullptr;
+  rd_kafka_queue_s* main_queue_ = nullptr;  // with the wake-up fd
+  int wake_read_fd_ = -1;
+  int wake_write_fd_ = -1;
   DeliveryCallback on_delivery_;
   // rd_kafka_producev(RD_KAFKA_V_TOPIC) looks the topic up by name under a
   // lock on every call; a pgcdc producer writes to a few topics, so the

@@ -152,6 +152,15 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
   return metrics;
 }
 
+void Metrics::CountEvent(std::string_view schema, std::string_view table,
+                         int op) {
+  event_table_.clear();
+  if (!table.empty()) {
+    event_table_.append(schema).append(".").append(table);
+  }
+  CountEvent(event_table_, op);
+}
+
 void Metrics::CountEvent(const std::string& table, int op) {
   auto it = events_.find(table);
   if (it == events_.end()) {

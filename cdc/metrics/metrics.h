@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -39,6 +40,9 @@ class Metrics {
   // One event published for `table` ("schema.table") with op `op`
   // (cdc.v1.Op number, e.g. "create").
   void CountEvent(const std::string& table, int op);
+  // The same for `schema`.`table` ("" for both: a logical message), without
+  // allocating once the table was seen.
+  void CountEvent(std::string_view schema, std::string_view table, int op);
   void CountTransaction();
   void CountDeliveryError();
   // An incremental snapshot signal, or one of its tables, refused.
@@ -80,6 +84,7 @@ class Metrics {
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* events_family_ = nullptr;
   absl::flat_hash_map<std::string, std::array<prometheus::Counter*, 8>> events_;
+  std::string event_table_;  // scratch for CountEvent's "schema.table"
   prometheus::Counter* transactions_ = nullptr;
   prometheus::Counter* delivery_errors_ = nullptr;
   prometheus::Counter* snapshot_signals_rejected_ = nullptr;

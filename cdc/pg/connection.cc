@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstring>
@@ -316,8 +317,18 @@ absl::Status ReplicationStream::Start(const std::string& slot, Lsn start,
   return absl::OkStatus();
 }
 
+void ReplicationStream::SetLowWater(bool coalesce) {
+  if (coalesce == low_water_) return;
+  const int bytes = coalesce ? kCoalesceBytes : 1;
+  // Best effort: without it waits are merely not coalesced.
+  if (::setsockopt(PQsocket(conn_), SOL_SOCKET, SO_RCVLOWAT, &bytes,
+                   sizeof(bytes)) == 0) {
+    low_water_ = coalesce;
+  }
+}
+
 absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
-    int timeout_ms) {
+    int timeout_ms, int wake_fd) {
   FreeBuffer();
   bool waited = false;
   for (;;) {
@@ -337,18 +348,37 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
       return absl::UnavailableError(
           absl::StrCat("replication connection lost: ", ConnError(conn_)));
     }
-    if (waited) return std::nullopt;
-    struct pollfd pfd = {PQsocket(conn_), POLLIN, 0};
-    int ready = ::poll(&pfd, 1, timeout_ms);
+    if (waited) {
+      // A coalesced wait that brought no whole frame: the stream went
+      // quiet, so the next wait is a normal one.
+      busy_ = false;
+      return std::nullopt;
+    }
+    const bool coalesce = busy_ && timeout_ms > 0;
+    SetLowWater(coalesce);
+    struct pollfd pfds[2] = {{PQsocket(conn_), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    struct timespec wait = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+    if (coalesce && timeout_ms * 1000L > kCoalesceMicros) {
+      wait = {0, kCoalesceMicros * 1000L};
+    }
+    int ready = ::ppoll(pfds, wake_fd >= 0 ? 2 : 1,
+                        timeout_ms < 0 ? nullptr : &wait, nullptr);
     if (ready < 0 && errno != EINTR) {
       return absl::UnavailableError(
           absl::StrCat("poll on replication socket: ", std::strerror(errno)));
     }
-    if (ready <= 0) return std::nullopt;
+    if (ready < 0) return std::nullopt;
+    if (ready > 0 && (pfds[0].revents & (POLLIN | POLLERR | POLLHUP)) == 0) {
+      return std::nullopt;  // only wake_fd: the caller has work
+    }
+    if (ready == 0 && !coalesce) return std::nullopt;
+    // Readable, or a coalescing wait ran out with less than its bytes:
+    // take what there is.
     if (!PQconsumeInput(conn_)) {
       return absl::UnavailableError(
           absl::StrCat("replication connection lost: ", ConnError(conn_)));
     }
+    busy_ = true;
     waited = true;
   }
 }
@@ -364,6 +394,7 @@ absl::Status ReplicationStream::Send(std::string_view frame) {
 
 absl::Status ReplicationStream::Finish(int timeout_ms) {
   FreeBuffer();
+  SetLowWater(false);  // the server's last small messages must wake the poll
   if (PQputCopyEnd(conn_, nullptr) != 1 || PQflush(conn_) != 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot end replication: ", ConnError(conn_)));

@@ -107,9 +107,20 @@ class ReplicationStream {
                      const std::string& options);
 
   // The next CopyData frame, or nullopt when none arrived within
-  // timeout_ms. The view stays valid until the next call. The end of the
-  // stream or a lost connection is kUnavailable.
-  absl::StatusOr<std::optional<std::string_view>> Read(int timeout_ms);
+  // timeout_ms or `wake_fd` (when >= 0) became readable first; the caller
+  // drains wake_fd. The view stays valid until the next call. The end of
+  // the stream or a lost connection is kUnavailable.
+  //
+  // While frames keep coming, a wait for more is coalesced: the socket only
+  // counts as readable once kCoalesceBytes arrived or kCoalesceMicros
+  // passed. The walsender writes each message to the socket on its own, so
+  // a client that keeps up would otherwise wake (poll, recv, two context
+  // switches) once per message — CPU taken from the walsender on a small
+  // machine. An idle stream is waited for normally.
+  absl::StatusOr<std::optional<std::string_view>> Read(int timeout_ms,
+                                                       int wake_fd = -1);
+  static constexpr int kCoalesceBytes = 32 * 1024;
+  static constexpr int kCoalesceMicros = 1000;
 
   // Sends one CopyData frame to the server (a standby status update).
   absl::Status Send(std::string_view frame);
@@ -122,8 +133,12 @@ class ReplicationStream {
  private:
   explicit ReplicationStream(pg_conn* conn) : conn_(conn) {}
   void FreeBuffer();
+  // Sets the socket's SO_RCVLOWAT for coalesced (or normal) waits.
+  void SetLowWater(bool coalesce);
   pg_conn* conn_;
   char* buffer_ = nullptr;
+  bool busy_ = false;        // the last wait found frames: coalesce the next
+  bool low_water_ = false;   // SO_RCVLOWAT is kCoalesceBytes
 };
 
 }  // namespace cdc::pg

@@ -23,8 +23,11 @@ namespace {
 
 // A confirmation that moved is sent at most this often (besides the regular
 // interval), so that the slot follows acknowledgements closely without a
-// status message per transaction.
-constexpr auto kConfirmSpacing = std::chrono::milliseconds(200);
+// status message per transaction. PostgreSQL's apply worker sends one
+// whenever its position moved; 20 ms keeps the walsender's work to at most
+// 50 replies a second, while the slot (and whoever watches its
+// confirmed_flush_lsn) is never more than that behind the broker.
+constexpr auto kConfirmSpacing = std::chrono::milliseconds(20);
 // Heartbeat messages carry this prefix and are never published.
 constexpr char kHeartbeatPrefix[] = "pgcdc.heartbeat";
 // The largest event a dead letter carries whole (see dead_letter.proto).
@@ -273,7 +276,7 @@ absl::Status Pipeline::Stream() {
     const auto until = Clock::now() + delay;
     while (Clock::now() < until && !stop_->load(std::memory_order_relaxed) &&
            fatal_.ok()) {
-      producer_->Poll(50);  // acknowledgements still count meanwhile
+      ServeAcks(50);  // acknowledgements still count meanwhile
     }
   }
 
@@ -364,7 +367,7 @@ absl::Status Pipeline::StreamSession() {
     }
     if (tracker_.inflight_bytes() >= window) {
       // Backpressure: leave the backlog in the server's socket and WAL.
-      producer_->Poll(10);
+      ServeAcks(10);
       frames_since_poll = 0;
       last_heard_ = Clock::now();  // not reading is not the server's silence
       continue;
@@ -376,13 +379,16 @@ absl::Status Pipeline::StreamSession() {
         fatal_ = s;
         break;
       }
-      producer_->Poll(0);
+      ServeAcks(0);
       frames_since_poll = 0;
       last_heard_ = Clock::now();
       LogProgress(false);
       continue;
     }
-    absl::StatusOr<std::optional<std::string_view>> frame = stream_->Read(50);
+    // Woken by acknowledgements too, so that they are served (and the
+    // commit-to-ack time measured) as they come, not after the next frames.
+    absl::StatusOr<std::optional<std::string_view>> frame =
+        stream_->Read(50, producer_->WakeFd());
     if (!frame.ok()) return frame.status();
     if (frame->has_value()) {
       last_heard_ = Clock::now();
@@ -391,7 +397,7 @@ absl::Status Pipeline::StreamSession() {
       return s;
     }
     if (!frame->has_value() || ++frames_since_poll >= 256) {
-      producer_->Poll(0);
+      ServeAcks(0);
       frames_since_poll = 0;
       LogProgress(false);
       if (!frame->has_value()) continue;
@@ -458,9 +464,9 @@ void Pipeline::EndSession() {
 void Pipeline::DrainAcks(int timeout_ms) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   while (tracker_.inflight_events() > 0 && Clock::now() < deadline) {
-    producer_->Poll(50);
+    ServeAcks(50);
   }
-  producer_->Poll(0);
+  ServeAcks(0);
 }
 
 absl::Status Pipeline::HandleFrame(std::string_view frame) {
@@ -706,15 +712,14 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
     WatchChange(change);
   }
   int64_t now_ms = NowUnixMicros() / 1000;
-  absl::StatusOr<std::vector<envelope::Record>> records =
-      builder_->Build(change, txn_, lsn, &seq_, now_ms);
-  if (!records.ok()) return records.status();
-  for (const envelope::Record& record : *records) {
+  if (absl::Status s =
+          builder_->BuildInto(change, txn_, lsn, &seq_, now_ms, &records_);
+      !s.ok()) {
+    return s;
+  }
+  for (const envelope::Record& record : records_) {
     if (absl::Status s = ProduceRecord(record); !s.ok()) return s;
-    metrics_->CountEvent(record.table.empty()
-                             ? std::string()  // a logical message
-                             : absl::StrCat(record.schema, ".", record.table),
-                         record.op);
+    metrics_->CountEvent(record.schema, record.table, record.op);
   }
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
   return absl::OkStatus();
@@ -738,7 +743,7 @@ absl::Status Pipeline::ProduceOne(const std::string& topic,
       return absl::Status(s.code(), absl::StrCat("cannot produce to ", topic,
                                                  ": ", s.message()));
     }
-    producer_->Poll(100);  // librdkafka's local queue is full
+    ServeAcks(100);  // librdkafka's local queue is full
     if (!fatal_.ok()) return fatal_;
   }
   // Counted once librdkafka has it: its acknowledgement can only come from
@@ -812,7 +817,15 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
     return;
   }
   ++events_acked_;
-  AfterAcks();
+  acks_pending_ = true;  // AfterAcks once per ServeAcks, not per report
+}
+
+void Pipeline::ServeAcks(int timeout_ms) {
+  producer_->Poll(timeout_ms);
+  if (acks_pending_) {
+    acks_pending_ = false;
+    AfterAcks();
+  }
 }
 
 void Pipeline::AfterAcks() {

@@ -170,6 +170,8 @@ class Pipeline : private snapshot::RowSink {
   absl::Status CloseTransaction(Lsn end_lsn);
   absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
   void OnDelivery(const kafka::DeliveryReport& report);
+  // Serves delivery reports (Producer::Poll), then what follows from them.
+  void ServeAcks(int timeout_ms);
   void AfterAcks();
   absl::Status SendStatus(bool force, bool reply_requested = false);
   void DrainAcks(int timeout_ms);
@@ -292,6 +294,8 @@ class Pipeline : private snapshot::RowSink {
   std::unique_ptr<kafka::Producer> producer_;
   pg::RelationCache relations_;
   std::unique_ptr<envelope::EnvelopeBuilder> builder_;
+  std::vector<envelope::Record> records_;  // reused by Publish
+  bool acks_pending_ = false;  // reports served since the last AfterAcks
   offsets::AckTracker tracker_;
   Lsn start_lsn_ = kInvalidLsn;
   // source.status_interval_ms, capped to a quarter of the server's

@@ -210,10 +210,10 @@ absl::Status Pipeline::Snapshot() {
       deadline = Clock::now() + grace;
     }
     if (stopping && Clock::now() >= deadline) break;
-    producer_->Poll(50);
+    ServeAcks(50);
     UpdateJournal(/*final=*/false);
   }
-  producer_->Poll(0);
+  ServeAcks(0);
   AfterAcks();
   if (!journal_id_.empty()) {
     UpdateJournal(
@@ -366,7 +366,7 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
   const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
   // Backpressure, as in Stream(): stop reading while the window is full.
   while (tracker_.inflight_bytes() >= window && fatal_.ok()) {
-    producer_->Poll(10);
+    ServeAcks(10);
     if (stop_->load(std::memory_order_relaxed)) {
       return absl::CancelledError("stopped by a signal");
     }
@@ -388,7 +388,7 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
   // Serve delivery reports now and then while the window has room.
   if ((ordinal & 255) == 255) {
-    producer_->Poll(0);
+    ServeAcks(0);
     // A segment ends at a key: only with the whole key known to the
     // journal (a keyless table is one segment).
     if (!journal_id_.empty() && !key_positions_.empty() &&
