@@ -579,6 +579,58 @@ TEST_F(EnvelopeBuilderTest, ReusedEventCarriesNothingOver) {
   EXPECT_EQ(event.after().columns_size(), 3);
 }
 
+// BuildInto reuses the caller's records: whatever a record held before
+// (a key, two records of a key change, a longer topic) must not leak into
+// the next build. Each build into the reused vector equals a fresh Build.
+TEST_F(EnvelopeBuilderTest, ReusedRecordsEqualFreshOnes) {
+  pg::RelationMessage items = Orders();
+  items.relation_oid = kItems;
+  items.namespace_name = "a_much_longer_schema_name_than_public";
+  items.relation_name = "items";
+  cache_.Apply(items);
+  builder_.SetMessageTopic("pgcdc.messages");
+
+  pg::UpdateMessage key_change;
+  key_change.relation_oid = kOrders;
+  key_change.old_kind = 'K';
+  key_change.old_tuple = Tuple({T("1"), Null(), Null()});
+  key_change.new_tuple = Tuple({T("2"), T("gadget"), T("1.00")});
+  pg::TruncateMessage truncate;
+  truncate.relation_oids = {kItems};
+  pg::LogicalMessage message;
+  message.transactional = true;
+  message.prefix = "outbox";
+  message.content = "x";
+  pg::DeleteMessage del;
+  del.relation_oid = kItems;
+  del.old_tuple = Tuple({T("7"), Null(), Null()});
+  const std::vector<pg::PgOutputMessage> changes = {
+      key_change, truncate, Insert(kItems), message, del, Insert()};
+
+  std::vector<Record> reused;
+  uint32_t reused_seq = 0;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_TRUE(builder_
+                    .BuildInto(changes[i], txn_, 0x100 + i, &reused_seq,
+                               kNowMs, &reused)
+                    .ok());
+    uint32_t fresh_seq = reused_seq - static_cast<uint32_t>(reused.size());
+    auto fresh =
+        builder_.Build(changes[i], txn_, 0x100 + i, &fresh_seq, kNowMs);
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    ASSERT_EQ(reused.size(), fresh->size());
+    for (size_t r = 0; r < reused.size(); ++r) {
+      EXPECT_EQ(reused[r].topic, (*fresh)[r].topic);
+      EXPECT_EQ(reused[r].key, (*fresh)[r].key);
+      EXPECT_EQ(reused[r].value, (*fresh)[r].value);
+      EXPECT_EQ(reused[r].schema, (*fresh)[r].schema);
+      EXPECT_EQ(reused[r].table, (*fresh)[r].table);
+      EXPECT_EQ(reused[r].op, (*fresh)[r].op);
+    }
+  }
+}
+
 TEST_F(EnvelopeBuilderTest, UnchangedToastKeyTakesOldValue) {
   pg::UpdateMessage update;
   update.relation_oid = kOrders;

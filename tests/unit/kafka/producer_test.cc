@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <poll.h>
 
 #include <chrono>
 #include <cstdint>
@@ -135,6 +136,43 @@ TEST(KafkaProducerTest, ProducesKeyedRecordsAndReadsThemBack) {
     last_offset[m.partition] = m.offset;
   }
   EXPECT_EQ(values.size(), kCount);
+}
+
+// Whether `fd` becomes readable within `timeout_ms`.
+bool Readable(int fd, int timeout_ms) {
+  struct pollfd pfd = {fd, POLLIN, 0};
+  return ::poll(&pfd, 1, timeout_ms) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
+TEST(KafkaProducerTest, WakeFdSignalsWaitingDeliveryReports) {
+  auto broker = StartBroker();
+  ASSERT_NE(broker, nullptr);
+  Reports reports;
+  auto producer = MakeProducer(*broker, &reports);
+  ASSERT_NE(producer, nullptr);
+  const int fd = producer->WakeFd();
+  ASSERT_GE(fd, 0);
+  EXPECT_FALSE(Readable(fd, 0)) << "nothing produced yet";
+
+  // The pipeline's loop: wait on the fd, then Poll(0) serves the reports
+  // without waiting. Three rounds: after each serve the fd is clear, and the
+  // next report sets it again.
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(producer->Produce("wake", "k", "v", round).ok());
+    ASSERT_TRUE(Readable(fd, 20000)) << "round " << round;
+    // The report may land a moment after the byte: what Poll(0) does not
+    // find yet, the fd announces again.
+    while (reports.all.size() < static_cast<size_t>(round + 1)) {
+      producer->Poll(0);
+      if (reports.all.size() < static_cast<size_t>(round + 1)) {
+        ASSERT_TRUE(Readable(fd, 20000)) << "round " << round;
+      }
+    }
+    ASSERT_EQ(reports.all.size(), static_cast<size_t>(round + 1));
+    EXPECT_TRUE(reports.all.back().status.ok()) << reports.all.back().status;
+    EXPECT_EQ(reports.all.back().opaque, static_cast<uint64_t>(round));
+    EXPECT_FALSE(Readable(fd, 0)) << "Poll left the fd set, round " << round;
+  }
 }
 
 TEST(KafkaProducerTest, NullKeyAndEmptyKeyStayDistinct) {
