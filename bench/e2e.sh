@@ -66,6 +66,9 @@ W4_RATES=(5000 20000)
 WORKLOADS=" ${WORKLOADS:-w1 w2 w3 w4} "
 W4_ROWS_PER_TXN=10
 
+# From a fresh Debian 12 machine: what is missing is installed first (the
+# same script as the README's, CI's and the Dockerfile's).
+bash scripts/install-deps.sh >/dev/null
 source scripts/lib/throwaway.sh
 source scripts/lib/measure.sh
 pgcdc_binary
@@ -203,7 +206,7 @@ run_pgcdc() {
         --percent-limit 0.5 --stdio 2>/dev/null |
         grep -v -e '^$' -e '^# *$' -e '^# \.' -e 'Tip:' -e 'header info' |
         sed 's/ *$//' | head -50
-    done >"bench/results/e2e-perf-$(date -u +%Y-%m-%d-%H%M)-$1.txt"
+    done >"bench/results/e2e-perf-$(date -u +%Y-%m-%d-%H%M%S)-$1.txt"
   fi
   PGCDC_CPU=$(cpu_secs_exact "$PGCDC_PID")
   PGCDC_RSS=$(peak_rss_mib "$PGCDC_PID")
@@ -353,7 +356,7 @@ for rate in "${W4_RATES[@]}"; do
 done
 
 mkdir -p bench/results
-OUT=bench/results/e2e$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H%M)
+OUT=bench/results/e2e$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H%M%S)
 {
   echo "# pgcdc vs pg_recvlogical, end to end$( ((QUICK)) && echo ' (--quick)' || true)"
   echo

@@ -50,7 +50,8 @@ namespace {
 // when it is constructed (after the setup) until it goes out of scope.
 class AllocationCounter {
  public:
-  explicit AllocationCounter(benchmark::State& state, int items_per_iteration = 1)
+  explicit AllocationCounter(benchmark::State& state,
+                             int items_per_iteration = 1)
       : state_(state),
         items_per_iteration_(items_per_iteration),
         start_(g_allocations.load()) {}

@@ -2,14 +2,15 @@
 # Installs everything pgcdc needs to build, test and demo on Debian 12.
 # Used by the README, .ci/run and the Dockerfile alike. Idempotent; needs root.
 # clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and llvm-14
-# (llvm-symbolizer) are for the fuzzing stage of scripts/test.sh.
+# (llvm-symbolizer) are for the fuzzing stage of scripts/test.sh; time (GNU
+# time, for peak memory) for the bench scripts.
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libpq-dev librdkafka-dev libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-15 postgresql-client-15 kcat curl procps openssl
+  postgresql-15 postgresql-client-15 kcat curl procps openssl time
   clang libclang-rt-14-dev llvm-14
 )
 

@@ -205,11 +205,15 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set_all = [&]() -> absl::Status {
     // Fast defaults: pgcdc produces many small records, so batching and a
-    // cheap codec matter more than the few milliseconds of linger.
+    // cheap codec matter. linger.ms is most of the commit-to-ack latency of
+    // a steady stream: 2 ms (librdkafka's default is 5) measured p99 15-17
+    // ms at 20,000 rows/s against 19-23 ms, at no measurable cost in CPU or
+    // catch-up throughput (bench/README.md). A catch-up fills its batches
+    // long before the linger runs out.
     const std::pair<const char*, const char*> kDefaults[] = {
         {"enable.idempotence", "true"},
         {"acks", "all"},
-        {"linger.ms", "5"},
+        {"linger.ms", "2"},
         {"batch.num.messages", "10000"},
         {"compression.type", "lz4"},
         // A record that fails for good must not leave a gap that later

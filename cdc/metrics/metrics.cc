@@ -40,7 +40,7 @@ prometheus::Counter* NewCounter(prometheus::Registry& registry,
 }
 
 // Fine at the low end, where the latency target (p99 <= 20 ms) and the
-// producer's linger.ms (5) are: 0.5 ms, 1 ms steps to 50 ms, then coarser
+// producer's linger.ms (2) are: 0.5 ms, 1 ms steps to 50 ms, then coarser
 // up to a minute, for a broker outage.
 prometheus::Histogram::BucketBoundaries CommitToAckBuckets() {
   prometheus::Histogram::BucketBoundaries b = {0.0005};

@@ -356,7 +356,8 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
     }
     const bool coalesce = busy_ && timeout_ms > 0;
     SetLowWater(coalesce);
-    struct pollfd pfds[2] = {{PQsocket(conn_), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    struct pollfd pfds[2] = {{PQsocket(conn_), POLLIN, 0},
+                             {wake_fd, POLLIN, 0}};
     struct timespec wait = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
     if (coalesce && timeout_ms * 1000L > kCoalesceMicros) {
       wait = {0, kCoalesceMicros * 1000L};

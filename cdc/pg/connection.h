@@ -137,8 +137,8 @@ class ReplicationStream {
   void SetLowWater(bool coalesce);
   pg_conn* conn_;
   char* buffer_ = nullptr;
-  bool busy_ = false;        // the last wait found frames: coalesce the next
-  bool low_water_ = false;   // SO_RCVLOWAT is kCoalesceBytes
+  bool busy_ = false;       // the last wait found frames: coalesce the next
+  bool low_water_ = false;  // SO_RCVLOWAT is kCoalesceBytes
 };
 
 }  // namespace cdc::pg

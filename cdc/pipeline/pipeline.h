@@ -8,7 +8,9 @@
 //
 // Everything runs on the caller's thread: frames are read, decoded, built and
 // handed to librdkafka, whose delivery reports are served by Poll() on this
-// same thread. The slot is confirmed only up to AckTracker::confirmed(), the
+// same thread: the loop waits on the replication socket and on the
+// producer's wake-up fd together, so reports are served as they arrive. The
+// slot is confirmed only up to AckTracker::confirmed(), the
 // end of the newest transaction whose events — and all earlier ones' — the
 // broker acknowledged. When the unacknowledged bytes reach the window
 // (kafka.max_inflight_bytes) the loop stops reading the socket and only

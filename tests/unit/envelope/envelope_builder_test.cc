@@ -612,8 +612,8 @@ TEST_F(EnvelopeBuilderTest, ReusedRecordsEqualFreshOnes) {
   for (size_t i = 0; i < changes.size(); ++i) {
     SCOPED_TRACE(i);
     ASSERT_TRUE(builder_
-                    .BuildInto(changes[i], txn_, 0x100 + i, &reused_seq,
-                               kNowMs, &reused)
+                    .BuildInto(changes[i], txn_, 0x100 + i, &reused_seq, kNowMs,
+                               &reused)
                     .ok());
     uint32_t fresh_seq = reused_seq - static_cast<uint32_t>(reused.size());
     auto fresh =
