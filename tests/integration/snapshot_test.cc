@@ -279,7 +279,7 @@ TEST_F(SnapshotTest, SnapshotKeepsInflightBytesWithinTheWindow) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
-  Subprocess p = StartPgcdc(config);  // returns once the snapshot is done
+  Subprocess p = StartPgcdc(config);  // streams once the snapshot is done
   done = true;
   poll.join();
   // The window is checked before each row is read: it may be passed by at

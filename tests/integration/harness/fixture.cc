@@ -117,13 +117,15 @@ void PgcdcTest::UseCluster(const std::string& server_options) {
 Subprocess PgcdcTest::StartPgcdc(const std::string& config_path) {
   ++runs_;
   std::string log = absl::StrCat(dir_, "/pgcdc-", runs_, ".log");
+  // A previous run's walsender may not have gone yet; it is not this run's.
+  const int previous = cluster_->SlotStreamingPid(db_, slot_).value_or(0);
   absl::StatusOr<Subprocess> p =
       Subprocess::Start({PGCDC_BINARY, "run", "--config", config_path}, log);
   EXPECT_TRUE(p.ok()) << p.status();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    absl::StatusOr<bool> active = cluster_->SlotActive(db_, slot_);
-    if (active.ok() && *active) break;
+    absl::StatusOr<int> pid = cluster_->SlotStreamingPid(db_, slot_);
+    if (pid.ok() && *pid != 0 && *pid != previous) break;
     if (!p->Running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -41,8 +41,9 @@ class PgcdcTest : public ::testing::Test {
                   const std::string& replacement);
   // Swaps this test's cluster for one started with extra server options.
   void UseCluster(const std::string& server_options);
-  // Starts `pgcdc run --config path` and waits until it streams (the slot is
-  // active). Fails the test if it does not.
+  // Starts `pgcdc run --config path` and waits until it streams: the slot's
+  // walsender has started replication, so an initial snapshot is done.
+  // Fails the test if pgcdc exits first.
   Subprocess StartPgcdc(const std::string& config_path);
   // Runs pgcdc with `args` to completion; returns its exit code.
   int RunPgcdc(const std::vector<std::string>& args, std::string* output);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace cdc::testing {
@@ -155,6 +156,24 @@ absl::StatusOr<bool> PgCluster::SlotActive(const std::string& db,
                              slot, "'"));
   if (!rows.ok()) return rows.status();
   return !rows->empty() && rows->at(0).at(0).value_or("f") == "t";
+}
+
+absl::StatusOr<int> PgCluster::SlotStreamingPid(const std::string& db,
+                                                const std::string& slot) {
+  // A walsender is in state "startup" until START_REPLICATION, then
+  // "catchup" and "streaming".
+  absl::StatusOr<std::vector<pg::SqlRow>> rows = Query(
+      db, absl::StrCat("SELECT r.pid FROM pg_replication_slots s "
+                       "JOIN pg_stat_replication r ON r.pid = s.active_pid "
+                       "WHERE s.slot_name = '",
+                       slot, "' AND r.state IN ('catchup', 'streaming')"));
+  if (!rows.ok()) return rows.status();
+  int pid = 0;
+  if (!rows->empty() &&
+      !absl::SimpleAtoi(rows->at(0).at(0).value_or(""), &pid)) {
+    return absl::InternalError("pg_stat_replication gave no pid");
+  }
+  return pid;
 }
 
 absl::Status PgCluster::WaitConfirmed(const std::string& db,

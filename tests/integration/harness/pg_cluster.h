@@ -45,6 +45,11 @@ class PgCluster {
                              Lsn target, int timeout_ms);
   absl::StatusOr<bool> SlotActive(const std::string& db,
                                   const std::string& slot);
+  // The pid of the walsender streaming the slot (after START_REPLICATION),
+  // or 0. Unlike `active`, which is also true while a backend creates or
+  // copies the slot, before any snapshot was read.
+  absl::StatusOr<int> SlotStreamingPid(const std::string& db,
+                                       const std::string& slot);
   // Stops the server abruptly (immediate mode: no checkpoint, crash
   // recovery on start) and starts it again with the same options; every
   // connection to it is lost.
