@@ -99,8 +99,24 @@ TEST_F(PgcdcTest, BrokerFaultsInjectedThroughTheControlFifo) {
       StartBrokerProcess(dir_, {"--control", fifo}, &bootstrap);
   ASSERT_TRUE(broker.ok());
   ASSERT_FALSE(bootstrap.empty()) << broker->ReadLog();
-  auto control = [&](const std::string& command) {
+  // Returns once the broker has logged `logged` once more: its control
+  // thread reads the FIFO in its own time, and the test's next step must
+  // meet the fault.
+  auto control = [&](const std::string& command, const std::string& logged) {
+    auto times = [&] {
+      const std::string log = broker->ReadLog();
+      size_t n = 0;
+      for (size_t at = log.find(logged); at != std::string::npos;
+           at = log.find(logged, at + 1)) {
+        ++n;
+      }
+      return n;
+    };
+    const size_t before = times();
     std::ofstream(fifo) << command << "\n";
+    EXPECT_TRUE(WaitFor([&] { return times() > before; }, 10000))
+        << command << ": the broker did not log \"" << logged << "\"\n"
+        << broker->ReadLog();
   };
   const int metrics_port = FreePort();
   std::string config = WriteConfig(
@@ -112,7 +128,7 @@ TEST_F(PgcdcTest, BrokerFaultsInjectedThroughTheControlFifo) {
   Sql("INSERT INTO notes SELECT g, 'before' FROM generate_series(1, 100) g");
   WaitCaughtUp();
 
-  control("down");
+  control("down", "fault injection: every broker down");
   Sql("INSERT INTO notes SELECT g, 'during' FROM generate_series(101, 1100) g");
   const Lsn written = WalLsn();
   std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -123,16 +139,18 @@ TEST_F(PgcdcTest, BrokerFaultsInjectedThroughTheControlFifo) {
   EXPECT_GT(
       MetricValue(HttpGet(metrics_port, "/metrics"), "pgcdc_inflight_events"),
       0);
-  control("up");
+  control("up", "fault injection: every broker up");
   WaitCaughtUp(60000);
 
-  control("errors 30 produce NOT_LEADER_FOR_PARTITION");
-  control("rtt 100");
+  control("errors 30 produce NOT_LEADER_FOR_PARTITION",
+          "fail with NOT_LEADER_FOR_PARTITION");
+  control("rtt 100", "round-trip time 100 ms");
   Sql("UPDATE notes SET body = 'after' WHERE id % 2 = 0");
   Sql("DELETE FROM notes WHERE id % 7 = 0");
   WaitCaughtUp(60000);
-  control("rtt 0");
-  control("explode");  // a bad command is refused, and nothing else happens
+  control("rtt 0", "round-trip time 0 ms");
+  // A bad command is refused, and nothing else happens.
+  control("explode", "bad fault command \"explode\"");
   StopPgcdc(p);
 
   std::string broker_log = broker->ReadLog();
@@ -219,7 +237,8 @@ TEST_F(PgcdcTest, SigtermUnderLoadExitsZeroAndConfirmsOnlyAcknowledged) {
   Subprocess again = StartPgcdc(config);
   WaitCaughtUp();
   StopPgcdc(again);
-  ASSERT_TRUE((*collector)->WaitFor(300, 30000)) << (*collector)->size();
+  absl::Status all = (*collector)->WaitForEnd(30000);
+  ASSERT_TRUE(all.ok()) << all;
   std::vector<ReadEvent> events = (*collector)->events();
   EXPECT_EQ(CheckOrderAndDuplicates(events), "");
   EXPECT_EQ(Rebuild(events).size(), 300u);

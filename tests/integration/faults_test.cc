@@ -204,16 +204,6 @@ class FaultsTest : public PgcdcTest {
         slot_, "' AND active_pid IS NOT NULL"));
     return !rows.empty() && rows[0][0] == std::optional<std::string>("t");
   }
-
-  bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return condition();
-  }
 };
 
 TEST_F(FaultsTest, WalsenderTerminatedUnderLoadReconnectsAndLosesNothing) {
@@ -265,7 +255,7 @@ TEST_F(FaultsTest, ServerCrashAndRestartUnderLoadLosesNothing) {
 TEST_F(FaultsTest, StandbyInstanceTakesOverWhenTheFirstDies) {
   int first_port = 0, second_port = 0;
   Subprocess first = StartPgcdc(Config(&first_port));
-  Subprocess second = StartPgcdc(Config(&second_port));
+  Subprocess second = LaunchPgcdc(Config(&second_port));  // cannot stream
   ASSERT_TRUE(WaitFor(
       [&] {
         return second.ReadLog().find("waiting for it to be released") !=

@@ -458,14 +458,8 @@ TEST_F(PgcdcTest, KillNineUnderLoadLosesNothing) {
   WaitCaughtUp(60000);
   StopPgcdc(last);
   ASSERT_TRUE(collector.ok()) << collector.status();
-  // Let the consumer catch up with the log's end.
-  size_t n = 0;
-  for (int i = 0; i < 50; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    size_t now = (*collector)->size();
-    if (now == n && now > 0) break;
-    n = now;
-  }
+  absl::Status all = (*collector)->WaitForEnd(30000);
+  ASSERT_TRUE(all.ok()) << all;
   std::vector<ReadEvent> events = (*collector)->events();
   EXPECT_EQ((*collector)->error(), "");
   EXPECT_EQ(CheckOrderAndDuplicates(events), "");

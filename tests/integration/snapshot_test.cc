@@ -527,7 +527,9 @@ TEST_F(SnapshotTest, IncrementalSnapshotUnderLiveWritesRebuildsTheTable) {
     EXPECT_TRUE(r->event.source().snapshot());
     chunks.insert(r->event.source().commit_lsn());
   }
-  EXPECT_GE(chunks.size(), static_cast<size_t>(kIds / 500));
+  // A chunk reads at most chunk_rows (500); the racing deletes decide how
+  // many rows there are left to read.
+  EXPECT_GE(chunks.size(), reads.size() / 500);
   ExpectTopicIsTable("accounts", events);
 
   // Bad requests are refused by the command, before they reach the WAL.

@@ -207,6 +207,8 @@ absl::StatusOr<std::unique_ptr<TopicCollector>> TopicCollector::Start(
   if (!reader.ok()) return reader.status();
   std::unique_ptr<TopicCollector> c(new TopicCollector());
   c->options_ = std::move(options);
+  c->bootstrap_ = bootstrap;
+  c->topic_ = topic;
   c->reader_ = *std::move(reader);
   c->thread_ = std::thread([p = c.get()] { p->Loop(); });
   return c;
@@ -264,6 +266,27 @@ bool TopicCollector::WaitFor(size_t n, int timeout_ms) const {
   return size() >= n;
 }
 
+absl::Status TopicCollector::WaitForEnd(int timeout_ms) const {
+  // A reader of its own: the collector's belongs to the collector's thread.
+  absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
+      kafka::TopicReader::Open(bootstrap_, topic_, /*from_beginning=*/true,
+                               timeout_ms);
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<std::vector<kafka::TopicReader::Watermarks>> marks =
+      (*reader)->QueryWatermarks(timeout_ms);
+  if (!marks.ok()) return marks.status();
+  size_t records = 0;
+  for (const kafka::TopicReader::Watermarks& m : *marks) {
+    records += static_cast<size_t>(m.high);
+  }
+  if (!WaitFor(records, timeout_ms)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(topic_, " holds ", records, " record(s); ", size(),
+                     " arrived in ", timeout_ms, " ms"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<ReadEvent>> ReadAll(const std::string& bootstrap,
                                                const std::string& topic) {
   absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
@@ -271,7 +294,7 @@ absl::StatusOr<std::vector<ReadEvent>> ReadAll(const std::string& bootstrap,
                                30000);
   if (!reader.ok()) return reader.status();
   absl::StatusOr<std::vector<kafka::ConsumedMessage>> messages =
-      (*reader)->ReadToEnd(3000);
+      (*reader)->ReadToEnd(15000);  // only bounds a stall: the end returns
   if (!messages.ok()) return messages.status();
   std::vector<ReadEvent> out;
   for (const kafka::ConsumedMessage& m : *messages) {

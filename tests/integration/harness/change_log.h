@@ -94,6 +94,10 @@ class TopicCollector {
   std::vector<ReadEvent> events() const;
   // Waits until at least n events arrived.
   bool WaitFor(size_t n, int timeout_ms) const;
+  // Once nothing produces to the topic any more: waits until every record
+  // it holds arrived (as many as its partitions' high watermarks add up to,
+  // replays included), however far behind the collector is.
+  absl::Status WaitForEnd(int timeout_ms) const;
   // First decode/consume error, if any.
   std::string error() const;
 
@@ -105,6 +109,8 @@ class TopicCollector {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   Options options_;
+  std::string bootstrap_;
+  std::string topic_;
   size_t count_ = 0;
   std::vector<ReadEvent> events_;
   std::string error_;

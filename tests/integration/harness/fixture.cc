@@ -114,14 +114,34 @@ void PgcdcTest::UseCluster(const std::string& server_options) {
   db_ = *db;
 }
 
-Subprocess PgcdcTest::StartPgcdc(const std::string& config_path) {
+absl::StatusOr<Subprocess> PgcdcTest::Launch(const std::string& config_path) {
   ++runs_;
   std::string log = absl::StrCat(dir_, "/pgcdc-", runs_, ".log");
-  // A previous run's walsender may not have gone yet; it is not this run's.
-  const int previous = cluster_->SlotStreamingPid(db_, slot_).value_or(0);
   absl::StatusOr<Subprocess> p =
       Subprocess::Start({PGCDC_BINARY, "run", "--config", config_path}, log);
   EXPECT_TRUE(p.ok()) << p.status();
+  return p;
+}
+
+Subprocess PgcdcTest::LaunchPgcdc(const std::string& config_path) {
+  return *Launch(config_path);  // Launch failed the test if it did not start
+}
+
+bool PgcdcTest::WaitFor(const std::function<bool()>& condition,
+                        int timeout_ms) {
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+Subprocess PgcdcTest::StartPgcdc(const std::string& config_path) {
+  // A previous run's walsender may not have gone yet; it is not this run's.
+  const int previous = cluster_->SlotStreamingPid(db_, slot_).value_or(0);
+  absl::StatusOr<Subprocess> p = Launch(config_path);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     absl::StatusOr<int> pid = cluster_->SlotStreamingPid(db_, slot_);

@@ -5,6 +5,7 @@
 #ifndef TESTS_INTEGRATION_HARNESS_FIXTURE_H_
 #define TESTS_INTEGRATION_HARNESS_FIXTURE_H_
 
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -45,6 +46,9 @@ class PgcdcTest : public ::testing::Test {
   // walsender has started replication, so an initial snapshot is done.
   // Fails the test if pgcdc exits first.
   Subprocess StartPgcdc(const std::string& config_path);
+  // Starts `pgcdc run --config path` without waiting for anything (for an
+  // instance that is expected not to stream yet).
+  Subprocess LaunchPgcdc(const std::string& config_path);
   // Runs pgcdc with `args` to completion; returns its exit code.
   int RunPgcdc(const std::vector<std::string>& args, std::string* output);
   // SIGTERM, then expects exit code 0.
@@ -52,6 +56,10 @@ class PgcdcTest : public ::testing::Test {
   // Flushes the WAL written so far (with a committed write) and waits until
   // the slot confirmed it all.
   void WaitCaughtUp(int timeout_ms = 30000);
+  // Polls `condition` every 50 ms; false if it still fails after timeout_ms.
+  static bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
+
+  absl::StatusOr<Subprocess> Launch(const std::string& config_path);
 
   std::string Topic(const std::string& table) const { return "test." + table; }
   std::vector<ReadEvent> ReadTopic(const std::string& table);
