@@ -103,18 +103,9 @@ TEST_F(PgcdcTest, BrokerFaultsInjectedThroughTheControlFifo) {
   // thread reads the FIFO in its own time, and the test's next step must
   // meet the fault.
   auto control = [&](const std::string& command, const std::string& logged) {
-    auto times = [&] {
-      const std::string log = broker->ReadLog();
-      size_t n = 0;
-      for (size_t at = log.find(logged); at != std::string::npos;
-           at = log.find(logged, at + 1)) {
-        ++n;
-      }
-      return n;
-    };
-    const size_t before = times();
+    const size_t before = CountOccurrences(broker->ReadLog(), logged);
     std::ofstream(fifo) << command << "\n";
-    EXPECT_TRUE(WaitFor([&] { return times() > before; }, 10000))
+    EXPECT_TRUE(WaitForLog(*broker, logged, 10000, before + 1))
         << command << ": the broker did not log \"" << logged << "\"\n"
         << broker->ReadLog();
   };

@@ -530,12 +530,7 @@ TEST_F(FaultsTest, SilentlyStalledNetworkIsTakenForLostAndReconnected) {
       << (*proxy)->open() << " connection(s) still open";
   // Once: for the long stall, not the short one.
   const std::string log = p.ReadLog();
-  size_t lost_lines = 0;
-  for (size_t at = log.find("taken for lost"); at != std::string::npos;
-       at = log.find("taken for lost", at + 1)) {
-    ++lost_lines;
-  }
-  EXPECT_EQ(lost_lines, 1u) << log;
+  EXPECT_EQ(CountOccurrences(log, "taken for lost"), 1u) << log;
   std::cout << "stall taken for lost after "
             << std::chrono::duration_cast<std::chrono::milliseconds>(lost -
                                                                      stalled)

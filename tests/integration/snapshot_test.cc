@@ -467,25 +467,6 @@ int64_t ResumedRows(const std::string& log) {
   return std::atoll(log.c_str() + at + marker.size());
 }
 
-// Waits until `p`'s log has `text` in it `times` times.
-bool WaitForLog(Subprocess& p, const std::string& text, int timeout_ms,
-                int times = 1) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const std::string log = p.ReadLog();
-    int found = 0;
-    for (size_t at = log.find(text); at != std::string::npos;
-         at = log.find(text, at + 1)) {
-      ++found;
-    }
-    if (found >= times) return true;
-    if (!p.Running()) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 // `pgcdc snapshot` while pgcdc streams a table under live writes: chunks
 // interleave with the changes, and the topic — which before it held only
 // the changes since the slot was made — rebuilds the whole table.

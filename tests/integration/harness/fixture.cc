@@ -127,8 +127,7 @@ Subprocess PgcdcTest::LaunchPgcdc(const std::string& config_path) {
   return *Launch(config_path);  // Launch failed the test if it did not start
 }
 
-bool PgcdcTest::WaitFor(const std::function<bool()>& condition,
-                        int timeout_ms) {
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms) {
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -190,6 +189,22 @@ std::vector<ReadEvent> PgcdcTest::ReadTopic(const std::string& table) {
       ReadAll(broker_->bootstrap_servers(), Topic(table));
   EXPECT_TRUE(events.ok()) << events.status();
   return events.ok() ? *events : std::vector<ReadEvent>{};
+}
+
+size_t CountOccurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+bool WaitForLog(Subprocess& p, const std::string& text, int timeout_ms,
+                size_t times) {
+  auto found = [&] { return CountOccurrences(p.ReadLog(), text) >= times; };
+  WaitFor([&] { return found() || !p.Running(); }, timeout_ms);
+  return found();
 }
 
 std::string FormatRows(const TableImage& t, size_t limit) {

@@ -56,8 +56,6 @@ class PgcdcTest : public ::testing::Test {
   // Flushes the WAL written so far (with a committed write) and waits until
   // the slot confirmed it all.
   void WaitCaughtUp(int timeout_ms = 30000);
-  // Polls `condition` every 50 ms; false if it still fails after timeout_ms.
-  static bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
 
   absl::StatusOr<Subprocess> Launch(const std::string& config_path);
 
@@ -73,6 +71,15 @@ class PgcdcTest : public ::testing::Test {
 };
 
 std::string FormatRows(const TableImage& t, size_t limit = 5);
+
+// Polls `condition` every 50 ms; false if it still fails after timeout_ms.
+bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
+// How many times `needle` occurs in `text` (overlaps counted).
+size_t CountOccurrences(const std::string& text, const std::string& needle);
+// Waits until `p`'s log has `text` in it `times` times; false once `p` has
+// exited without it, or after timeout_ms.
+bool WaitForLog(Subprocess& p, const std::string& text, int timeout_ms,
+                size_t times = 1);
 
 // One random change to a table accounts (id int PRIMARY KEY, balance bigint,
 // note text) with ids below `ids`: an upsert (half the time), an update of a
