@@ -128,10 +128,26 @@ struct TruncateMessage {  // 'T'
 struct LogicalMessage {  // 'M'
   std::optional<TransactionId> xid;
   bool transactional = false;
+  // The END of the message's WAL record, which is where the next record
+  // begins: logicalmsg_decode (replication/logical/decode.c) queues the
+  // message with buf->endptr, not buf->origptr.
   Lsn lsn = 0;
   std::string prefix;
   std::string content;
 };
+
+// The position to confirm once a non-transactional message is published: its
+// `lsn` itself, not one past it. After a restart the server skips a
+// non-transactional message whose record starts before the confirmed
+// position (logicalmsg_decode: SnapBuildXactNeedsSkip(builder, buf->origptr))
+// and a transaction whose commit record does (DecodeTXNNeedSkip →
+// SnapBuildXactNeedsSkip(origptr)). The record right after the message starts
+// exactly at `lsn`: confirming `lsn` skips the message and keeps that record;
+// `lsn + 1` would lose it (pinned by an integration test that stops on the
+// transaction committed right after a message).
+inline Lsn ConfirmPositionOf(const LogicalMessage& message) {
+  return message.lsn;
+}
 
 struct StreamStartMessage {  // 'S'
   TransactionId xid = 0;

@@ -678,14 +678,14 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
           "non-transactional logical message inside a transaction");
     }
     // Written at once, whether or not its transaction commits: it is a
-    // transaction of its own, "committed" at its own LSN. Confirming just
-    // past that LSN is what makes the server skip it after a restart.
+    // transaction of its own, "committed" at its own LSN, which is confirmed
+    // as it is (see pg::ConfirmPositionOf).
     if (absl::Status s = OpenTransaction({logical->lsn, 0, NowUnixMicros()});
         !s.ok()) {
       return s;
     }
     if (absl::Status s = Publish(message, lsn); !s.ok()) return s;
-    return CloseTransaction(logical->lsn + 1);
+    return CloseTransaction(pg::ConfirmPositionOf(*logical));
   }
   if (const auto* relation = std::get_if<pg::RelationMessage>(&message)) {
     relations_.Apply(*relation);

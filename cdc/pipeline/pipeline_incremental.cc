@@ -139,7 +139,10 @@ absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message) {
     }
   }
   if (!message.transactional) {
-    if (absl::Status s = CloseTransaction(message.lsn + 1); !s.ok()) return s;
+    if (absl::Status s = CloseTransaction(pg::ConfirmPositionOf(message));
+        !s.ok()) {
+      return s;
+    }
   }
   ApplyEffects(std::move(effects));
   return absl::OkStatus();

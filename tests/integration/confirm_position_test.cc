@@ -1,0 +1,93 @@
+// Which position pgcdc confirms after each kind of message, pinned by
+// stopping right there and starting again: one byte too far and the server
+// skips the next transaction (see pg::ConfirmPositionOf).
+//
+// The transaction that cannot be published (an event larger than the
+// producer's message.max.bytes) makes pgcdc stop exactly after confirming
+// whatever came before it; the second run, with a dead-letter topic, must
+// then receive it.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cdc/kafka/topic_reader.h"
+#include "cdc/v1/dead_letter.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness/fixture.h"
+
+namespace cdc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// 1.5 MB once printed, past the producer's default message.max.bytes.
+constexpr char kHugeValue[] =
+    "(SELECT string_agg(md5(g::text || random()::text), '') FROM "
+    "generate_series(1, 48000) g)";
+
+class ConfirmPositionTest : public PgcdcTest {
+ protected:
+  // Runs `transaction` (which must insert row 2 of docs with kHugeValue and
+  // write, last, a non-transactional message pgcdc acts on) under `config`:
+  // pgcdc stops on row 2 (exit 1). Then starts again with a dead-letter
+  // topic and expects row 2 there and row 3, committed after it, on the
+  // table's topic.
+  void StopOnTheCommitRightAfterAMessage(const std::string& config,
+                                         const std::string& transaction) {
+    Subprocess first = StartPgcdc(config);
+    Sql("INSERT INTO docs VALUES (1, 'before')");
+    WaitCaughtUp();
+    // The message's record is the last before the commit record: nothing
+    // else in this session writes in between.
+    Sql(transaction);
+    Sql("INSERT INTO docs VALUES (3, 'after')");
+    std::optional<int> code = first.Wait(30000);
+    ASSERT_TRUE(code.has_value()) << "pgcdc did not stop";
+    ASSERT_EQ(*code, 1) << first.ReadLog();
+    ASSERT_THAT(first.ReadLog(),
+                HasSubstr("the CREATE event of public.docs (commit LSN"));
+
+    EditConfig(config, "kafka:\n", "kafka:\n  dead_letter_topic: test.dead\n");
+    Subprocess second = StartPgcdc(config);
+    WaitCaughtUp();
+    StopPgcdc(second);
+
+    absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
+        kafka::TopicReader::Open(broker_->bootstrap_servers(), "test.dead",
+                                 /*from_beginning=*/true);
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    absl::StatusOr<std::vector<kafka::ConsumedMessage>> letters =
+        (*reader)->ReadToEnd();
+    ASSERT_TRUE(letters.ok()) << letters.status();
+    ASSERT_EQ(letters->size(), 1u)
+        << "the transaction committed right after the message was skipped: "
+        << second.ReadLog();
+    v1::DeadLetter letter;
+    ASSERT_TRUE(letter.ParseFromString(letters->front().value));
+    EXPECT_EQ(letter.source().table(), "docs");
+
+    std::vector<int64_t> ids;
+    for (const ReadEvent& e : ReadTopic("public.docs")) {
+      ids.push_back(e.key->columns(0).value().int_value());
+    }
+    EXPECT_THAT(ids, ::testing::ElementsAre(1, 3));
+  }
+};
+
+// The case from the field: an outbox message written just before the commit
+// of a transaction whose row cannot be published.
+TEST_F(ConfirmPositionTest, PublishedMessageRightBeforeACommit) {
+  Sql("CREATE TABLE docs (id int PRIMARY KEY, body text)");
+  const std::string config = WriteConfig({"public.docs"}, "",
+                                         "messages:\n  prefixes: [outbox]\n");
+  StopOnTheCommitRightAfterAMessage(
+      config,
+      absl::StrCat("BEGIN; INSERT INTO docs VALUES (2, ", kHugeValue,
+                   "); SELECT pg_logical_emit_message(false, 'outbox', "
+                   "'hello'); COMMIT"));
+}
+
+}  // namespace
+}  // namespace cdc::testing
