@@ -11,7 +11,7 @@ PACKAGES=(
   libpq-dev librdkafka-dev libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 kcat curl procps openssl time
-  clang libclang-rt-14-dev llvm-14
+  clang libclang-rt-14-dev llvm-14 libssl-dev
 )
 
 missing=()

@@ -37,8 +37,17 @@ constexpr char kUsage[] =
     "            settings, rights, tables, publication, slot, broker)\n";
 
 std::atomic<bool> g_stop{false};
+// Until startup is over nothing is published, so nothing waits to be
+// acknowledged: a signal then ends pgcdc at once, whatever it waits for (a
+// connection, a broker that does not answer, a lock).
+std::atomic<bool> g_starting{true};
 
 void OnSignal(int) {
+  if (g_starting.load()) {
+    static const char kMsg[] = "stopped by a signal during startup\n";
+    (void)!::write(STDERR_FILENO, kMsg, sizeof(kMsg) - 1);
+    ::_exit(0);
+  }
   if (g_stop.exchange(true)) {
     // Second signal: leave now. Safe for delivery: nothing unacknowledged
     // was confirmed, so the next start replays it.
@@ -123,6 +132,7 @@ int RunRunCommand(int argc, char** argv) {
            : IsEnvironmentError(s)                        ? kExitEnvironment
                                                           : kExitFailure;
   }
+  g_starting.store(false);
   if (absl::Status s = pipeline.Snapshot(); !s.ok()) {
     LogError("snapshot failed: ", s.message());
     return IsEnvironmentError(s) ? kExitEnvironment : kExitFailure;

@@ -13,6 +13,7 @@
 #include "cdc/config/config.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
+#include "cdc/snapshot/row_filter.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
 
@@ -95,6 +96,9 @@ int RunSnapshotCommand(int argc, char** argv) {
     return Fail(kExitEnvironment, std::string(described.status().message()));
   }
   const std::string where = args->Get("where").value_or("");
+  if (absl::Status s = snapshot::CheckRowFilter(where); !s.ok()) {
+    return Fail(kExitConfig, absl::StrCat("--where: ", s.message()));
+  }
   std::vector<std::string> names;
   for (const pg::TableInfo& t : *described) {
     names.push_back(t.name.Qualified());
@@ -106,13 +110,18 @@ int RunSnapshotCommand(int argc, char** argv) {
     }
     if (!where.empty()) {
       // The server parses the condition now, so a typo fails here rather
-      // than in the running pgcdc.
-      absl::Status s =
-          sql.Query(absl::StrCat("EXPLAIN SELECT 1 FROM ",
-                                 sql.QuoteIdentifier(t.name.schema), ".",
-                                 sql.QuoteIdentifier(t.name.table), " WHERE (",
-                                 where, ")"))
-              .status();
+      // than in the running pgcdc: EXPLAIN (which runs nothing) through the
+      // extended protocol (one statement), in a READ ONLY transaction.
+      absl::Status s = sql.Query("BEGIN READ ONLY").status();
+      if (s.ok()) {
+        s = sql.Query(absl::StrCat("EXPLAIN SELECT 1 FROM ",
+                                   sql.QuoteIdentifier(t.name.schema), ".",
+                                   sql.QuoteIdentifier(t.name.table), " WHERE ",
+                                   snapshot::RowFilterCondition(where)),
+                      {}, /*single_statement=*/true)
+                .status();
+      }
+      (void)sql.Query("ROLLBACK");
       if (!s.ok()) {
         return Fail(kExitConfig,
                     absl::StrCat("--where does not work on ",
@@ -132,10 +141,17 @@ int RunSnapshotCommand(int argc, char** argv) {
                              "under snapshot.mode initial)"));
   }
 
+  absl::StatusOr<snapshot::SignalKeys> keys =
+      snapshot::LoadSignalKeys(sql, config->signals, /*create=*/false);
+  if (!keys.ok()) {
+    return Fail(kExitEnvironment, absl::StrCat("cannot seal the request: ",
+                                               keys.status().message()));
+  }
   std::string id = args->Get("id").value_or("");
   if (id.empty()) id = snapshot::NewRequestId("cli");
   absl::StatusOr<Lsn> written = snapshot::WriteSignal(
-      sql, snapshot::RequestSignal(config->source.slot, id, names, where));
+      sql, *keys,
+      snapshot::RequestSignal(config->source.slot, id, names, where));
   if (!written.ok()) {
     return Fail(kExitEnvironment, absl::StrCat("cannot write the request: ",
                                                written.status().message()));

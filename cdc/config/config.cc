@@ -197,6 +197,7 @@ class Parser {
   absl::Status ParseMessages(const Map& root, const KafkaConfig& kafka,
                              MessagesConfig* out) const;
   absl::Status ParseEvents(const Map& root, EventsConfig* out) const;
+  absl::Status ParseSignals(const Map& root, SignalsConfig* out) const;
 
   std::string origin_;
   EnvLookup getenv_;
@@ -582,8 +583,10 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
     out->properties[entry.key] = std::move(value.text);
   }
 
+  // At most 1 GiB: the window bounds pgcdc's memory (unacknowledged events,
+  // an incremental snapshot's chunk), so it must be a size a host has.
   CFG_RETURN_IF_ERROR(ReadInt(kafka, "max_inflight_bytes", 65536,
-                              std::numeric_limits<int64_t>::max(),
+                              kMaxInflightBytesLimit,
                               &out->max_inflight_bytes));
   CFG_RETURN_IF_ERROR(ReadInt(kafka, "startup_timeout_ms", 0, 3600000,
                               &out->startup_timeout_ms));
@@ -656,9 +659,12 @@ absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
 absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   Map snapshot;
   CFG_RETURN_IF_ERROR(ReadSection(root, "snapshot", /*required=*/false,
-                                  {"mode", "chunk_rows"}, &snapshot));
+                                  {"mode", "chunk_rows", "chunk_timeout_ms"},
+                                  &snapshot));
   CFG_RETURN_IF_ERROR(
       ReadInt(snapshot, "chunk_rows", 1, 1000000, &out->chunk_rows));
+  CFG_RETURN_IF_ERROR(ReadInt(snapshot, "chunk_timeout_ms", 1000, 86400000,
+                              &out->chunk_timeout_ms));
   Value mode;
   bool found = false;
   CFG_RETURN_IF_ERROR(
@@ -730,6 +736,27 @@ absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
   return absl::OkStatus();
 }
 
+absl::Status Parser::ParseSignals(const Map& root, SignalsConfig* out) const {
+  Map signals;
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "signals", /*required=*/false, {"secret"}, &signals));
+  Value secret;
+  bool found = false;
+  CFG_RETURN_IF_ERROR(
+      ReadString(signals, "secret", /*required=*/false, &secret, &found));
+  // An empty value (an empty ${VAR}) means none, as absence does.
+  if (!found || secret.text.empty()) return absl::OkStatus();
+  // Never repeated in a message: it is a secret.
+  if (secret.text.size() < kMinSignalSecretBytes) {
+    return Error(secret.line, secret.path,
+                 absl::StrCat("too short (", secret.text.size(),
+                              " bytes); use at least ", kMinSignalSecretBytes,
+                              " random bytes, e.g. from openssl rand -hex 32"));
+  }
+  out->secret = std::move(secret.text);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   std::vector<YAML::Node> documents;
   try {
@@ -759,10 +786,10 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   // nothing below should, but an escaped exception would end the process.
   try {
     Map root;
-    CFG_RETURN_IF_ERROR(ReadMap(
-        document, "", line,
-        {"source", "kafka", "metrics", "snapshot", "messages", "events"},
-        &root));
+    CFG_RETURN_IF_ERROR(ReadMap(document, "", line,
+                                {"source", "kafka", "metrics", "snapshot",
+                                 "messages", "events", "signals"},
+                                &root));
     Config config;
     CFG_RETURN_IF_ERROR(ParseSource(root, &config.source));
     CFG_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
@@ -770,6 +797,7 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
     CFG_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
     CFG_RETURN_IF_ERROR(ParseMessages(root, config.kafka, &config.messages));
     CFG_RETURN_IF_ERROR(ParseEvents(root, &config.events));
+    CFG_RETURN_IF_ERROR(ParseSignals(root, &config.signals));
     return config;
   } catch (const YAML::Exception& e) {
     const int error_line = e.mark.is_null() ? 1 : e.mark.line + 1;

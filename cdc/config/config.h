@@ -67,7 +67,7 @@ struct KafkaConfig {
   std::string topic_prefix;       // required
   std::map<std::string, std::string> properties;  // passed to librdkafka
   // Bytes of produced but unacknowledged events past which pgcdc stops
-  // reading from PostgreSQL (backpressure).
+  // reading from PostgreSQL (backpressure); at most kMaxInflightBytesLimit.
   int64_t max_inflight_bytes = 16 * 1024 * 1024;
   // How long SIGTERM waits for in-flight acknowledgements.
   int shutdown_timeout_ms = 30000;
@@ -80,6 +80,8 @@ struct KafkaConfig {
   // and why. Empty: such an event stops pgcdc.
   std::string dead_letter_topic;
 };
+
+inline constexpr int64_t kMaxInflightBytesLimit = int64_t{1} << 30;
 
 struct MetricsConfig {
   std::string listen;  // "host:port"; empty: no metrics endpoint
@@ -96,6 +98,10 @@ struct SnapshotConfig {
   // source.tables): rows read per chunk, between two watermarks. Bounds the
   // memory a chunk takes and how long a chunk's window stays open.
   int chunk_rows = 4096;
+  // A chunk's read (the request's condition included) is cancelled past
+  // this (statement_timeout) and tried again; a condition that keeps it
+  // past this three times is given up.
+  int chunk_timeout_ms = 600000;
 };
 
 // The values snapshot.mode accepts, in the order the docs list them.
@@ -123,6 +129,15 @@ struct MessagesConfig {
   }
 };
 
+// Who may steer pgcdc through the WAL (cdc/snapshot/signal_auth.h).
+struct SignalsConfig {
+  // The key snapshot signals are sealed with (HMAC-SHA256). Empty: pgcdc
+  // seals its own signals with a key it keeps in the source database, and
+  // nobody else can write one but through `pgcdc snapshot`.
+  std::string secret;
+};
+inline constexpr size_t kMinSignalSecretBytes = 16;
+
 struct Config {
   SourceConfig source;
   KafkaConfig kafka;
@@ -130,6 +145,7 @@ struct Config {
   SnapshotConfig snapshot;
   MessagesConfig messages;
   EventsConfig events;
+  SignalsConfig signals;
 };
 
 // Parses YAML text. `origin` names the text in messages (usually the path).

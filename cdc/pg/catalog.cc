@@ -467,9 +467,12 @@ absl::Status RefreshTypes(SqlConnection& conn, const std::vector<Oid>& roots,
 
 absl::StatusOr<Lsn> EmitLogicalMessage(SqlConnection& conn,
                                        const std::string& prefix,
-                                       const std::string& content) {
+                                       const std::string& content,
+                                       bool transactional) {
   absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
-      "SELECT pg_logical_emit_message(false, $1, $2)", {prefix, content});
+      transactional ? "SELECT pg_logical_emit_message(true, $1, $2)"
+                    : "SELECT pg_logical_emit_message(false, $1, $2)",
+      {prefix, content});
   if (!rows.ok()) return rows.status();
   if (rows->size() != 1 || !rows->front()[0].has_value()) {
     return absl::DataLossError("pg_logical_emit_message returned no LSN");

@@ -99,11 +99,13 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
 // pg_drop_replication_slot; a slot that is already gone is not an error.
 absl::Status DropSlot(SqlConnection& conn, const std::string& slot);
 
-// pg_logical_emit_message(false, prefix, content): a non-transactional
-// logical decoding message, written to the WAL at once. Returns its LSN.
+// pg_logical_emit_message(transactional, prefix, content): a logical
+// decoding message, written to the WAL at once; a transactional one is
+// decoded with its transaction, at its commit. Returns its LSN.
 absl::StatusOr<Lsn> EmitLogicalMessage(SqlConnection& conn,
                                        const std::string& prefix,
-                                       const std::string& content);
+                                       const std::string& content,
+                                       bool transactional = false);
 
 // A table as pgoutput describes it in its Relation message — columns in
 // attnum order without dropped and generated ones (PostgreSQL 15 does not

@@ -32,6 +32,13 @@ absl::StatusCode CodeForSqlState(const char* sqlstate) {
   }
   if (s == "42710" || s == "42P07") return absl::StatusCode::kAlreadyExists;
   if (s == "55006") return absl::StatusCode::kFailedPrecondition;  // in use
+  // query_canceled: statement_timeout, or Cancel().
+  if (s == "57014") return absl::StatusCode::kDeadlineExceeded;
+  // lock_not_available (lock_timeout, NOWAIT): worth trying again.
+  if (s == "55P03") return absl::StatusCode::kUnavailable;
+  // Class 40, transaction rollback (serialization failure, deadlock): the
+  // transaction may succeed when run again.
+  if (s.substr(0, 2) == "40") return absl::StatusCode::kAborted;
   if (s.substr(0, 2) == "08" || s.substr(0, 2) == "57") {
     return absl::StatusCode::kUnavailable;  // connection / operator action
   }
@@ -164,19 +171,32 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(
   absl::StatusOr<PGconn*> conn =
       ConnectWith(dsn, /*replication=*/false, stream_settings);
   if (!conn.ok()) return conn.status();
-  return std::unique_ptr<SqlConnection>(new SqlConnection(*conn));
+  return std::unique_ptr<SqlConnection>(
+      new SqlConnection(*conn, PQgetCancel(*conn)));
 }
 
 SqlConnection::~SqlConnection() {
   FreeCopyData(&copy_buffer_);
+  if (cancel_ != nullptr) PQfreeCancel(cancel_);
   PQfinish(conn_);
 }
 
+void SqlConnection::Cancel() {
+  if (cancel_ == nullptr) return;
+  char error[256];
+  // Best effort: a statement that already ended has nothing to cancel.
+  (void)PQcancel(cancel_, error, sizeof(error));
+}
+
 absl::Status SqlConnection::StartCopyOut(const std::string& sql) {
-  absl::StatusOr<PGresult*> result =
-      Exec(conn_, sql, PGRES_COPY_OUT, "COPY failed");
-  if (!result.ok()) return result.status();
-  PQclear(*result);
+  PGresult* result = PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr,
+                                  nullptr, nullptr, 0);
+  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_OUT) {
+    absl::Status error = ResultError(conn_, result, "COPY failed");
+    PQclear(result);
+    return error;
+  }
+  PQclear(result);
   return absl::OkStatus();
 }
 
@@ -201,14 +221,15 @@ absl::StatusOr<std::optional<std::string_view>> SqlConnection::ReadCopyRow() {
 }
 
 absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(
-    const std::string& sql, const std::vector<std::string>& params) {
+    const std::string& sql, const std::vector<std::string>& params,
+    bool single_statement) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& p : params) values.push_back(p.c_str());
   // Without parameters the simple protocol runs, which also accepts several
   // statements (the last one's rows are returned).
   PGresult* result =
-      values.empty()
+      values.empty() && !single_statement
           ? PQexec(conn_, sql.c_str())
           : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
                          nullptr, values.data(), nullptr, nullptr, 0);
@@ -328,7 +349,7 @@ void ReplicationStream::SetLowWater(bool coalesce) {
 }
 
 absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
-    int timeout_ms, int wake_fd) {
+    int timeout_ms, int wake_fd, int other_wake_fd) {
   FreeBuffer();
   bool waited = false;
   for (;;) {
@@ -356,21 +377,22 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
     }
     const bool coalesce = busy_ && timeout_ms > 0;
     SetLowWater(coalesce);
-    struct pollfd pfds[2] = {{PQsocket(conn_), POLLIN, 0},
-                             {wake_fd, POLLIN, 0}};
+    // poll ignores entries with a negative fd.
+    struct pollfd pfds[3] = {{PQsocket(conn_), POLLIN, 0},
+                             {wake_fd, POLLIN, 0},
+                             {other_wake_fd, POLLIN, 0}};
     struct timespec wait = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
     if (coalesce && timeout_ms * 1000L > kCoalesceMicros) {
       wait = {0, kCoalesceMicros * 1000L};
     }
-    int ready = ::ppoll(pfds, wake_fd >= 0 ? 2 : 1,
-                        timeout_ms < 0 ? nullptr : &wait, nullptr);
+    int ready = ::ppoll(pfds, 3, timeout_ms < 0 ? nullptr : &wait, nullptr);
     if (ready < 0 && errno != EINTR) {
       return absl::UnavailableError(
           absl::StrCat("poll on replication socket: ", std::strerror(errno)));
     }
     if (ready < 0) return std::nullopt;
     if (ready > 0 && (pfds[0].revents & (POLLIN | POLLERR | POLLHUP)) == 0) {
-      return std::nullopt;  // only wake_fd: the caller has work
+      return std::nullopt;  // only a wake fd: the caller has work
     }
     if (ready == 0 && !coalesce) return std::nullopt;
     // Readable, or a coalescing wait ran out with less than its bytes:

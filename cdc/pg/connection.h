@@ -25,6 +25,7 @@
 #include "cdc/common/lsn.h"
 
 struct pg_conn;
+struct pg_cancel;
 
 namespace cdc::pg {
 
@@ -42,9 +43,12 @@ class SqlConnection {
   SqlConnection& operator=(const SqlConnection&) = delete;
 
   // Runs one statement with $1.. text parameters, or without parameters any
-  // number of statements; returns the (last) statement's rows.
+  // number of statements; returns the (last) statement's rows. With
+  // `single_statement` the extended query protocol runs it even without
+  // parameters, so that text spliced into it cannot add another statement.
   absl::StatusOr<std::vector<SqlRow>> Query(
-      const std::string& sql, const std::vector<std::string>& params = {});
+      const std::string& sql, const std::vector<std::string>& params = {},
+      bool single_statement = false);
   // Quotes an identifier for SQL text (PQescapeIdentifier).
   std::string QuoteIdentifier(std::string_view name) const;
   // Quotes a string literal for SQL text (PQescapeLiteral).
@@ -55,14 +59,23 @@ class SqlConnection {
   // ReadCopyRow returns one row's CopyData (valid until the next call), or
   // nullopt once the COPY finished successfully. Blocks until a row arrives.
   // No other statement may run until ReadCopyRow returned nullopt or failed.
+  // The statement goes through the extended query protocol, which takes
+  // exactly one statement: text spliced into it cannot add another.
   absl::Status StartCopyOut(const std::string& sql);
   absl::StatusOr<std::optional<std::string_view>> ReadCopyRow();
   // "host:port" for logs, without credentials.
   std::string Endpoint() const;
 
+  // Asks the server to cancel the statement this session is running (the
+  // statement then fails with kDeadlineExceeded). Thread-safe: meant to be
+  // called from another thread than the one the statement blocks.
+  void Cancel();
+
  private:
-  explicit SqlConnection(pg_conn* conn) : conn_(conn) {}
+  SqlConnection(pg_conn* conn, pg_cancel* cancel)
+      : conn_(conn), cancel_(cancel) {}
   pg_conn* conn_;
+  pg_cancel* cancel_;  // may be null: Cancel() does nothing then
   char* copy_buffer_ = nullptr;
 };
 
@@ -107,9 +120,9 @@ class ReplicationStream {
                      const std::string& options);
 
   // The next CopyData frame, or nullopt when none arrived within
-  // timeout_ms or `wake_fd` (when >= 0) became readable first; the caller
-  // drains wake_fd. The view stays valid until the next call. The end of
-  // the stream or a lost connection is kUnavailable.
+  // timeout_ms or a wake fd (those >= 0) became readable first; the caller
+  // drains it. The view stays valid until the next call. The end of the
+  // stream or a lost connection is kUnavailable.
   //
   // While frames keep coming, a wait for more is coalesced: the socket only
   // counts as readable once kCoalesceBytes arrived or kCoalesceMicros
@@ -118,7 +131,8 @@ class ReplicationStream {
   // switches) once per message — CPU taken from the walsender on a small
   // machine. An idle stream is waited for normally.
   absl::StatusOr<std::optional<std::string_view>> Read(int timeout_ms,
-                                                       int wake_fd = -1);
+                                                       int wake_fd = -1,
+                                                       int other_wake_fd = -1);
   static constexpr int kCoalesceBytes = 32 * 1024;
   static constexpr int kCoalesceMicros = 1000;
 

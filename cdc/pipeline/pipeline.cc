@@ -16,6 +16,7 @@
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/snapshot/signal.h"
+#include "cdc/snapshot/signal_writer.h"
 #include "cdc/v1/dead_letter.pb.h"
 
 namespace cdc::pipeline {
@@ -56,6 +57,11 @@ Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
 
 Pipeline::~Pipeline() = default;
 
+bool Pipeline::IsStop(const absl::Status& s) const {
+  return s.code() == absl::StatusCode::kCancelled &&
+         stop_->load(std::memory_order_relaxed);
+}
+
 int64_t Pipeline::NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 absl::Status Pipeline::Prepare() {
@@ -92,6 +98,33 @@ absl::Status Pipeline::Prepare() {
   absl::StatusOr<std::vector<pg::TableInfo>> tables =
       pg::DescribeTables(sql, config_.source.tables);
   if (!tables.ok()) return tables.status();
+
+  // Everything that can refuse the configuration (the Kafka properties
+  // included) or the environment does so before the first change pgcdc
+  // makes: the signal key, the publication, a snapshot request, the slot.
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
+      kafka::Producer::Create(
+          config_.kafka.bootstrap_servers, config_.kafka.properties,
+          [this](const kafka::DeliveryReport& r) { OnDelivery(r); });
+  if (!producer.ok()) return producer.status();
+  producer_ = *std::move(producer);
+  if (config_.kafka.startup_timeout_ms > 0) {
+    // A broker nobody can reach at start is most likely a wrong address:
+    // said now, before a slot is made, rather than waited out forever.
+    absl::StatusOr<int> brokers =
+        producer_->CountBrokers(config_.kafka.startup_timeout_ms);
+    if (!brokers.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "Kafka at ", config_.kafka.bootstrap_servers, ": ",
+          brokers.status().message(),
+          " (kafka.startup_timeout_ms). Check kafka.bootstrap_servers and "
+          "that the brokers are up and reachable from here"));
+    }
+  }
+  absl::StatusOr<snapshot::SignalKeys> keys =
+      snapshot::LoadSignalKeys(sql, config_.signals, /*create=*/true);
+  if (!keys.ok()) return keys.status();
+  signal_keys_ = *std::move(keys);
 
   const bool via_root =
       std::any_of(tables->begin(), tables->end(),
@@ -146,25 +179,6 @@ absl::Status Pipeline::Prepare() {
     }
   }
 
-  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
-      kafka::Producer::Create(
-          config_.kafka.bootstrap_servers, config_.kafka.properties,
-          [this](const kafka::DeliveryReport& r) { OnDelivery(r); });
-  if (!producer.ok()) return producer.status();
-  producer_ = *std::move(producer);
-  if (config_.kafka.startup_timeout_ms > 0) {
-    // A broker nobody can reach at start is most likely a wrong address:
-    // said now, before a slot is made, rather than waited out forever.
-    absl::StatusOr<int> brokers =
-        producer_->CountBrokers(config_.kafka.startup_timeout_ms);
-    if (!brokers.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "Kafka at ", config_.kafka.bootstrap_servers, ": ",
-          brokers.status().message(),
-          " (kafka.startup_timeout_ms). Check kafka.bootstrap_servers and "
-          "that the brokers are up and reachable from here"));
-    }
-  }
   tables_ = *std::move(tables);
   NewIncremental();
   // Last, so that a slot created for a snapshot is not left behind by a
@@ -376,6 +390,7 @@ absl::Status Pipeline::StreamSession() {
       // A committed streamed transaction is published before anything the
       // server sent after its commit is read.
       if (absl::Status s = ReplayStep(256); !s.ok()) {
+        if (IsStop(s)) break;
         fatal_ = s;
         break;
       }
@@ -387,8 +402,17 @@ absl::Status Pipeline::StreamSession() {
     }
     // Woken by acknowledgements too, so that they are served (and the
     // commit-to-ack time measured) as they come, not after the next frames.
+    if (incremental_->WatchFull()) {
+      // The changes a chunk being read must answer for are at their budget:
+      // the rest waits in the server until the chunk arrives.
+      ServeAcks(10);
+      frames_since_poll = 0;
+      last_heard_ = Clock::now();
+      continue;
+    }
     absl::StatusOr<std::optional<std::string_view>> frame =
-        stream_->Read(50, producer_->WakeFd());
+        stream_->Read(50, producer_->WakeFd(),
+                      chunk_reader_ != nullptr ? chunk_reader_->wake_fd() : -1);
     if (!frame.ok()) return frame.status();
     if (frame->has_value()) {
       last_heard_ = Clock::now();
@@ -403,6 +427,7 @@ absl::Status Pipeline::StreamSession() {
       if (!frame->has_value()) continue;
     }
     if (absl::Status s = HandleFrame(**frame); !s.ok()) {
+      if (IsStop(s)) break;
       fatal_ = s;
       break;
     }
@@ -443,7 +468,6 @@ void Pipeline::EndSession() {
   // silently dead one would block until TCP gives up (minutes), so they
   // are made again when next needed.
   sql_.reset();
-  chunk_sql_.reset();
   stream_xid_.reset();
   replay_.reset();
   spool_ = std::make_unique<StreamSpool>(spool_options_);
@@ -745,6 +769,11 @@ absl::Status Pipeline::ProduceOne(const std::string& topic,
     }
     ServeAcks(100);  // librdkafka's local queue is full
     if (!fatal_.ok()) return fatal_;
+    // The broker may never drain it: a stop cannot wait for that. The
+    // transaction stays unconfirmed and is sent again on the next start.
+    if (stop_->load(std::memory_order_relaxed)) {
+      return absl::CancelledError("stopped while librdkafka's queue was full");
+    }
   }
   // Counted once librdkafka has it: its acknowledgement can only come from
   // a later Poll on this thread.

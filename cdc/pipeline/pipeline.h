@@ -61,6 +61,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/random/random.h"
 #include "absl/status/status.h"
@@ -74,7 +75,9 @@
 #include "cdc/pg/pgoutput_options.h"
 #include "cdc/pg/relation_cache.h"
 #include "cdc/pipeline/stream_spool.h"
+#include "cdc/snapshot/chunk_reader.h"
 #include "cdc/snapshot/incremental.h"
+#include "cdc/snapshot/signal_auth.h"
 #include "cdc/snapshot/snapshotter.h"
 
 namespace cdc::pipeline {
@@ -133,6 +136,8 @@ class Pipeline : private snapshot::RowSink {
   // error, kUnavailable when the connection is lost, kAborted when another
   // connection holds the slot.
   absl::Status StreamSession();
+  // Whether `s` is the stop flag cutting work short rather than a failure.
+  bool IsStop(const absl::Status& s) const;
   // After a lost connection: drops what the server will send again (a
   // transaction in progress, streamed chunks) and the connection.
   void EndSession();
@@ -248,18 +253,15 @@ class Pipeline : private snapshot::RowSink {
                                       const std::vector<std::string>& added);
   // A pgcdc.snapshot message from the stream.
   absl::Status HandleSignal(const pg::LogicalMessage& message);
-  // The effects that need no transaction: log notes, read, write.
+  // A message with the signal prefix that is no signal of pgcdc's: counted,
+  // and logged at most once a minute.
+  void RejectSignal(const pg::LogicalMessage& message, std::string_view why);
+  // The effects that need no transaction: log notes, start a read, write.
   void ApplyEffects(snapshot::IncrementalSnapshot::Effects effects);
-  // Reads a chunk and hands it to the machine (or gives the table up, or
-  // retries later); returns the machine's next effects.
-  snapshot::IncrementalSnapshot::Effects ReadChunk(
-      const snapshot::IncrementalSnapshot::Chunk& chunk);
-  // `cut_short`: rows past the memory budget were read and dropped.
-  absl::Status ReadChunkRows(const pg::TableInfo& table,
-                             const snapshot::IncrementalSnapshot::Chunk& chunk,
-                             std::vector<snapshot::ChunkRow>* rows,
-                             std::vector<std::string>* last_key,
-                             bool* cut_short);
+  // Hands a chunk to the chunk reader (or gives the table up).
+  void StartChunkRead(const snapshot::IncrementalSnapshot::Chunk& chunk);
+  // The read chunk to the machine; a failed read tried again or given up.
+  void ChunkDone(snapshot::ChunkReader::Result result);
   // Publishes the closed chunk's rows in the open transaction.
   absl::Status PublishChunk(Lsn close_lsn, uint64_t chunk);
   // A streamed change inside an open chunk's window supersedes its copy.
@@ -271,7 +273,13 @@ class Pipeline : private snapshot::RowSink {
   void LogIncrementalProgress();
   const pg::TableInfo* FindTable(std::string_view qualified) const;
   std::unique_ptr<snapshot::IncrementalSnapshot> incremental_;
-  std::unique_ptr<pg::SqlConnection> chunk_sql_;
+  snapshot::SignalKeys signal_keys_;
+  std::unique_ptr<snapshot::ChunkReader> chunk_reader_;
+  std::optional<snapshot::IncrementalSnapshot::Chunk> reading_;
+  int chunk_failures_ = 0;  // reads failed in a row
+  int chunk_timeouts_ = 0;  // reads past snapshot.chunk_timeout_ms in a row
+  uint64_t rejects_unlogged_ = 0;
+  std::chrono::steady_clock::time_point next_reject_log_;
   std::unique_ptr<pg::RelationCache> chunk_relations_;
   std::unique_ptr<envelope::EnvelopeBuilder> chunk_builder_;
   pg::RelationMessage chunk_relation_;

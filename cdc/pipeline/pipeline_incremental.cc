@@ -3,17 +3,24 @@
 // events, and the journal held unconfirmed. The protocol and why it is exact
 // are in cdc/snapshot/incremental.h; this file is its I/O.
 //
-// Chunks are read on a session of their own (chunk_sql_), with the stream's
-// session settings so that values print as pgoutput prints them, inside a
-// READ ONLY transaction: the condition of a request is SQL from whoever can
-// write to the WAL, and must not be able to change anything. Each chunk's
-// shape comes from the catalog at the time it is read, into a relation cache
-// of its own, so the stream's cache keeps following the stream.
+// Signals are honoured only when sealed with pgcdc's key and written in the
+// transaction they name (cdc/snapshot/signal_auth.h); any other message with
+// the prefix is refused, logged (at most once a minute) and counted.
+//
+// Chunks are read by a ChunkReader, on a thread and session of its own, so
+// that this loop streams, confirms and stops while a chunk is read: the
+// condition of a request is SQL, and a slow one must not hold the slot.
+// Each chunk's shape comes from the catalog at the time it is read, into a
+// relation cache of its own, so the stream's cache keeps following the
+// stream. A chunk that fails for a passing reason (a lost session, a lock,
+// a serialization conflict, its timeout) is tried again from a new low
+// watermark; one that cannot be read is given up and said so, except a
+// slot's own snapshot, whose rows would be lost: that stops pgcdc.
 //
 // A chunk's READ events belong to the tracker transaction of its close
-// watermark; their identity is (commit_lsn = the close's LSN, snapshot, seq =
-// row index in the chunk), ordered right before anything the stream sends
-// after the close.
+// watermark; their identity is (commit_lsn = the close's commit LSN,
+// snapshot, seq = row index in the chunk), ordered right before anything
+// the stream sends after the close.
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +37,7 @@
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/copy_text.h"
 #include "cdc/pipeline/pipeline.h"
+#include "cdc/snapshot/chunk_reader.h"
 #include "cdc/snapshot/progress.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
@@ -41,6 +49,11 @@ using Effects = snapshot::IncrementalSnapshot::Effects;
 
 constexpr auto kIncrementalTick = std::chrono::seconds(1);
 constexpr auto kIncrementalLogInterval = std::chrono::seconds(10);
+constexpr auto kRejectLogInterval = std::chrono::seconds(60);
+constexpr auto kChunkRetryMaxDelay = std::chrono::seconds(30);
+// Times in a row a chunk with a condition may run past
+// snapshot.chunk_timeout_ms before its table is given up.
+constexpr int kMaxChunkTimeouts = 3;
 
 }  // namespace
 
@@ -48,8 +61,12 @@ void Pipeline::NewIncremental() {
   absl::BitGen gen;
   const std::string nonce =
       absl::StrCat(getpid(), "-", absl::Hex(absl::Uniform<uint64_t>(gen)));
+  // A read in progress belongs to the machine it is replaced with.
+  chunk_reader_.reset();
+  reading_.reset();
   incremental_ = std::make_unique<snapshot::IncrementalSnapshot>(
-      config_.source.slot, nonce, config_.snapshot.chunk_rows);
+      config_.source.slot, nonce, config_.snapshot.chunk_rows,
+      static_cast<size_t>(config_.kafka.max_inflight_bytes));
   chunk_txns_.clear();
 }
 
@@ -71,7 +88,7 @@ absl::Status Pipeline::RequestSnapshotOfAdded(
   }
   const v1::SnapshotSignal signal = snapshot::RequestSignal(
       config_.source.slot, snapshot::NewRequestId("added"), added);
-  absl::Status s = snapshot::WriteSignal(sql, signal).status();
+  absl::Status s = snapshot::WriteSignal(sql, signal_keys_, signal).status();
   if (!s.ok()) {
     return WithPrefix(s, absl::StrCat("cannot ask for a snapshot of ", list,
                                       ", newly added to source.tables: "));
@@ -90,32 +107,32 @@ const pg::TableInfo* Pipeline::FindTable(std::string_view qualified) const {
 }
 
 absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message) {
-  absl::StatusOr<v1::SnapshotSignal> signal =
-      snapshot::ParseSignal(message.content);
+  // Anyone who can log in can write this prefix: only a signal sealed with
+  // pgcdc's key, inside the transaction it names, is one (signal_auth.h).
+  absl::StatusOr<std::string_view> json = signal_keys_.Open(message.content);
+  if (!json.ok()) {
+    RejectSignal(message, AsStd(json.status().message()));
+    return absl::OkStatus();
+  }
+  absl::StatusOr<v1::SnapshotSignal> signal = snapshot::ParseSignal(*json);
   if (!signal.ok()) {
-    // Someone's typo, not a change of the source: said loudly, then left.
-    LogError("ignoring the logical decoding message with prefix ",
-             snapshot::kSignalPrefix, " at LSN ", FormatLsn(message.lsn), ": ",
-             signal.status().message());
-    metrics_->CountSnapshotSignalRejected();
+    RejectSignal(message, AsStd(signal.status().message()));
     return absl::OkStatus();
   }
   if (signal->slot() != config_.source.slot) return absl::OkStatus();
-  if (message.transactional && !in_txn_) {
+  if (!message.transactional) {
+    RejectSignal(message, "written outside a transaction");
+    return absl::OkStatus();
+  }
+  if (!in_txn_) {
     return absl::DataLossError(
         "transactional logical message outside a transaction");
   }
-  if (!message.transactional && in_txn_) {
-    return absl::DataLossError(
-        "non-transactional logical message inside a transaction");
-  }
-  // A non-transactional signal is a transaction of its own at its LSN, as
-  // in HandleMessage; a transactional one belongs to the one it is in.
-  if (!message.transactional) {
-    if (absl::Status s = OpenTransaction({message.lsn, 0, NowUnixMicros()});
-        !s.ok()) {
-      return s;
-    }
+  if (signal->xid() != txn_.xid) {
+    RejectSignal(message, absl::StrCat("it names transaction ", signal->xid(),
+                                       " but is in transaction ", txn_.xid,
+                                       ": a copy of another's"));
+    return absl::OkStatus();
   }
   Effects effects = incremental_->OnSignal(*signal, txn_id_);
   for (offsets::TxnId token : effects.release) {
@@ -129,17 +146,8 @@ absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message) {
     }
   }
   if (effects.publish) {
-    if (message.transactional) {
-      return absl::DataLossError(
-          "a chunk's close watermark inside a transaction");
-    }
-    if (absl::Status s = PublishChunk(message.lsn, effects.published_chunk);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (!message.transactional) {
-    if (absl::Status s = CloseTransaction(pg::ConfirmPositionOf(message));
+    // The chunk's rows belong to the close's transaction, at its commit.
+    if (absl::Status s = PublishChunk(txn_.commit_lsn, effects.published_chunk);
         !s.ok()) {
       return s;
     }
@@ -148,41 +156,48 @@ absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message) {
   return absl::OkStatus();
 }
 
-void Pipeline::ApplyEffects(Effects effects) {
-  for (;;) {
-    for (const std::string& note : effects.notes) LogInfo(note);
-    metrics_->SetSnapshotRunning(incremental_->running());
-    metrics_->SetSnapshotTablesRemaining(
-        incremental_->published().tasks_size());
-    if (effects.read.has_value()) {
-      Effects next = ReadChunk(*effects.read);
-      effects.read.reset();
-      effects.notes.clear();
-      // A read leads to a close to write, or to the next step; never both.
-      if (next.emit.has_value() || !next.notes.empty() ||
-          next.read.has_value()) {
-        if (effects.emit.has_value()) {
-          LogError("internal: two snapshot signals to write at once");
-        }
-        effects = std::move(next);
-        continue;
-      }
-    }
-    if (effects.emit.has_value()) {
-      absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-        return snapshot::WriteSignal(sql, *effects.emit).status();
-      });
-      if (!s.ok()) {
-        LogWarning("cannot write a snapshot watermark (", s.message(),
-                   "); trying again in a moment");
-        incremental_->RetryLater();
-      }
-    }
+void Pipeline::RejectSignal(const pg::LogicalMessage& message,
+                            std::string_view why) {
+  metrics_->CountSnapshotSignalRejected();
+  // Logged at most once a minute, so that a flood of them cannot flood the
+  // log; the metric counts every one.
+  const auto now = Clock::now();
+  if (now < next_reject_log_) {
+    ++rejects_unlogged_;
     return;
+  }
+  next_reject_log_ = now + kRejectLogInterval;
+  LogError(
+      "refused the logical decoding message with prefix ",
+      snapshot::kSignalPrefix, " at LSN ", FormatLsn(message.lsn),
+      message.transactional ? "" : " (non-transactional)", ": ", AsAbsl(why),
+      rejects_unlogged_ > 0 ? absl::StrCat(" (and ", rejects_unlogged_,
+                                           " more since the last one logged)")
+                            : "",
+      "; only pgcdc snapshot, or a signal sealed with signals.secret, "
+      "can steer pgcdc (see README, Security)");
+  rejects_unlogged_ = 0;
+}
+
+void Pipeline::ApplyEffects(Effects effects) {
+  for (const std::string& note : effects.notes) LogInfo(note);
+  metrics_->SetSnapshotRunning(incremental_->running());
+  metrics_->SetSnapshotTablesRemaining(incremental_->published().tasks_size());
+  if (effects.read.has_value()) StartChunkRead(*effects.read);
+  if (effects.emit.has_value()) {
+    absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
+      return snapshot::WriteSignal(sql, signal_keys_, *effects.emit).status();
+    });
+    if (!s.ok()) {
+      LogWarning("cannot write a snapshot watermark (", s.message(),
+                 "); trying again in a moment");
+      incremental_->RetryLater();
+    }
   }
 }
 
-Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
+void Pipeline::StartChunkRead(
+    const snapshot::IncrementalSnapshot::Chunk& chunk) {
   const std::string what =
       absl::StrCat("snapshot \"", chunk.request_id, "\" of ", chunk.table);
   const pg::TableInfo* table = FindTable(chunk.table);
@@ -191,10 +206,11 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
              ": not a table this pgcdc captures (source.tables); "
              "skipped");
     metrics_->CountSnapshotSignalRejected();
-    return incremental_->DropTask();
+    ApplyEffects(incremental_->DropTask());
+    return;
   }
   if (table->primary_key.empty()) {
-    if (absl::StartsWith(chunk.request_id, "initial-")) {
+    if (absl::StartsWith(chunk.request_id, snapshot::kInitialRequestPrefix)) {
       // The slot's own snapshot, cut short in a keyless table: what is
       // left of it cannot be told apart, and skipping it would lose rows.
       fatal_ = absl::FailedPreconditionError(absl::StrCat(
@@ -204,141 +220,100 @@ Effects Pipeline::ReadChunk(const snapshot::IncrementalSnapshot::Chunk& chunk) {
           "anew: SELECT pg_drop_replication_slot('",
           config_.source.slot, "'), then start pgcdc again"));
       LogError(fatal_.message());
-      return incremental_->RetryLater();
+      incremental_->RetryLater();
+      return;
     }
     LogError(what,
              ": the table has no primary key, which an incremental "
              "snapshot reads it by; skipped");
     metrics_->CountSnapshotSignalRejected();
-    return incremental_->DropTask();
+    ApplyEffects(incremental_->DropTask());
+    return;
   }
-  std::vector<snapshot::ChunkRow> rows;
-  std::vector<std::string> last_key;
-  bool cut_short = false;
-  absl::Status s = ReadChunkRows(*table, chunk, &rows, &last_key, &cut_short);
-  if (s.code() == absl::StatusCode::kUnavailable) {
-    chunk_sql_.reset();
-    LogWarning(what, ": ", s.message(), "; trying again in a moment");
-    return incremental_->RetryLater();
+  if (chunk_reader_ == nullptr) {
+    chunk_reader_ = std::make_unique<snapshot::ChunkReader>(
+        config_.source.dsn, config_.snapshot.chunk_timeout_ms,
+        static_cast<size_t>(config_.kafka.max_inflight_bytes));
   }
-  if (!s.ok()) {
-    chunk_sql_.reset();  // whatever state the failure left it in
-    LogError(what, ": ", s.message(), "; skipped");
-    metrics_->CountSnapshotSignalRejected();
-    return incremental_->DropTask();
-  }
-  Effects next =
-      incremental_->ChunkRead(std::move(rows), std::move(last_key), cut_short);
-  LogIncrementalProgress();
-  return next;
+  reading_ = chunk;
+  chunk_reader_->Start(*table, chunk);
 }
 
-absl::Status Pipeline::ReadChunkRows(
-    const pg::TableInfo& table,
-    const snapshot::IncrementalSnapshot::Chunk& chunk,
-    std::vector<snapshot::ChunkRow>* rows, std::vector<std::string>* last_key,
-    bool* cut_short) {
-  if (chunk_sql_ == nullptr) {
-    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
-        pg::SqlConnection::Connect(config_.source.dsn,
-                                   /*stream_settings=*/true);
-    if (!conn.ok()) return conn.status();
-    chunk_sql_ = *std::move(conn);
-  }
-  pg::SqlConnection& sql = *chunk_sql_;
-  if (!chunk.after_key.empty() &&
-      chunk.after_key.size() != table.primary_key.size()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the journal's key has ", chunk.after_key.size(),
-        " column(s) but the primary key now has ", table.primary_key.size()));
-  }
-  if (absl::Status s = sql.Query("BEGIN READ ONLY").status(); !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<pg::RelationDescription> described =
-      pg::DescribeRelation(sql, table);
-  if (!described.ok()) return described.status();
-  const pg::RelationMessage& relation = described->relation;
-  chunk_estimate_ = described->estimated_rows;
-
-  std::vector<std::string> columns, key_columns;
-  std::vector<size_t> key_positions;
-  for (const pg::RelationColumn& c : relation.columns) {
-    columns.push_back(sql.QuoteIdentifier(c.name));
-  }
-  for (const std::string& k : table.primary_key) {
-    key_columns.push_back(sql.QuoteIdentifier(k));
-    size_t i = 0;
-    while (i < relation.columns.size() && relation.columns[i].name != k) ++i;
-    if (i == relation.columns.size()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("primary key column ", k, " is gone"));
-    }
-    key_positions.push_back(i);
-  }
-  std::vector<std::string> conditions;
-  if (!chunk.after_key.empty()) {
-    std::vector<std::string> literals;
-    for (const std::string& v : chunk.after_key) {
-      literals.push_back(sql.QuoteLiteral(v));
-    }
-    conditions.push_back(absl::StrCat("(", absl::StrJoin(key_columns, ", "),
-                                      ") > (", absl::StrJoin(literals, ", "),
-                                      ")"));
-  }
-  if (!chunk.where.empty()) {
-    conditions.push_back(absl::StrCat("(", chunk.where, ")"));
-  }
-  const std::string order = absl::StrJoin(key_columns, ", ");
-  const std::string query = absl::StrCat(
-      "COPY (SELECT ", absl::StrJoin(columns, ", "), " FROM ",
-      table.partitioned ? "" : "ONLY ", sql.QuoteIdentifier(table.name.schema),
-      ".", sql.QuoteIdentifier(table.name.table),
-      conditions.empty() ? "" : " WHERE ", absl::StrJoin(conditions, " AND "),
-      " ORDER BY ", order, " LIMIT ", chunk.limit, ") TO STDOUT");
-  if (absl::Status s = sql.StartCopyOut(query); !s.ok()) return s;
-  std::vector<std::string_view> key;
-  // A chunk's rows are held in memory until its high watermark comes back:
-  // past the in-flight budget the rest of the COPY is read and dropped, and
-  // the next chunk starts after the last row kept.
-  const size_t budget = static_cast<size_t>(config_.kafka.max_inflight_bytes);
-  size_t bytes = 0;
-  *cut_short = false;
-  for (;;) {
-    absl::StatusOr<std::optional<std::string_view>> line = sql.ReadCopyRow();
-    if (!line.ok()) return line.status();
-    if (!line->has_value()) break;
-    if (*cut_short) continue;
-    if (bytes >= budget && !rows->empty()) {
-      *cut_short = true;
-      continue;
-    }
-    bytes += (*line)->size();
-    snapshot::ChunkRow row;
-    if (absl::Status s =
-            pg::ParseCopyTextRow(**line, relation.columns.size(), &row.row);
-        !s.ok()) {
-      return WithPrefix(s, absl::StrCat("row ", rows->size() + 1, ": "));
-    }
-    key.clear();
-    for (size_t p : key_positions) key.push_back(row.row.values[p].data);
-    row.key = snapshot::EncodeKey(key);
-    rows->push_back(std::move(row));
-  }
-  if (absl::Status s = sql.Query("COMMIT").status(); !s.ok()) return s;
-  if (!rows->empty()) {
-    last_key->clear();
-    for (size_t p : key_positions) {
-      last_key->push_back(rows->back().row.values[p].data);
+void Pipeline::ChunkDone(snapshot::ChunkReader::Result result) {
+  const snapshot::IncrementalSnapshot::Chunk chunk = *std::move(reading_);
+  reading_.reset();
+  const std::string what =
+      absl::StrCat("snapshot \"", chunk.request_id, "\" of ", chunk.table);
+  if (result.status.ok()) {
+    chunk_estimate_ = result.estimated_rows;
+    // The shape these rows have, in a cache of their own (see the top).
+    if (absl::Status s = ResolveTypes(result.relation); !s.ok()) {
+      result.status = s;
+    } else {
+      chunk_relations_ = std::make_unique<pg::RelationCache>(relations_);
+      chunk_relations_->Apply(result.relation);
+      chunk_builder_ = MakeBuilder(chunk_relations_.get(), tables_);
+      chunk_relation_ = result.relation;
+      chunk_failures_ = 0;
+      chunk_timeouts_ = 0;
+      Effects next = incremental_->ChunkRead(
+          std::move(result.rows), std::move(result.last_key), result.cut_short);
+      LogIncrementalProgress();
+      ApplyEffects(std::move(next));
+      return;
     }
   }
-  // The shape these rows have, in a cache of their own (see the top).
-  if (absl::Status s = ResolveTypes(relation); !s.ok()) return s;
-  chunk_relations_ = std::make_unique<pg::RelationCache>(relations_);
-  chunk_relations_->Apply(relation);
-  chunk_builder_ = MakeBuilder(chunk_relations_.get(), tables_);
-  chunk_relation_ = relation;
-  return absl::OkStatus();
+  const absl::Status& s = result.status;
+  const bool initial =
+      absl::StartsWith(chunk.request_id, snapshot::kInitialRequestPrefix);
+  bool transient = s.code() == absl::StatusCode::kUnavailable ||
+                   s.code() == absl::StatusCode::kAborted ||
+                   s.code() == absl::StatusCode::kResourceExhausted ||
+                   s.code() == absl::StatusCode::kCancelled;
+  if (s.code() == absl::StatusCode::kDeadlineExceeded) {
+    // Past snapshot.chunk_timeout_ms: a lock held long, a loaded server, or
+    // a condition that scans too much. Only the last is given up on, and
+    // only after a few tries.
+    ++chunk_timeouts_;
+    transient = chunk.where.empty() || chunk_timeouts_ < kMaxChunkTimeouts;
+    if (!transient) {
+      LogError(what,
+               ": reading a chunk took longer than "
+               "snapshot.chunk_timeout_ms (",
+               config_.snapshot.chunk_timeout_ms, " ms) ", chunk_timeouts_,
+               " times in a row with the condition ", chunk.where,
+               "; given up (raise snapshot.chunk_timeout_ms or narrow the "
+               "condition, then request it again)");
+    }
+  }
+  if (transient) {
+    // Tried again from a new low watermark, after a pause that doubles
+    // with each failure in a row (up to kChunkRetryMaxDelay).
+    const auto delay = std::min<Clock::duration>(
+        kIncrementalTick * (1 << std::min(chunk_failures_, 5)),
+        kChunkRetryMaxDelay);
+    ++chunk_failures_;
+    LogWarning(what, ": ", s.message(), "; trying again in ",
+               std::chrono::duration_cast<std::chrono::seconds>(delay).count(),
+               " s");
+    next_incremental_tick_ = Clock::now() + delay;
+    incremental_->RetryLater();
+    return;
+  }
+  if (initial) {
+    // The slot's own snapshot must be finished, whatever it takes: what is
+    // left of it would be lost.
+    fatal_ = absl::Status(
+        s.code(),
+        absl::StrCat("the snapshot of replication slot \"", config_.source.slot,
+                     "\" cannot read ", chunk.table, ": ", s.message()));
+    LogError(fatal_.message());
+    incremental_->RetryLater();
+    return;
+  }
+  LogError(what, ": ", s.message(), "; skipped");
+  metrics_->CountSnapshotSignalRejected();
+  ApplyEffects(incremental_->DropTask());
 }
 
 absl::Status Pipeline::PublishChunk(Lsn close_lsn, uint64_t chunk) {
@@ -409,6 +384,12 @@ void Pipeline::WatchChange(const pg::PgOutputMessage& change) {
 }
 
 void Pipeline::IncrementalTick() {
+  if (chunk_reader_ != nullptr && reading_.has_value()) {
+    if (std::optional<snapshot::ChunkReader::Result> result =
+            chunk_reader_->Take()) {
+      ChunkDone(*std::move(result));
+    }
+  }
   for (size_t i = 0; i < chunk_txns_.size();) {
     if (tracker_.Unacked(chunk_txns_[i].first) == 0) {
       const uint64_t chunk = chunk_txns_[i].second;

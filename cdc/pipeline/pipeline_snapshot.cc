@@ -20,7 +20,7 @@
 //     incremental snapshot, chunk by chunk between watermarks, while it
 //     streams: consistent, because every change after C is streamed, and
 //     resumed, not restarted. (Tables without a primary key are read first;
-//     one cut short cannot be resumed, and pgcdc says so: see ReadChunk.)
+//     one cut short cannot be resumed, and pgcdc says so: see StartChunkRead.)
 //   slot missing, never: the slot is created as before, no snapshot.
 //   slot lost (wal_status 'lost'), when_needed: dropped, then as missing.
 //     Under the other modes a lost slot is an environment error.
@@ -255,7 +255,8 @@ absl::Status Pipeline::PromoteSnapshotSlot(pg::SqlConnection& sql,
 }
 
 absl::Status Pipeline::WriteInitialRequest(pg::SqlConnection& sql) {
-  journal_id_ = absl::StrCat("initial-", FormatLsn(start_lsn_));
+  journal_id_ =
+      absl::StrCat(snapshot::kInitialRequestPrefix, FormatLsn(start_lsn_));
   std::vector<std::string> tables;
   journal_.Clear();
   for (const pg::TableInfo& t : tables_) {
@@ -265,8 +266,9 @@ absl::Status Pipeline::WriteInitialRequest(pg::SqlConnection& sql) {
     task->set_table(t.name.Qualified());
   }
   absl::Status s =
-      snapshot::WriteSignal(sql, snapshot::RequestSignal(config_.source.slot,
-                                                         journal_id_, tables))
+      snapshot::WriteSignal(
+          sql, signal_keys_,
+          snapshot::RequestSignal(config_.source.slot, journal_id_, tables))
           .status();
   if (!s.ok()) {
     return WithPrefix(s,
@@ -332,7 +334,7 @@ void Pipeline::UpdateJournal(bool final, bool now) {
   signal.mutable_progress()->set_nonce(journal_id_);
   *signal.mutable_state() = journal_;
   absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-    return snapshot::WriteSignal(sql, signal).status();
+    return snapshot::WriteSignal(sql, signal_keys_, signal).status();
   });
   if (!s.ok()) {
     // Not fatal: a later entry (or, after a crash, the stream) catches up;

@@ -58,10 +58,18 @@ std::string EncodeKey(const std::vector<std::string_view>& values) {
 }
 
 IncrementalSnapshot::IncrementalSnapshot(std::string slot, std::string nonce,
-                                         size_t chunk_rows)
+                                         size_t chunk_rows,
+                                         size_t watch_budget_bytes)
     : slot_(std::move(slot)),
       nonce_(std::move(nonce)),
-      chunk_rows_(std::max<size_t>(1, chunk_rows)) {}
+      chunk_rows_(std::max<size_t>(1, chunk_rows)),
+      watch_budget_(watch_budget_bytes) {}
+
+void IncrementalSnapshot::ClearReadChanges() {
+  read_changes_.clear();
+  read_changes_bytes_ = 0;
+  read_truncated_ = false;
+}
 
 v1::SnapshotSignal IncrementalSnapshot::Signal() const {
   v1::SnapshotSignal signal;
@@ -134,7 +142,21 @@ void IncrementalSnapshot::Adopt(const v1::SnapshotState& state, Effects* e) {
   }
 }
 
+bool IncrementalSnapshot::Sync(Effects* e) {
+  if (own_seen_) return false;
+  // An empty state: adopting it (a later run, should this one die before
+  // it comes back) changes nothing, and it vouches for nothing.
+  v1::SnapshotSignal signal;
+  signal.set_slot(slot_);
+  signal.mutable_progress()->set_nonce(nonce_);
+  signal.mutable_progress()->set_chunk(0);
+  e->emit = std::move(signal);
+  phase_ = Phase::kSyncing;
+  return true;
+}
+
 void IncrementalSnapshot::StartChunk(Effects* e) {
+  if (Sync(e)) return;
   expected_chunk_ = next_chunk_++;
   v1::SnapshotSignal signal = Signal();
   signal.mutable_open()->set_nonce(nonce_);
@@ -148,6 +170,7 @@ void IncrementalSnapshot::MaybeFinish(Effects* e) {
     StartChunk(e);
     return;
   }
+  if (!held_.empty() && Sync(e)) return;
   if (!unacked_.empty()) {
     phase_ = Phase::kDraining;
     return;
@@ -210,6 +233,11 @@ IncrementalSnapshot::Effects IncrementalSnapshot::OnSignal(
     held_.push_back(std::move(held));
   }
 
+  if (own && signal.has_progress() && phase_ == Phase::kSyncing) {
+    phase_ = Phase::kIdle;
+    MaybeFinish(&e);
+    return e;
+  }
   if (own && signal.has_open() && phase_ == Phase::kOpening &&
       mark.chunk() == expected_chunk_) {
     if (published_.tasks().empty()) {
@@ -224,6 +252,8 @@ IncrementalSnapshot::Effects IncrementalSnapshot::OnSignal(
     chunk.where = task.where();
     chunk.after_key.assign(task.after_key().begin(), task.after_key().end());
     chunk.limit = chunk_rows_;
+    window_table_ = chunk.table;  // watched from now on
+    ClearReadChanges();
     e.read = std::move(chunk);
     phase_ = Phase::kReading;
     return e;
@@ -273,11 +303,13 @@ IncrementalSnapshot::Effects IncrementalSnapshot::ChunkRead(
     window_result_.after_key = std::move(last_key);
   }
   window_rows_ = std::move(rows);
-  superseded_.assign(window_rows_.size(), false);
+  superseded_.assign(window_rows_.size(), read_truncated_);
   window_index_.clear();
   for (size_t i = 0; i < window_rows_.size(); ++i) {
     window_index_.emplace(window_rows_[i].key, i);
+    if (read_changes_.contains(window_rows_[i].key)) superseded_[i] = true;
   }
+  ClearReadChanges();
   v1::SnapshotSignal signal = Signal();
   signal.mutable_close()->set_nonce(nonce_);
   signal.mutable_close()->set_chunk(expected_chunk_);
@@ -297,6 +329,7 @@ IncrementalSnapshot::Effects IncrementalSnapshot::DropTask() {
   window_index_.clear();
   superseded_.clear();
   window_table_.clear();
+  ClearReadChanges();
   MaybeFinish(&e);
   return e;
 }
@@ -306,6 +339,7 @@ IncrementalSnapshot::Effects IncrementalSnapshot::RetryLater() {
   window_index_.clear();
   superseded_.clear();
   window_table_.clear();
+  ClearReadChanges();
   phase_ = Phase::kIdle;
   return Effects();
 }
@@ -319,12 +353,20 @@ IncrementalSnapshot::Effects IncrementalSnapshot::Tick() {
 void IncrementalSnapshot::OnChange(std::string_view table,
                                    std::string_view key) {
   if (!Watching(table)) return;
+  if (phase_ == Phase::kReading) {
+    if (read_changes_.emplace(key).second) read_changes_bytes_ += key.size();
+    return;
+  }
   auto it = window_index_.find(std::string(key));
   if (it != window_index_.end()) superseded_[it->second] = true;
 }
 
 void IncrementalSnapshot::OnTruncate(std::string_view table) {
   if (!Watching(table)) return;
+  if (phase_ == Phase::kReading) {
+    read_truncated_ = true;
+    return;
+  }
   superseded_.assign(superseded_.size(), true);
 }
 

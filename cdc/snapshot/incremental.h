@@ -5,10 +5,13 @@
 // A table is read in chunks of up to `chunk_rows` rows in primary key order.
 // For each chunk pgcdc writes a low watermark (an `open` signal, a logical
 // decoding message); when the stream brings it back, pgcdc reads the chunk
-// (SELECT ... WHERE key > last key ORDER BY key LIMIT n) and writes a high
-// watermark (`close`). Until the close comes back, every streamed change to
-// a row of that chunk removes the chunk's copy of the row: the change is
-// newer, or as new, and is published in its place. At the close the
+// (SELECT ... WHERE key > last key ORDER BY key LIMIT n, on another thread
+// while the stream goes on) and writes a high watermark (`close`). From the
+// open until the close comes back, every streamed change to a row of that
+// chunk removes the chunk's copy of the row: the change is newer, or as new,
+// and is published in its place. (Changes streamed while the chunk is being
+// read are remembered by key until it arrives; past `watch_budget_bytes` of
+// them, the pipeline waits for the read before it streams on.) At the close the
 // remaining rows are published as READ events. Since the chunk was read
 // after its open committed and before its close did, each published row is
 // the row's state at the close, and everything the stream publishes after
@@ -16,9 +19,14 @@
 //
 // Resuming: each signal pgcdc writes carries the state of the snapshot as
 // far as the broker acknowledged it (SnapshotState), so any such state is
-// true whenever it is read. The pipeline holds the transaction of the newest
-// state (and of each request no state has listed yet) unconfirmed until a
-// later signal lists what it vouches for: the slot's confirmed position
+// true whenever it is read. A run writes no state before its own first
+// signal (a sync marker with an empty state) has come back: by then it has
+// read every journal an earlier run wrote, since they all lie before it in
+// the WAL, so nothing it writes can list work that is already done — a
+// later run adopting it would do that work again (or, for a keyless table of
+// a slot's own snapshot, stop). The pipeline holds the transaction of the
+// newest state (and of each request no state has listed yet) unconfirmed until
+// a later signal lists what it vouches for: the slot's confirmed position
 // therefore never passes the journal, and after a crash or reconnect the
 // stream replays it and pgcdc continues from there (a fresh machine, with a
 // fresh nonce). A restart repeats at most the chunks not yet acknowledged.
@@ -37,6 +45,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "cdc/pg/pgoutput.h"
 #include "cdc/v1/snapshot_signal.pb.h"
 
@@ -80,7 +89,8 @@ class IncrementalSnapshot {
     std::vector<std::string> notes;
   };
 
-  IncrementalSnapshot(std::string slot, std::string nonce, size_t chunk_rows);
+  IncrementalSnapshot(std::string slot, std::string nonce, size_t chunk_rows,
+                      size_t watch_budget_bytes = 16 * 1024 * 1024);
 
   // A snapshot signal from the stream, in the transaction `token`. Signals
   // for other slots are ignored.
@@ -105,11 +115,19 @@ class IncrementalSnapshot {
   // supersedes the open chunk's copy of that row.
   void OnChange(std::string_view table, std::string_view key);
   void OnTruncate(std::string_view table);
-  // Whether a chunk is open: streamed changes may matter.
-  bool WindowOpen() const { return phase_ == Phase::kWindow; }
+  // Whether a chunk is open (being read, or read and not yet closed):
+  // streamed changes may matter.
+  bool WindowOpen() const {
+    return phase_ == Phase::kReading || phase_ == Phase::kWindow;
+  }
   // Whether changes to `table` matter now (a chunk of it is open).
   bool Watching(std::string_view table) const {
-    return phase_ == Phase::kWindow && window_table_ == table;
+    return WindowOpen() && window_table_ == table;
+  }
+  // Whether the changes remembered while a chunk is read have reached the
+  // watch budget: the pipeline streams on only once the chunk arrives.
+  bool WatchFull() const {
+    return phase_ == Phase::kReading && read_changes_bytes_ > watch_budget_;
   }
 
   // After Effects::publish: the chunk's rows that no change superseded, in
@@ -128,6 +146,7 @@ class IncrementalSnapshot {
  private:
   enum class Phase {
     kIdle,       // nothing asked of the stream
+    kSyncing,    // this run's sync marker written, not yet seen
     kOpening,    // open written, not yet seen
     kReading,    // open seen, chunk being read by the pipeline
     kWindow,     // close written, not yet seen
@@ -149,6 +168,9 @@ class IncrementalSnapshot {
   };
 
   v1::SnapshotSignal Signal() const;
+  // Writes the sync marker when this run has not seen a signal of its own
+  // yet (true), so that what it writes next is informed by every journal.
+  bool Sync(Effects* e);
   void StartChunk(Effects* e);
   // Writes the final journal when nothing is left but unlisted holds.
   void MaybeFinish(Effects* e);
@@ -159,9 +181,13 @@ class IncrementalSnapshot {
   static void DropTable(const std::string& request_id, const std::string& table,
                         v1::SnapshotState* state);
 
+  // Forgets what was remembered while a chunk was read.
+  void ClearReadChanges();
+
   std::string slot_;
   std::string nonce_;
   size_t chunk_rows_;
+  size_t watch_budget_;
   Phase phase_ = Phase::kIdle;
   uint64_t next_chunk_ = 1;
   uint64_t expected_chunk_ = 0;
@@ -178,6 +204,10 @@ class IncrementalSnapshot {
   std::vector<ChunkRow> window_rows_;
   std::vector<bool> superseded_;
   absl::flat_hash_map<std::string, size_t> window_index_;
+  // Changes streamed while the open chunk is being read.
+  absl::flat_hash_set<std::string> read_changes_;
+  size_t read_changes_bytes_ = 0;
+  bool read_truncated_ = false;
 };
 
 }  // namespace cdc::snapshot

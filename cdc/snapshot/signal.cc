@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/snapshot/row_filter.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace cdc::snapshot {
@@ -34,6 +35,10 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
                                 std::string(parsed.message()), ")"));
   }
   if (signal.slot().empty()) return Invalid("no \"slot\"");
+  if (signal.xid() == 0) {
+    return Invalid(
+        "no \"xid\" (the id of the transaction the signal is written in)");
+  }
   switch (signal.kind_case()) {
     case v1::SnapshotSignal::kRequest: {
       const v1::SnapshotRequest& request = signal.request();
@@ -41,6 +46,10 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
       if (request.tables().empty()) {
         return Invalid(
             absl::StrCat("request \"", request.id(), "\" names no \"tables\""));
+      }
+      if (absl::Status s = CheckRowFilter(request.where()); !s.ok()) {
+        return Invalid(
+            absl::StrCat("request \"", request.id(), "\": ", s.message()));
       }
       for (const std::string& table : request.tables()) {
         const size_t dot = table.find('.');

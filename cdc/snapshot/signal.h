@@ -25,6 +25,9 @@ namespace cdc::snapshot {
 
 // The logical decoding message prefix of every snapshot signal.
 inline constexpr char kSignalPrefix[] = "pgcdc.snapshot";
+// Requests whose id starts with this are a new slot's own snapshot: every
+// row of it must be published, so what cannot be resumed stops pgcdc.
+inline constexpr char kInitialRequestPrefix[] = "initial-";
 
 absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content);
 std::string FormatSignal(const v1::SnapshotSignal& signal);

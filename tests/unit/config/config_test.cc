@@ -490,11 +490,36 @@ TEST(ConfigTest, BadStreamingSettingsAreRejected) {
       "source.spill_memory_bytes", "must be an integer from 0");
 }
 
-TEST(ConfigTest, LargeMaxInflightBytesFitsInInt64) {
+TEST(ConfigTest, MaxInflightBytesIsBoundedByWhatAHostHas) {
   absl::StatusOr<Config> config =
-      Parse(absl::StrCat(kMinimal, "  max_inflight_bytes: 8589934592\n"));
+      Parse(absl::StrCat(kMinimal, "  max_inflight_bytes: 1073741824\n"));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->kafka.max_inflight_bytes, 8589934592);
+  EXPECT_EQ(config->kafka.max_inflight_bytes, 1073741824);
+  for (const char* big : {"1073741825", "8589934592", "9223372036854775807"}) {
+    config = Parse(absl::StrCat(kMinimal, "  max_inflight_bytes: ", big, "\n"));
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument)
+        << big;
+    EXPECT_THAT(config.status().message(),
+                HasSubstr("kafka.max_inflight_bytes"));
+  }
+}
+
+TEST(ConfigTest, SignalSecretIsLongEnoughAndNeverRepeated) {
+  absl::StatusOr<Config> config = Parse(
+      absl::StrCat(kMinimal, "signals:\n  secret: \"0123456789abcdef\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->signals.secret, "0123456789abcdef");
+  config =
+      Parse(absl::StrCat(kMinimal, "signals:\n  secret: \"Sh0rtS3cr3t\"\n"));
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("signals.secret"));
+  EXPECT_THAT(config.status().message(), HasSubstr("at least 16"));
+  EXPECT_THAT(config.status().message(),
+              ::testing::Not(HasSubstr("Sh0rtS3cr3t")));
+  // Absent, or empty (an unset ${VAR}): none.
+  config = Parse(kMinimal);
+  ASSERT_TRUE(config.ok());
+  EXPECT_TRUE(config->signals.secret.empty());
 }
 
 TEST(ConfigTest, MetricsListenAddresses) {

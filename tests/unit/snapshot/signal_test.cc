@@ -10,7 +10,7 @@ using ::testing::HasSubstr;
 
 TEST(SignalTest, ReadsARequestAPersonWrites) {
   absl::StatusOr<v1::SnapshotSignal> signal = ParseSignal(
-      R"({"slot": "orders", "request": {"id": "r1", "tables": ["public.t"],
+      R"({"slot": "orders", "xid": 771, "request": {"id": "r1", "tables": ["public.t"],
           "where": "id > 10"}})");
   ASSERT_TRUE(signal.ok()) << signal.status();
   EXPECT_EQ(signal->slot(), "orders");
@@ -19,11 +19,13 @@ TEST(SignalTest, ReadsARequestAPersonWrites) {
   ASSERT_EQ(signal->request().tables_size(), 1);
   EXPECT_EQ(signal->request().tables(0), "public.t");
   EXPECT_EQ(signal->request().where(), "id > 10");
+  EXPECT_EQ(signal->xid(), 771u);
 }
 
 TEST(SignalTest, WriterAndReaderAgree) {
   v1::SnapshotSignal signal;
   signal.set_slot("s");
+  signal.set_xid(4294967295u);
   signal.mutable_close()->set_nonce("n1");
   signal.mutable_close()->set_chunk(7);
   v1::SnapshotTask* task = signal.mutable_state()->add_tasks();
@@ -45,25 +47,36 @@ TEST(SignalTest, RefusesWhatIsNotASignal) {
     const char* content;
     const char* expected;
   };
-  for (const Case& c : {
-           Case{"", "not a SnapshotSignal"},
-           Case{"not json", "not a SnapshotSignal"},
-           Case{R"({"slot":"s","request":{"id":"r","tables":["t"]},"x":1})",
-                "not a SnapshotSignal"},
-           Case{R"({"request":{"id":"r","tables":["public.t"]}})",
-                "no \"slot\""},
-           Case{R"({"slot":"s"})", "none of"},
-           Case{R"({"slot":"s","request":{"tables":["public.t"]}})",
-                "without an \"id\""},
-           Case{R"({"slot":"s","request":{"id":"r"}})", "names no \"tables\""},
-           Case{R"({"slot":"s","request":{"id":"r","tables":["t"]}})",
-                "is not \"schema.table\""},
-           Case{R"({"slot":"s","request":{"id":"r","tables":["public."]}})",
-                "is not \"schema.table\""},
-           Case{R"({"slot":"s","open":{"chunk":1}})", "open without a nonce"},
-           Case{R"({"slot":"s","close":{}})", "close without a nonce"},
-           Case{R"({"slot":"s","progress":{}})", "progress without a nonce"},
-       }) {
+  for (
+      const Case& c : {
+          Case{"", "not a SnapshotSignal"},
+          Case{"not json", "not a SnapshotSignal"},
+          Case{
+              R"({"slot":"s","xid":1,"request":{"id":"r","tables":["t"]},"x":1})",
+              "not a SnapshotSignal"},
+          Case{R"({"xid":1,"request":{"id":"r","tables":["public.t"]}})",
+               "no \"slot\""},
+          Case{R"({"slot":"s","request":{"id":"r","tables":["public.t"]}})",
+               "no \"xid\""},
+          Case{R"({"slot":"s","xid":1})", "none of"},
+          Case{R"({"slot":"s","xid":1,"request":{"tables":["public.t"]}})",
+               "without an \"id\""},
+          Case{R"({"slot":"s","xid":1,"request":{"id":"r"}})",
+               "names no \"tables\""},
+          Case{R"({"slot":"s","xid":1,"request":{"id":"r","tables":["t"]}})",
+               "is not \"schema.table\""},
+          Case{
+              R"({"slot":"s","xid":1,"request":{"id":"r","tables":["public."]}})",
+              "is not \"schema.table\""},
+          Case{R"({"slot":"s","xid":1,"request":{"id":"r","tables":["public.t"],
+                "where":"false) UNION ALL (SELECT 4242, 'forged'"}})",
+               "closes a \")\" it did not open"},
+          Case{R"({"slot":"s","xid":1,"open":{"chunk":1}})",
+               "open without a nonce"},
+          Case{R"({"slot":"s","xid":1,"close":{}})", "close without a nonce"},
+          Case{R"({"slot":"s","xid":1,"progress":{}})",
+               "progress without a nonce"},
+      }) {
     absl::StatusOr<v1::SnapshotSignal> signal = ParseSignal(c.content);
     EXPECT_EQ(signal.status().code(), absl::StatusCode::kInvalidArgument)
         << c.content;

@@ -1,0 +1,204 @@
+#include "cdc/snapshot/chunk_reader.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cdc/common/status.h"
+#include "cdc/pg/copy_text.h"
+#include "cdc/snapshot/row_filter.h"
+
+namespace cdc::snapshot {
+
+ChunkReader::ChunkReader(std::string dsn, int timeout_ms, size_t budget_bytes)
+    : dsn_(std::move(dsn)),
+      timeout_ms_(timeout_ms),
+      budget_bytes_(budget_bytes),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+ChunkReader::~ChunkReader() {
+  if (worker_.joinable()) {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    // A cancel that lands between two statements cancels nothing: sent
+    // again until the read is over.
+    while (!done_.has_value()) {
+      if (reading_ != nullptr) reading_->Cancel();
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](std::optional<Result>* done) { return done->has_value(); },
+              &done_),
+          absl::Milliseconds(100));
+    }
+  }
+  if (worker_.joinable()) worker_.join();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void ChunkReader::Start(const pg::TableInfo& table,
+                        const IncrementalSnapshot::Chunk& chunk) {
+  if (worker_.joinable()) worker_.join();  // a result was taken: it is done
+  worker_ = std::thread([this, table, chunk] {
+    Result result = Read(table, chunk);
+    absl::MutexLock lock(&mu_);
+    done_ = std::move(result);
+    if (wake_fd_ >= 0) {
+      const uint64_t one = 1;
+      (void)!::write(wake_fd_, &one, sizeof(one));
+    }
+  });
+}
+
+std::optional<ChunkReader::Result> ChunkReader::Take() {
+  std::optional<Result> result;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!done_.has_value()) return std::nullopt;
+    result = std::move(done_);
+    done_.reset();
+  }
+  if (wake_fd_ >= 0) {
+    uint64_t count = 0;
+    (void)!::read(wake_fd_, &count, sizeof(count));
+  }
+  worker_.join();
+  return result;
+}
+
+ChunkReader::Result ChunkReader::Read(const pg::TableInfo& table,
+                                      const IncrementalSnapshot::Chunk& chunk) {
+  Result result;
+  if (session_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+        pg::SqlConnection::Connect(dsn_, /*stream_settings=*/true);
+    if (!conn.ok()) {
+      result.status = conn.status();
+      return result;
+    }
+    session_ = *std::move(conn);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) {
+      result.status = absl::CancelledError("stopped");
+      return result;
+    }
+    reading_ = session_.get();
+  }
+  result.status = ReadRows(*session_, table, chunk, &result);
+  {
+    absl::MutexLock lock(&mu_);
+    reading_ = nullptr;
+  }
+  if (!result.status.ok()) {
+    // Whatever state the failure left it in: a new one for the next chunk.
+    session_.reset();
+    result.rows.clear();
+  }
+  return result;
+}
+
+absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
+                                   const pg::TableInfo& table,
+                                   const IncrementalSnapshot::Chunk& chunk,
+                                   Result* out) {
+  if (!chunk.after_key.empty() &&
+      chunk.after_key.size() != table.primary_key.size()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the journal's key has ", chunk.after_key.size(),
+        " column(s) but the primary key now has ", table.primary_key.size()));
+  }
+  if (absl::Status s = CheckRowFilter(chunk.where); !s.ok()) return s;
+  // pgcdc's own text (no input in it), so several statements are fine.
+  // standard_conforming_strings: the filter is lexed that way.
+  if (absl::Status s =
+          sql.Query(absl::StrCat(
+                        "BEGIN READ ONLY; SET LOCAL statement_timeout = ",
+                        timeout_ms_,
+                        "; SET LOCAL lock_timeout = 0; "
+                        "SET LOCAL idle_in_transaction_session_timeout = 0; "
+                        "SET LOCAL standard_conforming_strings = on"))
+              .status();
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<pg::RelationDescription> described =
+      pg::DescribeRelation(sql, table);
+  if (!described.ok()) return described.status();
+  out->relation = described->relation;
+  out->estimated_rows = described->estimated_rows;
+  const pg::RelationMessage& relation = out->relation;
+
+  std::vector<std::string> columns, key_columns;
+  std::vector<size_t> key_positions;
+  for (const pg::RelationColumn& c : relation.columns) {
+    columns.push_back(sql.QuoteIdentifier(c.name));
+  }
+  for (const std::string& k : table.primary_key) {
+    key_columns.push_back(sql.QuoteIdentifier(k));
+    size_t i = 0;
+    while (i < relation.columns.size() && relation.columns[i].name != k) ++i;
+    if (i == relation.columns.size()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("primary key column ", k, " is gone"));
+    }
+    key_positions.push_back(i);
+  }
+  std::vector<std::string> conditions;
+  if (!chunk.after_key.empty()) {
+    std::vector<std::string> literals;
+    for (const std::string& v : chunk.after_key) {
+      literals.push_back(sql.QuoteLiteral(v));
+    }
+    conditions.push_back(absl::StrCat("(", absl::StrJoin(key_columns, ", "),
+                                      ") > (", absl::StrJoin(literals, ", "),
+                                      ")"));
+  }
+  if (!chunk.where.empty()) {
+    conditions.push_back(RowFilterCondition(chunk.where));
+  }
+  const std::string query = absl::StrCat(
+      "COPY (SELECT ", absl::StrJoin(columns, ", "), " FROM ",
+      table.partitioned ? "" : "ONLY ", sql.QuoteIdentifier(table.name.schema),
+      ".", sql.QuoteIdentifier(table.name.table),
+      conditions.empty() ? "" : " WHERE ", absl::StrJoin(conditions, " AND "),
+      " ORDER BY ", absl::StrJoin(key_columns, ", "), " LIMIT ", chunk.limit,
+      ") TO STDOUT");
+  if (absl::Status s = sql.StartCopyOut(query); !s.ok()) return s;
+  std::vector<std::string_view> key;
+  size_t bytes = 0;
+  out->cut_short = false;
+  for (;;) {
+    absl::StatusOr<std::optional<std::string_view>> line = sql.ReadCopyRow();
+    if (!line.ok()) return line.status();
+    if (!line->has_value()) break;
+    if (out->cut_short) continue;
+    if (bytes >= budget_bytes_ && !out->rows.empty()) {
+      out->cut_short = true;
+      continue;
+    }
+    bytes += (*line)->size();
+    ChunkRow row;
+    if (absl::Status s =
+            pg::ParseCopyTextRow(**line, relation.columns.size(), &row.row);
+        !s.ok()) {
+      return WithPrefix(s, absl::StrCat("row ", out->rows.size() + 1, ": "));
+    }
+    key.clear();
+    for (size_t p : key_positions) key.push_back(row.row.values[p].data);
+    row.key = EncodeKey(key);
+    out->rows.push_back(std::move(row));
+  }
+  if (absl::Status s = sql.Query("COMMIT").status(); !s.ok()) return s;
+  if (!out->rows.empty()) {
+    for (size_t p : key_positions) {
+      out->last_key.push_back(out->rows.back().row.values[p].data);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cdc::snapshot

@@ -1,0 +1,94 @@
+// ChunkReader: reads the chunks of incremental snapshots (incremental.h) on a
+// thread and a session of its own, so that the loop which streams the slot,
+// confirms it and answers signals never waits for a chunk.
+//
+// A chunk's request carries a row filter written by whoever held the signal
+// key, run as SQL: the session runs pgcdc's stream settings (values print
+// as the stream prints them), and each chunk is one READ ONLY transaction
+// with statement_timeout = snapshot.chunk_timeout_ms (and no lock_timeout
+// or idle timeout of the role's or database's), whose only statement with
+// the filter in it is one COPY through the extended protocol, the filter
+// checked by CheckRowFilter first (row_filter.h). A chunk keeps rows until
+// they reach `budget_bytes`; the rest of its COPY is read and dropped and
+// the chunk is marked cut short, so its memory is bounded whatever the row
+// size.
+//
+// The reader owns its session and thread. Start, Take and the
+// destructor are called from one thread (the pipeline's); the work runs on
+// the reader's own. Errors keep the codes of cdc/pg/connection.h: a lost
+// session is kUnavailable, a statement past its timeout kDeadlineExceeded,
+// a lock or serialization conflict kUnavailable or kAborted, a bad filter
+// kInvalidArgument; the session is dropped after any error and made again
+// for the next chunk.
+#ifndef CDC_SNAPSHOT_CHUNK_READER_H_
+#define CDC_SNAPSHOT_CHUNK_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "cdc/pg/catalog.h"
+#include "cdc/pg/connection.h"
+#include "cdc/pg/pgoutput.h"
+#include "cdc/snapshot/incremental.h"
+
+namespace cdc::snapshot {
+
+class ChunkReader {
+ public:
+  struct Result {
+    absl::Status status;
+    // The table's shape and size estimate when the chunk was read.
+    pg::RelationMessage relation;
+    int64_t estimated_rows = -1;
+    // As IncrementalSnapshot::ChunkRead takes them.
+    std::vector<ChunkRow> rows;
+    std::vector<std::string> last_key;
+    bool cut_short = false;
+  };
+
+  ChunkReader(std::string dsn, int timeout_ms, size_t budget_bytes);
+  // Cancels a read in progress and waits for its thread.
+  ~ChunkReader();
+  ChunkReader(const ChunkReader&) = delete;
+  ChunkReader& operator=(const ChunkReader&) = delete;
+
+  // Starts reading `chunk` of `table`. One read at a time: not while busy().
+  void Start(const pg::TableInfo& table,
+             const IncrementalSnapshot::Chunk& chunk);
+  bool busy() const { return worker_.joinable(); }
+  // The result of the read, once it is done (then no longer busy).
+  std::optional<Result> Take();
+  // Readable while a result waits to be taken: for the loop's poll.
+  int wake_fd() const { return wake_fd_; }
+
+ private:
+  Result Read(const pg::TableInfo& table,
+              const IncrementalSnapshot::Chunk& chunk);
+  absl::Status ReadRows(pg::SqlConnection& sql, const pg::TableInfo& table,
+                        const IncrementalSnapshot::Chunk& chunk, Result* out);
+
+  const std::string dsn_;
+  const int timeout_ms_;
+  const size_t budget_bytes_;
+  int wake_fd_ = -1;
+  std::thread worker_;
+  // Used by the worker alone while it runs; kept between chunks.
+  std::unique_ptr<pg::SqlConnection> session_;
+
+  absl::Mutex mu_;
+  // The session of the read in progress, for Cancel from the other thread.
+  pg::SqlConnection* reading_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<Result> done_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cdc::snapshot
+
+#endif  // CDC_SNAPSHOT_CHUNK_READER_H_
