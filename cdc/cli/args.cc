@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/cli/run_command.h"  // kExit*
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/log.h"  // EscapeForLog
 
 namespace cdc::cli {
 
@@ -88,7 +89,7 @@ std::optional<Args> ParseConfigCommand(int argc, char** argv,
   absl::StatusOr<Args> args = Args::Parse(argc, argv, specs);
   if (!args.ok()) {
     std::fprintf(stderr, "pgcdc %s: %s\n%s", command,
-                 std::string(args.status().message()).c_str(), usage);
+                 EscapeForLog(args.status().message()).c_str(), usage);
     *exit_code = kExitConfig;
     return std::nullopt;
   }

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/common/log.h"       // EscapeForLog
 #include "cdc/common/lsn.h"
 #include "cdc/config/config.h"
 #include "cdc/kafka/producer.h"
@@ -38,7 +39,8 @@ constexpr char kUsage[] =
 
 constexpr int kBrokerTimeoutMs = 10000;
 
-// Prints one result line and counts failures.
+// Prints one result line and counts failures. Lines quote the server and
+// librdkafka, so they are escaped as log lines are.
 class Report {
  public:
   void Ok(const std::string& what) { Line("ok  ", what); }
@@ -51,7 +53,7 @@ class Report {
 
  private:
   static void Line(const char* tag, const std::string& text) {
-    std::printf("%s  %s\n", tag, text.c_str());
+    std::printf("%s  %s\n", tag, EscapeForLog(text).c_str());
     std::fflush(stdout);
   }
   int failures_ = 0;
@@ -197,7 +199,7 @@ int RunCheckCommand(int argc, char** argv) {
   absl::StatusOr<config::Config> config = config::LoadConfigFile(path);
   if (!config.ok()) {
     std::printf("FAIL  configuration: %s\n",
-                std::string(config.status().message()).c_str());
+                EscapeForLog(config.status().message()).c_str());
     return kExitConfig;
   }
   Report report;

@@ -67,7 +67,8 @@ constexpr char kUsage[] =
     "                              echo 'up' > FIFO\n";
 
 int UsageError(const std::string& message) {
-  std::fprintf(stderr, "pgcdc dev-broker: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "pgcdc dev-broker: %s\n\n%s",
+               EscapeForLog(message).c_str(), kUsage);
   return kExitConfig;
 }
 
@@ -177,7 +178,7 @@ int RunDevBrokerCommand(int argc, char** argv) {
         kafka::DevBroker::Start(static_cast<int>(*brokers));
     if (!broker.ok()) {
       std::fprintf(stderr, "pgcdc dev-broker: %s\n",
-                   std::string(broker.status().message()).c_str());
+                   EscapeForLog(broker.status().message()).c_str());
       exit_code = kExitFailure;
     }
     for (size_t i = 0; exit_code == kExitOk && i < topics.size(); ++i) {
@@ -185,7 +186,7 @@ int RunDevBrokerCommand(int argc, char** argv) {
           (*broker)->CreateTopic(topics[i], static_cast<int>(*partitions));
       if (!s.ok()) {
         std::fprintf(stderr, "pgcdc dev-broker: %s\n",
-                     std::string(s.message()).c_str());
+                     EscapeForLog(s.message()).c_str());
         exit_code = kExitFailure;
       }
     }
@@ -196,7 +197,7 @@ int RunDevBrokerCommand(int argc, char** argv) {
       if (std::optional<std::string> file = args->Get("bootstrap-file")) {
         if (absl::Status s = WriteFileAtomically(*file, line); !s.ok()) {
           std::fprintf(stderr, "pgcdc dev-broker: %s\n",
-                       std::string(s.message()).c_str());
+                       EscapeForLog(s.message()).c_str());
           exit_code = kExitFailure;
         } else {
           wrote_file = true;
@@ -210,7 +211,7 @@ int RunDevBrokerCommand(int argc, char** argv) {
       if (mkfifo(control->c_str(), 0600) != 0) {
         std::fprintf(stderr,
                      "pgcdc dev-broker: cannot create the FIFO %s: %s\n",
-                     control->c_str(), std::strerror(errno));
+                     EscapeForLog(*control).c_str(), std::strerror(errno));
         exit_code = kExitFailure;
         control.reset();
       } else {

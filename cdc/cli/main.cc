@@ -9,6 +9,7 @@
 #include "cdc/cli/run_command.h"
 #include "cdc/cli/snapshot_command.h"
 #include "cdc/cli/tail_command.h"
+#include "cdc/common/log.h"  // EscapeForLog
 
 namespace {
 
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
     return cdc::cli::RunDevBrokerCommand(argc - 1, argv + 1);
   }
   if (command == "tail") return cdc::cli::RunTailCommand(argc - 1, argv + 1);
-  std::fprintf(stderr, "pgcdc: unknown command '%s'\n\n%s", command.c_str(),
-               kHelp);
+  std::fprintf(stderr, "pgcdc: unknown command '%s'\n\n%s",
+               cdc::EscapeForLog(command).c_str(), kHelp);
   return cdc::cli::kExitConfig;
 }

@@ -93,7 +93,7 @@ int RunRunCommand(int argc, char** argv) {
   absl::StatusOr<config::Config> config = config::LoadConfigFile(config_path);
   if (!config.ok()) {
     std::fprintf(stderr, "pgcdc: configuration error: %s\n",
-                 std::string(config.status().message()).c_str());
+                 EscapeForLog(config.status().message()).c_str());
     return kExitConfig;
   }
   InstallSignalHandlers();

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/common/log.h"       // EscapeForLog
 #include "cdc/config/config.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
@@ -42,8 +43,9 @@ constexpr char kUsage[] =
     "exit codes: 0 requested; 2 bad configuration, usage, table or\n"
     "condition; 3 the database refused (or cannot be reached).\n";
 
+// `message` quotes the server and the configuration: escaped as a log line.
 int Fail(int code, const std::string& message) {
-  std::fprintf(stderr, "pgcdc snapshot: %s\n", message.c_str());
+  std::fprintf(stderr, "pgcdc snapshot: %s\n", EscapeForLog(message).c_str());
   return code;
 }
 
@@ -63,7 +65,8 @@ int RunSnapshotCommand(int argc, char** argv) {
   }
   const std::string table_list = args->Get("table").value_or("");
   if (table_list.empty()) {
-    return Fail(kExitConfig, absl::StrCat("--table is required\n", kUsage));
+    std::fprintf(stderr, "pgcdc snapshot: --table is required\n%s", kUsage);
+    return kExitConfig;
   }
 
   std::vector<config::TableName> tables;
@@ -87,8 +90,13 @@ int RunSnapshotCommand(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
       pg::SqlConnection::Connect(config->source.dsn);
-  if (!conn.ok())
-    return Fail(kExitEnvironment, std::string(conn.status().message()));
+  if (!conn.ok()) {
+    // kInvalidArgument: a dsn libpq cannot parse, which is configuration.
+    return Fail(conn.status().code() == absl::StatusCode::kInvalidArgument
+                    ? kExitConfig
+                    : kExitEnvironment,
+                std::string(conn.status().message()));
+  }
   pg::SqlConnection& sql = **conn;
   absl::StatusOr<std::vector<pg::TableInfo>> described =
       pg::DescribeTables(sql, tables);
@@ -156,12 +164,14 @@ int RunSnapshotCommand(int argc, char** argv) {
     return Fail(kExitEnvironment, absl::StrCat("cannot write the request: ",
                                                written.status().message()));
   }
-  std::printf(
-      "requested snapshot \"%s\" of %s%s at LSN %s; the pgcdc "
-      "streaming slot \"%s\" publishes it\n",
-      id.c_str(), absl::StrJoin(names, ", ").c_str(),
-      where.empty() ? "" : absl::StrCat(" where ", where).c_str(),
-      FormatLsn(*written).c_str(), config->source.slot.c_str());
+  std::printf("%s\n",
+              EscapeForLog(absl::StrCat("requested snapshot \"", id, "\" of ",
+                                        absl::StrJoin(names, ", "),
+                                        where.empty() ? "" : " where ", where,
+                                        " at LSN ", FormatLsn(*written),
+                                        "; the pgcdc streaming slot \"",
+                                        config->source.slot, "\" publishes it"))
+                  .c_str());
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/common/log.h"       // EscapeForLog
 #include "cdc/envelope/json.h"
 #include "cdc/kafka/topic_reader.h"
 
@@ -30,7 +31,8 @@ constexpr char kUsage[] =
     "  --idle-exit-ms MS  exit once no record came for MS milliseconds\n";
 
 int UsageError(const std::string& message) {
-  std::fprintf(stderr, "pgcdc tail: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "pgcdc tail: %s\n\n%s", EscapeForLog(message).c_str(),
+               kUsage);
   return kExitConfig;
 }
 
@@ -72,7 +74,7 @@ int RunTailCommand(int argc, char** argv) {
                                args->GetBool("from-beginning"));
   if (!reader.ok()) {
     std::fprintf(stderr, "pgcdc tail: %s\n",
-                 std::string(reader.status().message()).c_str());
+                 EscapeForLog(reader.status().message()).c_str());
     return kExitEnvironment;
   }
 
@@ -101,7 +103,7 @@ int RunTailCommand(int argc, char** argv) {
     if (!m.ok()) {
       // Mostly connection trouble librdkafka recovers from by itself.
       std::fprintf(stderr, "pgcdc tail: %s\n",
-                   std::string(m.status().message()).c_str());
+                   EscapeForLog(m.status().message()).c_str());
       continue;
     }
     if (!m->has_value()) continue;
@@ -111,9 +113,9 @@ int RunTailCommand(int argc, char** argv) {
         envelope::RecordToJsonLine(record.key, record.value);
     if (!line.ok()) {
       std::fprintf(stderr, "pgcdc tail: %s [%d] offset %lld: %s\n",
-                   record.topic.c_str(), record.partition,
+                   EscapeForLog(record.topic).c_str(), record.partition,
                    static_cast<long long>(record.offset),
-                   std::string(line.status().message()).c_str());
+                   EscapeForLog(line.status().message()).c_str());
       continue;
     }
     std::fputs(line->c_str(), stdout);

@@ -3,6 +3,13 @@
 // Deliberately tiny: pgcdc logs state changes and errors, never per-event
 // data, and never a DSN or password (callers pass only what is safe).
 //
+// Every message is escaped (EscapeForLog) before it is written, because
+// messages carry text pgcdc does not control: table and column names,
+// logical message prefixes and snapshot signals from the WAL, the server's
+// and librdkafka's error messages. Escaped, such text cannot forge a log line
+// (an embedded newline), drive a terminal (ESC, C1 controls) or leave invalid
+// UTF-8 in a log a collector must parse.
+//
 // When stderr is a terminal a status line (a snapshot's progress) can be
 // kept below the log: ShowStatusLine redraws it in place, each log line is
 // written above it, and ClearStatusLine removes it. Elsewhere (a file, a
@@ -14,6 +21,7 @@
 #define CDC_COMMON_LOG_H_
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -23,7 +31,25 @@ namespace cdc {
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
 void SetMinLogLevel(LogLevel level);
+// Writes EscapeForLog(message) as one line.
 void Log(LogLevel level, absl::string_view message);
+
+// `text` made safe to write inside one line of a log or a terminal:
+//   - newline, carriage return and tab become \n, \r and \t, every other
+//     C0 control and DEL \xNN (e.g. ESC is \x1b);
+//   - the C1 controls U+0080..U+009F (which terminals obey as ESC
+//     sequences), the line and paragraph separators U+2028/U+2029 and the
+//     bidirectional overrides and isolates U+202A..U+202E, U+2066..U+2069
+//     (which reorder what a reader sees) become \uNNNN;
+//   - each byte that is not part of well-formed UTF-8 (a stray continuation
+//     byte, a truncated or overlong sequence, a surrogate, past U+10FFFF)
+//     becomes \xNN;
+//   - every other character, ASCII or multibyte, stays as it is.
+// A backslash is not doubled: the result is for reading, not for undoing
+// (an escape and the same text written literally look alike), and messages
+// quoting paths, SQL or patterns stay legible. The CLI's own error output
+// goes through it too.
+std::string EscapeForLog(absl::string_view text);
 
 // Whether stderr is a terminal (asked once), i.e. whether a status line
 // shows.
@@ -31,7 +57,8 @@ bool StderrIsTerminal();
 // The terminal's width in columns, asked each call (it may be resized); 80
 // when it cannot be told.
 size_t TerminalColumns();
-// Replaces the status line with `status`, cut to the terminal's width.
+// Replaces the status line with EscapeForLog(status), cut to the terminal's
+// width.
 void ShowStatusLine(absl::string_view status);
 // Removes the status line, if any.
 void ClearStatusLine();

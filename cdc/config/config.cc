@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
@@ -40,6 +41,272 @@ bool IsTopicName(std::string_view name) {
 // A configuration is a few kilobytes; the cap keeps a path such as /dev/zero
 // from being read forever.
 constexpr off_t kMaxConfigFileBytes = 16 << 20;
+// systemd's own limit on one credential (CREDENTIAL_SIZE_MAX).
+constexpr size_t kMaxCredentialBytes = 1 << 20;
+// Where systemd's LoadCredential= puts a service's credentials.
+constexpr char kCredentialsDirectoryVariable[] = "CREDENTIALS_DIRECTORY";
+constexpr std::string_view kCredentialPrefix = "credential:";
+
+// Reads `fd` to its end, at most `max_bytes`; on failure, why.
+absl::Status ReadToEnd(int fd, size_t max_bytes, std::string* out) {
+  char buffer[8192];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InvalidArgumentError(std::strerror(errno));
+    }
+    if (n == 0) return absl::OkStatus();
+    out->append(buffer, static_cast<size_t>(n));
+    if (out->size() > max_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("larger than ", max_bytes, " bytes"));
+    }
+  }
+}
+
+bool IsVariableName(std::string_view name) {
+  return !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '_';
+         });
+}
+
+// A credential name that can only name a file directly inside
+// $CREDENTIALS_DIRECTORY: no '/', no "." or "..", nothing hidden.
+bool IsCredentialName(std::string_view name) {
+  return !name.empty() && name.size() <= 255 && name[0] != '.' &&
+         name.find("..") == std::string_view::npos &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+         });
+}
+
+// One piece of a scalar once its ${...} references are resolved: text
+// written in the file ("$${" already turned into "${"), or the text a
+// reference stands for.
+struct Piece {
+  std::string text;
+  bool substituted = false;
+};
+
+std::string Join(const std::vector<Piece>& pieces) {
+  std::string out;
+  for (const Piece& piece : pieces) out += piece.text;
+  return out;
+}
+
+// libpq's isspace() in the C locale, which its connection string parser
+// uses.
+bool IsDsnSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
+}
+
+// Appends `text` as the inside of a single-quoted libpq value: '\' and '\''
+// escaped with a backslash, everything else as it is (spaces and '=' mean
+// nothing inside quotes).
+void AppendQuotedValueText(std::string_view text, std::string* out) {
+  for (char c : text) {
+    if (c == '\\' || c == '\'') out->push_back('\\');
+    out->push_back(c);
+  }
+}
+
+// Appends `text` percent-encoded for any part of a postgresql:// URI: only
+// RFC 3986's unreserved characters stay as they are. libpq decodes the user,
+// password, host, port, database and query parameters.
+void AppendPercentEncoded(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+        c == '~') {
+      out->push_back(ch);
+    } else {
+      out->push_back('%');
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xF]);
+    }
+  }
+}
+
+// Assembles a libpq keyword/value connection string from its pieces,
+// following libpq's own parser (conninfo_parse in fe-connect.c) so as to
+// know where each substituted piece falls:
+//   - where a keyword may start (or inside one): the piece is connection
+//     string text, read as if written in the file (a whole dsn kept in one
+//     variable);
+//   - where a value starts or inside an unquoted value: the value becomes a
+//     single-quoted one, its written text unescaped as libpq reads it and
+//     the piece's text taken as it is, '\' and '\'' escaped;
+//   - inside a single-quoted value: the piece's '\' and '\'' are escaped.
+// So a substituted value is always exactly one value, whatever characters
+// it has. Values without substituted text are copied as written.
+class KeywordDsnWriter {
+ public:
+  void Add(const Piece& piece) {
+    if (!piece.substituted || state_ == State::kBetween ||
+        state_ == State::kKeyword || state_ == State::kBeforeEquals) {
+      for (char c : piece.text) Written(c);
+      return;
+    }
+    if (state_ == State::kBeforeValue) StartUnquoted();
+    if (state_ == State::kUnquoted) {
+      // A backslash written just before the reference has nothing of the
+      // file's to escape: it stays a backslash.
+      if (escape_) meaning_.push_back('\\');
+      escape_ = false;
+      meaning_ += piece.text;
+      quote_ = true;
+      return;
+    }
+    // kQuoted. Likewise for a pending backslash: doubled, it cannot escape
+    // the piece's first character.
+    if (escape_) out_.push_back('\\');
+    escape_ = false;
+    AppendQuotedValueText(piece.text, &out_);
+  }
+
+  std::string Finish() {
+    if (state_ == State::kUnquoted) EndUnquoted();
+    return std::move(out_);
+  }
+
+ private:
+  enum class State {
+    kBetween,       // where a keyword may start
+    kKeyword,       // in a keyword
+    kBeforeEquals,  // blanks after a keyword
+    kBeforeValue,   // after '=', blanks before the value
+    kUnquoted,      // in an unquoted value
+    kQuoted,        // in a single-quoted value
+  };
+
+  // One character written in the file.
+  void Written(char c) {
+    switch (state_) {
+      case State::kBetween:
+        out_.push_back(c);
+        if (c == '=') {
+          state_ = State::kBeforeValue;
+        } else if (!IsDsnSpace(c)) {
+          state_ = State::kKeyword;
+        }
+        return;
+      case State::kKeyword:
+      case State::kBeforeEquals:
+        out_.push_back(c);
+        if (c == '=') {
+          state_ = State::kBeforeValue;
+        } else if (IsDsnSpace(c)) {
+          state_ = State::kBeforeEquals;
+        } else if (state_ == State::kBeforeEquals) {
+          state_ = State::kKeyword;  // libpq refuses this ("missing =")
+        }
+        return;
+      case State::kBeforeValue:
+        if (IsDsnSpace(c)) {
+          out_.push_back(c);
+        } else if (c == '\'') {
+          out_.push_back(c);
+          state_ = State::kQuoted;
+        } else {
+          StartUnquoted();
+          Written(c);
+        }
+        return;
+      case State::kUnquoted:
+        if (escape_) {
+          escape_ = false;
+          written_.push_back(c);
+          meaning_.push_back(c);
+        } else if (IsDsnSpace(c)) {
+          EndUnquoted();
+          out_.push_back(c);
+          state_ = State::kBetween;
+        } else if (c == '\\') {
+          escape_ = true;
+          written_.push_back(c);
+        } else {
+          written_.push_back(c);
+          meaning_.push_back(c);
+        }
+        return;
+      case State::kQuoted:
+        out_.push_back(c);
+        if (escape_) {
+          escape_ = false;
+        } else if (c == '\\') {
+          escape_ = true;
+        } else if (c == '\'') {
+          state_ = State::kBetween;
+        }
+        return;
+    }
+  }
+
+  void StartUnquoted() {
+    state_ = State::kUnquoted;
+    written_.clear();
+    meaning_.clear();
+    escape_ = false;
+    quote_ = false;
+  }
+
+  void EndUnquoted() {
+    if (quote_) {
+      // A trailing backslash escapes nothing; libpq drops it, so does this.
+      out_.push_back('\'');
+      AppendQuotedValueText(meaning_, &out_);
+      out_.push_back('\'');
+    } else {
+      out_ += written_;
+    }
+    escape_ = false;
+  }
+
+  State state_ = State::kBetween;
+  std::string out_;
+  // The unquoted value being read: as written, and as libpq reads it.
+  std::string written_;
+  std::string meaning_;
+  bool quote_ = false;   // it has substituted text: written out quoted
+  bool escape_ = false;  // the last character written was a backslash
+};
+
+// The connection string or URI `pieces` make, with every substituted piece
+// in a value made to stand for exactly that value (see KeywordDsnWriter and
+// AppendPercentEncoded). Like libpq, it tells a URI by its prefix; a
+// reference that opens the dsn is dsn text (the whole dsn may live in one
+// variable), so the prefix is looked for in its text and what follows it.
+std::string AssembleDsn(const std::vector<Piece>& pieces) {
+  std::string head;
+  size_t next = 0;
+  if (!pieces.empty() && pieces[0].substituted) head = pieces[next++].text;
+  std::string start = head;
+  if (next < pieces.size() && !pieces[next].substituted) {
+    start += pieces[next].text;
+  }
+  if (absl::StartsWith(start, "postgresql://") ||
+      absl::StartsWith(start, "postgres://")) {
+    std::string out = std::move(head);
+    for (; next < pieces.size(); ++next) {
+      if (pieces[next].substituted) {
+        AppendPercentEncoded(pieces[next].text, &out);
+      } else {
+        out += pieces[next].text;
+      }
+    }
+    return out;
+  }
+  KeywordDsnWriter writer;
+  for (const Piece& piece : pieces) writer.Add(piece);
+  return writer.Finish();
+}
 
 #define CFG_RETURN_IF_ERROR(expr)      \
   do {                                 \
@@ -138,11 +405,27 @@ struct Map {
   }
 };
 
-// A scalar's text after ${VAR} expansion, with where it came from.
+// A scalar's text after ${...} expansion, with where it came from.
 struct Value {
   std::string text;
   std::string path;
   int line = 0;
+  std::string written;       // the scalar as the file has it
+  bool substituted = false;  // some of `text` came from a ${...} reference
+};
+
+// `value` as an error message quotes it. Text that came from a ${...}
+// reference is not shown, only the reference: it may be a secret put under
+// the wrong key.
+std::string Quoted(const Value& value) {
+  if (!value.substituted) return absl::StrCat("\"", value.text, "\"");
+  return absl::StrCat("\"", value.written, "\" (its expansion is not shown)");
+}
+
+// How the text of a reference is put into a scalar.
+enum class Syntax {
+  kPlain,  // as it is
+  kDsn,    // a libpq connection string or URI: see AssembleDsn
 };
 
 class Parser {
@@ -167,13 +450,20 @@ class Parser {
                            bool required,
                            std::initializer_list<std::string_view> known,
                            Map* out) const;
-  absl::Status Expand(std::string_view raw, std::string_view path, int line,
-                      std::string* out) const;
+  // Splits `raw` at its ${VAR} and ${credential:NAME} references and reads
+  // what each stands for.
+  absl::Status Resolve(std::string_view raw, std::string_view path, int line,
+                       std::vector<Piece>* out) const;
+  // The content of $CREDENTIALS_DIRECTORY/name, one trailing newline
+  // stripped. Errors name the credential, never its content.
+  absl::Status ReadCredential(std::string_view name, std::string_view path,
+                              int line, std::string* out) const;
   absl::Status ReadScalar(const YAML::Node& node, std::string path, int line,
-                          Value* out) const;
+                          Value* out, Syntax syntax = Syntax::kPlain) const;
   // Reads `key` of `map` when present; `*found` says whether it was.
   absl::Status ReadString(const Map& map, std::string_view key, bool required,
-                          Value* out, bool* found = nullptr) const;
+                          Value* out, bool* found = nullptr,
+                          Syntax syntax = Syntax::kPlain) const;
   template <typename Int>
   absl::Status ReadInt(const Map& map, std::string_view key, int64_t min,
                        int64_t max, Int* out) const;
@@ -279,21 +569,25 @@ absl::Status Parser::ReadSection(const Map& parent, std::string_view key,
   return ReadMap(entry->value, parent.Child(key), entry->line, known, out);
 }
 
-absl::Status Parser::Expand(std::string_view raw, std::string_view path,
-                            int line, std::string* out) const {
+absl::Status Parser::Resolve(std::string_view raw, std::string_view path,
+                             int line, std::vector<Piece>* out) const {
   // One left-to-right pass; substituted text is not scanned again, so a
   // value containing "${" cannot pull in other variables.
   out->clear();
-  out->reserve(raw.size());
+  std::string written;
+  auto flush_written = [&]() {
+    if (!written.empty()) out->push_back({std::move(written), false});
+    written.clear();
+  };
   size_t i = 0;
   while (i < raw.size()) {
     if (raw.compare(i, 3, "$${") == 0) {
-      out->append("${");
+      written.append("${");
       i += 3;
       continue;
     }
     if (raw.compare(i, 2, "${") != 0) {
-      out->push_back(raw[i++]);
+      written.push_back(raw[i++]);
       continue;
     }
     const size_t close = raw.find('}', i + 2);
@@ -302,46 +596,109 @@ absl::Status Parser::Expand(std::string_view raw, std::string_view path,
                    "unterminated \"${\" (write \"$${\" for a literal \"${\")");
     }
     const std::string_view name = raw.substr(i + 2, close - i - 2);
-    const bool valid_name =
-        !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
-        std::all_of(name.begin(), name.end(), [](char c) {
-          return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                 (c >= '0' && c <= '9') || c == '_';
-        });
-    if (!valid_name) {
-      return Error(line, path,
-                   absl::StrCat("\"${", AsAbsl(name),
-                                "}\" is not a valid environment variable "
-                                "reference (write \"$${\" for a literal "
-                                "\"${\")"));
-    }
     std::string value;
-    if (!getenv_(name, &value)) {
-      return Error(
-          line, path,
-          absl::StrCat("environment variable ", AsAbsl(name), " is not set"));
+    if (absl::StartsWith(AsAbsl(name), AsAbsl(kCredentialPrefix))) {
+      const std::string_view credential = name.substr(kCredentialPrefix.size());
+      if (!IsCredentialName(credential)) {
+        return Error(line, path,
+                     absl::StrCat("\"${", AsAbsl(name),
+                                  "}\" is not a valid credential reference "
+                                  "(a name is 1 to 255 letters, digits, '_', "
+                                  "'-' and '.', not starting with '.' nor "
+                                  "containing \"..\")"));
+      }
+      CFG_RETURN_IF_ERROR(ReadCredential(credential, path, line, &value));
+    } else {
+      if (!IsVariableName(name)) {
+        return Error(line, path,
+                     absl::StrCat("\"${", AsAbsl(name),
+                                  "}\" is not a valid environment variable "
+                                  "reference (write \"$${\" for a literal "
+                                  "\"${\")"));
+      }
+      if (!getenv_(name, &value)) {
+        return Error(
+            line, path,
+            absl::StrCat("environment variable ", AsAbsl(name), " is not set"));
+      }
     }
-    out->append(value);
+    flush_written();
+    out->push_back({std::move(value), true});
     i = close + 1;
   }
+  flush_written();
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ReadCredential(std::string_view name,
+                                    std::string_view path, int line,
+                                    std::string* out) const {
+  auto fail = [&](std::string_view why) {
+    return Error(line, path,
+                 absl::StrCat("credential ", AsAbsl(name), ": ", AsAbsl(why)));
+  };
+  std::string directory;
+  if (!getenv_(kCredentialsDirectoryVariable, &directory) ||
+      directory.empty()) {
+    return fail(absl::StrCat(kCredentialsDirectoryVariable,
+                             " is not set (systemd sets it for a service "
+                             "with LoadCredential=)"));
+  }
+  const std::string file = absl::StrCat(directory, "/", AsAbsl(name));
+  // O_NONBLOCK: a FIFO in its place must not hang the start (only a regular
+  // file is read).
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return fail(absl::StrCat("cannot read ", file, ": ", std::strerror(errno)));
+  }
+  out->clear();
+  absl::Status read;
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    read = absl::InvalidArgumentError(std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    read = absl::InvalidArgumentError("not a regular file");
+  } else {
+    read = ReadToEnd(fd, kMaxCredentialBytes, out);
+  }
+  ::close(fd);
+  if (!read.ok()) {
+    out->clear();
+    return fail(absl::StrCat("cannot read ", file, ": ", read.message()));
+  }
+  if (out->find('\0') != std::string::npos) {
+    out->clear();
+    // Connection strings and librdkafka properties are C strings.
+    return fail(absl::StrCat(file,
+                             " contains a NUL byte, which no value "
+                             "can carry"));
+  }
+  if (!out->empty() && out->back() == '\n') out->pop_back();
   return absl::OkStatus();
 }
 
 absl::Status Parser::ReadScalar(const YAML::Node& node, std::string path,
-                                int line, Value* out) const {
+                                int line, Value* out, Syntax syntax) const {
   if (node.IsNull()) return Error(line, path, "value is missing");
   if (!node.IsScalar()) {
     return Error(line, path,
                  absl::StrCat("expected a scalar, got ", KindName(node)));
   }
   out->line = LineOf(node, line);
-  CFG_RETURN_IF_ERROR(Expand(node.Scalar(), path, out->line, &out->text));
+  out->written = node.Scalar();
+  std::vector<Piece> pieces;
+  CFG_RETURN_IF_ERROR(Resolve(out->written, path, out->line, &pieces));
+  out->substituted =
+      std::any_of(pieces.begin(), pieces.end(),
+                  [](const Piece& piece) { return piece.substituted; });
+  out->text = syntax == Syntax::kDsn ? AssembleDsn(pieces) : Join(pieces);
   out->path = std::move(path);
   return absl::OkStatus();
 }
 
 absl::Status Parser::ReadString(const Map& map, std::string_view key,
-                                bool required, Value* out, bool* found) const {
+                                bool required, Value* out, bool* found,
+                                Syntax syntax) const {
   const Entry* entry = map.Find(key);
   if (found != nullptr) *found = entry != nullptr;
   if (entry == nullptr) {
@@ -350,7 +707,7 @@ absl::Status Parser::ReadString(const Map& map, std::string_view key,
     }
     return absl::OkStatus();
   }
-  return ReadScalar(entry->value, map.Child(key), entry->line, out);
+  return ReadScalar(entry->value, map.Child(key), entry->line, out, syntax);
 }
 
 template <typename Int>
@@ -367,7 +724,7 @@ absl::Status Parser::ReadInt(const Map& map, std::string_view key, int64_t min,
       parsed < min || parsed > max) {
     return Error(value.line, value.path,
                  absl::StrCat("must be an integer from ", min, " to ", max,
-                              ", got \"", value.text, "\""));
+                              ", got ", Quoted(value)));
   }
   *out = static_cast<Int>(parsed);
   return absl::OkStatus();
@@ -380,9 +737,8 @@ absl::Status Parser::ReadBool(const Map& map, std::string_view key,
   CFG_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
   if (!found) return absl::OkStatus();
   if (value.text != "true" && value.text != "false") {
-    return Error(
-        value.line, value.path,
-        absl::StrCat("must be true or false, got \"", value.text, "\""));
+    return Error(value.line, value.path,
+                 absl::StrCat("must be true or false, got ", Quoted(value)));
   }
   *out = value.text == "true";
   return absl::OkStatus();
@@ -398,7 +754,8 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
       &source));
 
   Value dsn;
-  CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn));
+  CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn,
+                                 /*found=*/nullptr, Syntax::kDsn));
   if (dsn.text.empty()) return Error(dsn.line, dsn.path, "must not be empty");
   out->dsn = std::move(dsn.text);
 
@@ -411,8 +768,8 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
       });
   if (!slot_ok) {
     return Error(slot.line, slot.path,
-                 absl::StrCat("\"", slot.text,
-                              "\" is not a valid replication slot name (1 to "
+                 absl::StrCat(Quoted(slot),
+                              " is not a valid replication slot name (1 to "
                               "63 of lower-case letters, digits and _)"));
   }
   out->slot = std::move(slot.text);
@@ -500,8 +857,8 @@ absl::Status Parser::ParseTables(const Map& source,
       name.table = text;
     } else if (text.find('.', dot + 1) != std::string::npos) {
       return Error(value.line, value.path,
-                   absl::StrCat("\"", text,
-                                "\" has more than one dot; expected "
+                   absl::StrCat(Quoted(value),
+                                " has more than one dot; expected "
                                 "\"schema.table\" or \"table\""));
     } else {
       name.schema = text.substr(0, dot);
@@ -510,22 +867,23 @@ absl::Status Parser::ParseTables(const Map& source,
     if (name.schema.empty() || name.table.empty()) {
       return Error(
           value.line, value.path,
-          absl::StrCat("\"", text, "\" has an empty schema or table name"));
+          absl::StrCat(Quoted(value), " has an empty schema or table name"));
     }
     if (name.schema.size() > kMaxIdentifierBytes ||
         name.table.size() > kMaxIdentifierBytes) {
       return Error(value.line, value.path,
-                   absl::StrCat("\"", text,
-                                "\": schema and table names are "
+                   absl::StrCat(Quoted(value),
+                                ": schema and table names are "
                                 "at most ",
                                 kMaxIdentifierBytes, " bytes"));
     }
     for (const auto& [earlier, earlier_line] : seen) {
       if (earlier == name) {
-        return Error(value.line, value.path,
-                     absl::StrCat("table ", name.Qualified(),
-                                  " is listed twice (first on line ",
-                                  earlier_line, ")"));
+        return Error(
+            value.line, value.path,
+            absl::StrCat(
+                "table ", value.substituted ? Quoted(value) : name.Qualified(),
+                " is listed twice (first on line ", earlier_line, ")"));
       }
     }
     seen.emplace_back(name, value.line);
@@ -559,8 +917,8 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   if (!IsTopicName(prefix.text)) {
     return Error(
         prefix.line, prefix.path,
-        absl::StrCat("\"", prefix.text,
-                     "\" is not a valid Kafka topic prefix (1 to ",
+        absl::StrCat(Quoted(prefix),
+                     " is not a valid Kafka topic prefix (1 to ",
                      kMaxTopicBytes, " of letters, digits, '.', '_' and '-')"));
   }
   out->topic_prefix = std::move(prefix.text);
@@ -597,8 +955,8 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   if (found) {
     if (!IsTopicName(dead_letter.text)) {
       return Error(dead_letter.line, dead_letter.path,
-                   absl::StrCat("\"", dead_letter.text,
-                                "\" is not a valid Kafka topic name"));
+                   absl::StrCat(Quoted(dead_letter),
+                                " is not a valid Kafka topic name"));
     }
     out->dead_letter_topic = std::move(dead_letter.text);
   }
@@ -622,7 +980,7 @@ absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
   auto bad = [&](std::string_view why) {
     return Error(
         listen.line, listen.path,
-        absl::StrCat("\"", text, "\" is not host:port: ", AsAbsl(why)));
+        absl::StrCat(Quoted(listen), " is not host:port: ", AsAbsl(why)));
   };
   std::string_view host;
   std::string_view port;
@@ -674,8 +1032,8 @@ absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   for (const char* m : kSnapshotModes) known = known || mode.text == m;
   if (!known) {
     return Error(mode.line, mode.path,
-                 absl::StrCat("\"", mode.text,
-                              "\" is not a snapshot mode; use initial, never, "
+                 absl::StrCat(Quoted(mode),
+                              " is not a snapshot mode; use initial, never, "
                               "always, initial_only or when_needed"));
   }
   out->mode = std::move(mode.text);
@@ -705,11 +1063,11 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
       ReadString(messages, "topic", /*required=*/false, &topic, &found));
   if (found) {
     if (!IsTopicName(topic.text)) {
-      return Error(topic.line, topic.path,
-                   absl::StrCat("\"", topic.text,
-                                "\" is not a valid Kafka topic name (1 to ",
-                                kMaxTopicBytes,
-                                " of letters, digits, '.', '_' and '-')"));
+      return Error(
+          topic.line, topic.path,
+          absl::StrCat(Quoted(topic), " is not a valid Kafka topic name (1 to ",
+                       kMaxTopicBytes,
+                       " of letters, digits, '.', '_' and '-')"));
     }
     out->topic = std::move(topic.text);
   } else {
@@ -729,8 +1087,8 @@ absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
   if (!found) return absl::OkStatus();
   if (key_change.text != "delete_create" && key_change.text != "update") {
     return Error(key_change.line, key_change.path,
-                 absl::StrCat("\"", key_change.text,
-                              "\": expected \"delete_create\" or \"update\""));
+                 absl::StrCat(Quoted(key_change),
+                              ": expected \"delete_create\" or \"update\""));
   }
   out->key_change = std::move(key_change.text);
   return absl::OkStatus();
@@ -828,23 +1186,10 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
     status = unreadable(std::strerror(errno));
   } else if (S_ISDIR(st.st_mode)) {
     status = unreadable("is a directory");
-  } else {
-    char buffer[8192];
-    while (true) {
-      const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        status = unreadable(std::strerror(errno));
-        break;
-      }
-      if (n == 0) break;
-      text.append(buffer, static_cast<size_t>(n));
-      if (text.size() > static_cast<size_t>(kMaxConfigFileBytes)) {
-        status = unreadable(
-            absl::StrCat("larger than ", kMaxConfigFileBytes, " bytes"));
-        break;
-      }
-    }
+  } else if (absl::Status read =
+                 ReadToEnd(fd, static_cast<size_t>(kMaxConfigFileBytes), &text);
+             !read.ok()) {
+    status = unreadable(AsStd(read.message()));
   }
   ::close(fd);
   if (!status.ok()) return status;

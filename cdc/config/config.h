@@ -2,10 +2,36 @@
 // starts.
 //
 // ${VAR} in any scalar is replaced from the environment (so passwords stay out
-// of the file; "$${" writes a literal "${"). An unknown key, a missing
-// required key, a wrong type or a bad value is kInvalidArgument whose message
-// names the key's dotted path and its line, e.g.
+// of the file; "$${" writes a literal "${"). ${credential:NAME} is replaced by
+// the content of the file $CREDENTIALS_DIRECTORY/NAME, one trailing newline
+// stripped: the credentials systemd passes a service with LoadCredential=
+// (NAME is 1 to 255 letters, digits, '_', '-' and '.', not starting with '.'
+// nor containing ".."). An unset variable, an unset CREDENTIALS_DIRECTORY or
+// a credential file that cannot be read is an error naming the key, the line
+// and the variable or credential, never its content. Substituted text is not
+// expanded again.
+//
+// In source.dsn a reference stands for exactly one value, whatever its
+// characters (spaces, quotes, '=', '%', backslashes), so a password works as
+// one and cannot add connection keywords:
+//   - keyword/value dsn: a reference where a value starts, or inside an
+//     unquoted value, makes that value single-quoted, with '\' and '\''
+//     escaped as libpq reads them ("password=${PW}" becomes
+//     "password='it\'s'"); inside an already single-quoted value its '\' and
+//     '\'' are escaped;
+//   - URI dsn (it starts with postgresql:// or postgres://): the text is
+//     percent-encoded, all but RFC 3986's unreserved characters;
+//   - a reference where a keyword would start (e.g. the whole dsn,
+//     "${DATABASE_URL}") is dsn text, taken as it is.
+// Everywhere else (Kafka properties included, which reach librdkafka as
+// separate names and values) the text is put in as it is.
+//
+// An unknown key, a missing required key, a wrong type or a bad value is
+// kInvalidArgument whose message names the key's dotted path and its line,
+// e.g.
 //   "pgcdc.yaml:7: kafka.topic_prefix: required key is missing".
+// A bad value is quoted in the message as the file has it when it came from
+// a reference: its expansion may be a secret put under the wrong key.
 //
 // Plain values; thread-compatible.
 #ifndef CDC_CONFIG_CONFIG_H_
@@ -149,7 +175,8 @@ struct Config {
 };
 
 // Parses YAML text. `origin` names the text in messages (usually the path).
-// `getenv` resolves ${VAR}; the default reads the process environment.
+// `getenv` resolves ${VAR} and CREDENTIALS_DIRECTORY; the default reads the
+// process environment.
 using EnvLookup = bool (*)(std::string_view name, std::string* value);
 absl::StatusOr<Config> ParseConfig(std::string_view yaml,
                                    std::string_view origin = "config",

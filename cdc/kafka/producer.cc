@@ -75,17 +75,6 @@ absl::Status CheckNotWeakening(const std::string& name,
   return absl::OkStatus();
 }
 
-absl::Status SetProperty(rd_kafka_conf_t* conf, const std::string& name,
-                         const std::string& value) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr,
-                        sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Kafka property ", name, "=", value, ": ", errstr));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusCode CodeForError(rd_kafka_resp_err_t err) {
   switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
@@ -191,6 +180,34 @@ void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf) {
   rd_kafka_conf_set_log_cb(conf, &OnLibrdkafkaLog);
 }
 
+absl::Status SetLibrdkafkaProperty(rd_kafka_conf_s* conf,
+                                   const std::string& name,
+                                   const std::string& value) {
+  // librdkafka's errstr is not used: for RD_KAFKA_CONF_INVALID it quotes the
+  // value (or, for plugin.library.paths, dlopen's message naming it), and
+  // a plugin's interceptor may put anything in it.
+  char errstr[512];
+  switch (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr,
+                            sizeof(errstr))) {
+    case RD_KAFKA_CONF_OK:
+      return absl::OkStatus();
+    case RD_KAFKA_CONF_UNKNOWN:
+      return absl::InvalidArgumentError(
+          absl::StrCat("Kafka property ", name,
+                       ": no such librdkafka configuration property (see "
+                       "librdkafka's CONFIGURATION.md)"));
+    case RD_KAFKA_CONF_INVALID:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Kafka property ", name,
+          ": librdkafka refuses the value (its message is withheld: it "
+          "quotes the value, which may be a secret; librdkafka's "
+          "CONFIGURATION.md lists what ",
+          name, " takes)"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("Kafka property ", name, ": librdkafka refuses it"));
+}
+
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     const std::string& bootstrap_servers,
     const std::map<std::string, std::string>& properties,
@@ -232,15 +249,17 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
         {"queue.buffering.max.kbytes", "1048576"},
     };
     for (const auto& [name, value] : kDefaults) {
-      if (absl::Status s = SetProperty(conf, name, value); !s.ok()) return s;
+      if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok())
+        return s;
     }
     if (absl::Status s =
-            SetProperty(conf, "bootstrap.servers", bootstrap_servers);
+            SetLibrdkafkaProperty(conf, "bootstrap.servers", bootstrap_servers);
         !s.ok()) {
       return s;
     }
     for (const auto& [name, value] : properties) {
-      if (absl::Status s = SetProperty(conf, name, value); !s.ok()) return s;
+      if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok())
+        return s;
     }
     return absl::OkStatus();
   };

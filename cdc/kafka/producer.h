@@ -113,6 +113,16 @@ class Producer {
 // librdkafka's own printer. Used for every rd_kafka_t in cdc/kafka.
 void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf);
 
+// Sets one librdkafka property on `conf`. A refusal is kInvalidArgument
+// naming the property and what is wrong, never the value, which may be a
+// secret (sasl.password, ssl.key.password, ...): librdkafka's own text for a
+// bad value quotes it (`Invalid value "..." for configuration property`), so
+// pgcdc words the reason itself from librdkafka's result code. Used for every
+// property set in cdc/kafka.
+absl::Status SetLibrdkafkaProperty(rd_kafka_conf_s* conf,
+                                   const std::string& name,
+                                   const std::string& value);
+
 }  // namespace cdc::kafka
 
 #endif  // CDC_KAFKA_PRODUCER_H_

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "cdc/kafka/producer.h"  // RouteLibrdkafkaLogs
+#include "cdc/kafka/producer.h"  // RouteLibrdkafkaLogs, SetLibrdkafkaProperty
 
 namespace cdc::kafka {
 namespace {
@@ -29,17 +29,6 @@ int MillisUntil(Clock::time_point deadline) {
 std::string RandomGroupId() {
   std::random_device rd;
   return absl::StrFormat("pgcdc-reader-%08x%08x", rd(), rd());
-}
-
-absl::Status SetProperty(rd_kafka_conf_t* conf, const char* name,
-                         const std::string& value) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof(errstr)) !=
-      RD_KAFKA_CONF_OK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Kafka property ", name, "=", value, ": ", errstr));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -63,7 +52,7 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
       {"fetch.wait.max.ms", "100"},
   };
   for (const auto& [name, value] : kProperties) {
-    if (absl::Status s = SetProperty(conf, name, value); !s.ok()) {
+    if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok()) {
       rd_kafka_conf_destroy(conf);
       return s;
     }

@@ -103,27 +103,59 @@ absl::StatusOr<PGresult*> Exec(PGconn* conn, const std::string& sql,
   return result;
 }
 
+// Whether libpq reads `dsn`, given as dbname with expand_dbname, as a
+// connection string or URI (its recognized_connection_string()): otherwise
+// it is a database name.
+bool IsConnectionString(const std::string& dsn) {
+  return dsn.rfind("postgresql://", 0) == 0 ||
+         dsn.rfind("postgres://", 0) == 0 || dsn.find('=') != std::string::npos;
+}
+
+// Parses `dsn` as PQconnectdbParams will, so that one libpq cannot read is
+// refused here: libpq's reason quotes the text around the fault (`missing "="
+// after "..."`, `invalid percent-encoded token: "..."`), a password as
+// readily as anything else, so it is never passed on. `*options` is the
+// dsn's own `options` (empty when it has none).
+absl::Status ParseDsn(const std::string& dsn, std::string* options) {
+  options->clear();
+  if (!IsConnectionString(dsn)) return absl::OkStatus();
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error);
+  if (parsed == nullptr) {
+    // No message at all means libpq ran out of memory.
+    if (error == nullptr) {
+      return absl::ResourceExhaustedError("out of memory parsing source.dsn");
+    }
+    PQfreemem(error);
+    return absl::InvalidArgumentError(
+        "source.dsn is not a valid libpq connection string or URI (libpq's "
+        "reason is withheld: it may quote a password). In keyword=value "
+        "form, a value with spaces, quotes or backslashes must be in single "
+        "quotes, each quote and backslash in it preceded by a backslash; in "
+        "a URI, such characters must be percent-encoded. ${VAR} and "
+        "${credential:NAME} in source.dsn are quoted for you");
+  }
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr) {
+      *options = o->val;
+    }
+  }
+  PQconninfoFree(parsed);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
                                     bool stream_settings) {
+  std::string dsn_options;
+  if (absl::Status s = ParseDsn(dsn, &dsn_options); !s.ok()) return s;
   // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
   // after it override what it says.
   // For replication, `options` follows dbname so that it replaces the dsn's
   // own, which it includes (see ReplicationStream::Connect).
   std::string options = kReplicationSessionOptions;
   const bool with_options = replication || stream_settings;
-  if (with_options) {
-    char* error = nullptr;
-    if (PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error)) {
-      for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-        if (std::strcmp(o->keyword, "options") == 0 && o->val != nullptr &&
-            o->val[0] != '\0') {
-          options = absl::StrCat(o->val, " ", kReplicationSessionOptions);
-        }
-      }
-      PQconninfoFree(parsed);
-    }
-    // A dsn libpq cannot parse fails in PQconnectdbParams with the reason.
-    if (error != nullptr) PQfreemem(error);
+  if (with_options && !dsn_options.empty()) {
+    options = absl::StrCat(dsn_options, " ", kReplicationSessionOptions);
   }
   // TCP keepalives and a connect timeout come first, so that the dsn's own
   // values win: a peer that vanished without closing the connection (a
@@ -152,6 +184,9 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
   }
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    // The dsn parsed above, so libpq's message is about connecting: it names
+    // hosts, ports, the user and the database, and the server's answer, but
+    // never quotes the password.
     std::string message = ConnError(conn);
     bool auth = conn != nullptr && PQconnectionNeedsPassword(conn);
     if (conn) PQfinish(conn);

@@ -1,7 +1,7 @@
 // Connecting securely: PostgreSQL over TLS with the server's certificate
 // verified against a CA (sslmode=verify-full), and passwords that never show
-// up in pgcdc's logs, errors or metrics. Certificates are made for the test
-// with the openssl command.
+// up in pgcdc's logs, errors or metrics, whatever characters they have.
+// Certificates are made for the test with the openssl command.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -68,7 +69,55 @@ class SecurityTest : public PgcdcTest {
   }
 
   std::string tls() const { return dir_ + "/tls"; }
+
+  // Role `app`, which logs in with `password` over TCP by SCRAM (the
+  // cluster trusts everyone else), may replicate, owns table `accounts` (so
+  // it can create the publication) and may write snapshot signals.
+  void CreatePasswordRole(const std::string& password) {
+    std::string literal = "'";
+    for (char c : password)
+      literal += c == '\'' ? std::string("''") : std::string(1, c);
+    literal += "'";
+    Sql("CREATE ROLE app LOGIN REPLICATION PASSWORD " + literal);
+    Sql("CREATE TABLE accounts (id int PRIMARY KEY, v text)");
+    Sql("GRANT SELECT ON accounts TO app");
+    Sql(absl::StrCat("GRANT CREATE ON DATABASE ", db_, " TO app"));
+    Sql("ALTER TABLE accounts OWNER TO app");
+    Sql("GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, "
+        "text) TO app");
+    std::vector<pg::SqlRow> hba = Rows("SHOW hba_file");
+    ASSERT_EQ(hba.size(), 1u);
+    Shell(absl::StrCat("sed -i '1i host all app 127.0.0.1/32 scram-sha-256' ",
+                       *hba[0][0]));
+    Sql("SELECT pg_reload_conf()");
+  }
+
+  // The test cluster's dsn for role app, without a password.
+  std::string AppDsn() {
+    std::string dsn = cluster_->Dsn(db_);
+    dsn.replace(dsn.find("user=postgres"), 13, "user=app");
+    return dsn;
+  }
 };
+
+// A password with what breaks naive quoting: spaces, both quotes, '%' (a
+// bad percent-encoding, too), '=' and a backslash. Each word is distinctive,
+// so that a message quoting any part of it (libpq's `missing "=" after
+// "..."` quotes one word) is caught.
+constexpr char kSentinel[] = "S3ntinel Qx7'Wvz \"Kpq9\" 50%4Jmy =Rtz8 b\\Lqw";
+const char* const kSentinelParts[] = {"S3ntinel", "Qx7",  "Wvz", "Kpq9",
+                                      "4Jmy",     "Rtz8", "Lqw"};
+
+// Fails the test if `text` (what `what` printed) has the sentinel or any
+// part of it.
+void ExpectNoSecret(const std::string& text, const std::string& what) {
+  EXPECT_THAT(text, Not(HasSubstr(kSentinel))) << what << ":\n" << text;
+  for (const char* part : kSentinelParts) {
+    EXPECT_THAT(text, Not(HasSubstr(part)))
+        << what << " shows \"" << part << "\":\n"
+        << text;
+  }
+}
 
 TEST_F(SecurityTest, StreamsOverVerifiedTls) {
   ASSERT_NO_FATAL_FAILURE(MakeCertificates());
@@ -191,6 +240,141 @@ TEST_F(SecurityTest, PasswordsNeverAppearInLogsOrMetrics) {
   EXPECT_THAT(p.ReadLog(), HasSubstr("reconnecting"));
   EXPECT_THAT(p.ReadLog(), Not(HasSubstr(password)));
   EXPECT_EQ(ReadTopic("public.accounts").size(), 2u);
+}
+
+// Issue 14: a password given through ${VAR} works as a password whatever
+// characters it has (source.dsn quotes it as one value), and neither it nor
+// any part of it shows in what check, run or snapshot print, nor in
+// /metrics: with the wrong password, with the right one while streaming, and
+// in a Kafka property (sasl.password, set but unused by the PLAINTEXT mock
+// broker).
+TEST_F(SecurityTest, PasswordWithAnyCharactersWorksAndNeverShows) {
+  ASSERT_NO_FATAL_FAILURE(CreatePasswordRole(kSentinel));
+  const int port = FreePort();
+  std::string config =
+      WriteConfig({"public.accounts"},
+                  "  properties:\n    sasl.password: ${PGCDC_TEST_PASSWORD}\n",
+                  MetricsOn(port));
+  EditConfig(config, "dsn: \"[^\"]*\"",
+             "dsn: \"" + AppDsn() + " password=${PGCDC_TEST_PASSWORD}\"");
+
+  // The wrong password: an authentication failure, said as such.
+  setenv("PGCDC_TEST_PASSWORD", absl::StrCat(kSentinel, " x").c_str(), 1);
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"check", "--config", config}, &output), 3) << output;
+  EXPECT_THAT(output, HasSubstr("password authentication failed"));
+  ExpectNoSecret(output, "check with the wrong password");
+  EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 3) << output;
+  EXPECT_THAT(output, HasSubstr("password authentication failed"));
+  ExpectNoSecret(output, "run with the wrong password");
+
+  // The right one: every check passes, and pgcdc streams.
+  setenv("PGCDC_TEST_PASSWORD", kSentinel, 1);
+  EXPECT_EQ(RunPgcdc({"check", "--config", config}, &output), 0) << output;
+  ExpectNoSecret(output, "check");
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO accounts VALUES (1, 'x')");
+  WaitCaughtUp();
+  ExpectNoSecret(HttpGet(port, "/metrics"), "/metrics");
+  EXPECT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "accounts",
+                      "--id", "again"},
+                     &output),
+            0)
+      << output;
+  ExpectNoSecret(output, "snapshot");
+  EXPECT_TRUE(WaitForLog(p, "snapshot \"again\": public.accounts read", 60000))
+      << p.ReadLog();
+  WaitCaughtUp();
+  ExpectNoSecret(HttpGet(port, "/metrics"), "/metrics");
+  setenv("PGCDC_TEST_PASSWORD", "wrong", 1);
+  EXPECT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "accounts"},
+                     &output),
+            3)
+      << output;
+  EXPECT_THAT(output, HasSubstr("password authentication failed"));
+  StopPgcdc(p);
+  unsetenv("PGCDC_TEST_PASSWORD");
+  ExpectNoSecret(p.ReadLog(), "run");
+  // The insert, then the row again from the incremental snapshot.
+  EXPECT_EQ(ReadTopic("public.accounts").size(), 2u);
+}
+
+// A dsn libpq cannot parse is refused without libpq's reason, which quotes
+// the text around the fault: here the whole dsn comes from the environment
+// (so it is dsn text, not quoted), with the password written unquoted in
+// it, as keyword/value (the second word is taken for a keyword) and as a URI
+// (a bad percent-encoding).
+TEST_F(SecurityTest, UnparsableDsnIsNeverQuoted) {
+  ASSERT_NO_FATAL_FAILURE(CreatePasswordRole(kSentinel));
+  std::string config = WriteConfig({"public.accounts"});
+  EditConfig(config, "dsn: \"[^\"]*\"", "dsn: \"${PGCDC_TEST_DSN}\"");
+  const std::string dsns[] = {
+      absl::StrCat(AppDsn(), " password=", kSentinel),
+      absl::StrCat("postgresql://app:", kSentinel,
+                   "@127.0.0.1:", cluster_->port(), "/", db_),
+  };
+  for (const std::string& dsn : dsns) {
+    setenv("PGCDC_TEST_DSN", dsn.c_str(), 1);
+    std::string output;
+    EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 2) << output;
+    EXPECT_THAT(output, HasSubstr("source.dsn is not a valid libpq"));
+    ExpectNoSecret(output, "run");
+    EXPECT_EQ(RunPgcdc({"check", "--config", config}, &output), 3) << output;
+    EXPECT_THAT(output, HasSubstr("source.dsn is not a valid libpq"));
+    ExpectNoSecret(output, "check");
+    EXPECT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "accounts"},
+                       &output),
+              2)
+        << output;
+    EXPECT_THAT(output, HasSubstr("source.dsn is not a valid libpq"));
+    ExpectNoSecret(output, "snapshot");
+  }
+  unsetenv("PGCDC_TEST_DSN");
+}
+
+// A Kafka property librdkafka refuses is named, never its value: neither
+// when librdkafka has no such property (a misspelt sasl.password) nor when
+// it refuses the value, where librdkafka's own message quotes it.
+TEST_F(SecurityTest, KafkaPropertyErrorsNeverQuoteTheValue) {
+  Sql("CREATE TABLE accounts (id int PRIMARY KEY, v text)");
+  setenv("PGCDC_TEST_PASSWORD", kSentinel, 1);
+  for (const std::string property : {"sasl.pasword", "compression.type"}) {
+    std::string config = WriteConfig(
+        {"public.accounts"}, absl::StrCat("  properties:\n    ", property,
+                                          ": ${PGCDC_TEST_PASSWORD}\n"));
+    std::string output;
+    EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 2) << output;
+    EXPECT_THAT(output, HasSubstr("Kafka property " + property));
+    ExpectNoSecret(output, "run");
+    EXPECT_EQ(RunPgcdc({"check", "--config", config}, &output), 3) << output;
+    EXPECT_THAT(output, HasSubstr("Kafka property " + property));
+    ExpectNoSecret(output, "check");
+  }
+  unsetenv("PGCDC_TEST_PASSWORD");
+  EXPECT_TRUE(Rows("SELECT 1 FROM pg_replication_slots").empty());
+}
+
+// Text from the WAL is escaped when logged: a snapshot signal whose request
+// id carries a newline, an ANSI escape and a C1 control (CSI) can neither
+// forge a log line nor reach the terminal as codes.
+TEST_F(SecurityTest, TextFromTheWalCannotForgeLogLines) {
+  Sql("CREATE TABLE t (id int PRIMARY KEY)");
+  Subprocess p = StartPgcdc(WriteConfig({"public.t"}));
+  Sql(absl::StrCat(
+      "SELECT pg_logical_emit_message(false, 'pgcdc.snapshot', "
+      "'{\"slot\": \"",
+      slot_,
+      "\", \"request\": {\"id\": \"r\\n2026-01-01T00:00:00.000Z ERROR "
+      "FORGED \\u001b[2J \\u009b2J\", \"tables\": [\"nope\"]}}')"));
+  ASSERT_TRUE(WaitForLog(p, "ignoring the logical decoding message", 30000))
+      << p.ReadLog();
+  StopPgcdc(p);
+  const std::string log = p.ReadLog();
+  EXPECT_THAT(log, HasSubstr("r\\n2026-01-01T00:00:00.000Z ERROR FORGED "
+                             "\\x1b[2J \\u009b2J"));
+  EXPECT_THAT(log, Not(HasSubstr("\n2026-01-01T00:00:00.000Z")));
+  EXPECT_THAT(log, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(log, Not(HasSubstr("\xc2\x9b")));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,13 +45,29 @@ std::string With(std::string_view from, std::string_view to,
   return text;
 }
 
+// A password with every character that means something to libpq's
+// keyword/value parser or in a URI: spaces, both quotes, '%', '=', '@', '/',
+// '?', '&', backslashes (one before a quote, one at the end).
+constexpr char kHardPassword[] =
+    "Top Secret 'q\" 100%41 a=b @/?&# \\x\\' end\\";
+
 // The test environment for ${VAR}; EnvLookup is a plain function pointer.
 bool FakeEnv(std::string_view name, std::string* value) {
   static const auto* const kEnv =
       new std::map<std::string, std::string, std::less<>>{
-          {"PGHOST", "db.internal"}, {"PGPASSWORD", "s3cr3t"}, {"EMPTY", ""},
-          {"TABLE", "sales.orders"}, {"INTERVAL", "2500"},     {"LZ", "lz4"},
+          {"PGHOST", "db.internal"},
+          {"PGPASSWORD", "s3cr3t"},
+          {"EMPTY", ""},
+          {"TABLE", "sales.orders"},
+          {"INTERVAL", "2500"},
+          {"LZ", "lz4"},
           {"DOLLAR", "${PGHOST}"},
+          {"HARD", kHardPassword},
+          {"INJECT", "x dbname=other host=evil"},
+          {"QUOTE", "it's"},
+          {"WHOLE_DSN", "host=h port=5433 dbname=app"},
+          {"EXTRA", "sslmode=require"},
+          {"URL", "postgresql://app@db:5433/app"},
       };
   auto it = kEnv->find(name);
   if (it == kEnv->end()) return false;
@@ -587,7 +605,8 @@ TEST(ConfigTest, EnvironmentVariablesAreExpandedInValues) {
       "  properties:\n    compression.type: ${LZ}\n",
       "  shutdown_timeout_ms: ${INTERVAL}\n"));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->source.dsn, "host=db.internal password=s3cr3t x=.");
+  // source.dsn quotes each value a reference is in (see the tests below).
+  EXPECT_EQ(config->source.dsn, "host='db.internal' password='s3cr3t' x='.'");
   EXPECT_EQ(config->source.tables[0], (TableName{"sales", "orders"}));
   EXPECT_EQ(config->kafka.properties.at("compression.type"), "lz4");
   EXPECT_EQ(config->kafka.shutdown_timeout_ms, 2500);
@@ -607,7 +626,7 @@ TEST(ConfigTest, DoubleDollarEscapesExpansion) {
                  "\"a=$${PGHOST} b=$$${PGHOST} c=$5 d=$$x e=$ f=${PGHOST}$\""));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->source.dsn,
-            "a=${PGHOST} b=$${PGHOST} c=$5 d=$$x e=$ f=db.internal$");
+            "a=${PGHOST} b=$${PGHOST} c=$5 d=$$x e=$ f='db.internal$'");
 }
 
 TEST(ConfigTest, KeysAreNotExpanded) {
@@ -655,6 +674,294 @@ TEST(ConfigTest, DefaultLookupReadsTheProcessEnvironment) {
   EXPECT_THAT(std::string(config.status().message()),
               HasSubstr("config:2: source.dsn: environment variable "
                         "PGCDC_CONFIG_TEST_UNSET is not set"));
+}
+
+// --- ${...} in source.dsn ----------------------------------------------------
+
+// What libpq reads from `dsn`: keyword → value, for the keywords it sets.
+std::map<std::string, std::string> LibpqReads(const std::string& dsn) {
+  std::map<std::string, std::string> read;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    ADD_FAILURE() << "libpq cannot parse " << dsn << ": "
+                  << (error != nullptr ? error : "out of memory");
+    if (error != nullptr) PQfreemem(error);
+    return read;
+  }
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) read[o->keyword] = o->val;
+  }
+  PQconninfoFree(options);
+  return read;
+}
+
+// source.dsn's text once `dsn` (YAML, quoted as needed) was read.
+std::string DsnOf(std::string_view dsn) {
+  absl::StatusOr<Config> config = Parse(With("\"host=db dbname=app\"", dsn));
+  EXPECT_TRUE(config.ok()) << config.status();
+  return config.ok() ? config->source.dsn : "";
+}
+
+using Keywords = std::map<std::string, std::string>;
+
+TEST(DsnExpansionTest, AReferenceFormingAValueBecomesOneQuotedValue) {
+  const std::string dsn = DsnOf("'host=db dbname=app password=${HARD}'");
+  EXPECT_EQ(dsn,
+            "host=db dbname=app password='Top Secret \\'q\" 100%41 a=b @/?&# "
+            "\\\\x\\\\\\' end\\\\'");
+  EXPECT_EQ(LibpqReads(dsn), (Keywords{{"host", "db"},
+                                       {"dbname", "app"},
+                                       {"password", kHardPassword}}));
+  // Blanks around '=' are libpq syntax too.
+  EXPECT_EQ(
+      LibpqReads(DsnOf("'host=db password =  ${HARD} port=1'")),
+      (Keywords{{"host", "db"}, {"password", kHardPassword}, {"port", "1"}}));
+}
+
+TEST(DsnExpansionTest, AReferenceCannotInjectKeywords) {
+  EXPECT_EQ(LibpqReads(DsnOf("'host=db dbname=app password=${INJECT}'")),
+            (Keywords{{"host", "db"},
+                      {"dbname", "app"},
+                      {"password", "x dbname=other host=evil"}}));
+  // An empty value stays a value; unquoted, libpq would take the next
+  // keyword=value for it.
+  const std::string empty = DsnOf("'password=${EMPTY} dbname=app'");
+  EXPECT_EQ(empty, "password='' dbname=app");
+  EXPECT_EQ(LibpqReads(empty), (Keywords{{"password", ""}, {"dbname", "app"}}));
+}
+
+TEST(DsnExpansionTest, AReferenceInsideAnUnquotedValueQuotesTheWholeValue) {
+  // The written part is read as libpq reads it (a backslash escapes the
+  // next character), then quoted with the reference's text.
+  const std::string dsn =
+      DsnOf("'host=db-${PGHOST}.x application_name=a\\ b\\\\c-${QUOTE}-z'");
+  EXPECT_EQ(dsn,
+            "host='db-db.internal.x' application_name='a b\\\\c-it\\'s-z'");
+  EXPECT_EQ(LibpqReads(dsn), (Keywords{{"host", "db-db.internal.x"},
+                                       {"application_name", "a b\\c-it's-z"}}));
+  // A backslash written just before a reference escapes nothing of the
+  // file's: it stays a backslash.
+  EXPECT_EQ(LibpqReads(DsnOf("'password=x\\${QUOTE} port=1'")),
+            (Keywords{{"password", "x\\it's"}, {"port", "1"}}));
+  // Values without references are copied as written.
+  EXPECT_EQ(
+      DsnOf("'host=db password=a\\ b options=''-c x=1'' port=${INTERVAL}'"),
+      "host=db password=a\\ b options='-c x=1' port='2500'");
+}
+
+TEST(DsnExpansionTest, AReferenceInsideAQuotedValueIsEscaped) {
+  const std::string dsn =
+      DsnOf("\"host=db password='pre ${HARD} post' port=1\"");
+  EXPECT_EQ(
+      LibpqReads(dsn),
+      (Keywords{{"host", "db"},
+                {"password", absl::StrCat("pre ", kHardPassword, " post")},
+                {"port", "1"}}));
+  // A backslash just before the reference is doubled, so it cannot escape
+  // the reference's first character.
+  EXPECT_EQ(LibpqReads(DsnOf("\"password='x\\\\${QUOTE}' port=1\"")),
+            (Keywords{{"password", "x\\it's"}, {"port", "1"}}));
+  // An escaped quote written in the file stays as libpq reads it.
+  EXPECT_EQ(LibpqReads(DsnOf("\"password='a\\\\'b ${QUOTE}' port=1\"")),
+            (Keywords{{"password", "a'b it's"}, {"port", "1"}}));
+}
+
+TEST(DsnExpansionTest, AReferenceWhereAKeywordStartsIsDsnText) {
+  // The whole dsn in one variable, or some of its keywords.
+  EXPECT_EQ(DsnOf("\"${WHOLE_DSN}\""), "host=h port=5433 dbname=app");
+  EXPECT_EQ(DsnOf("\"${WHOLE_DSN} password=${QUOTE}\""),
+            "host=h port=5433 dbname=app password='it\\'s'");
+  EXPECT_EQ(
+      LibpqReads(DsnOf("\"host=db ${EXTRA} password=${QUOTE}\"")),
+      (Keywords{{"host", "db"}, {"sslmode", "require"}, {"password", "it's"}}));
+}
+
+TEST(DsnExpansionTest, UriReferencesArePercentEncoded) {
+  const std::string dsn = DsnOf(
+      "\"postgresql://app:${HARD}@db:5433/app?application_name=${INJECT}\"");
+  EXPECT_EQ(dsn,
+            "postgresql://app:Top%20Secret%20%27q%22%20100%2541%20a%3Db%20%40%"
+            "2F%3F%26%23%20%5Cx%5C%27%20end%5C@db:5433/"
+            "app?application_name=x%20dbname%3Dother%20host%3Devil");
+  EXPECT_EQ(LibpqReads(dsn),
+            (Keywords{{"user", "app"},
+                      {"password", kHardPassword},
+                      {"host", "db"},
+                      {"port", "5433"},
+                      {"dbname", "app"},
+                      {"application_name", "x dbname=other host=evil"}}));
+  EXPECT_EQ(
+      LibpqReads(DsnOf("\"postgres://${PGHOST}/app?password=${QUOTE}\"")),
+      (Keywords{
+          {"host", "db.internal"}, {"dbname", "app"}, {"password", "it's"}}));
+  // A URI kept in a variable is dsn text; what follows is still a URI's.
+  EXPECT_EQ(LibpqReads(DsnOf("\"${URL}?password=${HARD}\"")),
+            (Keywords{{"user", "app"},
+                      {"host", "db"},
+                      {"port", "5433"},
+                      {"dbname", "app"},
+                      {"password", kHardPassword}}));
+}
+
+TEST(DsnExpansionTest, OtherValuesTakeReferencesAsTheyAre) {
+  absl::StatusOr<Config> config = Parse(
+      absl::StrCat(kMinimal, "  properties:\n    sasl.password: '${HARD}'\n",
+                   "    client.id: 'x=${QUOTE} ${INJECT}'\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.properties.at("sasl.password"), kHardPassword);
+  EXPECT_EQ(config->kafka.properties.at("client.id"),
+            "x=it's x dbname=other host=evil");
+}
+
+// A value that came from a reference is quoted in errors as the file has
+// it: the reference may hold a secret put under the wrong key.
+TEST(ConfigTest, ErrorsDoNotShowWhatAReferenceExpandedTo) {
+  const std::vector<std::string> cases = {
+      absl::StrCat(kMinimal, "  shutdown_timeout_ms: ${PGPASSWORD}\n"),
+      With("slot: pgcdc", "slot: \"${PGPASSWORD}!\""),
+      With("topic_prefix: app", "topic_prefix: \"a ${PGPASSWORD}\""),
+      With("[public.customers, orders]", "[\"a.b.${PGPASSWORD}\"]"),
+      absl::StrCat(kMinimal, "metrics:\n  listen: ${PGPASSWORD}\n"),
+      absl::StrCat(kMinimal, "snapshot:\n  mode: ${PGPASSWORD}\n"),
+      absl::StrCat(kMinimal, "events:\n  key_change: ${PGPASSWORD}\n"),
+      With("  slot: pgcdc\n", "  slot: pgcdc\n  streaming: ${PGPASSWORD}\n"),
+  };
+  for (const std::string& yaml : cases) {
+    absl::StatusOr<Config> config = Parse(yaml);
+    ASSERT_FALSE(config.ok()) << yaml;
+    const std::string message(config.status().message());
+    EXPECT_THAT(message, Not(HasSubstr("s3cr3t"))) << message;
+    EXPECT_THAT(message, HasSubstr("${PGPASSWORD}")) << message;
+    EXPECT_THAT(message, HasSubstr("its expansion is not shown")) << message;
+  }
+  // Text written in the file is still quoted.
+  ExpectError(absl::StrCat(kMinimal, "  shutdown_timeout_ms: soon\n"), 9,
+              "kafka.shutdown_timeout_ms", "got \"soon\"");
+}
+
+// --- ${credential:NAME} ------------------------------------------------------
+
+// $CREDENTIALS_DIRECTORY for CredentialEnv; empty: unset.
+std::string& CredentialsDirectory() {
+  static auto* directory = new std::string;
+  return *directory;
+}
+
+bool CredentialEnv(std::string_view name, std::string* value) {
+  if (name == "CREDENTIALS_DIRECTORY") {
+    if (CredentialsDirectory().empty()) return false;
+    *value = CredentialsDirectory();
+    return true;
+  }
+  return FakeEnv(name, value);
+}
+
+class CredentialTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tmp = std::getenv("TMPDIR");
+    dir_ = absl::StrCat(tmp != nullptr ? tmp : "/tmp",
+                        "/pgcdc_credential_test_XXXXXX");
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    CredentialsDirectory() = dir_;
+  }
+  void TearDown() override {
+    CredentialsDirectory().clear();
+    for (const std::string& name : written_) {
+      std::remove(absl::StrCat(dir_, "/", name).c_str());
+    }
+    rmdir(absl::StrCat(dir_, "/adir").c_str());
+    rmdir(dir_.c_str());
+  }
+  void Write(const std::string& name, const std::string& content) {
+    std::ofstream(absl::StrCat(dir_, "/", name), std::ios::binary) << content;
+    written_.push_back(name);
+  }
+  static absl::StatusOr<Config> ParseWith(std::string_view yaml) {
+    return ParseConfig(yaml, "test.yaml", CredentialEnv);
+  }
+  // kMinimal with `line` added under kafka.properties.
+  static std::string WithProperty(const std::string& line) {
+    return absl::StrCat(kMinimal, "  properties:\n    ", line, "\n");
+  }
+
+  std::string dir_;
+  std::vector<std::string> written_;
+};
+
+TEST_F(CredentialTest, ReadsTheFileStrippingOneTrailingNewline) {
+  Write("kafka_pw", absl::StrCat(kHardPassword, "\n"));
+  Write("two-newlines.v1", "x\n\n");
+  Write("empty", "");
+  absl::StatusOr<Config> config = ParseWith(
+      absl::StrCat(With("\"host=db dbname=app\"",
+                        "\"host=db password=${credential:kafka_pw}\""),
+                   "  properties:\n    sasl.password: ${credential:kafka_pw}\n",
+                   "    a: ${credential:two-newlines.v1}\n",
+                   "    b: \"<${credential:empty}>\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.properties.at("sasl.password"), kHardPassword);
+  EXPECT_EQ(config->kafka.properties.at("a"), "x\n");
+  EXPECT_EQ(config->kafka.properties.at("b"), "<>");
+  // In source.dsn it is quoted as a ${VAR} is.
+  EXPECT_EQ(LibpqReads(config->source.dsn),
+            (Keywords{{"host", "db"}, {"password", kHardPassword}}));
+}
+
+TEST_F(CredentialTest, ErrorsNameKeyLineAndCredentialNeverTheContent) {
+  Write("has_nul", std::string("Top Secret\0x", 12));
+  ASSERT_EQ(mkdir(absl::StrCat(dir_, "/adir").c_str(), 0700), 0);
+  struct Case {
+    std::string reference;
+    std::string detail;
+  };
+  const std::vector<Case> cases = {
+      {"${credential:missing}", "credential missing: cannot read " + dir_ +
+                                    "/missing: No such file or directory"},
+      {"${credential:adir}",
+       "credential adir: cannot read " + dir_ + "/adir: not a regular file"},
+      {"${credential:has_nul}",
+       "credential has_nul: " + dir_ + "/has_nul contains a NUL byte"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Config> config =
+        ParseWith(WithProperty(absl::StrCat("sasl.password: ", c.reference)));
+    ASSERT_FALSE(config.ok()) << c.reference;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(config.status().message());
+    EXPECT_THAT(message,
+                HasSubstr("test.yaml:10: kafka.properties.sasl.password: "))
+        << message;
+    EXPECT_THAT(message, HasSubstr(c.detail)) << message;
+    EXPECT_THAT(message, Not(HasSubstr("Secret"))) << message;
+  }
+
+  CredentialsDirectory().clear();
+  Write("set", "Top Secret");
+  absl::StatusOr<Config> config = ParseWith(
+      With("\"host=db dbname=app\"", "\"host=db password=${credential:set}\""));
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("test.yaml:2: source.dsn: credential set: "
+                        "CREDENTIALS_DIRECTORY is not set"));
+}
+
+TEST_F(CredentialTest, NamesCannotLeaveTheDirectory) {
+  Write("ok", "x");
+  for (const char* name : {"../ok", "a/b", "/etc/passwd", ".", "..", ".hidden",
+                           "a..b", "", "a b", "a:b", "\xc3\xa9"}) {
+    absl::StatusOr<Config> config = ParseWith(
+        WithProperty(absl::StrCat("x: \"${credential:", name, "}\"")));
+    ASSERT_FALSE(config.ok()) << name;
+    EXPECT_THAT(std::string(config.status().message()),
+                HasSubstr("is not a valid credential reference"))
+        << name;
+  }
+  // Written without the prefix it is an environment variable reference,
+  // which a ':' does not make.
+  ExpectError(WithProperty("x: ${credentials:ok}"), 10, "kafka.properties.x",
+              "not a valid environment variable reference");
 }
 
 // --- Files -------------------------------------------------------------------

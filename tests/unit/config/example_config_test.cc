@@ -30,7 +30,7 @@ TEST(ExampleConfigTest, DeployExampleParses) {
   absl::StatusOr<Config> config =
       ParseConfig(yaml, "deploy/pgcdc.example.yaml", &FakeEnv);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_NE(config->source.dsn.find("password=secret-PGCDC_DB_PASSWORD"),
+  EXPECT_NE(config->source.dsn.find("password='secret-PGCDC_DB_PASSWORD'"),
             std::string::npos);
   EXPECT_EQ(config->source.tables.size(), 2u);
   EXPECT_EQ(config->kafka.properties.at("compression.type"), "lz4");

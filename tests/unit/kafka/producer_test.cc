@@ -246,6 +246,37 @@ TEST(KafkaProducerTest, UnknownPropertyIsInvalidArgument) {
   EXPECT_THAT(producer.status().message(), HasSubstr("no.such.property"));
 }
 
+// A refused property is named with librdkafka's reason, worded by pgcdc from
+// the result code: never with its value, which may be a password, although
+// librdkafka's own message for a bad value quotes it.
+TEST(KafkaProducerTest, PropertyErrorsNeverQuoteTheValue) {
+  const std::string secret = "Top Secret 'q\"%41=x\\";
+  const std::vector<std::pair<std::string, std::string>> kRefused = {
+      {"sasl.pasword", "no such librdkafka configuration property"},
+      {"topic.sasl.pasword", "no such librdkafka configuration property"},
+      {"compression.type", "librdkafka refuses the value"},
+      {"security.protocol", "librdkafka refuses the value"},
+      {"linger.ms", "librdkafka refuses the value"},
+      {"plugin.library.paths", "librdkafka refuses the value"},
+  };
+  for (const auto& [name, reason] : kRefused) {
+    absl::StatusOr<std::unique_ptr<Producer>> producer = Producer::Create(
+        "127.0.0.1:1", {{name, secret}}, [](const DeliveryReport&) {});
+    ASSERT_EQ(producer.status().code(), absl::StatusCode::kInvalidArgument)
+        << name;
+    const std::string message(producer.status().message());
+    EXPECT_THAT(message, HasSubstr(absl::StrCat("Kafka property ", name)));
+    EXPECT_THAT(message, HasSubstr(reason));
+    for (const char* part : {"Top", "Secret", "%41"}) {
+      EXPECT_THAT(message, ::testing::Not(HasSubstr(part))) << message;
+    }
+  }
+  // A secret-bearing property set right is no error.
+  absl::StatusOr<std::unique_ptr<Producer>> fine = Producer::Create(
+      "127.0.0.1:1", {{"sasl.password", secret}}, [](const DeliveryReport&) {});
+  EXPECT_TRUE(fine.ok()) << fine.status();
+}
+
 // Produces one record after the next `errors` Produce requests were set to
 // fail, and returns its report.
 DeliveryReport ProduceThroughErrors(
