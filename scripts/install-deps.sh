@@ -3,7 +3,8 @@
 # Used by the README, .ci/run and the Dockerfile alike. Idempotent; needs root.
 # clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and llvm-14
 # (llvm-symbolizer) are for the fuzzing stage of scripts/test.sh; time (GNU
-# time, for peak memory) for the bench scripts.
+# time, for peak memory) for the bench scripts; strace and systemd
+# (systemd-analyze) for scripts/check-hardening.sh.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +13,7 @@ PACKAGES=(
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 kcat curl procps openssl time
   clang libclang-rt-14-dev llvm-14
+  strace systemd
 )
 
 missing=()
