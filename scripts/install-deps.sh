@@ -3,7 +3,8 @@
 # Used by the README, .ci/run and the Dockerfile alike. Idempotent; needs root.
 # clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and llvm-14
 # (llvm-symbolizer) are for the fuzzing stage of scripts/test.sh; time (GNU
-# time, for peak memory) for the bench scripts.
+# time, for peak memory) for the bench scripts; strace and systemd
+# (systemd-analyze) for scripts/check-hardening.sh.
 set -euo pipefail
 
 PACKAGES=(

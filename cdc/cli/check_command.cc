@@ -29,8 +29,10 @@ constexpr char kUsage[] =
     "\n"
     "Runs every check `pgcdc run` makes before it streams, prints each\n"
     "result, and creates nothing: the configuration; the server's wal_level\n"
-    "and the role's REPLICATION right; the tables; the publication (exists\n"
-    "and covers exactly the tables, or can be created); the replication slot\n"
+    "and the role's REPLICATION right; the tables; the role's other rights\n"
+    "(SELECT on the tables, EXECUTE on pg_logical_emit_message, as far as\n"
+    "snapshots and heartbeats need them); the publication (exists and\n"
+    "covers exactly the tables, or can be created); the replication slot\n"
     "(pgoutput, this database, not lost; or can be created); a replication\n"
     "connection; the Kafka brokers; the spill directory.\n"
     "\n"
@@ -95,6 +97,18 @@ void CheckDatabase(const config::Config& config, Report& report) {
       }
     }
     report.Ok(absl::StrCat("tables: ", absl::StrJoin(names, ", ")));
+    absl::StatusOr<pg::RoleRights> rights = pg::ReadRoleRights(sql, *tables);
+    std::vector<std::string> warnings;
+    absl::Status required =
+        rights.ok() ? pg::RequireRoleRights(*rights, config, &warnings)
+                    : rights.status();
+    if (!required.ok()) {
+      report.Fail("rights", required);
+    } else {
+      for (const std::string& w : warnings) report.Warn(w);
+      report.Ok(absl::StrCat("role \"", rights->role,
+                             "\" has the rights this configuration needs"));
+    }
     const bool via_root =
         std::any_of(tables->begin(), tables->end(),
                     [](const pg::TableInfo& t) { return t.partitioned; });

@@ -17,6 +17,31 @@ std::string Qualified(const config::TableName& t) {
   return absl::StrCat(t.schema, ".", t.table);
 }
 
+std::string QuotedTable(const SqlConnection& conn, const config::TableName& t) {
+  return absl::StrCat(conn.QuoteIdentifier(t.schema), ".",
+                      conn.QuoteIdentifier(t.table));
+}
+
+// The tables of `tables` ("schema.table") the current role does not own (is
+// not a member of the owner's role with its privileges; superusers own
+// everything). Tables that do not exist are left out.
+absl::StatusOr<std::vector<std::string>> NotOwned(
+    SqlConnection& conn, const std::vector<config::TableName>& tables) {
+  std::vector<std::string> out;
+  for (const config::TableName& t : tables) {
+    absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+        "SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relname = $2",
+        {t.schema, t.table});
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty() && rows->front()[0].value_or("f") != "t") {
+      out.push_back(Qualified(t));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
@@ -113,35 +138,142 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
   return out;
 }
 
+absl::StatusOr<RoleRights> ReadRoleRights(
+    SqlConnection& conn, const std::vector<TableInfo>& tables) {
+  RoleRights rights;
+  absl::StatusOr<std::vector<SqlRow>> role = conn.Query(
+      "SELECT current_user, has_function_privilege("
+      "'pg_catalog.pg_logical_emit_message(boolean, text, text)', "
+      "'EXECUTE')");
+  if (!role.ok()) return role.status();
+  if (role->size() != 1) {
+    return absl::InternalError("cannot read the current role's rights");
+  }
+  rights.role = role->front()[0].value_or("");
+  const std::string grantee = conn.QuoteIdentifier(rights.role);
+  if (role->front()[1].value_or("f") != "t") {
+    rights.emit.push_back(
+        {"EXECUTE on function pg_logical_emit_message(boolean, text, text)",
+         absl::StrCat("GRANT EXECUTE ON FUNCTION "
+                      "pg_logical_emit_message(boolean, text, text) TO ",
+                      grantee)});
+  }
+  std::set<std::string> schemas;
+  for (const TableInfo& t : tables) {
+    absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+        "SELECT has_schema_privilege(c.relnamespace, 'USAGE'), "
+        "has_table_privilege(c.oid, 'SELECT') FROM pg_class c "
+        "WHERE c.oid = $1::oid",
+        {std::to_string(t.oid)});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) continue;  // dropped meanwhile: DescribeTables says
+    if (rows->front()[0].value_or("f") != "t" &&
+        schemas.insert(t.name.schema).second) {
+      rights.read.push_back(
+          {absl::StrCat("USAGE on schema ", t.name.schema),
+           absl::StrCat("GRANT USAGE ON SCHEMA ",
+                        conn.QuoteIdentifier(t.name.schema), " TO ", grantee)});
+    }
+    if (rows->front()[1].value_or("f") != "t") {
+      rights.read.push_back(
+          {absl::StrCat("SELECT on ", Qualified(t.name)),
+           absl::StrCat("GRANT SELECT ON ", QuotedTable(conn, t.name), " TO ",
+                        grantee)});
+    }
+  }
+  return rights;
+}
+
+absl::Status RequireRoleRights(const RoleRights& rights,
+                               const config::Config& config,
+                               std::vector<std::string>* warnings) {
+  const std::string& mode = config.snapshot.mode;
+  const bool snapshots = mode != "never";
+  const bool journal = snapshots && mode != "initial_only";
+  const bool heartbeats = config.source.heartbeat_interval_ms > 0;
+  std::vector<std::string> lacks, grants;
+  auto need = [&](const std::vector<MissingRight>& missing,
+                  const std::string& why) {
+    if (missing.empty()) return;
+    std::vector<std::string> what;
+    for (const MissingRight& m : missing) {
+      what.push_back(m.what);
+      grants.push_back(m.grant);
+    }
+    lacks.push_back(absl::StrCat(absl::StrJoin(what, ", "), " (", why, ")"));
+  };
+  auto warn = [&](const std::vector<MissingRight>& missing,
+                  const std::string& what_fails) {
+    for (const MissingRight& m : missing) {
+      warnings->push_back(absl::StrCat("role \"", rights.role, "\" lacks ",
+                                       m.what, ": ", what_fails, " (", m.grant,
+                                       ")"));
+    }
+  };
+  if (snapshots) {
+    need(rights.read, "snapshots read the tables");
+  } else {
+    warn(rights.read, "incremental snapshots (pgcdc snapshot) will fail");
+  }
+  if (journal || heartbeats) {
+    const char* uses = !journal ? "heartbeats"
+                       : heartbeats
+                           ? "the snapshot journal, incremental snapshots and "
+                             "heartbeats"
+                           : "the snapshot journal and incremental snapshots";
+    need(rights.emit, absl::StrCat(uses, " write logical decoding messages"));
+  } else if (mode == "never") {
+    warn(rights.emit, "incremental snapshots (pgcdc snapshot) will fail");
+  }
+  if (lacks.empty()) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "role \"", rights.role, "\" lacks ", absl::StrJoin(lacks, "; "),
+      ". Grant them: ", absl::StrJoin(grants, "; ")));
+}
+
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
     const std::vector<config::TableName>& tables, bool via_root, bool dry_run,
     const std::function<absl::Status(const std::vector<std::string>&)>&
         before_adding) {
   absl::StatusOr<std::vector<SqlRow>> exists = conn.Query(
-      "SELECT puballtables, pubviaroot FROM pg_publication WHERE pubname = $1",
+      "SELECT puballtables, pubviaroot, pg_has_role(pubowner, 'USAGE') "
+      "FROM pg_publication WHERE pubname = $1",
       {publication});
   if (!exists.ok()) return exists.status();
   std::vector<std::string> quoted;
   for (const config::TableName& t : tables) {
-    quoted.push_back(absl::StrCat(conn.QuoteIdentifier(t.schema), ".",
-                                  conn.QuoteIdentifier(t.table)));
-  }
-  if (exists->empty() && dry_run) {
-    absl::StatusOr<std::vector<SqlRow>> can = conn.Query(
-        "SELECT has_database_privilege(current_database(), 'CREATE')");
-    if (!can.ok()) return can.status();
-    if (can->empty() || can->front()[0].value_or("f") != "t") {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "publication \"", publication,
-          "\" does not exist and this role lacks CREATE on the database to "
-          "create it; create it yourself: CREATE PUBLICATION ",
-          conn.QuoteIdentifier(publication), " FOR TABLE ",
-          absl::StrJoin(quoted, ", ")));
-    }
-    return true;
+    quoted.push_back(QuotedTable(conn, t));
   }
   if (exists->empty()) {
+    // CREATE PUBLICATION ... FOR TABLE needs CREATE on the database and
+    // ownership of every table: said before trying, and by `check` too.
+    absl::StatusOr<std::vector<SqlRow>> can = conn.Query(
+        "SELECT has_database_privilege(current_database(), 'CREATE'), "
+        "current_user");
+    if (!can.ok()) return can.status();
+    absl::StatusOr<std::vector<std::string>> not_owned = NotOwned(conn, tables);
+    if (!not_owned.ok()) return not_owned.status();
+    const bool create = !can->empty() && can->front()[0].value_or("f") == "t";
+    if (!create || !not_owned->empty()) {
+      std::vector<std::string> lacks;
+      if (!create) lacks.push_back("CREATE on the database");
+      if (!not_owned->empty()) {
+        lacks.push_back(
+            absl::StrCat("ownership of ", absl::StrJoin(*not_owned, ", ")));
+      }
+      return absl::PermissionDeniedError(absl::StrCat(
+          "publication \"", publication, "\" does not exist and role \"",
+          can->empty() ? "" : can->front()[1].value_or(""),
+          "\" cannot create it: CREATE PUBLICATION ... FOR TABLE needs CREATE "
+          "on the database and ownership of every table, and the role lacks ",
+          absl::StrJoin(lacks, " and "),
+          ". Create it yourself, as the tables' owner: CREATE PUBLICATION ",
+          conn.QuoteIdentifier(publication), " FOR TABLE ",
+          absl::StrJoin(quoted, ", "),
+          via_root ? " WITH (publish_via_partition_root = true)" : ""));
+    }
+    if (dry_run) return true;
     absl::StatusOr<std::vector<SqlRow>> created = conn.Query(absl::StrCat(
         "CREATE PUBLICATION ", conn.QuoteIdentifier(publication), " FOR TABLE ",
         absl::StrJoin(quoted, ", "),
@@ -151,8 +283,9 @@ absl::StatusOr<bool> EnsurePublication(
           created.status().code(),
           absl::StrCat("cannot create publication \"", publication,
                        "\": ", created.status().message(),
-                       " (pgcdc needs CREATE on the database to create it; "
-                       "or create it yourself: CREATE PUBLICATION ",
+                       " (pgcdc needs CREATE on the database and ownership "
+                       "of the tables to create it; or create it yourself: "
+                       "CREATE PUBLICATION ",
                        conn.QuoteIdentifier(publication), " FOR TABLE ",
                        absl::StrJoin(quoted, ", "), ")"));
     }
@@ -190,16 +323,39 @@ absl::StatusOr<bool> EnsurePublication(
                       configured.end(), std::back_inserter(extra));
   if (missing.empty() && extra.empty()) return false;
   if (extra.empty() && before_adding) {
-    if (absl::Status s = before_adding(missing); !s.ok()) return s;
-    if (dry_run) return false;
-    std::vector<std::string> added;
+    // ALTER PUBLICATION ... ADD TABLE needs ownership of the publication and
+    // of the tables: said before anything is asked of the WAL.
+    std::vector<config::TableName> adding;
+    std::vector<std::string> added;  // quoted, for SQL
     for (const config::TableName& t : tables) {
       if (std::find(missing.begin(), missing.end(), Qualified(t)) !=
           missing.end()) {
-        added.push_back(absl::StrCat(conn.QuoteIdentifier(t.schema), ".",
-                                     conn.QuoteIdentifier(t.table)));
+        adding.push_back(t);
+        added.push_back(QuotedTable(conn, t));
       }
     }
+    absl::StatusOr<std::vector<std::string>> not_owned = NotOwned(conn, adding);
+    if (!not_owned.ok()) return not_owned.status();
+    if (exists->front()[2].value_or("f") != "t") {
+      not_owned->insert(not_owned->begin(),
+                        absl::StrCat("publication \"", publication, "\""));
+    }
+    if (!not_owned->empty()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "publication \"", publication, "\" lacks ",
+          absl::StrJoin(missing, ", "),
+          " and this role cannot add them: ALTER PUBLICATION ... ADD TABLE "
+          "needs ownership of the publication and of the tables, and the "
+          "role does not own ",
+          absl::StrJoin(*not_owned, ", "),
+          ". Add them yourself, as their owner: ALTER PUBLICATION ",
+          conn.QuoteIdentifier(publication), " ADD TABLE ",
+          absl::StrJoin(added, ", "),
+          "; then `pgcdc snapshot --table` publishes the rows they already "
+          "hold"));
+    }
+    if (absl::Status s = before_adding(missing); !s.ok()) return s;
+    if (dry_run) return false;
     absl::Status s =
         conn.Query(absl::StrCat("ALTER PUBLICATION ",
                                 conn.QuoteIdentifier(publication),

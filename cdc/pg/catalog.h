@@ -8,9 +8,10 @@
 // config text unquoted.
 //
 // Errors: kFailedPrecondition for an environment that cannot work (wal_level,
-// missing rights, a publication that differs from the configuration),
-// kNotFound for a table that does not exist, kUnavailable for a lost
-// connection.
+// no REPLICATION, a publication that differs from the configuration),
+// kPermissionDenied for other missing rights (each named, with the GRANT or
+// statement that fixes it), kNotFound for a table that does not exist,
+// kUnavailable for a lost connection.
 //
 // Stateless functions over a SqlConnection the caller owns.
 #ifndef CDC_PG_CATALOG_H_
@@ -49,6 +50,33 @@ struct TableInfo {
   bool partitioned = false;  // a partitioned table (relkind 'p')
 };
 
+// Rights pgcdc's role needs beyond REPLICATION, as the server grants them:
+// SELECT on the tables and USAGE on their schemas (snapshots read the
+// tables), EXECUTE on pg_logical_emit_message(boolean, text, text) (the
+// snapshot journal, incremental snapshots and heartbeats write logical
+// decoding messages). Each missing right comes with the GRANT that gives it.
+struct MissingRight {
+  std::string what;   // e.g. "SELECT on public.t"
+  std::string grant;  // e.g. GRANT SELECT ON "public"."t" TO "cdc"
+};
+struct RoleRights {
+  std::string role;                // current_user
+  std::vector<MissingRight> read;  // to read the tables
+  std::vector<MissingRight> emit;  // to write logical decoding messages
+};
+absl::StatusOr<RoleRights> ReadRoleRights(SqlConnection& conn,
+                                          const std::vector<TableInfo>& tables);
+
+// kPermissionDenied naming the rights `config` needs that `rights` lacks,
+// with the GRANTs that give them: reading the tables unless snapshot.mode is
+// never; writing messages when snapshot.mode makes a journaled or
+// incremental snapshot (not never, not initial_only) or heartbeats are on.
+// Missing rights that only incremental snapshots would need are appended to
+// `warnings`, saying what will fail. Pure.
+absl::Status RequireRoleRights(const RoleRights& rights,
+                               const config::Config& config,
+                               std::vector<std::string>* warnings);
+
 // Looks up every configured table; kNotFound names the ones missing.
 absl::StatusOr<std::vector<TableInfo>> DescribeTables(
     SqlConnection& conn, const std::vector<config::TableName>& tables);
@@ -60,8 +88,12 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 // through the partition root, so that a partitioned table's changes arrive
 // as the table's, not as its partitions'. Returns true when it created the
 // publication.
+// Creating it needs CREATE on the database and ownership of every table;
+// adding tables needs ownership of the publication and of those tables.
+// Either lacking is kPermissionDenied, said before anything is made or
+// `before_adding` is called.
 // With `dry_run`, a missing publication is not created: true says it would
-// be (kPermissionDenied when the role lacks CREATE on the database).
+// be.
 //
 // Tables added to the configuration: when the publication lacks some
 // configured tables and has none that are not, and `before_adding` is given,

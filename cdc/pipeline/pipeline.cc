@@ -98,6 +98,15 @@ absl::Status Pipeline::Prepare() {
   absl::StatusOr<std::vector<pg::TableInfo>> tables =
       pg::DescribeTables(sql, config_.source.tables);
   if (!tables.ok()) return tables.status();
+  // Before anything is made: a right missing halfway would leave a slot.
+  absl::StatusOr<pg::RoleRights> rights = pg::ReadRoleRights(sql, *tables);
+  if (!rights.ok()) return rights.status();
+  std::vector<std::string> warnings;
+  if (absl::Status s = pg::RequireRoleRights(*rights, config_, &warnings);
+      !s.ok()) {
+    return s;
+  }
+  for (const std::string& w : warnings) LogWarning(w);
 
   // Everything that can refuse the configuration (the Kafka properties
   // included) or the environment does so before the first change pgcdc
