@@ -144,12 +144,17 @@ absl::StatusOr<RoleRights> ReadRoleRights(
   absl::StatusOr<std::vector<SqlRow>> role = conn.Query(
       "SELECT current_user, has_function_privilege("
       "'pg_catalog.pg_logical_emit_message(boolean, text, text)', "
+      "'EXECUTE'), has_function_privilege('public', "
+      "'pg_catalog.pg_logical_emit_message(boolean, text, text)', "
+      "'EXECUTE') OR has_function_privilege('public', "
+      "'pg_catalog.pg_logical_emit_message(boolean, text, bytea)', "
       "'EXECUTE')");
   if (!role.ok()) return role.status();
   if (role->size() != 1) {
     return absl::InternalError("cannot read the current role's rights");
   }
   rights.role = role->front()[0].value_or("");
+  rights.public_can_emit = role->front()[2].value_or("f") == "t";
   const std::string grantee = conn.QuoteIdentifier(rights.role);
   if (role->front()[1].value_or("f") != "t") {
     rights.emit.push_back(
@@ -224,6 +229,18 @@ absl::Status RequireRoleRights(const RoleRights& rights,
     need(rights.emit, absl::StrCat(uses, " write logical decoding messages"));
   } else if (mode == "never") {
     warn(rights.emit, "incremental snapshots (pgcdc snapshot) will fail");
+  }
+  if (rights.public_can_emit) {
+    warnings->push_back(absl::StrCat(
+        "PUBLIC may execute pg_logical_emit_message (PostgreSQL's default): "
+        "any role that can log in writes into the WAL pgcdc reads, and a "
+        "message with a prefix in messages.prefixes becomes a MESSAGE event "
+        "(snapshot signals are refused unless sealed). To close it, in this "
+        "database: REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, "
+        "text, text), pg_logical_emit_message(boolean, text, bytea) FROM "
+        "PUBLIC; GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, "
+        "text, text) TO ",
+        rights.role, " (README, Security)"));
   }
   if (lacks.empty()) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(

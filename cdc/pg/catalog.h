@@ -63,6 +63,9 @@ struct RoleRights {
   std::string role;                // current_user
   std::vector<MissingRight> read;  // to read the tables
   std::vector<MissingRight> emit;  // to write logical decoding messages
+  // PUBLIC may execute pg_logical_emit_message (PostgreSQL's default): any
+  // role that can log in can write into the WAL pgcdc reads.
+  bool public_can_emit = false;
 };
 absl::StatusOr<RoleRights> ReadRoleRights(SqlConnection& conn,
                                           const std::vector<TableInfo>& tables);

@@ -194,6 +194,7 @@ absl::Status Pipeline::Prepare() {
   // failure of the steps above.
   if (absl::Status s = PrepareSlot(sql); !s.ok()) return s;
   tracker_ = offsets::AckTracker(start_lsn_);
+  slot_floor_ = start_lsn_;
   last_sent_confirmed_ = start_lsn_;
   metrics_->SetConfirmedLsn(start_lsn_);
   sql_ = *std::move(conn);
@@ -339,9 +340,31 @@ absl::Status Pipeline::StreamSession() {
   if (!stream.ok()) return stream.status();
   stream_ = *std::move(stream);
   const std::string options = pg::FormatPgOutputOptions(pgoutput_);
+  // Another instance may have moved the slot on while this one waited for
+  // it (a standby) or was disconnected: what it confirmed is published, and
+  // a status update below it would move the slot backwards (which older
+  // PostgreSQL minors accept). So the slot's position, read now, is both
+  // where streaming starts and a floor for every status update.
+  Lsn slot_position = kInvalidLsn;
+  if (absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
+        absl::StatusOr<pg::SlotInfo> slot =
+            pg::FindSlot(sql, config_.source.slot);
+        if (!slot.ok()) return slot.status();
+        if (slot->exists) slot_position = slot->confirmed_flush;
+        return absl::OkStatus();
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (slot_position > slot_floor_) {
+    slot_floor_ = slot_position;
+    if (!tracker_.in_transaction()) {
+      tracker_.ObserveServerPosition(slot_floor_);
+    }
+  }
   // From what is acknowledged, which may be past what the server last heard
   // from a connection that was lost: nothing acknowledged is sent again.
-  const Lsn from = tracker_.confirmed();
+  const Lsn from = std::max(tracker_.confirmed(), slot_floor_);
   if (absl::Status s = stream_->Start(config_.source.slot, from, options);
       !s.ok()) {
     if (s.code() == absl::StatusCode::kFailedPrecondition &&
@@ -890,7 +913,7 @@ void Pipeline::AfterAcks() {
 
 absl::Status Pipeline::SendStatus(bool force, bool reply_requested) {
   auto now = Clock::now();
-  Lsn confirmed = tracker_.confirmed();
+  const Lsn confirmed = std::max(tracker_.confirmed(), slot_floor_);
   bool moved =
       confirmed > last_sent_confirmed_ && now - last_status_ >= kConfirmSpacing;
   if (!force && !moved && now < next_status_) return absl::OkStatus();

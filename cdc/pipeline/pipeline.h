@@ -329,6 +329,9 @@ class Pipeline : private snapshot::RowSink {
   Lsn replay_end_lsn_ = 0;
 
   // Positions.
+  // The slot's confirmed position when the session started: another
+  // instance may have confirmed it; no status update goes below it.
+  Lsn slot_floor_ = kInvalidLsn;
   Lsn received_lsn_ = kInvalidLsn;
   Lsn last_sent_confirmed_ = kInvalidLsn;
   Clock::time_point next_status_;

@@ -80,13 +80,55 @@ class ConfirmPositionTest : public PgcdcTest {
 // of a transaction whose row cannot be published.
 TEST_F(ConfirmPositionTest, PublishedMessageRightBeforeACommit) {
   Sql("CREATE TABLE docs (id int PRIMARY KEY, body text)");
-  const std::string config = WriteConfig({"public.docs"}, "",
-                                         "messages:\n  prefixes: [outbox]\n");
+  const std::string config =
+      WriteConfig({"public.docs"}, "", "messages:\n  prefixes: [outbox]\n");
   StopOnTheCommitRightAfterAMessage(
-      config,
-      absl::StrCat("BEGIN; INSERT INTO docs VALUES (2, ", kHugeValue,
-                   "); SELECT pg_logical_emit_message(false, 'outbox', "
-                   "'hello'); COMMIT"));
+      config, absl::StrCat("BEGIN; INSERT INTO docs VALUES (2, ", kHugeValue,
+                           "); SELECT pg_logical_emit_message(false, 'outbox', "
+                           "'hello'); COMMIT"));
+}
+
+// pgcdc's own snapshot signals are the last records before a stop (the
+// end of an incremental snapshot, with nothing written after it), and the
+// first thing written after the restart is a message: it starts exactly
+// where the last signal's record ends, and must be published.
+TEST_F(ConfirmPositionTest, MessageRightAfterPgcdcsOwnSignals) {
+  Sql("CREATE TABLE docs (id int PRIMARY KEY, body text)");
+  Sql("INSERT INTO docs SELECT g, 'row' FROM generate_series(1, 10) g");
+  const std::string config =
+      WriteConfig({"public.docs"}, "", "messages:\n  prefixes: [outbox]\n");
+  Subprocess first = StartPgcdc(config);
+  WaitCaughtUp();
+  std::string output;
+  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "public.docs"},
+                     &output),
+            0)
+      << output;
+  // Done, and everything written so far confirmed: the signals were last.
+  ASSERT_TRUE(WaitForLog(first, "public.docs read", 30000)) << first.ReadLog();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::vector<pg::SqlRow> rows = Rows(absl::StrCat(
+            // (Up to a page header apart: a record that ends a WAL page
+            // ends where the next page's header begins.)
+            "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), "
+            "confirmed_flush_lsn) BETWEEN 0 AND 40 "
+            "FROM pg_replication_slots WHERE slot_name = '",
+            slot_, "'"));
+        return !rows.empty() && rows[0][0] == std::optional<std::string>("t");
+      },
+      30000))
+      << first.ReadLog();
+  StopPgcdc(first);
+  Subprocess second = StartPgcdc(config);
+  Sql("SELECT pg_logical_emit_message(false, 'outbox', 'first after restart')");
+  WaitCaughtUp();
+  StopPgcdc(second);
+  absl::StatusOr<std::vector<ReadEvent>> messages =
+      ReadAll(broker_->bootstrap_servers(), "test.messages");
+  ASSERT_TRUE(messages.ok()) << messages.status();
+  ASSERT_EQ(messages->size(), 1u) << second.ReadLog();
+  EXPECT_EQ(messages->front().event.message().content(), "first after restart");
 }
 
 }  // namespace

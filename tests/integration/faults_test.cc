@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -283,6 +284,43 @@ TEST_F(FaultsTest, StandbyInstanceTakesOverWhenTheFirstDies) {
             << " ms after the first instance was killed\n";
 }
 
+// A standby that waited while the active instance moved the slot on starts
+// from where the slot is when it takes over, not from where it was when the
+// standby started, and never reports a position below it.
+TEST_F(FaultsTest, StandbyStartsWhereTheOtherLeftTheSlot) {
+  int first_port = 0, second_port = 0;
+  Subprocess first = StartPgcdc(Config(&first_port));
+  Subprocess second = LaunchPgcdc(Config(&second_port));  // cannot stream
+  ASSERT_TRUE(WaitForLog(second, "waiting for it to be released", 20000))
+      << second.ReadLog();
+  const Lsn before = *cluster_->ConfirmedFlush(db_, slot_);
+  for (int i = 1; i <= 20; ++i) {
+    Sql(absl::StrCat("INSERT INTO accounts VALUES (", i, ", ", i, ", 'x')"));
+  }
+  WaitCaughtUp();
+  const Lsn moved = *cluster_->ConfirmedFlush(db_, slot_);
+  ASSERT_GT(moved, before);
+  StopPgcdc(first);
+  ASSERT_TRUE(WaitForLog(second, "streaming slot", 20000)) << second.ReadLog();
+  const std::string log = second.ReadLog();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      log, m,
+      std::regex("streaming slot \"[^\"]*\" from ([0-9A-F]+/[0-9A-F]+)")))
+      << log;
+  absl::StatusOr<Lsn> from = ParseLsn(m[1].str());
+  ASSERT_TRUE(from.ok()) << m[1].str();
+  EXPECT_GE(*from, moved) << "the standby started from " << m[1].str()
+                          << ", behind the slot's " << FormatLsn(moved);
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(second_port, "pgcdc_confirmed_lsn") >= moved; },
+      20000))
+      << Metric(second_port, "pgcdc_confirmed_lsn") << " < " << moved;
+  StopPgcdc(second);
+  EXPECT_GE(*cluster_->ConfirmedFlush(db_, slot_), moved);
+  EXPECT_EQ(ReadTopic("public.accounts").size(), 20u);  // none sent twice
+}
+
 TEST_F(FaultsTest, DroppedSlotIsAFatalErrorSayingHowToRecover) {
   int port = 0;
   Subprocess p = StartPgcdc(Config(&port));
@@ -410,6 +448,81 @@ TEST_F(FaultsTest, SecondSignalExitsAtOnceAndSafely) {
   }
   ASSERT_NE(during_commit, 0u) << "the second run published nothing";
   EXPECT_LE(confirmed, during_commit);
+}
+
+// A stop while the broker is down and librdkafka's queue is full (its
+// message count, here 50, reached long before kafka.max_inflight_bytes)
+// ends within kafka.shutdown_timeout_ms, with nothing unacknowledged
+// confirmed; it used to wait for room in the queue forever.
+TEST_F(FaultsTest, StopWhileTheProducerQueueIsFullEndsInTime) {
+  int port = 0;
+  std::string config = Config(&port);
+  EditConfig(config, "  shutdown_timeout_ms: 20000\n",
+             "  shutdown_timeout_ms: 2000\n  properties:\n"
+             "    queue.buffering.max.messages: \"50\"\n");
+  Subprocess p = StartPgcdc(config);
+  WaitCaughtUp();
+  const Lsn acknowledged = *cluster_->ConfirmedFlush(db_, slot_);
+  absl::StatusOr<kafka::BrokerFault> down = kafka::ParseBrokerFault("down");
+  ASSERT_TRUE(down.ok());
+  ASSERT_TRUE(broker_->Apply(*down).ok());
+  Sql("INSERT INTO accounts SELECT g, g, 'during' FROM generate_series(1, "
+      "500) g");
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(port, "pgcdc_inflight_events") >= 50; }, 20000));
+  const auto start = std::chrono::steady_clock::now();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(30000);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  ASSERT_TRUE(code.has_value()) << "still waiting after 30 s: " << p.ReadLog();
+  EXPECT_EQ(*code, 0) << p.ReadLog();
+  // shutdown_timeout_ms, then at most the replication stream's own end.
+  EXPECT_LT(took.count(), 2000 + 6000);
+  EXPECT_THAT(p.ReadLog(), HasSubstr("were not acknowledged in time"));
+  EXPECT_EQ(*cluster_->ConfirmedFlush(db_, slot_), acknowledged);
+  ASSERT_TRUE(broker_->Apply(*kafka::ParseBrokerFault("up")).ok());
+  Subprocess again = StartPgcdc(Config(&port));
+  ExpectNothingLost();
+  StopPgcdc(again);
+}
+
+// Startup waits for things that may never come (here a broker that does not
+// answer, for up to kafka.startup_timeout_ms): a signal then ends pgcdc at
+// once, since nothing is published yet.
+TEST_F(FaultsTest, ASignalDuringStartupEndsItAtOnce) {
+  int port = 0;
+  std::string config = Config(&port);
+  const int silent = FreePort();  // nothing listens there
+  EditConfig(config, "  bootstrap_servers: \"[^\"]*\"\n",
+             absl::StrCat("  bootstrap_servers: \"127.0.0.1:", silent,
+                          "\"\n  startup_timeout_ms: 60000\n"));
+  Subprocess p = LaunchPgcdc(config);
+  // Past the PostgreSQL checks, into the broker's wait.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return !Rows(
+                    "SELECT 1 FROM pg_stat_activity "
+                    "WHERE application_name = 'pgcdc'")
+                    .empty();
+      },
+      20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(p.Running()) << p.ReadLog();
+  const auto start = std::chrono::steady_clock::now();
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.Wait(20000);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  ASSERT_TRUE(code.has_value()) << p.ReadLog();
+  EXPECT_EQ(*code, 0) << p.ReadLog();
+  EXPECT_LT(took.count(), 2000);
+  EXPECT_THAT(p.ReadLog(), HasSubstr("stopped by a signal during startup"));
+  EXPECT_TRUE(Rows(absl::StrCat("SELECT 1 FROM pg_replication_slots WHERE "
+                                "slot_name = '",
+                                slot_, "'"))
+                  .empty())
+      << "no slot is made before the broker answered";
 }
 
 // pgcdc killed (SIGKILL) 20 times at random moments while a mixed load

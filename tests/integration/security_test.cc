@@ -426,14 +426,20 @@ TEST_F(SecurityTest, KafkaPropertyErrorsNeverQuoteTheValue) {
 // forge a log line nor reach the terminal as codes.
 TEST_F(SecurityTest, TextFromTheWalCannotForgeLogLines) {
   Sql("CREATE TABLE t (id int PRIMARY KEY)");
-  Subprocess p = StartPgcdc(WriteConfig({"public.t"}));
+  Sql("CREATE EXTENSION IF NOT EXISTS pgcrypto");
+  // A request sealed with the configured secret (whoever holds it may
+  // still write text that ends up in the log), for a table not captured.
+  Subprocess p = StartPgcdc(WriteConfig(
+      {"public.t"}, "", "signals:\n  secret: \"sixteen bytes at least\"\n"));
   Sql(absl::StrCat(
-      "SELECT pg_logical_emit_message(false, 'pgcdc.snapshot', "
-      "'{\"slot\": \"",
+      "SELECT pg_logical_emit_message(true, 'pgcdc.snapshot', "
+      "encode(hmac(j, 'sixteen bytes at least', 'sha256'), 'hex') || ' ' || j) "
+      "FROM (SELECT format('{\"slot\": \"",
       slot_,
-      "\", \"request\": {\"id\": \"r\\n2026-01-01T00:00:00.000Z ERROR "
-      "FORGED \\u001b[2J \\u009b2J\", \"tables\": [\"nope\"]}}')"));
-  ASSERT_TRUE(WaitForLog(p, "ignoring the logical decoding message", 30000))
+      "\", \"xid\": %s, \"request\": {\"id\": \"r\\n2026-01-01T00:00:00.000Z "
+      "ERROR FORGED \\u001b[2J \\u009b2J\", \"tables\": [\"public.nope\"]}}', "
+      "txid_current() % 4294967296) AS j) q"));
+  ASSERT_TRUE(WaitForLog(p, "not a table this pgcdc captures", 30000))
       << p.ReadLog();
   StopPgcdc(p);
   const std::string log = p.ReadLog();

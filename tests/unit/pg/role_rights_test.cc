@@ -124,5 +124,25 @@ TEST(RoleRightsTest, EveryMissingRightIsNamedOnce) {
   EXPECT_THAT(warnings, ElementsAre());
 }
 
+// Anyone who can log in can write into the WAL while PUBLIC may execute
+// pg_logical_emit_message: said, with the REVOKE that closes it.
+TEST(RoleRightsTest, PublicMayWriteIntoTheWalIsWarnedOf) {
+  RoleRights rights = Lacking(false, false);
+  rights.public_can_emit = true;
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(RequireRoleRights(rights, WithMode("initial"), &warnings).ok());
+  ASSERT_THAT(warnings, SizeIs(1));
+  EXPECT_THAT(warnings[0], HasSubstr("PUBLIC may execute"));
+  EXPECT_THAT(warnings[0],
+              HasSubstr("REVOKE EXECUTE ON FUNCTION pg_logical_emit_message("
+                        "boolean, text, text), pg_logical_emit_message("
+                        "boolean, text, bytea) FROM PUBLIC"));
+  EXPECT_THAT(warnings[0], HasSubstr("TO cdc"));
+  warnings.clear();
+  rights.public_can_emit = false;
+  EXPECT_TRUE(RequireRoleRights(rights, WithMode("initial"), &warnings).ok());
+  EXPECT_THAT(warnings, IsEmpty());
+}
+
 }  // namespace
 }  // namespace cdc::pg
