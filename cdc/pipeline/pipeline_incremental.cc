@@ -257,6 +257,11 @@ absl::Status Pipeline::ReadChunkRows(
   if (!described.ok()) return described.status();
   const pg::RelationMessage& relation = described->relation;
   chunk_estimate_ = described->estimated_rows;
+  // Names no event can carry (envelope_builder.h): refused before the chunk
+  // is read, as the stream refuses them.
+  if (absl::Status s = envelope::CheckRelationNames(relation); !s.ok()) {
+    return s;
+  }
 
   std::vector<std::string> columns, key_columns;
   std::vector<size_t> key_positions;
