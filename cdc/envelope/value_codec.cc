@@ -7,6 +7,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -52,7 +53,9 @@ absl::Status BadText(pg::Oid type_oid, std::string_view text,
 // Every text-valued case goes through here: a proto3 string must be UTF-8,
 // so bytes that are not (only a SQL_ASCII database stores them) travel as
 // text_bytes, unchanged, instead of making the whole event unreadable.
-void SetText(std::string_view text, v1::Value* out) {
+// Inlined into its callers: a call per text value cost as much as the check.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void SetText(std::string_view text,
+                                                 v1::Value* out) {
   if (IsValidUtf8(text)) {
     out->set_text(text.data(), text.size());
   } else {
