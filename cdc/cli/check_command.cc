@@ -34,7 +34,9 @@ constexpr char kUsage[] =
     "snapshots and heartbeats need them); the publication (exists and\n"
     "covers exactly the tables, or can be created); the replication slot\n"
     "(pgoutput, this database, not lost; or can be created); a replication\n"
-    "connection; the Kafka brokers; the spill directory.\n"
+    "connection; the Kafka brokers; the spill directory. Warns about tables\n"
+    "without a key and about a SQL_ASCII database (text that may not be\n"
+    "UTF-8).\n"
     "\n"
     "exit codes: 0 all checks passed; 2 bad configuration or usage; 3 some\n"
     "check failed.\n";
@@ -77,6 +79,9 @@ void CheckDatabase(const config::Config& config, Report& report) {
   report.Ok(absl::StrCat("PostgreSQL ", server->server_version_num, " at ",
                          sql.Endpoint(), "/", server->database,
                          ": wal_level logical, the role may replicate"));
+  if (server->server_encoding == "SQL_ASCII") {
+    report.Warn(pg::kSqlAsciiWarning);
+  }
 
   absl::StatusOr<std::vector<pg::TableInfo>> tables =
       pg::DescribeTables(sql, config.source.tables);

@@ -3,12 +3,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "cdc/common/absl_compat.h"
+#include "cdc/common/utf8.h"
 #include "cdc/envelope/value_codec.h"
 #include "cdc/envelope/wire.h"
 #include "cdc/kafka/topic_router.h"
@@ -45,12 +49,47 @@ absl::Status UnknownRelation(pg::Oid relation_oid) {
                    " which no Relation message has described"));
 }
 
+// Why a name that is not UTF-8 stops pgcdc, for the end of its message.
+constexpr char kNameHint[] =
+    " is not valid UTF-8 (a SQL_ASCII database stores any bytes): no event "
+    "can carry it in a protobuf string, so pgcdc stops rather than publish a "
+    "broken one";
+
+absl::Status BadName(const pg::RelationMessage& relation, std::string_view what,
+                     std::string_view name) {
+  return absl::DataLossError(
+      absl::StrCat(RelationLabel(relation), ": ", AsAbsl(what), " \"",
+                   EscapeBytes(name), "\"", kNameHint, ": rename it"));
+}
+
 bool HasValue(const pg::TupleValue& value) {
   return value.kind == pg::TupleValue::Kind::kText ||
          value.kind == pg::TupleValue::Kind::kBinary;
 }
 
 }  // namespace
+
+std::string RelationLabel(const pg::RelationMessage& relation) {
+  return absl::StrCat("relation ", relation.relation_oid, " \"",
+                      EscapeBytes(relation.namespace_name), "\".\"",
+                      EscapeBytes(relation.relation_name), "\"");
+}
+
+absl::Status CheckRelationNames(const pg::RelationMessage& relation) {
+  if (!IsValidUtf8(relation.namespace_name)) {
+    return BadName(relation, "its schema name", relation.namespace_name);
+  }
+  if (!IsValidUtf8(relation.relation_name)) {
+    return BadName(relation, "its name", relation.relation_name);
+  }
+  for (size_t i = 0; i < relation.columns.size(); ++i) {
+    if (!IsValidUtf8(relation.columns[i].name)) {
+      return BadName(relation, absl::StrCat("the name of column ", i + 1),
+                     relation.columns[i].name);
+    }
+  }
+  return absl::OkStatus();
+}
 
 namespace {
 
@@ -132,6 +171,11 @@ EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
   }
   shape.in_key.assign(column_count, false);
   for (int i : shape.key_columns) shape.in_key[i] = true;
+  // Checked once per shape; every event of the shape reports it.
+  shape.names = CheckRelationNames(relation);
+  if (shape.names.ok() && !IsValidUtf8(source_.db)) {
+    shape.names = BadName(relation, "the database name", source_.db);
+  }
 
   shape.columns.resize(column_count);
   wire::PutString(1, source_.connector, &shape.source_head);
@@ -144,8 +188,8 @@ EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
   return shape;
 }
 
-const EnvelopeBuilder::Shape::ColumnParts& EnvelopeBuilder::PartsFor(
-    Shape& shape, const pg::RelationInfo& info, int i) {
+bool EnvelopeBuilder::PartsFor(Shape& shape, const pg::RelationInfo& info,
+                               int i) {
   Shape::ColumnParts& parts = shape.columns[i];
   const pg::RelationColumn& column = info.relation.columns[i];
   // Column.type and base_type: checked per row, since the relation cache
@@ -156,13 +200,15 @@ const EnvelopeBuilder::Shape::ColumnParts& EnvelopeBuilder::PartsFor(
   if (parts.built && base_type == parts.base_type &&
       (named ? info.column_type_names[i] == parts.type
              : parts.type == absl::StrCat("oid:", column.type_oid))) {
-    return parts;
+    return true;
   }
   parts = Shape::ColumnParts();
-  parts.built = true;
   parts.type =
       named ? info.column_type_names[i] : absl::StrCat("oid:", column.type_oid);
   parts.base_type = std::move(base_type);
+  // Left unbuilt when a name is not UTF-8, so that every row says so.
+  if (!IsValidUtf8(parts.type) || !IsValidUtf8(parts.base_type)) return false;
+  parts.built = true;
   wire::PutString(1, column.name, &parts.head);
   wire::PutString(2, parts.type, &parts.head);
   auto put_tail = [&](bool key, std::string* tail) {
@@ -172,7 +218,15 @@ const EnvelopeBuilder::Shape::ColumnParts& EnvelopeBuilder::PartsFor(
   };
   put_tail(shape.in_key[i], &parts.tail);
   put_tail(true, &parts.key_tail);
-  return parts;
+  return true;
+}
+
+absl::Status EnvelopeBuilder::TypeNameError(const Shape& shape,
+                                            const pg::RelationInfo& info,
+                                            int i) const {
+  const Shape::ColumnParts& parts = shape.columns[i];
+  return BadName(info.relation, absl::StrCat("the type name of column ", i + 1),
+                 IsValidUtf8(parts.type) ? parts.base_type : parts.type);
 }
 
 absl::StatusOr<v1::Value*> EnvelopeBuilder::ConvertColumn(
@@ -183,9 +237,11 @@ absl::StatusOr<v1::Value*> EnvelopeBuilder::ConvertColumn(
   absl::Status status =
       TextToValue(&relations_->types(), column.type_oid, value, out);
   if (!status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat(shape.schema, ".", shape.table, ".",
-                                     column.name, ": ", status.message()));
+    return absl::Status(
+        status.code(),
+        absl::StrCat(shape.schema, ".", shape.table, ".", column.name,
+                     " (relation ", info.relation.relation_oid,
+                     "): ", status.message()));
   }
   out->ByteSizeLong();  // caches the sizes serializing it needs
   return out;
@@ -236,6 +292,7 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   const pg::RelationInfo* info = relations_->Find(relation_oid);
   if (info == nullptr) return UnknownRelation(relation_oid);
   Shape& shape = ShapeFor(*info);
+  if (!shape.names.ok()) return shape.names;
 
   if (new_tuple != nullptr) {
     if (absl::Status s = CheckColumnCount(*new_tuple, *info, shape.schema,
@@ -268,9 +325,12 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
   before_columns_.clear();
   after_columns_.clear();
   key_columns_.clear();
-  auto convert = [&](const pg::TupleData& tuple, int i,
-                     std::vector<EncodedColumn>* out) -> absl::Status {
-    PartsFor(shape, *info, i);
+  // Inlined (GCC stopped doing so by itself once the name check came in):
+  // it runs for every column of every row.
+  auto convert =
+      [&](const pg::TupleData& tuple, int i, std::vector<EncodedColumn>* out)
+          ABSL_ATTRIBUTE_ALWAYS_INLINE -> absl::Status {
+    if (!PartsFor(shape, *info, i)) return TypeNameError(shape, *info, i);
     absl::StatusOr<v1::Value*> value =
         ConvertColumn(shape, *info, i, tuple.values[i]);
     if (!value.ok()) return value.status();
@@ -320,7 +380,7 @@ absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
         if (c.index == i) value = c.value;
       }
       if (value == nullptr) {
-        PartsFor(shape, *info, i);
+        if (!PartsFor(shape, *info, i)) return TypeNameError(shape, *info, i);
         absl::StatusOr<v1::Value*> converted =
             ConvertColumn(shape, *info, i, from->values[i]);
         if (!converted.ok()) return converted.status();
@@ -437,6 +497,7 @@ bool EnvelopeBuilder::ChangesKey(const pg::UpdateMessage& update) {
   const pg::RelationInfo* info = relations_->Find(update.relation_oid);
   if (info == nullptr) return false;  // BuildRowChange reports it
   const Shape& shape = ShapeFor(*info);
+  if (!shape.names.ok()) return false;  // likewise
   const pg::TupleData& old_tuple = *update.old_tuple;
   const size_t n = info->relation.columns.size();
   if (shape.key_columns.empty() || old_tuple.values.size() != n ||
@@ -465,8 +526,17 @@ absl::Status EnvelopeBuilder::BuildRead(pg::Oid relation_oid,
                                         uint32_t ordinal, int64_t now_ms,
                                         Record* record) {
   uint32_t seq = ordinal;
-  return BuildRowChange(v1::READ, relation_oid, 0, nullptr, &row, snapshot,
-                        snapshot.commit_lsn, &seq, now_ms, record);
+  absl::Status s =
+      BuildRowChange(v1::READ, relation_oid, 0, nullptr, &row, snapshot,
+                     snapshot.commit_lsn, &seq, now_ms, record);
+  // The stream's errors get their LSN from the pipeline; a snapshot row has
+  // the snapshot's.
+  if (s.code() == absl::StatusCode::kDataLoss) {
+    return absl::DataLossError(
+        absl::StrCat("row ", ordinal, " of the snapshot at LSN ",
+                     FormatLsn(snapshot.commit_lsn), ": ", s.message()));
+  }
+  return s;
 }
 
 void EnvelopeBuilder::SetMessageTopic(const std::string& topic) {
@@ -544,6 +614,7 @@ absl::Status EnvelopeBuilder::BuildInto(const pg::PgOutputMessage& change,
       const pg::RelationInfo* info = relations_->Find(oid);
       if (info == nullptr) return UnknownRelation(oid);
       const Shape& shape = ShapeFor(*info);
+      if (!shape.names.ok()) return shape.names;
       ResetMessages();
       event_->set_op(v1::TRUNCATE);
       event_->set_ts_ms(now_ms);
@@ -562,6 +633,11 @@ absl::Status EnvelopeBuilder::BuildInto(const pg::PgOutputMessage& change,
     if (!message_shape_.built) {
       return absl::FailedPreconditionError(
           "a logical message arrived but no message topic is set");
+    }
+    if (!IsValidUtf8(message->prefix)) {
+      return absl::DataLossError(
+          absl::StrCat("logical decoding message prefix \"",
+                       EscapeBytes(message->prefix), "\"", kNameHint));
     }
     records.resize(1);
     ResetMessages();

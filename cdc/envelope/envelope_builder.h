@@ -24,6 +24,12 @@
 // sends the others as nulls that would read as real values; unset when no
 // old image was sent.
 //
+// Text values that are not UTF-8 become text_bytes (value_codec.h). Names
+// have no such fallback: a schema, table, column, type or attribute name, the
+// database name or a logical message prefix that is not valid UTF-8 (only a
+// SQL_ASCII database holds one) would make the event unreadable, so building
+// it fails with kDataLoss naming the relation (OID, and its names escaped).
+//
 // Thread-compatible: one owner.
 #ifndef CDC_ENVELOPE_ENVELOPE_BUILDER_H_
 #define CDC_ENVELOPE_ENVELOPE_BUILDER_H_
@@ -70,6 +76,14 @@ struct Record {
   v1::Op op = v1::OP_UNSPECIFIED;
 };
 
+// How errors name a relation: `relation 16384 "public"."orders"`, its names
+// escaped (EscapeBytes) so that any bytes print safely.
+std::string RelationLabel(const pg::RelationMessage& relation);
+
+// kDataLoss naming the relation when its schema, table or column names are
+// not valid UTF-8 (see above). For a snapshot, which checks before it reads.
+absl::Status CheckRelationNames(const pg::RelationMessage& relation);
+
 class EnvelopeBuilder {
  public:
   EnvelopeBuilder(SourceInfo source, std::string topic_prefix,
@@ -94,9 +108,9 @@ class EnvelopeBuilder {
   // topic), one per table for Truncate. `lsn` is the change record's LSN;
   // `seq` is the index within the transaction of the first record built and
   // is advanced by the number built. `now_ms` fills ts_ms.
-  // kDataLoss when the message names a relation the cache does not know or
-  // a value cannot be read as its column's type; kInvalidArgument for a
-  // message that is not a change.
+  // kDataLoss when the message names a relation the cache does not know, a
+  // value cannot be read as its column's type, or a name is not UTF-8;
+  // kInvalidArgument for a message that is not a change.
   absl::StatusOr<std::vector<Record>> Build(const pg::PgOutputMessage& change,
                                             const TxnContext& txn, Lsn lsn,
                                             uint32_t* seq, int64_t now_ms);
@@ -112,7 +126,8 @@ class EnvelopeBuilder {
   // `record`: `after` only, keyed like a streamed row, source.snapshot set.
   // Its identity is source.commit_lsn = source.lsn = `snapshot.commit_lsn`
   // (the snapshot's consistent point) and source.seq = `ordinal`, the row's
-  // index in its table's snapshot. Errors as for Build.
+  // index in its table's snapshot. Errors as for Build; kDataLoss messages
+  // name the row and that LSN.
   absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                          const TxnContext& snapshot, uint32_t ordinal,
                          int64_t now_ms, Record* record);
@@ -144,6 +159,9 @@ class EnvelopeBuilder {
     std::vector<ColumnParts> columns;  // parallel to the relation's columns
     std::string source_head;           // Source fields 1-5
     std::string source_tail;           // Source fields 12-13
+    // Whether its names (and the database's) are UTF-8: the error every
+    // event of the shape fails with otherwise.
+    absl::Status names;
   };
   // One column of a row being encoded: its index and converted value.
   struct EncodedColumn {
@@ -152,9 +170,12 @@ class EnvelopeBuilder {
   };
 
   Shape& ShapeFor(const pg::RelationInfo& info);
-  // Shape::columns[i], remade when the type names it holds changed.
-  const Shape::ColumnParts& PartsFor(Shape& shape, const pg::RelationInfo& info,
-                                     int i);
+  // Makes Shape::columns[i] current: remade when the type names it holds
+  // changed. False when a type name is not UTF-8 (the parts stay unbuilt);
+  // TypeNameError then says which.
+  bool PartsFor(Shape& shape, const pg::RelationInfo& info, int i);
+  absl::Status TypeNameError(const Shape& shape, const pg::RelationInfo& info,
+                             int i) const;
   // Column `i`'s `value` converted into a Value on the arena, its size
   // cached; errors name the column.
   absl::StatusOr<v1::Value*> ConvertColumn(const Shape& shape,

@@ -7,10 +7,12 @@
 #include <string_view>
 #include <system_error>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/utf8.h"
 #include "cdc/envelope/datetime.h"
 #include "cdc/envelope/pg_literal.h"
 #include "cdc/envelope/text_error.h"
@@ -46,6 +48,27 @@ std::string_view TypeLabel(pg::Oid type_oid) {
 absl::Status BadText(pg::Oid type_oid, std::string_view text,
                      std::string_view why = {}) {
   return envelope::BadText(TypeLabel(type_oid), text, why);
+}
+
+// Every text-valued case goes through here: a proto3 string must be UTF-8,
+// so bytes that are not (only a SQL_ASCII database stores them) travel as
+// text_bytes, unchanged, instead of making the whole event unreadable.
+// Inlined into its callers: a call per text value cost as much as the check.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void SetText(std::string_view text,
+                                                 v1::Value* out) {
+  if (IsValidUtf8(text)) {
+    out->set_text(text.data(), text.size());
+  } else {
+    out->set_text_bytes(text.data(), text.size());
+  }
+}
+
+// For a name the event would carry in a string field (a type or attribute
+// name from the catalog) that is not UTF-8: no field could hold it, so the
+// event cannot be made (see the header).
+absl::Status BadName(std::string_view what, std::string_view name) {
+  return absl::DataLossError(absl::StrCat(
+      AsAbsl(what), " \"", EscapeBytes(name), "\" is not valid UTF-8"));
 }
 
 absl::Status ParseInt(pg::Oid type_oid, std::string_view text, int64_t min,
@@ -199,7 +222,7 @@ bool IsInfinity(std::string_view text) {
 absl::Status ConvertDateTime(pg::Oid type_oid, std::string_view text,
                              v1::Value* out) {
   if (type_oid != kTimeOid && type_oid != kIntervalOid && IsInfinity(text)) {
-    out->set_text(text.data(), text.size());
+    SetText(text, out);
     return absl::OkStatus();
   }
   switch (type_oid) {
@@ -222,7 +245,7 @@ absl::Status ConvertDateTime(pg::Oid type_oid, std::string_view text,
                            ? ParseTimestamp(text, &micros)
                            : ParseTimestamptz(text, &micros);
       if (s.code() == absl::StatusCode::kOutOfRange) {
-        out->set_text(text.data(), text.size());
+        SetText(text, out);
         return absl::OkStatus();
       }
       if (!s.ok()) return s;
@@ -243,7 +266,7 @@ absl::Status ConvertDateTime(pg::Oid type_oid, std::string_view text,
       return absl::OkStatus();
     }
     default:
-      out->set_text(text.data(), text.size());
+      SetText(text, out);
       return absl::OkStatus();
   }
 }
@@ -287,7 +310,7 @@ absl::Status ConvertScalar(pg::Oid type_oid, std::string_view text,
     case kIntervalOid:
       return ConvertDateTime(type_oid, text, out);
     default:
-      out->set_text(text.data(), text.size());
+      SetText(text, out);
       return absl::OkStatus();
   }
 }
@@ -309,9 +332,15 @@ absl::Status ConvertArray(const pg::TypeRegistry& types,
       !s.ok()) {
     return s;
   }
+  std::string element_type = TypeNameFor(&types, array.array_element);
+  if (!IsValidUtf8(element_type)) {
+    return BadName(
+        absl::StrCat("the element type name of ", EscapeBytes(array.name)),
+        element_type);
+  }
   v1::ArrayValue* result = out->mutable_array_value();
   result->Clear();
-  result->set_element_type(TypeNameFor(&types, array.array_element));
+  result->set_element_type(std::move(element_type));
   for (int32_t d : literal.dims) result->add_dims(d);
   for (int32_t lb : literal.lower_bounds) result->add_lower_bounds(lb);
   result->mutable_elements()->Reserve(
@@ -361,6 +390,17 @@ absl::Status ConvertComposite(const pg::TypeRegistry& types,
     column->set_type(TypeNameFor(&types, attribute.type_oid));
     column->set_type_oid(attribute.type_oid);
     column->set_base_type(BaseTypeNameFor(&types, attribute.type_oid));
+    if (!IsValidUtf8(column->name()) || !IsValidUtf8(column->type()) ||
+        !IsValidUtf8(column->base_type())) {
+      const std::string what = absl::StrCat("attribute ", i + 1, " of type ",
+                                            EscapeBytes(composite.name), ": ");
+      if (!IsValidUtf8(column->name())) {
+        return BadName(absl::StrCat(what, "its name"), column->name());
+      }
+      return BadName(
+          absl::StrCat(what, "its type name"),
+          IsValidUtf8(column->type()) ? column->base_type() : column->type());
+    }
     if (!fields[i].has_value()) {
       column->mutable_value()->mutable_null();
       continue;

@@ -20,6 +20,14 @@
 // and timestamptz, and timestamps past int64 microseconds since 1970 (after
 // 294247-01-10).
 //
+// Text that is not valid UTF-8 (only a SQL_ASCII database stores it: the
+// server converts nothing there) becomes text_bytes, the bytes unchanged,
+// wherever text would be used — text types, enum labels, array elements,
+// composite attributes, the text form of any other type — since a proto3
+// string must hold UTF-8 and a consumer could not parse the event
+// otherwise. Names have no such fallback: an array's element type name or a
+// composite's attribute or type name that is not UTF-8 is kDataLoss.
+//
 // Parsing is strict: the server prints one canonical form, so anything else
 // means the bytes are not what the column's type says they are, reported as
 // kDataLoss naming the type and (a prefix of) the text.

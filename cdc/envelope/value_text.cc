@@ -111,6 +111,8 @@ std::optional<std::string> ValueToPgText(const v1::Value& value,
       return value.numeric_value().value();
     case v1::Value::kText:
       return value.text();
+    case v1::Value::kTextBytes:  // the same text, only not UTF-8
+      return value.text_bytes();
     case v1::Value::kBytesValue: {
       static constexpr char kHex[] = "0123456789abcdef";
       std::string out = "\\x";

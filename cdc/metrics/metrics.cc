@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
@@ -142,7 +144,13 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
   std::unique_ptr<Metrics> metrics(new Metrics());
   if (!listen.empty()) {
     try {
-      metrics->exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
+      // The constructor that takes civetweb's options (the one taking an
+      // address sets only listening_ports and num_threads).
+      metrics->exposer_ =
+          std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+              "listening_ports", listen,                    //
+              "num_threads", std::to_string(kHttpThreads),  //
+              "request_timeout_ms", std::to_string(kHttpRequestTimeoutMs)});
     } catch (const std::exception& e) {
       return absl::InvalidArgumentError(absl::StrCat(
           "metrics.listen: cannot serve metrics on ", listen, ": ", e.what()));

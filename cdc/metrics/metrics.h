@@ -1,10 +1,18 @@
 // Metrics: pgcdc's Prometheus metrics, all prefixed pgcdc_, served as text at
 // GET /metrics on the configured address (and nowhere when none is set).
 //
-// Owns the registry and the HTTP exposer. The pipeline updates values on its
-// own thread; prometheus-cpp's metrics are thread-safe, so scrapes from the
-// exposer's threads need no coordination. Per-(table, op) counters are
-// resolved once and cached so the hot path does no label lookups.
+// Owns the registry and the HTTP exposer (civetweb, through prometheus-cpp).
+// The exposer answers with kHttpThreads worker threads, each serving one
+// connection at a time, and gives up on a connection that has not sent its
+// whole request within kHttpRequestTimeoutMs (closing it): so a few idle or
+// slow connections to the port — a half-open scraper, a port scanner —
+// delay a scrape by at most that timeout, where one such connection held
+// the single thread of old for civetweb's default 30 s.
+//
+// The pipeline updates values on its own thread; prometheus-cpp's metrics
+// are thread-safe, so scrapes from the exposer's threads need no
+// coordination. Per-(table, op) counters are resolved once and cached so the
+// hot path does no label lookups.
 #ifndef CDC_METRICS_METRICS_H_
 #define CDC_METRICS_METRICS_H_
 
@@ -28,6 +36,10 @@ class Family;
 }  // namespace prometheus
 
 namespace cdc::metrics {
+
+// civetweb's num_threads and request_timeout_ms for the endpoint.
+inline constexpr int kHttpThreads = 8;
+inline constexpr int kHttpRequestTimeoutMs = 5000;
 
 class Metrics {
  public:

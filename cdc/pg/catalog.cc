@@ -49,7 +49,8 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
       "SELECT current_setting('wal_level'), "
       "current_setting('server_version_num'), current_database(), "
       "r.rolsuper OR r.rolreplication, current_user, "
-      "(SELECT setting FROM pg_settings WHERE name = 'wal_sender_timeout') "
+      "(SELECT setting FROM pg_settings WHERE name = 'wal_sender_timeout'), "
+      "current_setting('server_encoding') "
       "FROM pg_roles r WHERE r.rolname = current_user");
   if (!rows.ok()) return rows.status();
   if (rows->size() != 1) {
@@ -59,6 +60,7 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
   const SqlRow& row = rows->front();
   ServerInfo info;
   info.database = row[2].value_or("");
+  info.server_encoding = row[6].value_or("");
   if (!absl::SimpleAtoi(row[1].value_or("0"), &info.server_version_num)) {
     info.server_version_num = 0;
   }

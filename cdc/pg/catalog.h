@@ -36,7 +36,21 @@ struct ServerInfo {
   int server_version_num = 0;  // e.g. 150004
   std::string database;
   int wal_sender_timeout_ms = 0;  // 0: the server never times a client out
+  // The database's encoding, e.g. "UTF8"; "SQL_ASCII" means its text may
+  // hold any bytes (connection.h).
+  std::string server_encoding;
 };
+
+// What `check` and `run` say about a SQL_ASCII database, where the server
+// converts nothing and text may be any bytes.
+inline constexpr char kSqlAsciiWarning[] =
+    "the database encoding is SQL_ASCII: PostgreSQL stores its text "
+    "unchecked and cannot convert it, so pgcdc reads it with client_encoding "
+    "SQL_ASCII, as stored, and a value may hold bytes that are not UTF-8; "
+    "such a value is published in the text_bytes case (the bytes as stored) "
+    "instead of text, and a table, column or type name or a logical message "
+    "prefix that is not UTF-8 stops pgcdc with a data-loss error (a "
+    "protobuf string cannot hold it)";
 
 // wal_level must be logical; the role must be a superuser or have
 // REPLICATION.

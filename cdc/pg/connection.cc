@@ -160,7 +160,9 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
   // TCP keepalives and a connect timeout come first, so that the dsn's own
   // values win: a peer that vanished without closing the connection (a
   // network partition, a powered-off host) is noticed in about 25 s instead
-  // of the kernel's two hours.
+  // of the kernel's two hours. client_encoding follows dbname instead, so
+  // that pgcdc's wins over the dsn's (and PGCLIENTENCODING); sent in the
+  // startup packet, it also wins over database and role defaults.
   const char* keys[] = {"keepalives",
                         "keepalives_idle",
                         "keepalives_interval",
@@ -168,12 +170,14 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
                         "connect_timeout",
                         "dbname",
                         "fallback_application_name",
+                        "client_encoding",
                         nullptr,
                         nullptr,
                         nullptr};
-  const char* values[] = {"1",         "10",    "5",     "3",     "10",
-                          dsn.c_str(), "pgcdc", nullptr, nullptr, nullptr};
-  int n = 7;
+  const char* values[] = {"1",     "10",        "5",     "3",
+                          "10",    dsn.c_str(), "pgcdc", kClientEncoding,
+                          nullptr, nullptr,     nullptr};
+  int n = 8;
   if (with_options) {
     keys[n] = "options";
     values[n++] = options.c_str();
@@ -195,6 +199,31 @@ absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
                      replication ? " (replication)" : "", ": ", message);
     if (auth) return absl::UnauthenticatedError(text);
     return absl::UnavailableError(text);
+  }
+  // In a SQL_ASCII database the server converts nothing, and it checks
+  // what it sends against a client encoding such as UTF8, refusing any
+  // text that is not valid in it ("invalid byte sequence"): the stream
+  // would stop at such a value. SQL_ASCII is the one client encoding it
+  // sends the bytes as stored in, which is all a SQL_ASCII database has.
+  const char* server = PQparameterStatus(conn, "server_encoding");
+  const bool sql_ascii =
+      server != nullptr && std::strcmp(server, kSqlAsciiEncoding) == 0;
+  if (sql_ascii && PQsetClientEncoding(conn, kSqlAsciiEncoding) != 0) {
+    std::string text = absl::StrCat("cannot set client_encoding ",
+                                    kSqlAsciiEncoding, ": ", ConnError(conn));
+    PQfinish(conn);
+    return absl::UnavailableError(text);
+  }
+  // The server reports the encoding it converts to; any other would change
+  // the bytes of every text value.
+  const char* expected = sql_ascii ? kSqlAsciiEncoding : kClientEncoding;
+  const char* encoding = PQparameterStatus(conn, "client_encoding");
+  if (encoding == nullptr || std::strcmp(encoding, expected) != 0) {
+    std::string text = absl::StrCat(
+        "PostgreSQL did not accept client_encoding ", expected, " (it reports ",
+        encoding != nullptr ? encoding : "none", ")");
+    PQfinish(conn);
+    return absl::FailedPreconditionError(text);
   }
   return conn;
 }

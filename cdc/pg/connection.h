@@ -5,6 +5,18 @@
 // START_REPLICATION and hands out the raw CopyData frames, which the pure
 // parsers in replication_protocol.h and pgoutput.h read.
 //
+// Encoding: every session, SQL and replication, runs with client_encoding
+// UTF8 (kClientEncoding), whatever the dsn, PGCLIENTENCODING, or the
+// database's and role's defaults say. The server converts text to the
+// client encoding — the walsender too, for pgoutput's values and names — so
+// a default such as ALTER DATABASE ... SET client_encoding = 'LATIN1' would
+// otherwise change the bytes pgcdc receives. The exception is a SQL_ASCII
+// database: the server converts nothing there, stores any bytes, and
+// refuses to send a value that is not valid in a client encoding like UTF8,
+// so in one pgcdc's sessions switch to SQL_ASCII right after connecting and
+// receive values and names exactly as stored (value_codec.h says what
+// becomes of bytes that are not UTF-8).
+//
 // Errors: a connection that cannot be made or is lost is kUnavailable (worth
 // retrying); an SQL error maps its SQLSTATE to the nearest code
 // (insufficient_privilege → kPermissionDenied, undefined_object/table →
@@ -80,6 +92,11 @@ class SqlConnection {
   pg_cancel* cancel_;  // may be null: Cancel() does nothing then
   char* copy_buffer_ = nullptr;
 };
+
+// The client_encoding of every session (see the top), and of every session
+// with a SQL_ASCII database.
+inline constexpr char kClientEncoding[] = "UTF8";
+inline constexpr char kSqlAsciiEncoding[] = "SQL_ASCII";
 
 // Server settings of the replication session, passed as libpq `options`.
 // The walsender runs the columns' output functions, so these fix the one

@@ -73,6 +73,7 @@ absl::Status Pipeline::Prepare() {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
   database_ = server->database;
+  if (server->server_encoding == "SQL_ASCII") LogWarning(pg::kSqlAsciiWarning);
   absl::StatusOr<pg::PgOutputOptions> pgoutput = pg::NegotiatePgOutput(
       server->server_version_num, config_.source.protocol_version,
       config_.source.streaming,

@@ -313,8 +313,7 @@ void Pipeline::UpdateJournal(bool final, bool now) {
         tasks->erase(it);
         table_done = true;
       } else {
-        it->clear_after_key();
-        for (const std::string& v : segment.last_key) it->add_after_key(v);
+        snapshot::SetAfterKey(segment.last_key, &*it);
         it->set_rows(segment.rows);
       }
       break;
@@ -347,6 +346,12 @@ void Pipeline::UpdateJournal(bool final, bool now) {
 }
 
 absl::Status Pipeline::BeginTable(const pg::RelationMessage& relation) {
+  // Names no event can carry (envelope_builder.h): the error the stream
+  // would stop with, before a row is read.
+  if (absl::Status s = envelope::CheckRelationNames(relation); !s.ok()) {
+    return WithPrefix(
+        s, absl::StrCat("at LSN ", FormatLsn(snapshot_txn_.commit_lsn), ": "));
+  }
   relations_.Apply(relation);
   if (absl::Status s = ResolveTypes(relation); !s.ok()) return s;
   snapshot_table_ =

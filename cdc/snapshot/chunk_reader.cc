@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/common/status.h"
+#include "cdc/envelope/envelope_builder.h"
 #include "cdc/pg/copy_text.h"
 #include "cdc/snapshot/row_filter.h"
 
@@ -131,6 +132,11 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
   out->relation = described->relation;
   out->estimated_rows = described->estimated_rows;
   const pg::RelationMessage& relation = out->relation;
+  // Names no event can carry (envelope_builder.h): refused before the chunk
+  // is read, as the stream refuses them.
+  if (absl::Status s = envelope::CheckRelationNames(relation); !s.ok()) {
+    return s;
+  }
 
   std::vector<std::string> columns, key_columns;
   std::vector<size_t> key_positions;

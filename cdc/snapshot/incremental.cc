@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/snapshot/signal.h"
 
 namespace cdc::snapshot {
 namespace {
@@ -250,7 +251,7 @@ IncrementalSnapshot::Effects IncrementalSnapshot::OnSignal(
     chunk.request_id = task.request_id();
     chunk.table = task.table();
     chunk.where = task.where();
-    chunk.after_key.assign(task.after_key().begin(), task.after_key().end());
+    chunk.after_key = AfterKey(task);
     chunk.limit = chunk_rows_;
     window_table_ = chunk.table;  // watched from now on
     ClearReadChanges();
@@ -297,8 +298,7 @@ IncrementalSnapshot::Effects IncrementalSnapshot::ChunkRead(
   window_result_.table_done =
       !(cut_short && !rows.empty()) && rows.size() < chunk_rows_;
   if (rows.empty()) {
-    window_result_.after_key.assign(task.after_key().begin(),
-                                    task.after_key().end());
+    window_result_.after_key = AfterKey(task);
   } else {
     window_result_.after_key = std::move(last_key);
   }
@@ -401,8 +401,7 @@ void IncrementalSnapshot::Apply(const ChunkResult& result,
                                 v1::SnapshotState* state) {
   v1::SnapshotTask* task = FindTask(result.request_id, result.table, state);
   if (task == nullptr) return;  // given up meanwhile
-  task->mutable_after_key()->Clear();
-  for (const std::string& v : result.after_key) task->add_after_key(v);
+  SetAfterKey(result.after_key, task);
   task->set_rows(task->rows() + result.rows);
   if (result.table_done) DropTable(result.request_id, result.table, state);
 }

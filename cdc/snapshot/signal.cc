@@ -1,7 +1,12 @@
 #include "cdc/snapshot/signal.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/utf8.h"
 #include "cdc/snapshot/row_filter.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -21,7 +26,38 @@ absl::Status CheckWatermark(const v1::SnapshotWatermark& mark,
   return absl::OkStatus();
 }
 
+absl::Status CheckState(const v1::SnapshotState& state) {
+  for (const v1::SnapshotTask& task : state.tasks()) {
+    if (!task.after_key().empty() && !task.after_key_bytes().empty()) {
+      return Invalid(absl::StrCat("task for \"", task.table(),
+                                  "\" has both after_key and after_key_bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::vector<std::string> AfterKey(const v1::SnapshotTask& task) {
+  if (!task.after_key_bytes().empty()) {
+    return {task.after_key_bytes().begin(), task.after_key_bytes().end()};
+  }
+  return {task.after_key().begin(), task.after_key().end()};
+}
+
+void SetAfterKey(const std::vector<std::string>& key, v1::SnapshotTask* task) {
+  task->clear_after_key();
+  task->clear_after_key_bytes();
+  const bool utf8 = std::all_of(key.begin(), key.end(),
+                                [](const auto& v) { return IsValidUtf8(v); });
+  for (const std::string& v : key) {
+    if (utf8) {
+      task->add_after_key(v);
+    } else {
+      task->add_after_key_bytes(v);
+    }
+  }
+}
 
 absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
   v1::SnapshotSignal signal;
@@ -39,6 +75,7 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
     return Invalid(
         "no \"xid\" (the id of the transaction the signal is written in)");
   }
+  if (absl::Status s = CheckState(signal.state()); !s.ok()) return s;
   switch (signal.kind_case()) {
     case v1::SnapshotSignal::kRequest: {
       const v1::SnapshotRequest& request = signal.request();

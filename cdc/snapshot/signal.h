@@ -32,6 +32,14 @@ inline constexpr char kInitialRequestPrefix[] = "initial-";
 absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content);
 std::string FormatSignal(const v1::SnapshotSignal& signal);
 
+// A task's after_key, from whichever of after_key and after_key_bytes holds
+// it.
+std::vector<std::string> AfterKey(const v1::SnapshotTask& task);
+// Sets a task's after_key: in after_key when every value is UTF-8, else in
+// after_key_bytes, so that the journal keeps the key's exact bytes (JSON
+// would drop those that are not UTF-8, and resume from another key).
+void SetAfterKey(const std::vector<std::string>& key, v1::SnapshotTask* task);
+
 // A request for `slot`'s pgcdc to snapshot `tables` ("schema.table"), only
 // the rows for which `where` holds when it is not empty.
 v1::SnapshotSignal RequestSignal(const std::string& slot, const std::string& id,

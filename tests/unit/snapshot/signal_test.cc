@@ -1,5 +1,8 @@
 #include "cdc/snapshot/signal.h"
 
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -42,6 +45,37 @@ TEST(SignalTest, WriterAndReaderAgree) {
   EXPECT_EQ(back->SerializeAsString(), signal.SerializeAsString());
 }
 
+// A key of a SQL_ASCII table may hold any bytes: JSON strings would drop
+// those that are not UTF-8 (and resume after another key), so such a key
+// travels in after_key_bytes, exactly.
+TEST(SignalTest, AfterKeyKeepsBytesThatAreNotUtf8) {
+  v1::SnapshotSignal signal;
+  signal.set_slot("s");
+  signal.set_xid(7);
+  signal.mutable_progress()->set_nonce("n");
+  v1::SnapshotTask* task = signal.mutable_state()->add_tasks();
+  task->set_table("public.t");
+  SetAfterKey({"42", "caf\xe9"}, task);
+  EXPECT_TRUE(task->after_key().empty());
+  const std::string text = FormatSignal(signal);
+  EXPECT_THAT(text, HasSubstr("\"after_key_bytes\":[\"NDI=\",\"Y2Fm6Q==\"]"));
+  absl::StatusOr<v1::SnapshotSignal> back = ParseSignal(text);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(AfterKey(back->state().tasks(0)),
+            (std::vector<std::string>{"42", "caf\xe9"}));
+
+  // UTF-8 keys stay where they always were (what older journals hold).
+  SetAfterKey({"7", "caf\xc3\xa9"}, task);
+  EXPECT_TRUE(task->after_key_bytes().empty());
+  EXPECT_THAT(FormatSignal(signal), HasSubstr("\"after_key\":[\"7\""));
+  back = ParseSignal(FormatSignal(signal));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(AfterKey(back->state().tasks(0)),
+            (std::vector<std::string>{"7", "caf\xc3\xa9"}));
+  SetAfterKey({}, task);
+  EXPECT_TRUE(AfterKey(*task).empty());
+}
+
 TEST(SignalTest, RefusesWhatIsNotASignal) {
   struct Case {
     const char* content;
@@ -76,6 +110,11 @@ TEST(SignalTest, RefusesWhatIsNotASignal) {
           Case{R"({"slot":"s","xid":1,"close":{}})", "close without a nonce"},
           Case{R"({"slot":"s","xid":1,"progress":{}})",
                "progress without a nonce"},
+          Case{
+              R"({"slot":"s","xid":1,"progress":{"nonce":"n"},"state":{"tasks":[)"
+              R"({"table":"public.t","after_key":["1"],)"
+              R"("after_key_bytes":["MQ=="]}]}})",
+              "has both after_key and after_key_bytes"},
       }) {
     absl::StatusOr<v1::SnapshotSignal> signal = ParseSignal(c.content);
     EXPECT_EQ(signal.status().code(), absl::StatusCode::kInvalidArgument)
