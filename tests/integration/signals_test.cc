@@ -339,5 +339,54 @@ TEST_F(SignalsTest, ALockedTableIsWaitedForNotGivenUp) {
   EXPECT_THAT(p.ReadLog(), ::testing::Not(HasSubstr("skipped")));
 }
 
+// `pgcdc snapshot --where` refuses a condition that would leave its
+// parentheses before the server sees it, and runs no statement of it.
+TEST_F(SignalsTest, TheCliRefusesAConditionThatLeavesItsParentheses) {
+  int port = 0;
+  const std::string config = Config(&port);
+  Subprocess p = StartPgcdc(config);
+  WaitCaughtUp();
+  for (const char* where :
+       {"true) LIMIT 0; CREATE TABLE public.pwned(x int); SELECT (1",
+        "false) UNION ALL (SELECT 4242, 'forged'",
+        "true) ; CREATE TABLE public.pwned(x int) --"}) {
+    std::string output;
+    EXPECT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "public.t",
+                        "--where", where},
+                       &output),
+              2)
+        << output;
+    EXPECT_THAT(output, HasSubstr("--where"));
+  }
+  EXPECT_TRUE(Rows("SELECT to_regclass('public.pwned')")[0][0] == std::nullopt);
+  Sql("INSERT INTO other VALUES (1)");
+  WaitCaughtUp();
+  StopPgcdc(p);
+  EXPECT_EQ(Reads("public.t"), 3u);
+}
+
+// The whole configuration, Kafka properties included, is checked before
+// pgcdc changes anything: with a table added to source.tables and a
+// property librdkafka does not know, pgcdc exits 2 and neither adds the
+// table to the publication nor writes a snapshot request for it.
+TEST_F(SignalsTest, ABadKafkaPropertyIsRefusedBeforeAnythingIsChanged) {
+  int port = 0;
+  Subprocess p = StartPgcdc(Config(&port));
+  WaitCaughtUp();
+  StopPgcdc(p);
+  MakeTap();
+  const std::string config =
+      WriteConfig({"public.t", "public.other", "public.later"},
+                  "  properties:\n    no.such.property: \"1\"\n");
+  Sql("CREATE TABLE later (id int PRIMARY KEY)");
+  std::string output;
+  EXPECT_EQ(RunPgcdc({"run", "--config", config}, &output), 2) << output;
+  EXPECT_THAT(output, HasSubstr("no.such.property"));
+  EXPECT_TRUE(Rows("SELECT 1 FROM pg_publication_tables WHERE tablename = "
+                   "'later'")
+                  .empty());
+  EXPECT_TRUE(TappedSignals().empty()) << "a snapshot request was written";
+}
+
 }  // namespace
 }  // namespace cdc::testing
