@@ -267,7 +267,7 @@ TEST_F(FaultsTest, StandbyInstanceTakesOverWhenTheFirstDies) {
   Load load(cluster_->Dsn(db_), RandomAccounts);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   first.Signal(SIGKILL);
-  first.Wait(10000);
+  ASSERT_EQ(first.Wait(10000), std::optional<int>(128 + SIGKILL));
   const auto killed = std::chrono::steady_clock::now();
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(second_port, "pgcdc_connected") == 1; }, 20000))

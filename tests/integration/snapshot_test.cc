@@ -595,7 +595,7 @@ TEST_F(SnapshotTest, KilledDuringAnIncrementalSnapshotResumesFromItsJournal) {
   const double before_kill = snapshot_rows();
   ASSERT_GE(before_kill, kIds * 0.4) << first.ReadLog();
   first.Signal(SIGKILL);
-  first.Wait(10000);
+  ASSERT_EQ(first.Wait(10000), std::optional<int>(128 + SIGKILL));
 
   Subprocess second = StartPgcdc(config);
   ASSERT_TRUE(WaitForLog(second, "resuming a snapshot from its journal", 60000))
@@ -665,7 +665,7 @@ TEST_F(SnapshotTest, InterruptedInitialSnapshotResumesFromItsJournal) {
       << second.ReadLog();
   EXPECT_GE(wait_rows(second, kIds * 0.2), kIds * 0.2) << second.ReadLog();
   second.Signal(SIGKILL);
-  second.Wait(10000);
+  ASSERT_EQ(second.Wait(10000), std::optional<int>(128 + SIGKILL));
 
   rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 0);
   Subprocess third = StartPgcdc(config);
