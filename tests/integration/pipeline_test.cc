@@ -20,6 +20,7 @@
 #include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
+#include "tests/integration/harness/load.h"
 
 namespace cdc::testing {
 namespace {
@@ -538,41 +539,64 @@ TEST_F(PgcdcTest, PermanentProduceErrorLeavesSlotWhereItWas) {
   StopPgcdc(again);
 }
 
+// pgcdc killed (SIGKILL) five times while a load writes, each kill landing
+// while the load is still writing and pgcdc holds events the broker has not
+// acknowledged — which the test makes sure of rather than hopes for: just
+// before each kill the broker stops answering, and the kill waits until
+// pgcdc has produced events since (none of which can be acknowledged). The
+// load runs throughout and stops only after the last kill.
 TEST_F(PgcdcTest, KillNineUnderLoadLosesNothing) {
   Sql("CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)");
-  std::string config = WriteConfig({"public.accounts"});
+  const int port = FreePort();
+  std::string config = WriteConfig({"public.accounts"}, "", MetricsOn(port));
   absl::StatusOr<std::unique_ptr<TopicCollector>> collector;
-  std::atomic<bool> done{false};
-  std::atomic<int> load_errors{0};
-  // Slow acknowledgements so that many events are in flight at each kill.
+  // Slow acknowledgements between the kills, so that events are also
+  // acknowledged but not yet confirmed at times.
   rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 30);
-  std::thread load([&] {
-    std::mt19937 rng(42);
-    absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
-        pg::SqlConnection::Connect(cluster_->Dsn(db_));
-    if (!conn.ok()) {
-      ++load_errors;
-      return;
-    }
-    for (int i = 0; i < 400 && !done; ++i) {
-      const std::string sql = RandomAccountsChange(rng, i, 200);
-      if (!(*conn)->Query(sql).ok()) ++load_errors;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  });
+  Load load(
+      cluster_->Dsn(db_),
+      [](std::mt19937& rng, int i) {
+        return RandomAccountsChange(rng, i, 200);
+      },
+      5);
   std::mt19937 rng(7);
   for (int kill = 0; kill < 5; ++kill) {
+    SCOPED_TRACE(absl::StrCat("kill ", kill + 1));
     Subprocess p = StartPgcdc(config);
     if (kill == 0) {
       collector = TopicCollector::Start(broker_->bootstrap_servers(),
                                         Topic("public.accounts"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
+    // From here on nothing pgcdc produces is acknowledged before the kill.
+    ASSERT_NO_FATAL_FAILURE(BrokerDown());
+    const int committed_before = load.committed();
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return load.committed() > committed_before &&
+                 Metric(port, "pgcdc_inflight_events") > 0;
+        },
+        20000))
+        << "the load committed " << load.committed() - committed_before
+        << " statement(s) since the broker went down; pgcdc has "
+        << Metric(port, "pgcdc_inflight_events") << " event(s) in flight\n"
+        << p.ReadLog();
+    const Lsn wal_at_kill = WalLsn();
+    const int committed_at_kill = load.committed();
     p.Signal(SIGKILL);
-    p.Wait(10000);
+    ASSERT_EQ(p.Wait(10000), std::optional<int>(128 + SIGKILL));
+    // Nothing confirms the slot's position after the kill: at the kill it
+    // was behind the WAL the load had written.
+    absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
+    ASSERT_TRUE(confirmed.ok()) << confirmed.status();
+    EXPECT_LT(*confirmed, wal_at_kill);
+    ASSERT_NO_FATAL_FAILURE(BrokerUp());
+    // The load was writing across the kill.
+    ASSERT_TRUE(
+        WaitFor([&] { return load.committed() > committed_at_kill; }, 20000));
   }
-  load.join();
-  ASSERT_EQ(load_errors.load(), 0);
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0);
   Subprocess last = StartPgcdc(config);
   WaitCaughtUp(60000);
   StopPgcdc(last);
