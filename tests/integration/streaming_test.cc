@@ -429,7 +429,11 @@ TEST_F(StreamingTest, FiveMillionRowTransactionStaysUnder128MiB) {
                    "FROM generate_series(1, ",
                    kRows, ") g"));
   auto committed = std::chrono::steady_clock::now();
-  WaitCaughtUp(900000);
+  // Measured on two shared cores: confirmed 41 s and 68 s after the commit
+  // (80 s and 102 s for the whole test). Six times the slower, and the
+  // bounds of the whole test stay well inside its ctest TIMEOUT
+  // (tests/integration/test_properties.cmake).
+  WaitCaughtUp(420000);
   auto confirmed = std::chrono::steady_clock::now();
   const int64_t peak = PeakRss(p.pid());
   EXPECT_EQ(Metric("pgcdc_streamed_transactions_total"), 1);
