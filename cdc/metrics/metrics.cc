@@ -72,8 +72,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       r, "pgcdc_snapshot_signals_rejected_total",
       "Snapshot signals and requested tables refused: unreadable signal, a "
       "table not captured or without a primary key, a failing condition");
-  received_lsn_ = NewGauge(r, "pgcdc_received_lsn",
-                           "LSN of the newest change received from the slot");
+  received_lsn_ = NewGauge(
+      r, "pgcdc_received_lsn",
+      "WAL position of the newest message received from the slot (for a "
+      "Commit, the end of its commit record); keepalives do not move it");
   confirmed_lsn_ = NewGauge(
       r, "pgcdc_confirmed_lsn",
       "LSN confirmed to the slot (everything before it is acknowledged)");

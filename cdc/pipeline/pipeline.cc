@@ -542,7 +542,10 @@ absl::Status Pipeline::HandleFrame(std::string_view frame) {
   }
   const auto& data = std::get<pg::XLogData>(*parsed);
   metrics_->SetServerLsn(data.wal_end);
-  if (data.wal_start > received_lsn_) received_lsn_ = data.wal_start;
+  if (data.wal_start > received_lsn_) {
+    received_lsn_ = data.wal_start;
+    metrics_->SetReceivedLsn(received_lsn_);  // an atomic store
+  }
   return DecodeAndHandle(data.payload, data.wal_start, stream_xid_.has_value());
 }
 

@@ -15,6 +15,7 @@
 #include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
+#include "tests/integration/harness/load.h"
 
 namespace cdc::testing {
 namespace {
@@ -122,14 +123,25 @@ TEST_F(PgcdcTest, BrokerFaultsInjectedThroughTheControlFifo) {
   control("down", "fault injection: every broker down");
   Sql("INSERT INTO notes SELECT g, 'during' FROM generate_series(101, 1100) g");
   const Lsn written = WalLsn();
+  // All 1000 events of the insert produced, none acknowledged.
+  double inflight = -1;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        inflight = MetricValue(HttpGet(metrics_port, "/metrics"),
+                               "pgcdc_inflight_events");
+        return inflight == 1000;
+      },
+      30000))
+      << "pgcdc_inflight_events " << inflight;
+  // And it stays so: pgcdc rides the outage out, confirming nothing.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_TRUE(p.Running()) << p.ReadLog();
   absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
   ASSERT_TRUE(confirmed.ok());
   EXPECT_LT(*confirmed, written) << "confirmed while the broker was down";
-  EXPECT_GT(
+  EXPECT_EQ(
       MetricValue(HttpGet(metrics_port, "/metrics"), "pgcdc_inflight_events"),
-      0);
+      1000);
   control("up", "fault injection: every broker up");
   WaitCaughtUp(60000);
 
@@ -201,28 +213,74 @@ TEST_F(PgcdcTest, BackpressureKeepsInflightBytesWithinTheWindow) {
   StopPgcdc(p);
 }
 
+// SIGTERM while a load writes: pgcdc stops reading, waits for the
+// acknowledgements of what it produced, confirms them and exits 0. Events
+// are in flight when the signal lands by construction, not by luck: the
+// broker stops answering just before it, pgcdc must have produced events
+// since (none of which can be acknowledged), and the broker answers again
+// only once pgcdc has said it waits for them. The load writes on across the
+// signal.
 TEST_F(PgcdcTest, SigtermUnderLoadExitsZeroAndConfirmsOnlyAcknowledged) {
   Sql("CREATE TABLE ticks (id int PRIMARY KEY, v int)");
-  std::string config = WriteConfig({"public.ticks"});
+  const int metrics_port = FreePort();
+  std::string config =
+      WriteConfig({"public.ticks"}, "", MetricsOn(metrics_port));
   rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 50);
   Subprocess p = StartPgcdc(config);
-  absl::StatusOr<std::unique_ptr<TopicCollector>> collector;
-  std::atomic<bool> done{false};
-  std::thread load([&] {
-    for (int i = 1; i <= 300 && !done; ++i) {
-      Sql(absl::StrCat("INSERT INTO ticks VALUES (", i, ", ", i, ")"));
-    }
+  Load load(cluster_->Dsn(db_), [](std::mt19937&, int i) {
+    return absl::StrCat("INSERT INTO ticks VALUES (", i + 1, ", ", i + 1, ")");
   });
-  collector = TopicCollector::Start(broker_->bootstrap_servers(),
-                                    Topic("public.ticks"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  absl::StatusOr<std::unique_ptr<TopicCollector>> collector =
+      TopicCollector::Start(broker_->bootstrap_servers(),
+                            Topic("public.ticks"));
+  ASSERT_TRUE(collector.ok()) << collector.status();
+  auto inflight = [&] {
+    return MetricValue(HttpGet(metrics_port, "/metrics"),
+                       "pgcdc_inflight_events");
+  };
+  // Streaming under load, acknowledgements coming back, for a while.
+  ASSERT_TRUE(WaitFor([&] { return (*collector)->size() >= 50; }, 30000))
+      << (*collector)->size() << " event(s) read";
+  ASSERT_NO_FATAL_FAILURE(BrokerDown());
+  const int committed_before = load.committed();
+  ASSERT_TRUE(WaitFor(
+      [&] { return load.committed() > committed_before && inflight() > 0; },
+      20000))
+      << p.ReadLog();
+  const int committed_at_signal = load.committed();
   p.Signal(SIGTERM);
+  // It waits for the events in flight: as many as it says, and some.
+  const std::string waiting = "in-flight event(s) to be acknowledged";
+  ASSERT_TRUE(WaitForLog(p, waiting, 20000)) << p.ReadLog();
+  std::smatch m;
+  const std::string stopping = p.ReadLog();
+  ASSERT_TRUE(std::regex_search(
+      stopping, m,
+      std::regex(R"(stopping: waiting up to \d+ ms for (\d+) in-flight)")))
+      << stopping;
+  EXPECT_GT(std::stoi(m[1]), 0);
+  ASSERT_TRUE(
+      WaitFor([&] { return load.committed() > committed_at_signal; }, 20000))
+      << "the load stopped writing";
+  ASSERT_NO_FATAL_FAILURE(BrokerUp());
   std::optional<int> code = p.Wait(30000);
-  ASSERT_TRUE(code.has_value());
+  ASSERT_TRUE(code.has_value()) << p.ReadLog();
   EXPECT_EQ(*code, 0) << p.ReadLog();
-  EXPECT_THAT(p.ReadLog(), HasSubstr("stopped cleanly"));
-  load.join();
-  ASSERT_TRUE(collector.ok());
+  const std::string log = p.ReadLog();
+  EXPECT_THAT(log, HasSubstr("stopped cleanly"));
+  // Everything it produced was acknowledged, and the slot holds exactly
+  // what it confirmed last.
+  ASSERT_TRUE(std::regex_search(
+      log, m,
+      std::regex(R"(confirmed (\S+) to slot "[^"]*"; (\d+) of (\d+) event)")))
+      << log;
+  EXPECT_EQ(m[2], m[3]) << "acknowledged of produced";
+  EXPECT_GT(std::stoi(m[3]), 0);
+  absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
+  ASSERT_TRUE(confirmed.ok()) << confirmed.status();
+  EXPECT_EQ(FormatLsn(*confirmed), m[1].str());
+  load.Stop();
+  EXPECT_EQ(load.failed(), 0);
   // Whatever was confirmed was delivered: restart, catch up, and the topic
   // (replays dropped) holds every row exactly.
   Subprocess again = StartPgcdc(config);
@@ -231,8 +289,15 @@ TEST_F(PgcdcTest, SigtermUnderLoadExitsZeroAndConfirmsOnlyAcknowledged) {
   absl::Status all = (*collector)->WaitForEnd(30000);
   ASSERT_TRUE(all.ok()) << all;
   std::vector<ReadEvent> events = (*collector)->events();
+  EXPECT_EQ((*collector)->error(), "");
   EXPECT_EQ(CheckOrderAndDuplicates(events), "");
-  EXPECT_EQ(Rebuild(events).size(), 300u);
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(cluster_->Dsn(db_));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  absl::StatusOr<TableImage> source = SelectTable(**conn, "ticks", {"id"});
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ(source->size(), static_cast<size_t>(load.committed()));
+  EXPECT_TRUE(Rebuild(events) == *source);
 }
 
 TEST_F(PgcdcTest, EmbeddedBrokerStreams) {

@@ -220,6 +220,7 @@ TEST_F(FaultsTest, WalsenderTerminatedUnderLoadReconnectsAndLosesNothing) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     load.Stop();
+    // How much the load wrote depends on the machine: enough to matter.
     EXPECT_GT(load.committed(), 100);
   }
   ASSERT_TRUE(
@@ -245,6 +246,8 @@ TEST_F(FaultsTest, ServerCrashAndRestartUnderLoadLosesNothing) {
   }
   ASSERT_TRUE(
       WaitFor([&] { return Metric(port, "pgcdc_connected") == 1; }, 30000));
+  // At least one per restart; attempts that fail while the server is still
+  // down count too, and how many there are depends on the timing.
   EXPECT_GE(Metric(port, "pgcdc_reconnects_total"), 2);
   ExpectNothingLost();
   EXPECT_TRUE(p.Running());
@@ -268,7 +271,7 @@ TEST_F(FaultsTest, StandbyInstanceTakesOverWhenTheFirstDies) {
   Load load(cluster_->Dsn(db_), RandomAccounts);
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   first.Signal(SIGKILL);
-  first.Wait(10000);
+  ASSERT_EQ(first.Wait(10000), std::optional<int>(128 + SIGKILL));
   const auto killed = std::chrono::steady_clock::now();
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(second_port, "pgcdc_connected") == 1; }, 20000))
@@ -379,6 +382,7 @@ TEST_F(FaultsTest, QuietPublicationKeepsRetainedWalSmall) {
       WaitFor([&] { return retained() >= 0 && retained() < (4 << 20); }, 30000))
       << "retained " << retained() << " bytes of "
       << static_cast<int64_t>(written - start) << " written";
+  // The exact WAL volume is the server's business; far more than retained.
   EXPECT_GT(written - start, Lsn{20} << 20);
 
   // No writes at all: only the heartbeat moves the position.
@@ -570,6 +574,8 @@ TEST_F(FaultsTest, TwentyKillsOnThreeTablesWithASlowBrokerLoseNothing) {
     ExpectTopicEqualsTable(table, &counts);
   }
   // The kills came while events were in flight: some were published again.
+  // How many replays and how many kills met events in flight depend on
+  // where the random kills fell: bounds, not values.
   EXPECT_GT(counts.replays, 0);
   EXPECT_GE(kills_with_inflight, 10);
   std::cout << "20 kills: " << load.committed() << " statements, "
@@ -601,7 +607,8 @@ TEST_F(FaultsTest, SilentlyStalledNetworkIsTakenForLostAndReconnected) {
 
   // Shorter than the timeout: no reconnect.
   const int accepted = (*proxy)->accepted();
-  EXPECT_GE((*proxy)->Stall(), 1);
+  // pgcdc's two connections: the stream and the catalog session.
+  EXPECT_EQ((*proxy)->Stall(), 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   (*proxy)->Resume();
   // Past the moment the timeout would have struck.
@@ -612,7 +619,7 @@ TEST_F(FaultsTest, SilentlyStalledNetworkIsTakenForLostAndReconnected) {
 
   // Longer: taken for lost, and streaming again on a new connection.
   const auto stalled = std::chrono::steady_clock::now();
-  EXPECT_GE((*proxy)->Stall(), 1);
+  EXPECT_EQ((*proxy)->Stall(), 2);  // the same two
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(port, "pgcdc_reconnects_total") >= 1; }, 20000))
       << p.ReadLog();
@@ -673,7 +680,7 @@ TEST_F(FaultsTest, StallDoesNotFreezeTheCatalogSession) {
   Load load(cluster_->Dsn(db_), AccountsChange);
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(port, "pgcdc_transactions_total") > 20; }, 20000));
-  EXPECT_GE((*proxy)->Stall(), 2);  // the stream and the catalog session
+  EXPECT_EQ((*proxy)->Stall(), 2);  // the stream and the catalog session
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(port, "pgcdc_reconnects_total") >= 1; }, 20000));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));

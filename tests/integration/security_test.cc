@@ -591,11 +591,11 @@ TEST_F(LeastPrivilegesTest, RoleWithTheListedRightsStreamsSnapshotsAndChecks) {
   std::vector<ReadEvent> orders = ReadTopic("sales.orders");
   EXPECT_EQ(CountOp(orders, v1::READ), 2u);
   EXPECT_EQ(CountOp(orders, v1::UPDATE), 1u);
-  std::vector<ReadEvent> messages =
-      ReadAll(broker_->bootstrap_servers(), "test.messages")
-          .value_or(std::vector<ReadEvent>{});
-  ASSERT_EQ(messages.size(), 1u);
-  EXPECT_EQ(messages[0].event.message().content(), "forged by nobody");
+  absl::StatusOr<std::vector<ReadEvent>> messages =
+      ReadAll(broker_->bootstrap_servers(), "test.messages");
+  ASSERT_TRUE(messages.ok()) << messages.status();
+  ASSERT_EQ(messages->size(), 1u);
+  EXPECT_EQ((*messages)[0].event.message().content(), "forged by nobody");
 }
 
 // Each right README's "Least privileges" lists, missing: `check` and `run`

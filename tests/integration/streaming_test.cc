@@ -21,8 +21,6 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/kafka/topic_reader.h"
 #include "gtest/gtest.h"
-#include "librdkafka/rdkafka.h"
-#include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
 
@@ -130,7 +128,9 @@ TEST_F(StreamingTest, LargeTransactionIsPublishedOnlyAtItsCommit) {
   // pgcdc holds the chunks, on disk, and has published none of them.
   ASSERT_TRUE(WaitMetricAbove("pgcdc_stream_spool_bytes", 100000));
   EXPECT_GT(Metric("pgcdc_stream_spilled_bytes_total"), 100000);
-  EXPECT_GT(ServerStreamedTransactions(), 0);
+  // The server's count of streamed transactions is updated as each chunk
+  // is sent, so it already counts this one (and only this one).
+  EXPECT_EQ(ServerStreamedTransactions(), 1);
   EXPECT_EQ(ReadTopic("public.items").size(), 100u);
   Exec(*conn, "COMMIT");
   WaitCaughtUp();
@@ -191,7 +191,9 @@ TEST_F(StreamingTest, AbortsAndRolledBackSavepointsPublishNothing) {
   Sql("INSERT INTO items VALUES (99999, 'after', 0)");
   WaitCaughtUp();
 
-  EXPECT_GE(ServerStreamedTransactions(), 2);
+  // Streamed: the committed transaction and the aborted one (each counted
+  // once however many chunks it took), not the single-row insert.
+  EXPECT_EQ(ServerStreamedTransactions(), 2);
   EXPECT_EQ(Metric("pgcdc_streamed_transactions_total"), 1);
   EXPECT_EQ(Metric("pgcdc_stream_spool_bytes"), 0);
   std::vector<ReadEvent> events = ReadTopic("public.items");
@@ -231,7 +233,7 @@ TEST_F(StreamingTest, InterleavedTransactionsFollowCommitOrder) {
   Exec(*a, "COMMIT");
   WaitCaughtUp();
 
-  EXPECT_GE(ServerStreamedTransactions(), 2);
+  EXPECT_EQ(ServerStreamedTransactions(), 2);  // a and b, not the small one
   EXPECT_EQ(Metric("pgcdc_streamed_transactions_total"), 2);
   std::vector<ReadEvent> events = ReadTopic("public.items");
   // Commit LSNs follow commit order: small < b < a.
@@ -282,7 +284,9 @@ TEST_F(StreamingTest, SchemaChangesInsideStreamedTransactions) {
   Sql("INSERT INTO items VALUES (3, 3, 3)");
   WaitCaughtUp();
 
-  EXPECT_GE(ServerStreamedTransactions(), 2);
+  // The rolled-back transaction and the committed one.
+  EXPECT_EQ(ServerStreamedTransactions(), 2);
+  EXPECT_EQ(Metric("pgcdc_streamed_transactions_total"), 1);
   std::vector<ReadEvent> events = ReadTopic("public.items");
   ASSERT_EQ(events.size(), 3u + 15000u);
   auto columns = [](const ReadEvent& e) {
@@ -337,22 +341,30 @@ TEST_F(StreamingTest, KillNineWhileTransactionsStreamLosesNothing) {
   absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
   ASSERT_TRUE(confirmed.ok());
   EXPECT_GT(*confirmed, streamed_before);  // past the open transaction's rows
+  // The transaction is still open, so pgcdc still holds its chunks when it
+  // is killed: nothing but its Stream Commit or Abort empties the spool.
+  EXPECT_GT(Metric("pgcdc_stream_spool_bytes"), 0);
   first.Signal(SIGKILL);
-  first.Wait(10000);
+  ASSERT_EQ(first.Wait(10000), std::optional<int>(128 + SIGKILL));
 
   Subprocess second = StartPgcdc(config);
   Exec(*conn,
        "INSERT INTO items SELECT g, 'open', g "
        "FROM generate_series(10001, 20000) g");
-  // Slow acknowledgements: the next commit is still being published when
-  // pgcdc is killed.
-  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 50);
+  // The broker stops answering: the committed transaction is being
+  // published, none of it can be acknowledged, when pgcdc is killed.
+  ASSERT_NO_FATAL_FAILURE(BrokerDown());
   Exec(*conn, "COMMIT");
+  const Lsn committed = WalLsn();
   ASSERT_TRUE(WaitMetricAbove("pgcdc_streamed_transactions_total", 0));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(WaitMetricAbove("pgcdc_inflight_events", 0)) << second.ReadLog();
   second.Signal(SIGKILL);
-  second.Wait(10000);
-  rd_kafka_mock_broker_set_rtt(broker_->mock(), 1, 0);
+  ASSERT_EQ(second.Wait(10000), std::optional<int>(128 + SIGKILL));
+  // Nothing of it was confirmed: the slot is still before its commit.
+  confirmed = cluster_->ConfirmedFlush(db_, slot_);
+  ASSERT_TRUE(confirmed.ok());
+  EXPECT_LT(*confirmed, committed);
+  ASSERT_NO_FATAL_FAILURE(BrokerUp());
 
   Subprocess last = StartPgcdc(config);
   WaitCaughtUp(120000);
@@ -417,10 +429,16 @@ TEST_F(StreamingTest, FiveMillionRowTransactionStaysUnder128MiB) {
                    "FROM generate_series(1, ",
                    kRows, ") g"));
   auto committed = std::chrono::steady_clock::now();
-  WaitCaughtUp(900000);
+  // Measured on two shared cores: confirmed 41 s and 68 s after the commit
+  // (80 s and 102 s for the whole test). Six times the slower, and the
+  // bounds of the whole test stay well inside its ctest TIMEOUT
+  // (tests/integration/test_properties.cmake).
+  WaitCaughtUp(420000);
   auto confirmed = std::chrono::steady_clock::now();
   const int64_t peak = PeakRss(p.pid());
-  EXPECT_GE(Metric("pgcdc_streamed_transactions_total"), 1);
+  EXPECT_EQ(Metric("pgcdc_streamed_transactions_total"), 1);
+  // How much went to spill files depends on how the server cut the chunks;
+  // far more than fits in memory, surely.
   EXPECT_GT(Metric("pgcdc_stream_spilled_bytes_total"), 100 << 20);
   StopPgcdc(p);
   EXPECT_GT(peak, 0);

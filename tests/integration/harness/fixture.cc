@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -141,14 +142,28 @@ Subprocess PgcdcTest::StartPgcdc(const std::string& config_path) {
   // A previous run's walsender may not have gone yet; it is not this run's.
   const int previous = cluster_->SlotStreamingPid(db_, slot_).value_or(0);
   absl::StatusOr<Subprocess> p = Launch(config_path);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    absl::StatusOr<int> pid = cluster_->SlotStreamingPid(db_, slot_);
-    if (pid.ok() && *pid != 0 && *pid != previous) break;
-    if (!p->Running()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::string last_error;
+  const bool streaming = WaitFor(
+      [&] {
+        if (!p->Running()) return true;  // reported below
+        absl::StatusOr<int> pid = cluster_->SlotStreamingPid(db_, slot_);
+        if (!pid.ok()) {
+          last_error = pid.status().ToString();
+          return false;
+        }
+        return *pid != 0 && *pid != previous;
+      },
+      kStartTimeoutMs);
+  if (!p->Running()) {
+    ADD_FAILURE() << "pgcdc exited (code " << p->Wait(0).value_or(-1)
+                  << ") before it streamed:\n"
+                  << p->ReadLog();
+  } else if (!streaming) {
+    ADD_FAILURE() << "pgcdc did not start streaming within " << kStartTimeoutMs
+                  << " ms" << (last_error.empty() ? "" : " (last error: ")
+                  << last_error << (last_error.empty() ? "" : ")") << ":\n"
+                  << p->ReadLog();
   }
-  EXPECT_TRUE(p->Running()) << "pgcdc exited early:\n" << p->ReadLog();
   return *std::move(p);
 }
 
@@ -162,14 +177,48 @@ int PgcdcTest::RunPgcdc(const std::vector<std::string>& args,
   EXPECT_TRUE(p.ok()) << p.status();
   std::optional<int> code = p->Wait(60000);
   if (output) *output = p->ReadLog();
+  EXPECT_TRUE(code.has_value()) << "pgcdc " << absl::StrJoin(args, " ")
+                                << " still running after 60000 ms:\n"
+                                << p->ReadLog();
   return code.value_or(-1);
 }
 
 void PgcdcTest::StopPgcdc(Subprocess& p) {
   p.Signal(SIGTERM);
   std::optional<int> code = p.Wait(30000);
-  ASSERT_TRUE(code.has_value()) << "pgcdc did not stop on SIGTERM";
+  ASSERT_TRUE(code.has_value()) << "pgcdc did not stop on SIGTERM:\n"
+                                << p.ReadLog();
   EXPECT_EQ(*code, 0) << p.ReadLog();
+}
+
+int PgcdcTest::SignalTransactionsSince(Lsn from) {
+  std::vector<pg::SqlRow> rows = Rows(absl::StrCat(
+      "SELECT count(DISTINCT xid::text) FROM pg_get_wal_records_info('",
+      FormatLsn(from),
+      "', pg_current_wal_flush_lsn()) WHERE resource_manager = "
+      "'LogicalMessage' AND record_type = 'MESSAGE' AND description LIKE "
+      "'transactional, prefix \"pgcdc.snapshot\";%'"));
+  int n = -1;
+  if (rows.size() != 1 || !absl::SimpleAtoi(rows[0][0].value_or(""), &n)) {
+    ADD_FAILURE() << "cannot count the pgcdc.snapshot messages since "
+                  << FormatLsn(from);
+    return -1;
+  }
+  return n;
+}
+
+void PgcdcTest::BrokerDown() {
+  absl::StatusOr<kafka::BrokerFault> down = kafka::ParseBrokerFault("down");
+  ASSERT_TRUE(down.ok()) << down.status();
+  absl::Status s = broker_->Apply(*down);
+  ASSERT_TRUE(s.ok()) << s;
+}
+
+void PgcdcTest::BrokerUp() {
+  absl::StatusOr<kafka::BrokerFault> up = kafka::ParseBrokerFault("up");
+  ASSERT_TRUE(up.ok()) << up.status();
+  absl::Status s = broker_->Apply(*up);
+  ASSERT_TRUE(s.ok()) << s;
 }
 
 void PgcdcTest::WaitCaughtUp(int timeout_ms) {
@@ -187,7 +236,7 @@ void PgcdcTest::WaitCaughtUp(int timeout_ms) {
 std::vector<ReadEvent> PgcdcTest::ReadTopic(const std::string& table) {
   absl::StatusOr<std::vector<ReadEvent>> events =
       ReadAll(broker_->bootstrap_servers(), Topic(table));
-  EXPECT_TRUE(events.ok()) << events.status();
+  EXPECT_TRUE(events.ok()) << Topic(table) << ": " << events.status();
   return events.ok() ? *events : std::vector<ReadEvent>{};
 }
 
@@ -231,9 +280,11 @@ std::string RandomAccountsChange(std::mt19937& rng, int i, int ids) {
                           "') ON CONFLICT (id) DO UPDATE SET balance = "
                           "accounts.balance + 1, note = EXCLUDED.note");
     case 2:
+      // Doubling without a bound overflows bigint in a long load.
       return absl::StrCat(
-          "UPDATE accounts SET balance = balance * 2 WHERE id BETWEEN ", id,
-          " AND ", id + 10);
+          "UPDATE accounts SET balance = balance % 1000000 * 2 WHERE id "
+          "BETWEEN ",
+          id, " AND ", id + 10);
     default:
       return absl::StrCat("DELETE FROM accounts WHERE id = ", id);
   }

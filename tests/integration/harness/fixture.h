@@ -42,14 +42,19 @@ class PgcdcTest : public ::testing::Test {
                   const std::string& replacement);
   // Swaps this test's cluster for one started with extra server options.
   void UseCluster(const std::string& server_options);
+  // How long StartPgcdc waits for pgcdc to stream.
+  static constexpr int kStartTimeoutMs = 30000;
+
   // Starts `pgcdc run --config path` and waits until it streams: the slot's
   // walsender has started replication, so an initial snapshot is done.
-  // Fails the test if pgcdc exits first.
+  // Fails the test, with pgcdc's log, if pgcdc exits first or does not
+  // stream within kStartTimeoutMs (the process is returned either way).
   Subprocess StartPgcdc(const std::string& config_path);
   // Starts `pgcdc run --config path` without waiting for anything (for an
   // instance that is expected not to stream yet).
   Subprocess LaunchPgcdc(const std::string& config_path);
-  // Runs pgcdc with `args` to completion; returns its exit code.
+  // Runs pgcdc with `args` to completion; returns its exit code (-1, and the
+  // test fails, when it is still running after 60 s).
   int RunPgcdc(const std::vector<std::string>& args, std::string* output);
   // SIGTERM, then expects exit code 0.
   void StopPgcdc(Subprocess& p);
@@ -58,6 +63,19 @@ class PgcdcTest : public ::testing::Test {
   void WaitCaughtUp(int timeout_ms = 30000);
 
   absl::StatusOr<Subprocess> Launch(const std::string& config_path);
+
+  // Transactions committed since `from` that carry a pgcdc.snapshot message
+  // (pg_walinspect; the test must CREATE EXTENSION pg_walinspect): pgcdc's
+  // own snapshot requests and journal entries, one message each. The server
+  // sends them like any other transaction, so pgcdc_transactions_total
+  // counts them. -1 (and the test fails) when the WAL cannot be read.
+  int SignalTransactionsSince(Lsn from);
+
+  // Takes every broker of the dev broker down (nothing is acknowledged,
+  // nothing is fetched) or brings them up again; fails the test if the
+  // broker refuses.
+  void BrokerDown();
+  void BrokerUp();
 
   std::string Topic(const std::string& table) const { return "test." + table; }
   std::vector<ReadEvent> ReadTopic(const std::string& table);
@@ -83,7 +101,8 @@ bool WaitForLog(Subprocess& p, const std::string& text, int timeout_ms,
 
 // One random change to a table accounts (id int PRIMARY KEY, balance bigint,
 // note text) with ids below `ids`: an upsert (half the time), an update of a
-// range of rows, or a delete. `i` makes the values differ.
+// range of rows, or a delete. `i` makes the values differ. Balances stay
+// bounded, so a load may run as long as it needs to.
 std::string RandomAccountsChange(std::mt19937& rng, int i, int ids);
 
 }  // namespace cdc::testing
