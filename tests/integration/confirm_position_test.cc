@@ -22,11 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// 1.5 MB once printed, past the producer's default message.max.bytes.
-constexpr char kHugeValue[] =
-    "(SELECT string_agg(md5(g::text || random()::text), '') FROM "
-    "generate_series(1, 48000) g)";
-
 class ConfirmPositionTest : public PgcdcTest {
  protected:
   // Runs `transaction` (which must insert row 2 of docs with kHugeValue and

@@ -21,12 +21,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A value PostgreSQL keeps (TOAST, compressed) but that is 1.5 MB once
-// printed: random hex does not compress.
-constexpr char kHugeValue[] =
-    "(SELECT string_agg(md5(g::text || random()::text), '') FROM "
-    "generate_series(1, 48000) g)";
-
 TEST_F(PgcdcTest, OversizedEventStopsWithoutADeadLetterTopic) {
   Sql("CREATE TABLE docs (id int PRIMARY KEY, body text)");
   std::string config = WriteConfig({"public.docs"});

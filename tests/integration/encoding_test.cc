@@ -33,13 +33,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const v1::Column* Find(const v1::Row& row, const std::string& name) {
-  for (const v1::Column& c : row.columns()) {
-    if (c.name() == name) return &c;
-  }
-  return nullptr;
-}
-
 class EncodingTest : public PgcdcTest {
  protected:
   // Swaps the test's database for a SQL_ASCII one (template0, C locale, as
@@ -95,31 +88,33 @@ TEST_F(EncodingTest, DefaultClientEncodingDoesNotChangeWhatPgcdcReads) {
   for (int id : {1, 2}) {
     SCOPED_TRACE(id);
     const v1::Row& row = *rows[id];
-    EXPECT_EQ(Find(row, "name")->value().text(), "caf\xc3\xa9");
-    EXPECT_EQ(Find(row, "label")->value().text(), "na\xc3\xafve Z\xc3\xbcrich");
-    const v1::ArrayValue& tags = Find(row, "tags")->value().array_value();
+    EXPECT_EQ(FindColumn(row, "name")->value().text(), "caf\xc3\xa9");
+    EXPECT_EQ(FindColumn(row, "label")->value().text(),
+              "na\xc3\xafve Z\xc3\xbcrich");
+    const v1::ArrayValue& tags = FindColumn(row, "tags")->value().array_value();
     ASSERT_EQ(tags.elements_size(), 2);
     EXPECT_EQ(tags.elements(0).text(), "cr\xc3\xa8me");
     EXPECT_EQ(tags.elements(1).text(),
               "br\xc3\xbbl\xc3\xa9"
               "e");
-    ASSERT_NE(Find(row,
-                   "ann\xc3\xa9"
-                   "e"),
+    ASSERT_NE(FindColumn(row,
+                         "ann\xc3\xa9"
+                         "e"),
               nullptr)
         << row.ShortDebugString();
-    EXPECT_EQ(Find(row,
-                   "ann\xc3\xa9"
-                   "e")
+    EXPECT_EQ(FindColumn(row,
+                         "ann\xc3\xa9"
+                         "e")
                   ->value()
                   .int_value(),
               2024);
   }
-  EXPECT_EQ(Find(*rows[3], "name")->value().text(), "\xe2\x82\xac 5");
-  EXPECT_EQ(Find(*rows[3], "label")->value().text(),
+  EXPECT_EQ(FindColumn(*rows[3], "name")->value().text(), "\xe2\x82\xac 5");
+  EXPECT_EQ(FindColumn(*rows[3], "label")->value().text(),
             "\xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87");
-  EXPECT_EQ(Find(*rows[3], "tags")->value().array_value().elements(0).text(),
-            "\xd0\x96");
+  EXPECT_EQ(
+      FindColumn(*rows[3], "tags")->value().array_value().elements(0).text(),
+      "\xd0\x96");
 }
 
 // A SQL_ASCII database holding text that is not UTF-8 in every place a
@@ -171,25 +166,27 @@ TEST_F(EncodingTest, SqlAsciiTextThatIsNotUtf8ArrivesAsTextBytes) {
     EXPECT_TRUE(key == "k1\xe9" || key == "k2\xe9") << key;
     if (e.event.op() == v1::DELETE) {
       EXPECT_EQ(key, "k1\xe9");
-      EXPECT_EQ(Find(e.event.before(), "k")->value().text_bytes(), "k1\xe9");
+      EXPECT_EQ(FindColumn(e.event.before(), "k")->value().text_bytes(),
+                "k1\xe9");
       continue;
     }
     const v1::Row& after = e.event.after();
-    EXPECT_EQ(Find(after, "k")->value().text_bytes(), key);
-    EXPECT_EQ(Find(after, "t")->value().text_bytes(),
+    EXPECT_EQ(FindColumn(after, "k")->value().text_bytes(), key);
+    EXPECT_EQ(FindColumn(after, "t")->value().text_bytes(),
               e.event.op() == v1::UPDATE ? "\xfe\xfe" : "caf\xe9");
-    EXPECT_EQ(Find(after, "v")->value().text_bytes(), "\xc3");
-    const v1::ArrayValue& arr = Find(after, "arr")->value().array_value();
+    EXPECT_EQ(FindColumn(after, "v")->value().text_bytes(), "\xc3");
+    const v1::ArrayValue& arr = FindColumn(after, "arr")->value().array_value();
     ASSERT_EQ(arr.elements_size(), 3);
     EXPECT_EQ(arr.elements(0).text_bytes(), "\xff");
     EXPECT_EQ(arr.elements(1).text(), "plain");
     EXPECT_TRUE(arr.elements(2).has_null());
-    const v1::Row& pair = Find(after, "p")->value().composite_value();
+    const v1::Row& pair = FindColumn(after, "p")->value().composite_value();
     EXPECT_EQ(pair.columns(0).value().int_value(), 1);
     EXPECT_EQ(pair.columns(1).value().text_bytes(), "\xed\xa0\x80");
-    EXPECT_EQ(Find(after, "m")->value().text_bytes(), "caf\xe9");
-    EXPECT_EQ(Find(after, "j")->value().text_bytes(), "{\"a\": \"caf\xe9\"}");
-    EXPECT_EQ(Find(after, "fine")->value().text(),
+    EXPECT_EQ(FindColumn(after, "m")->value().text_bytes(), "caf\xe9");
+    EXPECT_EQ(FindColumn(after, "j")->value().text_bytes(),
+              "{\"a\": \"caf\xe9\"}");
+    EXPECT_EQ(FindColumn(after, "fine")->value().text(),
               e.event.op() == v1::UPDATE ? "still fine" : "caf\xc3\xa9");
   }
   // Rendered back, every value of the remaining row is the server's text.
@@ -202,7 +199,7 @@ TEST_F(EncodingTest, SqlAsciiTextThatIsNotUtf8ArrivesAsTextBytes) {
   for (const ReadEvent& e : events) {
     if (e.event.op() != v1::UPDATE) continue;
     for (size_t i = 0; i < names.size(); ++i) {
-      const v1::Column* c = Find(e.event.after(), names[i]);
+      const v1::Column* c = FindColumn(e.event.after(), names[i]);
       EXPECT_EQ(envelope::ValueToPgText(c->value(), c->type()), server[0][i])
           << names[i];
     }

@@ -27,13 +27,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const v1::Column* Find(const v1::Row& row, const std::string& name) {
-  for (const v1::Column& c : row.columns()) {
-    if (c.name() == name) return &c;
-  }
-  return nullptr;
-}
-
 double Metric(int port, const std::string& name) {
   return MetricValue(HttpGet(port, "/metrics"), name);
 }
@@ -155,16 +148,16 @@ TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {
                             .count());
   EXPECT_FALSE(up.has_before()) << "default replica identity: no old image "
                                    "unless the key changed";
-  const v1::Column* name = Find(up.after(), "name");
+  const v1::Column* name = FindColumn(up.after(), "name");
   ASSERT_NE(name, nullptr);
   EXPECT_EQ(name->value().text(), "Ada L.");
   EXPECT_EQ(name->type(), "text");
-  const v1::Column* balance = Find(up.after(), "balance");
+  const v1::Column* balance = FindColumn(up.after(), "balance");
   ASSERT_NE(balance, nullptr);
   EXPECT_EQ(balance->value().numeric_value().value(), "13.75");
   EXPECT_EQ(balance->value().numeric_value().scale(), 2);
-  EXPECT_EQ(Find(up.after(), "active")->value().bool_value(), true);
-  EXPECT_EQ(Find(up.after(), "photo")->value().bytes_value(),
+  EXPECT_EQ(FindColumn(up.after(), "active")->value().bool_value(), true);
+  EXPECT_EQ(FindColumn(up.after(), "photo")->value().bytes_value(),
             std::string("\x00\xff", 2));
   ASSERT_TRUE(updates[0]->key.has_value());
   ASSERT_EQ(updates[0]->key->columns_size(), 1);
@@ -175,8 +168,8 @@ TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {
   const ReadEvent* bob = creates[0]->key->columns(0).value().int_value() == 2
                              ? creates[0]
                              : creates[1];
-  EXPECT_TRUE(Find(bob->event.after(), "balance")->value().has_null());
-  EXPECT_TRUE(Find(bob->event.after(), "photo")->value().has_null());
+  EXPECT_TRUE(FindColumn(bob->event.after(), "balance")->value().has_null());
+  EXPECT_TRUE(FindColumn(bob->event.after(), "photo")->value().has_null());
   // Both inserts are one transaction: same commit_lsn, seq 0 and 1.
   EXPECT_EQ(creates[0]->event.source().commit_lsn(),
             creates[1]->event.source().commit_lsn());
@@ -187,8 +180,8 @@ TEST_F(PgcdcTest, InsertUpdateDeleteWithPrimaryKey) {
   EXPECT_EQ(del.source().commit_lsn(), deleted.commit);
   EXPECT_FALSE(del.has_after());
   ASSERT_TRUE(del.has_before());
-  EXPECT_EQ(Find(del.before(), "id")->value().int_value(), 2);
-  EXPECT_EQ(Find(del.before(), "name"), nullptr)
+  EXPECT_EQ(FindColumn(del.before(), "id")->value().int_value(), 2);
+  EXPECT_EQ(FindColumn(del.before(), "name"), nullptr)
       << "only key columns in a default-identity old image";
   EXPECT_EQ(deletes[0]->key->columns(0).value().int_value(), 2);
   // Same key → same partition.
@@ -270,14 +263,15 @@ TEST_F(PgcdcTest, ReplicaIdentityFullGivesWholeOldRow) {
   const v1::ChangeEvent& up = events[1].event;
   ASSERT_EQ(up.op(), v1::UPDATE);
   ASSERT_TRUE(up.has_before());
-  EXPECT_EQ(Find(up.before(), "status")->value().text(), "new");
-  EXPECT_EQ(Find(up.before(), "qty")->value().int_value(), 3);
-  EXPECT_EQ(Find(up.after(), "status")->value().text(), "paid");
+  EXPECT_EQ(FindColumn(up.before(), "status")->value().text(), "new");
+  EXPECT_EQ(FindColumn(up.before(), "qty")->value().int_value(), 3);
+  EXPECT_EQ(FindColumn(up.after(), "status")->value().text(), "paid");
   // Key is the primary key, not every column FULL flags.
   ASSERT_TRUE(events[1].key.has_value());
   EXPECT_EQ(events[1].key->columns_size(), 1);
   ASSERT_EQ(events[2].event.op(), v1::DELETE);
-  EXPECT_EQ(Find(events[2].event.before(), "status")->value().text(), "paid");
+  EXPECT_EQ(FindColumn(events[2].event.before(), "status")->value().text(),
+            "paid");
   EXPECT_EQ(events[2].key->columns(0).value().int_value(), 7);
   ASSERT_EQ(events[3].event.op(), v1::CREATE);
   EXPECT_EQ(events[3].key->columns(0).value().int_value(), 8);
@@ -285,8 +279,8 @@ TEST_F(PgcdcTest, ReplicaIdentityFullGivesWholeOldRow) {
             events[3].event.source().commit_lsn());
   const v1::ChangeEvent& del = events[4].event;
   ASSERT_EQ(del.op(), v1::DELETE);
-  EXPECT_EQ(Find(del.before(), "status")->value().text(), "paid");
-  EXPECT_EQ(Find(del.before(), "id")->value().int_value(), 8);
+  EXPECT_EQ(FindColumn(del.before(), "status")->value().text(), "paid");
+  EXPECT_EQ(FindColumn(del.before(), "id")->value().int_value(), 8);
   StopPgcdc(p);
 }
 
@@ -317,13 +311,15 @@ TEST_F(PgcdcTest, SchemaChangesWhileStreaming) {
   using Names = std::vector<std::string>;
   EXPECT_EQ(names(events[0].event.after()), (Names{"id", "a", "b"}));
   EXPECT_EQ(names(events[1].event.after()), (Names{"id", "a", "b", "c"}));
-  EXPECT_EQ(Find(events[1].event.after(), "c")->value().numeric_value().value(),
-            "2.50");
+  EXPECT_EQ(
+      FindColumn(events[1].event.after(), "c")->value().numeric_value().value(),
+      "2.50");
   EXPECT_EQ(names(events[2].event.after()), (Names{"id", "label", "b", "c"}));
-  EXPECT_EQ(Find(events[2].event.after(), "label")->value().text(), "uno");
+  EXPECT_EQ(FindColumn(events[2].event.after(), "label")->value().text(),
+            "uno");
   EXPECT_EQ(names(events[3].event.after()), (Names{"id", "label", "c"}));
-  EXPECT_EQ(Find(events[4].event.after(), "c")->value().text(), "x");
-  EXPECT_EQ(Find(events[4].event.after(), "c")->type(), "text");
+  EXPECT_EQ(FindColumn(events[4].event.after(), "c")->value().text(), "x");
+  EXPECT_EQ(FindColumn(events[4].event.after(), "c")->type(), "text");
   EXPECT_EQ(names(events[5].event.after()), (Names{"id", "label", "c", "d"}));
   // Every shape its own id; the same shape keeps its id.
   std::set<uint64_t> ids;
@@ -415,8 +411,8 @@ TEST_F(PgcdcTest, KeyChangeAsOneUpdateWhenConfigured) {
   ASSERT_EQ(up.op(), v1::UPDATE);
   // Default identity sends the old key when the key changes.
   ASSERT_TRUE(up.has_before());
-  EXPECT_EQ(Find(up.before(), "id")->value().int_value(), 1);
-  EXPECT_EQ(Find(up.after(), "id")->value().int_value(), 2);
+  EXPECT_EQ(FindColumn(up.before(), "id")->value().int_value(), 1);
+  EXPECT_EQ(FindColumn(up.after(), "id")->value().int_value(), 2);
   EXPECT_EQ(events[1].key->columns(0).value().int_value(), 2);
   StopPgcdc(p);
 }
@@ -708,8 +704,9 @@ TEST_F(PgcdcTest, OddIdentifiersAreQuotedNotInjected) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].event.source().schema(), "Sales");
   EXPECT_EQ(events[0].event.source().table(), "Order Items");
-  EXPECT_EQ(Find(events[0].event.after(), "Note; DROP TABLE x")->value().text(),
-            "it's");
+  EXPECT_EQ(
+      FindColumn(events[0].event.after(), "Note; DROP TABLE x")->value().text(),
+      "it's");
   StopPgcdc(p);
 }
 

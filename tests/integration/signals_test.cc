@@ -62,6 +62,19 @@ class SignalsTest : public PgcdcTest {
     return conn.ok() ? *std::move(conn) : nullptr;
   }
 
+  // `pgcdc snapshot` of public.t, only rows for which `where` holds.
+  void RequestSnapshot(const std::string& config,
+                       const std::string& where = "") {
+    std::vector<std::string> args = {"snapshot", "--config", config, "--table",
+                                     "public.t"};
+    if (!where.empty()) {
+      args.push_back("--where");
+      args.push_back(where);
+    }
+    std::string output;
+    ASSERT_EQ(RunPgcdc(args, &output), 0) << output;
+  }
+
   size_t Reads(const std::string& table) {
     size_t n = 0;
     for (const ReadEvent& e : ReadTopic(table)) {
@@ -158,11 +171,7 @@ TEST_F(SignalsTest, AGenuineSignalCopiedIntoAnotherTransactionIsRefused) {
   const std::string config = Config(&port);
   Subprocess p = StartPgcdc(config);
   WaitCaughtUp();
-  std::string output;
-  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "public.t"},
-                     &output),
-            0)
-      << output;
+  ASSERT_NO_FATAL_FAILURE(RequestSnapshot(config));
   ASSERT_TRUE(WaitFor([&] { return Reads("public.t") == 6u; }, 30000));
   WaitCaughtUp();
   StopPgcdc(p);
@@ -231,12 +240,7 @@ TEST_F(SignalsTest, ASlowConditionHoldsNeitherTheStreamNorAStop) {
   const std::string config = Config(&port);
   Subprocess p = StartPgcdc(config);
   WaitCaughtUp();
-  std::string output;
-  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "public.t",
-                      "--where", "pg_sleep(600) IS NOT NULL"},
-                     &output),
-            0)
-      << output;
+  ASSERT_NO_FATAL_FAILURE(RequestSnapshot(config, "pg_sleep(600) IS NOT NULL"));
   ASSERT_TRUE(WaitFor(
       [&] {
         return !Rows(
@@ -277,12 +281,7 @@ TEST_F(SignalsTest, AConditionPastItsTimeoutIsGivenUpAfterThreeTries) {
       Config(&port, "snapshot:\n  chunk_timeout_ms: 1000\n");
   Subprocess p = StartPgcdc(config);
   WaitCaughtUp();
-  std::string output;
-  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "public.t",
-                      "--where", "pg_sleep(5) IS NOT NULL"},
-                     &output),
-            0)
-      << output;
+  ASSERT_NO_FATAL_FAILURE(RequestSnapshot(config, "pg_sleep(5) IS NOT NULL"));
   ASSERT_TRUE(WaitForLog(p, "given up", 120000)) << p.ReadLog();
   const std::string log = p.ReadLog();
   EXPECT_EQ(CountOccurrences(log, "trying again in"), 2u) << log;
@@ -314,11 +313,7 @@ TEST_F(SignalsTest, ALockedTableIsWaitedForNotGivenUp) {
                   ->Query("SET statement_timeout = 0; BEGIN; "
                           "LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
                   .ok());
-  std::string output;
-  ASSERT_EQ(RunPgcdc({"snapshot", "--config", config, "--table", "public.t"},
-                     &output),
-            0)
-      << output;
+  ASSERT_NO_FATAL_FAILURE(RequestSnapshot(config));
   // The chunk waits for the lock...
   ASSERT_TRUE(WaitFor(
       [&] {

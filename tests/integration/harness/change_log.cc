@@ -22,6 +22,13 @@ std::optional<std::string> ValueText(const v1::Value& value,
   return envelope::ValueToPgText(value, type);
 }
 
+const v1::Column* FindColumn(const v1::Row& row, const std::string& name) {
+  for (const v1::Column& c : row.columns()) {
+    if (c.name() == name) return &c;
+  }
+  return nullptr;
+}
+
 RowImage ToImage(const v1::Row& row) {
   RowImage image;
   for (const v1::Column& c : row.columns()) {

@@ -50,6 +50,8 @@ std::optional<std::string> ValueText(const v1::Value& value,
                                      std::string_view type = "");
 RowImage ToImage(const v1::Row& row);
 std::string KeyText(const v1::Row& key);
+// The column `name` of `row`, or nullptr.
+const v1::Column* FindColumn(const v1::Row& row, const std::string& name);
 
 // An event's identity, which is also its order among one key's events:
 // (commit_lsn, 0 for a snapshot READ / 1 for a streamed event, seq). A

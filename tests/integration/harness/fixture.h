@@ -90,6 +90,13 @@ class PgcdcTest : public ::testing::Test {
 
 std::string FormatRows(const TableImage& t, size_t limit = 5);
 
+// A SQL expression for a text value PostgreSQL keeps (TOAST, compressed) but
+// that is 1.5 MB once printed (random hex does not compress): past the
+// producer's default message.max.bytes.
+inline constexpr char kHugeValue[] =
+    "(SELECT string_agg(md5(g::text || random()::text), '') FROM "
+    "generate_series(1, 48000) g)";
+
 // Polls `condition` every 50 ms; false if it still fails after timeout_ms.
 bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
 // How many times `needle` occurs in `text` (overlaps counted).
