@@ -171,6 +171,57 @@ void BM_AckTracker(benchmark::State& state) {
 }
 BENCHMARK(BM_AckTracker);
 
+void BM_AckTrackerBehindStuckEvent(benchmark::State& state) {
+  // One event is never acknowledged. Per 10 items: a transaction of 10
+  // events acknowledged in reverse order after its commit, and one with
+  // none, both complete behind the stuck one.
+  offsets::AckTracker tracker(1);
+  Lsn lsn = 2;
+  const offsets::TxnId stuck = *tracker.Begin();
+  (void)tracker.AddEvent(stuck, 200);
+  (void)tracker.Commit(stuck, ++lsn);
+  AllocationCounter allocations(state, 10);
+  for (auto _ : state) {
+    auto txn = *tracker.Begin();
+    for (int i = 0; i < 10; ++i) (void)tracker.AddEvent(txn, 200);
+    (void)tracker.Commit(txn, ++lsn);
+    (void)tracker.Commit(*tracker.Begin(), ++lsn);
+    for (int i = 0; i < 10; ++i) (void)tracker.Ack(txn, 200);
+    benchmark::DoNotOptimize(tracker.confirmed());
+  }
+  state.counters["entries"] = static_cast<double>(tracker.pending_entries());
+  state.SetItemsProcessed(state.iterations() * 10);
+}
+BENCHMARK(BM_AckTrackerBehindStuckEvent);
+
+void BM_AckTrackerTwoPartitions(benchmark::State& state) {
+  // Transactions of 4 events alternate between two partitions: one
+  // acknowledges at once, the other 16 transactions later, so that
+  // transactions complete out of order. Per 4 items: one transaction.
+  offsets::AckTracker tracker(1);
+  Lsn lsn = 2;
+  std::vector<offsets::TxnId> slow(16, 0);
+  size_t next = 0;
+  AllocationCounter allocations(state, 4);
+  for (auto _ : state) {
+    auto txn = *tracker.Begin();
+    for (int i = 0; i < 4; ++i) (void)tracker.AddEvent(txn, 200);
+    (void)tracker.Commit(txn, ++lsn);
+    offsets::TxnId acked = txn;
+    if (txn % 2 == 0) {
+      acked = slow[next];
+      slow[next] = txn;
+      next = (next + 1) % slow.size();
+    }
+    if (acked != 0) {
+      for (int i = 0; i < 4; ++i) (void)tracker.Ack(acked, 200);
+    }
+    benchmark::DoNotOptimize(tracker.confirmed());
+  }
+  state.SetItemsProcessed(state.iterations() * 4);
+}
+BENCHMARK(BM_AckTrackerTwoPartitions);
+
 // Everything pgcdc does per event before handing it to librdkafka.
 void BM_FrameToRecord(benchmark::State& state) {
   pg::RelationCache cache = MakeCache();

@@ -15,6 +15,19 @@
 // newest pending transaction's position rather than taking an entry of its
 // own, which keeps TxnIds consecutive and the queue as short as it can be.)
 //
+// Memory is bounded by what is unfinished, not by how long something stays
+// unfinished. A transaction is complete once it is committed, all its events
+// are acknowledged and it is not held; a complete transaction still pending
+// waits behind an incomplete one, and all it has left to say is its end
+// position, which is confirmed (as the maximum with everything before it)
+// exactly when the incomplete ones before it complete. So consecutive
+// complete transactions are merged into one entry that keeps the highest of
+// their ends (and the newest one's commit time): the entries number at most
+// 4 × (incomplete transactions) + 64, and an incomplete one is open, held
+// (a few at most), or has an unacknowledged event (which the in-flight window
+// bounds) — however long one event stays unacknowledged while thousands of
+// transactions behind it complete.
+//
 // Pure and thread-compatible: one owner (the pipeline loop) calls it.
 #ifndef CDC_OFFSETS_ACK_TRACKER_H_
 #define CDC_OFFSETS_ACK_TRACKER_H_
@@ -22,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -40,10 +54,12 @@ class AckTracker {
   // Opens a transaction. Only one may be open at a time
   // (kFailedPrecondition otherwise).
   absl::StatusOr<TxnId> Begin();
-  // One more event of the open transaction `txn` is in flight.
+  // One more event of the open transaction `txn` is in flight
+  // (kResourceExhausted past 4294967295 of one transaction at a time).
   absl::Status AddEvent(TxnId txn, size_t bytes);
-  // Closes the open transaction; its position is `end_lsn`.
-  absl::Status Commit(TxnId txn, Lsn end_lsn);
+  // Closes the open transaction; its position is `end_lsn`. `commit_time_us`
+  // is kept for confirmed_commit_time_us().
+  absl::Status Commit(TxnId txn, Lsn end_lsn, int64_t commit_time_us = 0);
   // The broker acknowledged one event of `txn` of `bytes`. kNotFound for a
   // transaction not in flight; kFailedPrecondition for more acks than events.
   absl::Status Ack(TxnId txn, size_t bytes);
@@ -51,11 +67,17 @@ class AckTracker {
   // transaction is open.
   void ObserveServerPosition(Lsn lsn);
 
-  // Holding: a transaction (open, or committed and not yet confirmed) that
-  // must stay unconfirmed after its events are acknowledged, until
-  // Release — the pipeline holds the newest snapshot journal so that a
-  // restart replays it. kNotFound when `txn` is no longer pending.
+  // Holding: a transaction (open, or committed with events not yet all
+  // acknowledged) that must stay unconfirmed after its events are
+  // acknowledged, until Release — the pipeline holds the newest snapshot
+  // journal, while its transaction is open, so that a restart replays it.
+  // kNotFound when `txn` is no longer pending; kFailedPrecondition when it
+  // is already complete (committed and all its events acknowledged: it may
+  // be merged with its neighbours, and whether it was even still pending
+  // depended on the transactions before it).
   absl::Status Hold(TxnId txn);
+  // kNotFound when `txn` is no longer pending; OK (and nothing changes)
+  // for a pending transaction that is not held.
   absl::Status Release(TxnId txn);
   // After a lost connection the server sends again everything from the
   // confirmed position: from the first transaction held, nothing pending
@@ -67,32 +89,69 @@ class AckTracker {
 
   // The position safe to confirm: never decreases.
   Lsn confirmed() const { return confirmed_; }
+  // The newest transaction no longer pending (0 before any): every
+  // transaction up to it is acknowledged and its position confirmed (or
+  // dropped by AbandonHeld).
+  TxnId confirmed_through() const {
+    return pending_.empty() ? next_id_ - 1 : pending_.front().id - 1;
+  }
+  // The commit time given for confirmed_through() (0 before any).
+  int64_t confirmed_commit_time_us() const { return confirmed_commit_time_; }
   size_t inflight_events() const { return inflight_events_; }
   size_t inflight_bytes() const { return inflight_bytes_; }
   // Transactions not yet confirmed (a queued server position is folded into
   // the transaction before it, so it adds none).
-  size_t pending_transactions() const { return pending_.size(); }
+  size_t pending_transactions() const {
+    return pending_.empty() ? 0 : next_id_ - pending_.front().id;
+  }
+  // Entries kept for them (what the tracker's memory grows with): at most
+  // 4 × (open, held or not fully acknowledged transactions) + 64.
+  size_t pending_entries() const { return pending_.size(); }
   bool in_transaction() const { return open_; }
 
  private:
+  // One transaction, or a run of consecutive complete ones. An entry covers
+  // the ids from its own up to the next entry's (the last one: up to the
+  // newest begun); only complete entries cover more than one.
   struct Pending {
     TxnId id = 0;
-    Lsn end_lsn = kInvalidLsn;
-    size_t events = 0;  // not yet acknowledged
-    size_t bytes = 0;   // not yet acknowledged
+    Lsn end_lsn = kInvalidLsn;  // a run: the highest of its members'
+    int64_t commit_time = 0;    // a run: its newest member's
+    size_t bytes = 0;           // not yet acknowledged
+    // Not yet acknowledged. 32 bits keep an entry at 40 bytes, which the
+    // hot path notices; the window holds far fewer events than that.
+    uint32_t events = 0;
     bool committed = false;
     bool held = false;
   };
-  Pending* FindPending(TxnId txn);
+  static bool Complete(const Pending& p) {
+    return p.committed && p.events == 0 && !p.held;
+  }
+  // The entry covering `txn`, or nullptr when `txn` is not pending.
+  const Pending* FindPending(TxnId txn) const;
+  Pending* FindPending(TxnId txn) {
+    return const_cast<Pending*>(std::as_const(*this).FindPending(txn));
+  }
   // The open transaction if it is `txn`; otherwise the error for misuse.
   absl::StatusOr<Pending*> OpenTransaction(TxnId txn, const char* operation);
+  // Pops the complete entries at the front, confirming their positions.
   void Advance();
+  // Merges the complete runs once the entries outnumber the bound: called
+  // whenever an entry completed. Amortized O(1): a merge leaves at most
+  // 2 × incomplete + 1 entries, fewer than half of what it found.
+  void MaybeCompact();
+  void Compact();
 
   Lsn confirmed_;
+  int64_t confirmed_commit_time_ = 0;
   TxnId next_id_ = 1;
   bool open_ = false;
   size_t inflight_events_ = 0;
   size_t inflight_bytes_ = 0;
+  // Entries that are not complete (open, held, or with unacknowledged
+  // events).
+  size_t incomplete_ = 0;
+  // Sorted by id; after every call the front (if any) is incomplete.
   std::deque<Pending> pending_;
 };
 

@@ -507,9 +507,8 @@ void Pipeline::EndSession() {
   if (in_txn_) {
     // The server sends the transaction again, whole; the events already
     // produced of it are acknowledged (or not) without confirming anything.
-    in_txn_ = false;
-    inflight_txns_.back().closed = true;
-    if (absl::Status s = tracker_.Commit(txn_id_, kInvalidLsn); !s.ok()) {
+    if (absl::Status s = CommitOpenTransaction(kInvalidLsn, /*abandoned=*/true);
+        !s.ok()) {
       fatal_ = absl::InternalError(s.message());
     }
   }
@@ -676,19 +675,41 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
   txn_id_ = *id;
   txn_ = txn;
   seq_ = 0;
-  inflight_txns_.push_back(
-      {txn_id_, txn.commit_lsn, 0, txn.commit_ts_us, false, txn.xid != 0});
   return absl::OkStatus();
 }
 
 absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
-  in_txn_ = false;
-  inflight_txns_.back().end_lsn = end_lsn;
-  inflight_txns_.back().closed = true;
-  if (absl::Status s = tracker_.Commit(txn_id_, end_lsn); !s.ok()) return s;
+  if (absl::Status s = CommitOpenTransaction(end_lsn); !s.ok()) return s;
   metrics_->CountTransaction();
   AfterAcks();
   return absl::OkStatus();
+}
+
+absl::Status Pipeline::CommitOpenTransaction(Lsn end_lsn, bool abandoned) {
+  in_txn_ = false;
+  if (absl::Status s = tracker_.Commit(txn_id_, end_lsn, txn_.commit_ts_us);
+      !s.ok()) {
+    return s;
+  }
+  const bool measured = txn_.xid != 0 && !abandoned;
+  if (tracker_.Unacked(txn_id_) > 0) {
+    unacked_txns_.emplace(
+        txn_id_, UnackedTxn{txn_.commit_lsn, txn_.commit_ts_us, measured});
+  } else if (measured) {
+    // No events, or all acknowledged before the commit arrived.
+    metrics_->ObserveCommitToAck((NowUnixMicros() - txn_.commit_ts_us) / 1e6);
+  }
+  return absl::OkStatus();
+}
+
+void Pipeline::TransactionAcked(offsets::TxnId txn) {
+  auto it = unacked_txns_.find(txn);
+  if (it == unacked_txns_.end()) return;
+  if (it->second.measured) {
+    metrics_->ObserveCommitToAck((NowUnixMicros() - it->second.commit_ts_us) /
+                                 1e6);
+  }
+  unacked_txns_.erase(it);
 }
 
 absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
@@ -860,11 +881,11 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
     metrics_->CountDeliveryError();
     if (fatal_.ok()) {
       Lsn commit_lsn = 0;
-      if (!inflight_txns_.empty() &&
-          report.opaque >= inflight_txns_.front().id &&
-          report.opaque - inflight_txns_.front().id < inflight_txns_.size()) {
-        commit_lsn = inflight_txns_[report.opaque - inflight_txns_.front().id]
-                         .commit_lsn;
+      if (in_txn_ && report.opaque == txn_id_) {
+        commit_lsn = txn_.commit_lsn;
+      } else if (auto it = unacked_txns_.find(report.opaque);
+                 it != unacked_txns_.end()) {
+        commit_lsn = it->second.commit_lsn;
       }
       fatal_ = absl::Status(
           report.status.code(),
@@ -883,6 +904,10 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
   }
   ++events_acked_;
   acks_pending_ = true;  // AfterAcks once per ServeAcks, not per report
+  if (!(in_txn_ && report.opaque == txn_id_) &&
+      tracker_.Unacked(report.opaque) == 0) {
+    TransactionAcked(report.opaque);
+  }
 }
 
 void Pipeline::ServeAcks(int timeout_ms) {
@@ -894,24 +919,15 @@ void Pipeline::ServeAcks(int timeout_ms) {
 }
 
 void Pipeline::AfterAcks() {
-  Lsn confirmed = tracker_.confirmed();
-  int64_t last_commit_us = -1;
-  int64_t now_us = -1;
-  while (!inflight_txns_.empty() && inflight_txns_.front().closed &&
-         inflight_txns_.front().end_lsn <= confirmed) {
-    const InflightTxn& txn = inflight_txns_.front();
-    last_commit_us = txn.commit_ts_us;
-    if (now_us < 0) now_us = NowUnixMicros();
-    if (txn.from_server) {
-      metrics_->ObserveCommitToAck((now_us - txn.commit_ts_us) / 1e6);
-    }
-    inflight_txns_.pop_front();
+  // The confirmed position passed one more transaction (or a merged run of
+  // them, of which the tracker kept the newest commit time).
+  if (const offsets::TxnId through = tracker_.confirmed_through();
+      through != behind_source_txn_) {
+    behind_source_txn_ = through;
+    metrics_->SetBehindSourceMs(std::max<int64_t>(
+        0, (NowUnixMicros() - tracker_.confirmed_commit_time_us()) / 1000));
   }
-  if (last_commit_us >= 0) {
-    metrics_->SetBehindSourceMs(
-        std::max<int64_t>(0, (now_us - last_commit_us) / 1000));
-  }
-  metrics_->SetConfirmedLsn(confirmed);
+  metrics_->SetConfirmedLsn(tracker_.confirmed());
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
 }
 

@@ -63,6 +63,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "cdc/config/config.h"
@@ -119,16 +120,20 @@ class Pipeline : private snapshot::RowSink {
   using Clock = std::chrono::steady_clock;
   // Wall-clock time for events' timestamps (Unix epoch microseconds).
   static int64_t NowUnixMicros();
-  struct InflightTxn {
-    offsets::TxnId id = 0;
+  // A closed transaction some of whose events the broker has yet to
+  // acknowledge: what a delivery error names and what its commit-to-ack
+  // time is measured from. (The open transaction's are in txn_.) Forgotten
+  // once its events are all acknowledged — the tracker keeps what
+  // confirming it takes — so these are bounded by the events in flight,
+  // however long one of them stays unacknowledged.
+  struct UnackedTxn {
     Lsn commit_lsn = 0;
-    Lsn end_lsn = 0;
     int64_t commit_ts_us = 0;
-    bool closed = false;  // committed, or abandoned with its connection
-    // A transaction the server committed (not a snapshot's or a
-    // non-transactional message's), so its commit-to-ack time means
-    // something.
-    bool from_server = false;
+    // A transaction the server committed (not a snapshot's, a
+    // non-transactional message's, or one abandoned with its connection,
+    // which is measured when it comes again), so its commit-to-ack time
+    // means something.
+    bool measured = false;
   };
 
   // One replication connection: connects, starts streaming from the
@@ -175,6 +180,14 @@ class Pipeline : private snapshot::RowSink {
   // CloseTransaction with the position that confirms it.
   absl::Status OpenTransaction(const envelope::TxnContext& txn);
   absl::Status CloseTransaction(Lsn end_lsn);
+  // Commits the open transaction to the tracker at `end_lsn` (for every
+  // kind: server, snapshot, abandoned) and remembers it until its events
+  // are all acknowledged. `abandoned`: its connection was lost, so the
+  // server sends it again whole.
+  absl::Status CommitOpenTransaction(Lsn end_lsn, bool abandoned = false);
+  // The closed transaction `txn` has every event acknowledged: its
+  // commit-to-ack time is observed and it is forgotten.
+  void TransactionAcked(offsets::TxnId txn);
   absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
   void OnDelivery(const kafka::DeliveryReport& report);
   // Serves delivery reports (Producer::Poll), then what follows from them.
@@ -318,7 +331,9 @@ class Pipeline : private snapshot::RowSink {
   offsets::TxnId txn_id_ = 0;
   envelope::TxnContext txn_;
   uint32_t seq_ = 0;
-  std::deque<InflightTxn> inflight_txns_;
+  absl::flat_hash_map<offsets::TxnId, UnackedTxn> unacked_txns_;
+  // tracker_.confirmed_through() when pgcdc_behind_source_ms was last set.
+  offsets::TxnId behind_source_txn_ = 0;
 
   // Streaming.
   pg::PgOutputOptions pgoutput_;

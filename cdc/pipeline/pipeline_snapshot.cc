@@ -414,11 +414,7 @@ absl::Status Pipeline::EndTable(const pg::RelationMessage&, uint64_t rows) {
 absl::Status Pipeline::CloseSnapshotTable() {
   // The table's position is the slot's start: acknowledging its events
   // completes the prefix up to there and never moves the slot.
-  in_txn_ = false;
-  inflight_txns_.back().end_lsn = start_lsn_;
-  if (absl::Status s = tracker_.Commit(txn_id_, start_lsn_); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = CommitOpenTransaction(start_lsn_); !s.ok()) return s;
   AfterAcks();
   return absl::OkStatus();
 }

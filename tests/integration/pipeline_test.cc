@@ -493,6 +493,27 @@ TEST_F(PgcdcTest, QuietPublicationStillConfirmsKeepalivePosition) {
   StopPgcdc(p);
 }
 
+// The commit-to-ack histogram and pgcdc_behind_source_ms follow the stream
+// after an initial snapshot too: a table's snapshot transaction, once
+// confirmed, must not hide every later transaction from them.
+TEST_F(PgcdcTest, CommitToAckIsMeasuredAfterAnInitialSnapshot) {
+  Sql("CREATE TABLE items (id int PRIMARY KEY, note text)");
+  Sql("INSERT INTO items SELECT g, 'before' FROM generate_series(1, 10) g");
+  const int port = FreePort();
+  Subprocess p = StartPgcdc(WriteConfig({"public.items"}, "", MetricsOn(port)));
+  for (int i = 11; i <= 30; ++i) {
+    Sql(absl::StrCat("INSERT INTO items VALUES (", i, ", 'after')"));
+  }
+  WaitCaughtUp();
+  const std::string metrics = HttpGet(port, "/metrics");
+  // One observation per transaction committed while streaming (there may
+  // be more: pgcdc's own journal and heartbeat messages).
+  EXPECT_GE(MetricValue(metrics, "pgcdc_commit_to_ack_seconds_count"), 20);
+  // Produced with a 2 ms linger: never acknowledged within the millisecond.
+  EXPECT_GT(MetricValue(metrics, "pgcdc_behind_source_ms"), 0);
+  StopPgcdc(p);
+}
+
 TEST_F(PgcdcTest, PermanentProduceErrorLeavesSlotWhereItWas) {
   Sql("CREATE TABLE t (id int PRIMARY KEY, v text)");
   std::string config = WriteConfig({"public.t"});
@@ -513,7 +534,17 @@ TEST_F(PgcdcTest, PermanentProduceErrorLeavesSlotWhereItWas) {
   ASSERT_TRUE(code.has_value()) << "pgcdc kept running after a permanent "
                                    "delivery failure";
   EXPECT_NE(*code, 0);
-  EXPECT_THAT(p.ReadLog(), HasSubstr("delivery to topic test.public.t failed"));
+  const std::string log = p.ReadLog();
+  EXPECT_THAT(log, HasSubstr("delivery to topic test.public.t failed"));
+  // It names the failed transaction's commit LSN.
+  std::smatch named;
+  ASSERT_TRUE(std::regex_search(
+      log, named, std::regex("transaction committed at ([0-9A-F]+/[0-9A-F]+)")))
+      << log;
+  absl::StatusOr<Lsn> commit_lsn = ParseLsn(named[1].str());
+  ASSERT_TRUE(commit_lsn.ok()) << commit_lsn.status();
+  EXPECT_GT(*commit_lsn, *before);
+  EXPECT_LT(*commit_lsn, after_insert);
   absl::StatusOr<Lsn> confirmed = cluster_->ConfirmedFlush(db_, slot_);
   ASSERT_TRUE(confirmed.ok());
   // Where exactly the slot stands is not known (a keepalive may have moved
