@@ -675,6 +675,11 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
   txn_id_ = *id;
   txn_ = txn;
   seq_ = 0;
+  if (txn.xid != 0) {
+    // A transaction the server committed (see StartChunkRead).
+    recent_xids_.push_back(txn.xid);
+    if (recent_xids_.size() > kRecentXids) recent_xids_.pop_front();
+  }
   return absl::OkStatus();
 }
 

@@ -289,6 +289,10 @@ class Pipeline : private snapshot::RowSink {
   snapshot::SignalKeys signal_keys_;
   std::unique_ptr<snapshot::ChunkReader> chunk_reader_;
   std::optional<snapshot::IncrementalSnapshot::Chunk> reading_;
+  // The ids of the last kRecentXids transactions the stream delivered: a
+  // chunk's snapshot must see them all (ChunkReader::Start).
+  static constexpr size_t kRecentXids = 65536;
+  std::deque<uint32_t> recent_xids_;
   int chunk_failures_ = 0;  // reads failed in a row
   int chunk_timeouts_ = 0;  // reads past snapshot.chunk_timeout_ms in a row
   uint64_t rejects_unlogged_ = 0;

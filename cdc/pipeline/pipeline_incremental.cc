@@ -236,7 +236,9 @@ void Pipeline::StartChunkRead(
         static_cast<size_t>(config_.kafka.max_inflight_bytes));
   }
   reading_ = chunk;
-  chunk_reader_->Start(*table, chunk);
+  chunk_reader_->Start(
+      *table, chunk,
+      std::vector<uint32_t>(recent_xids_.begin(), recent_xids_.end()));
 }
 
 void Pipeline::ChunkDone(snapshot::ChunkReader::Result result) {

@@ -3,8 +3,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/common/status.h"
@@ -13,6 +16,13 @@
 #include "cdc/snapshot/row_filter.h"
 
 namespace cdc::snapshot {
+namespace {
+
+// Snapshots taken before a chunk is given up for now (kUnavailable: tried
+// again later), 1 ms apart.
+constexpr int kMaxSnapshotAttempts = 1000;
+
+}  // namespace
 
 ChunkReader::ChunkReader(std::string dsn, int timeout_ms, size_t budget_bytes)
     : dsn_(std::move(dsn)),
@@ -40,10 +50,11 @@ ChunkReader::~ChunkReader() {
 }
 
 void ChunkReader::Start(const pg::TableInfo& table,
-                        const IncrementalSnapshot::Chunk& chunk) {
+                        const IncrementalSnapshot::Chunk& chunk,
+                        std::vector<uint32_t> streamed) {
   if (worker_.joinable()) worker_.join();  // a result was taken: it is done
-  worker_ = std::thread([this, table, chunk] {
-    Result result = Read(table, chunk);
+  worker_ = std::thread([this, table, chunk, streamed = std::move(streamed)] {
+    Result result = Read(table, chunk, streamed);
     absl::MutexLock lock(&mu_);
     done_ = std::move(result);
     if (wake_fd_ >= 0) {
@@ -69,8 +80,64 @@ std::optional<ChunkReader::Result> ChunkReader::Take() {
   return result;
 }
 
+// The chunk's transaction, on a snapshot that sees every transaction the
+// stream delivered before the chunk's low watermark. That is not a given: a
+// backend writes and flushes its commit record, marks the transaction
+// committed in clog, waits for synchronous standbys, and only then leaves
+// the proc array (xact.c: RecordTransactionCommit before
+// ProcArrayEndTransaction); the walsender may decode and send it, and the
+// low watermark after it, in between, and a snapshot taken then sees it as
+// still running. Its changes were streamed before the window opened, so
+// nothing would supersede the chunk's older copy of those rows: a row it
+// deleted would be published again, after the delete. So while the
+// snapshot counts one of `streamed` (the ids of the transactions the stream
+// delivered) as running, it is taken again.
+absl::Status ChunkReader::BeginWithEveryCommitVisible(
+    pg::SqlConnection& sql, const std::vector<uint32_t>& streamed) {
+  const absl::flat_hash_set<uint32_t> delivered(streamed.begin(),
+                                                streamed.end());
+  for (int attempt = 1;; ++attempt) {
+    // pgcdc's own text (no input in it), so several statements are fine.
+    // REPEATABLE READ: the check and the COPY share one snapshot, taken by
+    // the SELECT. standard_conforming_strings: the filter is lexed so.
+    absl::StatusOr<std::vector<pg::SqlRow>> running = sql.Query(
+        absl::StrCat("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                     "SET LOCAL statement_timeout = ",
+                     timeout_ms_,
+                     "; SET LOCAL lock_timeout = 0; "
+                     "SET LOCAL idle_in_transaction_session_timeout = 0; "
+                     "SET LOCAL standard_conforming_strings = on; "
+                     "SELECT (x % 4294967296)::text "
+                     "FROM txid_snapshot_xip(txid_current_snapshot()) AS x"));
+    if (!running.ok()) return running.status();
+    bool unseen = false;
+    for (const pg::SqlRow& row : *running) {
+      uint32_t xid = 0;
+      if (row[0].has_value() && absl::SimpleAtoi(*row[0], &xid) &&
+          delivered.contains(xid)) {
+        unseen = true;
+        break;
+      }
+    }
+    if (!unseen) return absl::OkStatus();
+    if (absl::Status s = sql.Query("ROLLBACK").status(); !s.ok()) return s;
+    if (attempt == kMaxSnapshotAttempts) {
+      return absl::UnavailableError(
+          "a transaction the stream delivered stayed invisible to every "
+          "snapshot taken for the chunk (a synchronous standby that does not "
+          "answer?)");
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_) return absl::CancelledError("stopped");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 ChunkReader::Result ChunkReader::Read(const pg::TableInfo& table,
-                                      const IncrementalSnapshot::Chunk& chunk) {
+                                      const IncrementalSnapshot::Chunk& chunk,
+                                      const std::vector<uint32_t>& streamed) {
   Result result;
   if (session_ == nullptr) {
     absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
@@ -89,7 +156,7 @@ ChunkReader::Result ChunkReader::Read(const pg::TableInfo& table,
     }
     reading_ = session_.get();
   }
-  result.status = ReadRows(*session_, table, chunk, &result);
+  result.status = ReadRows(*session_, table, chunk, streamed, &result);
   {
     absl::MutexLock lock(&mu_);
     reading_ = nullptr;
@@ -105,6 +172,7 @@ ChunkReader::Result ChunkReader::Read(const pg::TableInfo& table,
 absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
                                    const pg::TableInfo& table,
                                    const IncrementalSnapshot::Chunk& chunk,
+                                   const std::vector<uint32_t>& streamed,
                                    Result* out) {
   if (!chunk.after_key.empty() &&
       chunk.after_key.size() != table.primary_key.size()) {
@@ -113,17 +181,7 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
         " column(s) but the primary key now has ", table.primary_key.size()));
   }
   if (absl::Status s = CheckRowFilter(chunk.where); !s.ok()) return s;
-  // pgcdc's own text (no input in it), so several statements are fine.
-  // standard_conforming_strings: the filter is lexed that way.
-  if (absl::Status s =
-          sql.Query(absl::StrCat(
-                        "BEGIN READ ONLY; SET LOCAL statement_timeout = ",
-                        timeout_ms_,
-                        "; SET LOCAL lock_timeout = 0; "
-                        "SET LOCAL idle_in_transaction_session_timeout = 0; "
-                        "SET LOCAL standard_conforming_strings = on"))
-              .status();
-      !s.ok()) {
+  if (absl::Status s = BeginWithEveryCommitVisible(sql, streamed); !s.ok()) {
     return s;
   }
   absl::StatusOr<pg::RelationDescription> described =

@@ -5,6 +5,8 @@
 // A chunk's request carries a row filter written by whoever held the signal
 // key, run as SQL: the session runs pgcdc's stream settings (values print
 // as the stream prints them), and each chunk is one READ ONLY transaction
+// (REPEATABLE READ, on a snapshot that sees every transaction the stream
+// delivered before the chunk's low watermark)
 // with statement_timeout = snapshot.chunk_timeout_ms (and no lock_timeout
 // or idle timeout of the role's or database's), whose only statement with
 // the filter in it is one COPY through the extended protocol, the filter
@@ -59,9 +61,14 @@ class ChunkReader {
   ChunkReader(const ChunkReader&) = delete;
   ChunkReader& operator=(const ChunkReader&) = delete;
 
-  // Starts reading `chunk` of `table`. One read at a time: not while busy().
+  // Starts reading `chunk` of `table`, on a snapshot that sees every one of
+  // `streamed`: the ids of the transactions the stream delivered before the
+  // chunk's low watermark (the recent ones suffice: a transaction leaves the
+  // running set moments after its commit). One read at a time: not while
+  // busy().
   void Start(const pg::TableInfo& table,
-             const IncrementalSnapshot::Chunk& chunk);
+             const IncrementalSnapshot::Chunk& chunk,
+             std::vector<uint32_t> streamed);
   bool busy() const { return worker_.joinable(); }
   // The result of the read, once it is done (then no longer busy).
   std::optional<Result> Take();
@@ -70,9 +77,15 @@ class ChunkReader {
 
  private:
   Result Read(const pg::TableInfo& table,
-              const IncrementalSnapshot::Chunk& chunk);
+              const IncrementalSnapshot::Chunk& chunk,
+              const std::vector<uint32_t>& streamed);
+  // BEGINs the chunk's transaction, with a snapshot that sees every one of
+  // `streamed` (see the .cc for why that needs saying).
+  absl::Status BeginWithEveryCommitVisible(
+      pg::SqlConnection& sql, const std::vector<uint32_t>& streamed);
   absl::Status ReadRows(pg::SqlConnection& sql, const pg::TableInfo& table,
-                        const IncrementalSnapshot::Chunk& chunk, Result* out);
+                        const IncrementalSnapshot::Chunk& chunk,
+                        const std::vector<uint32_t>& streamed, Result* out);
 
   const std::string dsn_;
   const int timeout_ms_;
