@@ -478,7 +478,7 @@ TEST_F(PgcdcTest, HundredThousandRowTransaction) {
   ASSERT_TRUE(conn.ok());
   absl::StatusOr<TableImage> source = SelectTable(**conn, "big", {"id"});
   ASSERT_TRUE(source.ok());
-  EXPECT_TRUE(Rebuild(events) == *source);
+  EXPECT_TRUE(RebuildsTo(events, *source));
   StopPgcdc(p);
 }
 
@@ -640,9 +640,7 @@ TEST_F(PgcdcTest, KillNineUnderLoadLosesNothing) {
   ASSERT_TRUE(source.ok());
   TableImage rebuilt = Rebuild(events);
   EXPECT_EQ(rebuilt.size(), source->size());
-  EXPECT_TRUE(rebuilt == *source) << "rebuilt:\n"
-                                  << FormatRows(rebuilt) << "source:\n"
-                                  << FormatRows(*source);
+  EXPECT_TRUE(RebuildsTo(events, *source));
 }
 
 TEST_F(PgcdcTest, ConfigErrorsExitTwoNamingKeyAndLine) {

@@ -39,42 +39,6 @@ std::vector<const ReadEvent*> WithOp(const std::vector<ReadEvent>& events,
   return out;
 }
 
-// The keys whose row differs, each with its events in EventId order.
-std::string Differences(const std::vector<ReadEvent>& events,
-                        const TableImage& rebuilt, const TableImage& source) {
-  std::set<std::string> keys;
-  for (const auto& [key, row] : rebuilt) {
-    auto it = source.find(key);
-    if (it == source.end() || it->second != row) keys.insert(key);
-  }
-  for (const auto& [key, row] : source) {
-    if (!rebuilt.count(key)) keys.insert(key);
-  }
-  std::string out;
-  size_t shown = 0;
-  for (const std::string& key : keys) {
-    if (++shown > 10) break;
-    absl::StrAppend(
-        &out, "key ", key, ": ",
-        rebuilt.count(key) ? "in the topic" : "not in the topic", ", ",
-        source.count(key) ? "in the table" : "not in the table", "\n");
-    std::vector<const ReadEvent*> history;
-    for (const ReadEvent& e : events) {
-      if (e.key.has_value() && KeyText(*e.key) == key) history.push_back(&e);
-    }
-    std::stable_sort(history.begin(), history.end(),
-                     [](const ReadEvent* a, const ReadEvent* b) {
-                       return IdOf(a->event.source()) < IdOf(b->event.source());
-                     });
-    for (const ReadEvent* e : history) {
-      absl::StrAppend(&out, "  ", v1::Op_Name(e->event.op()), " ",
-                      FormatId(IdOf(e->event.source())), " partition ",
-                      e->partition, " offset ", e->offset, "\n");
-    }
-  }
-  return out;
-}
-
 class SnapshotTest : public PgcdcTest {
  protected:
   // SELECT * of `table` (key: id), as Rebuild gives it.
@@ -100,7 +64,7 @@ class SnapshotTest : public PgcdcTest {
     EXPECT_TRUE(rebuilt == source)
         << "rebuilt:\n"
         << FormatRows(rebuilt) << "source:\n"
-        << FormatRows(source) << Differences(events, rebuilt, source);
+        << FormatRows(source) << RebuildDifferences(events, rebuilt, source);
     if (in_order) {
       EXPECT_EQ(CheckOrderAndDuplicates(events), "");
     }

@@ -312,4 +312,40 @@ absl::StatusOr<std::vector<ReadEvent>> ReadAll(const std::string& bootstrap,
   return out;
 }
 
+// The keys whose row differs, each with its events in EventId order.
+std::string RebuildDifferences(const std::vector<ReadEvent>& events,
+                        const TableImage& rebuilt, const TableImage& source) {
+  std::set<std::string> keys;
+  for (const auto& [key, row] : rebuilt) {
+    auto it = source.find(key);
+    if (it == source.end() || it->second != row) keys.insert(key);
+  }
+  for (const auto& [key, row] : source) {
+    if (!rebuilt.count(key)) keys.insert(key);
+  }
+  std::string out;
+  size_t shown = 0;
+  for (const std::string& key : keys) {
+    if (++shown > 10) break;
+    absl::StrAppend(
+        &out, "key ", key, ": ",
+        rebuilt.count(key) ? "in the topic" : "not in the topic", ", ",
+        source.count(key) ? "in the table" : "not in the table", "\n");
+    std::vector<const ReadEvent*> history;
+    for (const ReadEvent& e : events) {
+      if (e.key.has_value() && KeyText(*e.key) == key) history.push_back(&e);
+    }
+    std::stable_sort(history.begin(), history.end(),
+                     [](const ReadEvent* a, const ReadEvent* b) {
+                       return IdOf(a->event.source()) < IdOf(b->event.source());
+                     });
+    for (const ReadEvent* e : history) {
+      absl::StrAppend(&out, "  ", v1::Op_Name(e->event.op()), " ",
+                      FormatId(IdOf(e->event.source())), " partition ",
+                      e->partition, " offset ", e->offset, "\n");
+    }
+  }
+  return out;
+}
+
 }  // namespace cdc::testing

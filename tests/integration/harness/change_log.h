@@ -65,6 +65,12 @@ std::string FormatId(const EventId& id);
 // TOASTed values as the README tells consumers to. Rows are keyed by the
 // message key (the table must have one).
 TableImage Rebuild(const std::vector<ReadEvent>& events);
+// For a failed `Rebuild(events) == source`: each key (at most 10) whose row
+// differs, whether the topic and the table have it, and its events in
+// EventId order with partition and offset.
+std::string RebuildDifferences(const std::vector<ReadEvent>& events,
+                               const TableImage& rebuilt,
+                               const TableImage& source);
 // SELECT * with the key columns' text as key ("col=value,...", as KeyText).
 absl::StatusOr<TableImage> SelectTable(pg::SqlConnection& conn,
                                        const std::string& table,

@@ -290,4 +290,15 @@ std::string RandomAccountsChange(std::mt19937& rng, int i, int ids) {
   }
 }
 
+::testing::AssertionResult RebuildsTo(const std::vector<ReadEvent>& events,
+                                      const TableImage& source) {
+  TableImage rebuilt = Rebuild(events);
+  if (rebuilt == source) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "the topic does not rebuild the table (" << rebuilt.size()
+         << " rows rebuilt, " << source.size() << " in the table)\nrebuilt:\n"
+         << FormatRows(rebuilt) << "source:\n"
+         << FormatRows(source) << RebuildDifferences(events, rebuilt, source);
+}
+
 }  // namespace cdc::testing

@@ -89,6 +89,10 @@ class PgcdcTest : public ::testing::Test {
 };
 
 std::string FormatRows(const TableImage& t, size_t limit = 5);
+// Success when Rebuild(events) == source; otherwise a failure that shows both
+// and RebuildDifferences.
+::testing::AssertionResult RebuildsTo(const std::vector<ReadEvent>& events,
+                                      const TableImage& source);
 
 // A SQL expression for a text value PostgreSQL keeps (TOAST, compressed) but
 // that is 1.5 MB once printed (random hex does not compress): past the
