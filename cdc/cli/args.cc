@@ -46,6 +46,7 @@ absl::StatusOr<Args> Args::Parse(int argc, char** argv,
       return absl::InvalidArgumentError(
           absl::StrCat("flag --", name, " needs a value"));
     }
+    args.all_[name].push_back(value);
     args.values_[name] = std::move(value);
   }
   return args;
@@ -53,6 +54,12 @@ absl::StatusOr<Args> Args::Parse(int argc, char** argv,
 
 bool Args::Has(const std::string& name) const {
   return values_.count(name) > 0;
+}
+
+std::vector<std::string> Args::GetAll(const std::string& name) const {
+  auto it = all_.find(name);
+  if (it == all_.end()) return {};
+  return it->second;
 }
 
 std::optional<std::string> Args::Get(const std::string& name) const {

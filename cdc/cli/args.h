@@ -3,7 +3,8 @@
 // Accepts `--flag value`, `--flag=value` and, for boolean flags, a bare
 // `--flag` (or `--flag=true|false`). Anything else is an error naming the
 // offending argument: an unknown flag, a missing value, a positional
-// argument. No short flags, no abbreviations, the last repetition wins.
+// argument. No short flags, no abbreviations; the last repetition wins for
+// Get, and GetAll gives every one in order.
 //
 // A plain value type; thread-compatible.
 #ifndef CDC_CLI_ARGS_H_
@@ -32,6 +33,8 @@ class Args {
                                     const std::vector<FlagSpec>& specs);
 
   bool Has(const std::string& name) const;
+  // Every value the flag was given, in order (for a repeatable flag).
+  std::vector<std::string> GetAll(const std::string& name) const;
   // The flag's value; nullopt when it was not given.
   std::optional<std::string> Get(const std::string& name) const;
   // A boolean flag: false when absent.
@@ -43,6 +46,7 @@ class Args {
 
  private:
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_;
 };
 
 // The start every `--config FILE` subcommand shares: parses `specs` plus

@@ -51,9 +51,17 @@ class Report {
   void Warn(const std::string& what) { Line("warn", what); }
   void Fail(const std::string& what, const absl::Status& s) {
     ++failures_;
-    Line("FAIL", absl::StrCat(what, ": ", s.message()));
+    std::string line = absl::StrCat(what, ": ", s.message());
+    if (first_failure_.empty()) first_failure_ = line;
+    Line("FAIL", line);
   }
   int failures() const { return failures_; }
+  // The last line of a failed check repeats the first failure, so that one
+  // line (a script's, a log's) still says what is wrong.
+  void Summary() const {
+    std::printf("%d check(s) failed; the first: %s\n", failures_,
+                EscapeForLog(first_failure_).c_str());
+  }
 
  private:
   static void Line(const char* tag, const std::string& text) {
@@ -61,6 +69,7 @@ class Report {
     std::fflush(stdout);
   }
   int failures_ = 0;
+  std::string first_failure_;
 };
 
 void CheckDatabase(const config::Config& config, Report& report) {
@@ -227,7 +236,7 @@ int RunCheckCommand(int argc, char** argv) {
   CheckKafka(*config, report);
   CheckSpill(*config, report);
   if (report.failures() > 0) {
-    std::printf("%d check(s) failed\n", report.failures());
+    report.Summary();
     return kExitEnvironment;
   }
   std::printf("all checks passed\n");

@@ -1,5 +1,7 @@
 // pgcdc: PostgreSQL logical replication → protobuf change events → Kafka.
 // One binary; the subcommands live in cdc/cli/*_command.cc.
+#include <libpq-fe.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -10,6 +12,8 @@
 #include "cdc/cli/snapshot_command.h"
 #include "cdc/cli/tail_command.h"
 #include "cdc/common/log.h"  // EscapeForLog
+#include "cdc/kafka/producer.h"
+#include "cdc/pg/pgoutput_options.h"
 
 namespace {
 
@@ -50,7 +54,9 @@ int main(int argc, char** argv) {
     return cdc::cli::kExitOk;
   }
   if (command == "--version" || command == "version") {
-    std::printf("pgcdc %s\n", PGCDC_VERSION);
+    std::printf("pgcdc %s\nlibrdkafka %s\nlibpq %d\npgoutput protocol 1-%d\n",
+                PGCDC_VERSION, cdc::kafka::ClientVersion().c_str(),
+                PQlibVersion(), cdc::pg::kMaxProtocolVersion);
     return cdc::cli::kExitOk;
   }
   if (command == "run") return cdc::cli::RunRunCommand(argc - 1, argv + 1);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "cdc/common/log.h"
 #include "cdc/config/config.h"
 #include "cdc/kafka/dev_broker.h"
+#include "cdc/kafka/producer.h"
 #include "cdc/metrics/metrics.h"
 #include "cdc/pipeline/pipeline.h"
 
@@ -97,6 +99,8 @@ int RunRunCommand(int argc, char** argv) {
     return kExitConfig;
   }
   InstallSignalHandlers();
+  LogInfo("pgcdc ", PGCDC_VERSION, " (librdkafka ", kafka::ClientVersion(),
+          ") starting");
 
   std::unique_ptr<kafka::DevBroker> embedded;
   if (config->kafka.bootstrap_servers == "embedded") {
@@ -125,24 +129,28 @@ int RunRunCommand(int argc, char** argv) {
     LogInfo("metrics at http://", config->metrics.listen, "/metrics");
   }
 
-  pipeline::Pipeline pipeline(*config, metrics->get(), &g_stop);
-  if (absl::Status s = pipeline.Prepare(); !s.ok()) {
+  // Optional so that a failed start can end the Kafka client (joining its
+  // threads) before the last line, which then is pgcdc's, naming the cause.
+  std::optional<pipeline::Pipeline> pipeline;
+  pipeline.emplace(*config, metrics->get(), &g_stop);
+  if (absl::Status s = pipeline->Prepare(); !s.ok()) {
+    pipeline.reset();
     LogError("cannot start: ", s.message());
     return s.code() == absl::StatusCode::kInvalidArgument ? kExitConfig
            : IsEnvironmentError(s)                        ? kExitEnvironment
                                                           : kExitFailure;
   }
   g_starting.store(false);
-  if (absl::Status s = pipeline.Snapshot(); !s.ok()) {
+  if (absl::Status s = pipeline->Snapshot(); !s.ok()) {
     LogError("snapshot failed: ", s.message());
     return IsEnvironmentError(s) ? kExitEnvironment : kExitFailure;
   }
   if (g_stop.load()) return kExitOk;
-  if (pipeline.SnapshotOnly()) {
+  if (pipeline->SnapshotOnly()) {
     LogInfo("snapshot published (snapshot.mode initial_only); exiting");
     return kExitOk;
   }
-  absl::Status streamed = pipeline.Stream();
+  absl::Status streamed = pipeline->Stream();
   if (!streamed.ok()) {
     LogError("stopped: ", streamed.message());
     return kExitFailure;

@@ -4,12 +4,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/run_command.h"  // kExit*
 #include "cdc/common/log.h"       // EscapeForLog
+#include "cdc/config/config.h"
 #include "cdc/envelope/json.h"
 #include "cdc/kafka/topic_reader.h"
 
@@ -18,17 +21,42 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: pgcdc tail --bootstrap-servers HOST:PORT[,...] --topic TOPIC\n"
-    "                  [--from-beginning] [--max-messages N]\n"
-    "                  [--idle-exit-ms MS]\n"
+    "                  [--property NAME=VALUE]... [--from-beginning]\n"
+    "                  [--max-messages N] [--idle-exit-ms MS]\n"
+    "       pgcdc tail --config FILE --topic TOPIC [...]\n"
     "\n"
     "Prints the topic's records as one JSON object per line:\n"
     "  {\"key\":<row or null>,\"event\":<change event>}\n"
     "reading all partitions (no consumer group, nothing committed). Waits up\n"
-    "to 10 s for the topic to exist.\n"
+    "to 10 s for the topic to exist. Exits 3 when the brokers refuse the\n"
+    "login or the TLS handshake.\n"
     "\n"
+    "  --config FILE      connect as pgcdc run with FILE does: its\n"
+    "                     kafka.bootstrap_servers and the connection\n"
+    "                     properties (security.*, sasl.*, ssl.*, socket.*,\n"
+    "                     client.*) of its kafka.properties\n"
+    "  --property NAME=VALUE\n"
+    "                     a librdkafka consumer property (repeatable; after\n"
+    "                     --config's), e.g. --property security.protocol=SSL\n"
     "  --from-beginning   start at the oldest records (default: only new)\n"
     "  --max-messages N   exit after N records\n"
-    "  --idle-exit-ms MS  exit once no record came for MS milliseconds\n";
+    "  --idle-exit-ms MS  exit once every partition is read to its end and\n"
+    "                     no record came for MS milliseconds\n";
+
+// The part of pgcdc's kafka.properties that says how to connect, which a
+// consumer shares with the producer; the rest tunes the producer, and
+// librdkafka would warn about each such property on a consumer.
+std::map<std::string, std::string> ConnectionProperties(
+    const std::map<std::string, std::string>& properties) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : properties) {
+    for (const char* prefix :
+         {"security.", "sasl.", "ssl.", "socket.", "client."}) {
+      if (absl::StartsWith(name, prefix)) out[name] = value;
+    }
+  }
+  return out;
+}
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "pgcdc tail: %s\n\n%s", EscapeForLog(message).c_str(),
@@ -41,6 +69,8 @@ int UsageError(const std::string& message) {
 int RunTailCommand(int argc, char** argv) {
   absl::StatusOr<Args> args = Args::Parse(argc, argv,
                                           {{"bootstrap-servers"},
+                                           {"config"},
+                                           {"property"},
                                            {"topic"},
                                            {"from-beginning", true},
                                            {"max-messages"},
@@ -51,10 +81,34 @@ int RunTailCommand(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return kExitOk;
   }
-  const std::optional<std::string> bootstrap = args->Get("bootstrap-servers");
+  std::optional<std::string> bootstrap = args->Get("bootstrap-servers");
   const std::optional<std::string> topic = args->Get("topic");
+  std::map<std::string, std::string> properties;
+  if (const std::optional<std::string> path = args->Get("config")) {
+    absl::StatusOr<config::Config> config = config::LoadConfigFile(*path);
+    if (!config.ok()) {
+      std::fprintf(stderr, "pgcdc tail: configuration error: %s\n",
+                   EscapeForLog(config.status().message()).c_str());
+      return kExitConfig;
+    }
+    if (!bootstrap) bootstrap = config->kafka.bootstrap_servers;
+    if (*bootstrap == "embedded") {
+      return UsageError(
+          "kafka.bootstrap_servers is \"embedded\": that broker lives inside "
+          "pgcdc run; give --bootstrap-servers from its log");
+    }
+    properties = ConnectionProperties(config->kafka.properties);
+  }
+  for (const std::string& property : args->GetAll("property")) {
+    const size_t eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      // Not echoed: the value may be a password.
+      return UsageError("--property takes NAME=VALUE");
+    }
+    properties[property.substr(0, eq)] = property.substr(eq + 1);
+  }
   if (!bootstrap || bootstrap->empty()) {
-    return UsageError("--bootstrap-servers is required");
+    return UsageError("--bootstrap-servers is required (or --config FILE)");
   }
   if (!topic || topic->empty()) return UsageError("--topic is required");
   constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max();
@@ -71,7 +125,8 @@ int RunTailCommand(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
       kafka::TopicReader::Open(*bootstrap, *topic,
-                               args->GetBool("from-beginning"));
+                               args->GetBool("from-beginning"),
+                               /*metadata_timeout_ms=*/10000, properties);
   if (!reader.ok()) {
     std::fprintf(stderr, "pgcdc tail: %s\n",
                  EscapeForLog(reader.status().message()).c_str());
@@ -89,6 +144,10 @@ int RunTailCommand(int argc, char** argv) {
     if (m.ok() && !m->has_value()) {
       std::fflush(stdout);
       int wait_ms = 500;
+      // Idle only counts once everything there is has been read: a broker
+      // slow to assign the partitions or to answer the first fetch is not
+      // an empty topic.
+      if (!(*reader)->AtEnd()) last_record = Clock::now();
       if (*idle_exit_ms > 0) {
         const int64_t idle =
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
@@ -101,9 +160,17 @@ int RunTailCommand(int argc, char** argv) {
       m = (*reader)->Next(wait_ms);
     }
     if (!m.ok()) {
-      // Mostly connection trouble librdkafka recovers from by itself.
+      if (m.status().code() == absl::StatusCode::kUnauthenticated) {
+        // The consumer's threads end first: the last line is this one.
+        reader->reset();
+        std::fprintf(stderr, "pgcdc tail: %s\n",
+                     EscapeForLog(m.status().message()).c_str());
+        return kExitEnvironment;
+      }
       std::fprintf(stderr, "pgcdc tail: %s\n",
                    EscapeForLog(m.status().message()).c_str());
+      // Other trouble is mostly the connection's, which librdkafka mends by
+      // itself.
       continue;
     }
     if (!m->has_value()) continue;

@@ -4,6 +4,8 @@
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -180,6 +182,14 @@ void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf) {
   rd_kafka_conf_set_log_cb(conf, &OnLibrdkafkaLog);
 }
 
+absl::Status LogClientError(rd_kafka_t* rk, int err, const char* reason,
+                            const ClientIdentity& who) {
+  LogError("librdkafka ", rd_kafka_name(rk), " ",
+           rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ",
+           reason);
+  return ConnectFailure(err, reason, who);
+}
+
 absl::Status SetLibrdkafkaProperty(rd_kafka_conf_s* conf,
                                    const std::string& name,
                                    const std::string& value) {
@@ -208,6 +218,8 @@ absl::Status SetLibrdkafkaProperty(rd_kafka_conf_s* conf,
       absl::StrCat("Kafka property ", name, ": librdkafka refuses it"));
 }
 
+std::string ClientVersion() { return rd_kafka_version_str(); }
+
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     const std::string& bootstrap_servers,
     const std::map<std::string, std::string>& properties,
@@ -218,6 +230,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
 
   std::unique_ptr<Producer> producer(new Producer());
   producer->on_delivery_ = std::move(on_delivery);
+  producer->identity_ = IdentityOf(properties);
 
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set_all = [&]() -> absl::Status {
@@ -268,6 +281,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     return s;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);
+  rd_kafka_conf_set_error_cb(conf, &Producer::OnError);
   RouteLibrdkafkaLogs(conf);
   rd_kafka_conf_set_opaque(conf, producer.get());
 
@@ -411,18 +425,41 @@ void Producer::OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
   self->on_delivery_(report);
 }
 
+void Producer::OnError(rd_kafka_t* rk, int err, const char* reason,
+                       void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  absl::Status failure = LogClientError(rk, err, reason, self->identity_);
+  if (self->connect_failure_.ok()) self->connect_failure_ = failure;
+}
+
 absl::StatusOr<int> Producer::CountBrokers(int timeout_ms) {
-  const rd_kafka_metadata_t* metadata = nullptr;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(rk_, /*all_topics=*/0, nullptr, &metadata, timeout_ms);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(
-        absl::StrCat("no Kafka broker answered within ", timeout_ms,
-                     " ms: ", rd_kafka_err2str(err)));
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(timeout_ms);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  // In slices, serving librdkafka's errors in between: a refused login is
+  // known within a second and is no reason to wait out the timeout.
+  while (true) {
+    const int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                              Clock::now())
+            .count());
+    if (left <= 0) break;
+    const rd_kafka_metadata_t* metadata = nullptr;
+    err = rd_kafka_metadata(rk_, /*all_topics=*/0, nullptr, &metadata,
+                            std::min(left, 500));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const int brokers = metadata->broker_cnt;
+      rd_kafka_metadata_destroy(metadata);
+      return brokers;
+    }
+    // Also paces a metadata call that fails at once (no broker reachable).
+    rd_kafka_poll(rk_, 50);
+    if (!connect_failure_.ok()) return connect_failure_;
   }
-  const int brokers = metadata->broker_cnt;
-  rd_kafka_metadata_destroy(metadata);
-  return brokers;
+  return absl::UnavailableError(
+      absl::StrCat("no Kafka broker answered within ", timeout_ms,
+                   " ms: ", rd_kafka_err2str(err)));
 }
 
 }  // namespace cdc::kafka

@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cdc/kafka/client_failure.h"
 
 struct rd_kafka_conf_s;
 struct rd_kafka_s;
@@ -62,8 +63,10 @@ class Producer {
   ~Producer();
   Producer(const Producer&) = delete;
 
-  // Asks the cluster for its metadata: the number of brokers it lists, or
-  // kUnavailable when none answers within timeout_ms (for `pgcdc check`).
+  // Asks the cluster for its metadata: the number of brokers it lists;
+  // kUnauthenticated as soon as a broker refuses the client's SASL
+  // credentials or its TLS handshake fails (see client_failure.h), or
+  // kUnavailable when none answers within timeout_ms.
   absl::StatusOr<int> CountBrokers(int timeout_ms);
   Producer& operator=(const Producer&) = delete;
 
@@ -95,6 +98,10 @@ class Producer {
   Producer() = default;
   static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
                          void* opaque);
+  // librdkafka's error callback, served by rd_kafka_poll on the owner's
+  // thread: logs the error and keeps the first connect failure.
+  static void OnError(rd_kafka_s* rk, int err, const char* reason,
+                      void* opaque);
   rd_kafka_topic_s* TopicHandle(const std::string& topic);
 
   rd_kafka_s* rk_ = nullptr;
@@ -102,6 +109,8 @@ class Producer {
   int wake_read_fd_ = -1;
   int wake_write_fd_ = -1;
   DeliveryCallback on_delivery_;
+  ClientIdentity identity_;
+  absl::Status connect_failure_;  // the first; see client_failure.h
   // rd_kafka_producev(RD_KAFKA_V_TOPIC) looks the topic up by name under a
   // lock on every call; a pgcdc producer writes to a few topics, so the
   // handles are kept for its lifetime.
@@ -113,6 +122,11 @@ class Producer {
 // librdkafka's own printer. Used for every rd_kafka_t in cdc/kafka.
 void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf);
 
+// For a client's librdkafka error callback: logs the error and returns the
+// connect failure it is (client_failure.h), or OK.
+absl::Status LogClientError(rd_kafka_s* rk, int err, const char* reason,
+                            const ClientIdentity& who);
+
 // Sets one librdkafka property on `conf`. A refusal is kInvalidArgument
 // naming the property and what is wrong, never the value, which may be a
 // secret (sasl.password, ssl.key.password, ...): librdkafka's own text for a
@@ -122,6 +136,11 @@ void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf);
 absl::Status SetLibrdkafkaProperty(rd_kafka_conf_s* conf,
                                    const std::string& name,
                                    const std::string& value);
+
+// The version of the librdkafka pgcdc loaded at run time ("2.8.0"): the one
+// its RPATH names unless LD_LIBRARY_PATH or the loader's cache says otherwise,
+// so it is read from the library, not from the headers built against.
+std::string ClientVersion();
 
 }  // namespace cdc::kafka
 

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cdc/common/log.h"
 #include "cdc/kafka/producer.h"  // RouteLibrdkafkaLogs, SetLibrdkafkaProperty
 
 namespace cdc::kafka {
@@ -33,9 +34,17 @@ std::string RandomGroupId() {
 
 }  // namespace
 
+void TopicReader::OnError(rd_kafka_t* rk, int err, const char* reason,
+                          void* opaque) {
+  auto* self = static_cast<TopicReader*>(opaque);
+  absl::Status failure = LogClientError(rk, err, reason, self->identity_);
+  if (self->connect_failure_.ok()) self->connect_failure_ = failure;
+}
+
 absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
     const std::string& bootstrap_servers, const std::string& topic,
-    bool from_beginning, int metadata_timeout_ms) {
+    bool from_beginning, int metadata_timeout_ms,
+    const std::map<std::string, std::string>& properties) {
   if (topic.empty()) return absl::InvalidArgumentError("empty Kafka topic");
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   const std::pair<const char*, std::string> kProperties[] = {
@@ -57,10 +66,19 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
       return s;
     }
   }
+  for (const auto& [name, value] : properties) {
+    if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return s;
+    }
+  }
   RouteLibrdkafkaLogs(conf);
+  rd_kafka_conf_set_error_cb(conf, &TopicReader::OnError);
   char errstr[512];
   std::unique_ptr<TopicReader> reader(new TopicReader());
+  rd_kafka_conf_set_opaque(conf, reader.get());
   reader->topic_ = topic;
+  reader->identity_ = IdentityOf(properties);
   reader->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
   if (reader->rk_ == nullptr) {
     rd_kafka_conf_destroy(conf);
@@ -82,9 +100,11 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
   std::vector<int32_t> partitions;
   while (true) {
     const struct rd_kafka_metadata* md = nullptr;
+    // In slices of at most a second, with librdkafka's errors served in
+    // between: a refused login or TLS handshake ends the wait at once.
     const rd_kafka_resp_err_t err =
         rd_kafka_metadata(reader->rk_, /*all_topics=*/1, nullptr, &md,
-                          std::max(1000, MillisUntil(deadline)));
+                          std::clamp(MillisUntil(deadline), 1, 1000));
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
       for (int t = 0; t < md->topic_cnt; ++t) {
@@ -107,8 +127,12 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
     }
     if (!partitions.empty() || MillisUntil(deadline) == 0) break;
     // The topic may be about to be created by the producer we are reading.
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::min(100, MillisUntil(deadline))));
+    // Nothing is assigned yet, so all the consumer queue holds are errors.
+    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(
+            reader->rk_, std::min(100, MillisUntil(deadline)))) {
+      rd_kafka_message_destroy(m);
+    }
+    if (!reader->connect_failure_.ok()) return reader->connect_failure_;
   }
   if (partitions.empty()) return last;
 
@@ -156,6 +180,10 @@ absl::StatusOr<std::optional<ConsumedMessage>> TopicReader::PollOnce(
     int timeout_ms, bool* got_event) {
   *got_event = false;
   rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, timeout_ms);
+  if (!connect_failure_.ok()) {
+    if (m != nullptr) rd_kafka_message_destroy(m);
+    return connect_failure_;
+  }
   if (m == nullptr) return std::nullopt;
   *got_event = true;
   const int32_t p = m->partition;

@@ -8,12 +8,14 @@
 #define CDC_KAFKA_TOPIC_READER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cdc/kafka/client_failure.h"
 
 struct rd_kafka_s;
 
@@ -33,17 +35,22 @@ class TopicReader {
   // all its partitions, from the beginning or from the end. kNotFound when
   // the cluster answered but never knew the topic; kDeadlineExceeded when no
   // answer came at all; kInvalidArgument for a bad bootstrap list or topic.
-  // The reader never creates the topic.
+  // kUnauthenticated as soon as a broker refuses the SASL credentials or the
+  // TLS handshake fails (client_failure.h). The reader never creates the
+  // topic. `properties` are librdkafka consumer properties (security.protocol,
+  // sasl.*, ssl.*, ...), applied over the reader's own.
   static absl::StatusOr<std::unique_ptr<TopicReader>> Open(
       const std::string& bootstrap_servers, const std::string& topic,
-      bool from_beginning, int metadata_timeout_ms = 10000);
+      bool from_beginning, int metadata_timeout_ms = 10000,
+      const std::map<std::string, std::string>& properties = {});
   ~TopicReader();
   TopicReader(const TopicReader&) = delete;
   TopicReader& operator=(const TopicReader&) = delete;
 
   // The next message, or nullopt when none came within timeout_ms.
   // Consumer errors other than end-of-partition are kUnavailable; most are
-  // transient (librdkafka keeps reconnecting), so a caller may go on.
+  // transient (librdkafka keeps reconnecting), so a caller may go on. A
+  // refused login or TLS handshake is kUnauthenticated.
   absl::StatusOr<std::optional<ConsumedMessage>> Next(int timeout_ms);
   // True once every partition has been read to its end (at the time the end
   // was reached; later messages clear it again).
@@ -78,6 +85,12 @@ class TopicReader {
 
   rd_kafka_s* rk_ = nullptr;
   std::string topic_;
+  ClientIdentity identity_;
+  // The first connect failure (client_failure.h), kept by OnError, which
+  // rd_kafka_consumer_poll calls on the owner's thread.
+  absl::Status connect_failure_;
+  static void OnError(rd_kafka_s* rk, int err, const char* reason,
+                      void* opaque);
   std::vector<bool> at_end_;
   // Per partition: the offset after the last message returned (for a reader
   // opened at the end, the high watermark when it was opened).

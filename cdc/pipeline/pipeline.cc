@@ -123,6 +123,12 @@ absl::Status Pipeline::Prepare() {
     // said now, before a slot is made, rather than waited out forever.
     absl::StatusOr<int> brokers =
         producer_->CountBrokers(config_.kafka.startup_timeout_ms);
+    if (brokers.status().code() == absl::StatusCode::kUnauthenticated) {
+      // Reached, but refused: the message names the cause.
+      return absl::UnauthenticatedError(
+          absl::StrCat("Kafka at ", config_.kafka.bootstrap_servers, ": ",
+                       brokers.status().message()));
+    }
     if (!brokers.ok()) {
       return absl::UnavailableError(absl::StrCat(
           "Kafka at ", config_.kafka.bootstrap_servers, ": ",

@@ -296,9 +296,15 @@ absl::Status TopicCollector::WaitForEnd(int timeout_ms) const {
 
 absl::StatusOr<std::vector<ReadEvent>> ReadAll(const std::string& bootstrap,
                                                const std::string& topic) {
+  return ReadAll(bootstrap, topic, {});
+}
+
+absl::StatusOr<std::vector<ReadEvent>> ReadAll(
+    const std::string& bootstrap, const std::string& topic,
+    const std::map<std::string, std::string>& properties) {
   absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
       kafka::TopicReader::Open(bootstrap, topic, /*from_beginning=*/true,
-                               30000);
+                               30000, properties);
   if (!reader.ok()) return reader.status();
   absl::StatusOr<std::vector<kafka::ConsumedMessage>> messages =
       (*reader)->ReadToEnd(15000);  // only bounds a stall: the end returns

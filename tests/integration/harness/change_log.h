@@ -127,6 +127,11 @@ class TopicCollector {
 // Reads a topic to its end once (for small tests after pgcdc confirmed).
 absl::StatusOr<std::vector<ReadEvent>> ReadAll(const std::string& bootstrap,
                                                const std::string& topic);
+// The same through a secured listener: `properties` are librdkafka consumer
+// properties (security.protocol, sasl.*, ssl.*).
+absl::StatusOr<std::vector<ReadEvent>> ReadAll(
+    const std::string& bootstrap, const std::string& topic,
+    const std::map<std::string, std::string>& properties);
 
 }  // namespace cdc::testing
 

@@ -27,6 +27,7 @@ namespace cdc::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // argv for a subcommand, owning its strings.
 class Argv {
@@ -63,6 +64,15 @@ TEST(KafkaCliArgsTest, ParsesBothValueFormsAndBooleans) {
   EXPECT_FALSE(args->GetBool("verbose"));
   EXPECT_EQ(args->Get("name"), "");
   EXPECT_EQ(*args->GetInt("count", 7, 0, 100), 7);
+}
+
+TEST(KafkaCliArgsTest, RepeatedFlagsKeepEveryValueInOrder) {
+  Argv a({"cmd", "--name", "x", "--name=y", "--name", "z"});
+  absl::StatusOr<Args> args = Args::Parse(a.argc(), a.argv(), kSpecs);
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_EQ(args->Get("name"), "z");
+  EXPECT_EQ(args->GetAll("name"), (std::vector<std::string>{"x", "y", "z"}));
+  EXPECT_TRUE(args->GetAll("count").empty());
 }
 
 TEST(KafkaCliArgsTest, ErrorsNameTheArgument) {
@@ -163,7 +173,12 @@ TEST(KafkaTailCommandTest, BadUsageExitsTwo) {
   Argv bad({"tail", "--bootstrap-servers", "x", "--topic", "t",
             "--max-messages", "0"});
   EXPECT_EQ(RunTailCommand(bad.argc(), bad.argv()), 2);
+  Argv property({"tail", "--bootstrap-servers", "x", "--topic", "t",
+                 "--property", "TopSecretWithoutAName"});
+  EXPECT_EQ(RunTailCommand(property.argc(), property.argv()), 2);
   const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_THAT(err, HasSubstr("--property takes NAME=VALUE"));
+  EXPECT_THAT(err, Not(HasSubstr("TopSecret")));
   EXPECT_THAT(err, HasSubstr("--bootstrap-servers is required"));
   EXPECT_THAT(err, HasSubstr("--max-messages"));
   EXPECT_THAT(err, HasSubstr("usage: pgcdc tail"));

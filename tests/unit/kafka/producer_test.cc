@@ -295,7 +295,7 @@ DeliveryReport ProduceThroughErrors(
   return reports.all.empty() ? DeliveryReport{} : reports.all.back();
 }
 
-// What librdkafka 2.0.2's idempotent producer makes of an error the broker
+// What librdkafka 2.8's idempotent producer makes of an error the broker
 // returns for a Produce request, as the mock injects it.
 TEST(KafkaProducerTest, RetriableProduceErrorsEndInOneDelivery) {
   auto broker = StartBroker();
@@ -313,6 +313,9 @@ TEST(KafkaProducerTest, RetriableProduceErrorsEndInOneDelivery) {
        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
        RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR,
        RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+       // CORRUPT_MESSAGE: retried since librdkafka 2.4 (KIP-467), as Kafka's
+       // own producer retries a CorruptRecordException.
+       RD_KAFKA_RESP_ERR_INVALID_MSG,
        RD_KAFKA_RESP_ERR__TRANSPORT});  // the mock drops the connection
   EXPECT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(r.opaque, 2u);
@@ -342,15 +345,39 @@ TEST(KafkaProducerTest, UnknownProducerIdAloneIsRetried) {
   EXPECT_EQ(ReadAll(*broker, "pid").size(), 2u);
 }
 
+// A broker that keeps answering CORRUPT_MESSAGE is retried like one that is
+// down: for as long as message.timeout.ms allows (pgcdc's default 0 waits
+// forever, as for any outage). With a timeout the record fails in time, and
+// the producer with it (gapless).
+TEST(KafkaProducerTest, CorruptMessageIsRetriedUntilTheMessageTimeout) {
+  auto broker = StartBroker();
+  ASSERT_NE(broker, nullptr);
+  Reports reports;
+  auto producer =
+      MakeProducer(*broker, &reports, {{"message.timeout.ms", "3000"}});
+  ASSERT_NE(producer, nullptr);
+  const std::vector<rd_kafka_resp_err_t> corrupt(10000,
+                                                 RD_KAFKA_RESP_ERR_INVALID_MSG);
+  const auto start = std::chrono::steady_clock::now();
+  DeliveryReport r =
+      ProduceThroughErrors(*broker, *producer, reports, "corrupt", corrupt);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDeadlineExceeded) << r.status;
+  EXPECT_EQ(r.opaque, 2u);
+  EXPECT_GE(waited, std::chrono::milliseconds(3000));
+  std::vector<ConsumedMessage> read = ReadAll(*broker, "corrupt");
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].value, "warm-up");
+}
+
 TEST(KafkaProducerTest, PermanentProduceErrorStopsTheProducer) {
   const std::vector<std::pair<rd_kafka_resp_err_t, absl::StatusCode>>
       kPermanent = {
           {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
            absl::StatusCode::kInvalidArgument},
-          {RD_KAFKA_RESP_ERR_INVALID_MSG, absl::StatusCode::kInvalidArgument},
           {RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
            absl::StatusCode::kPermissionDenied},
-          // Retriable in Kafka's book, yet not retried by librdkafka 2.0.2.
+          // Retriable in Kafka's book, yet not retried by librdkafka 2.8.
           {RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION, absl::StatusCode::kUnavailable},
           {RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH,
            absl::StatusCode::kInternal},
