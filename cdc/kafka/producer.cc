@@ -438,7 +438,9 @@ absl::StatusOr<int> Producer::CountBrokers(int timeout_ms) {
       Clock::now() + std::chrono::milliseconds(timeout_ms);
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
   // In slices, serving librdkafka's errors in between: a refused login is
-  // known within a second and is no reason to wait out the timeout.
+  // known within a second and is no reason to wait out the timeout. The
+  // slices grow, so that a broker slow to answer is still waited for.
+  int slice_ms = 500;
   while (true) {
     const int left = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
@@ -447,7 +449,8 @@ absl::StatusOr<int> Producer::CountBrokers(int timeout_ms) {
     if (left <= 0) break;
     const rd_kafka_metadata_t* metadata = nullptr;
     err = rd_kafka_metadata(rk_, /*all_topics=*/0, nullptr, &metadata,
-                            std::min(left, 500));
+                            std::min(left, slice_ms));
+    slice_ms = std::min(slice_ms * 2, 4000);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       const int brokers = metadata->broker_cnt;
       rd_kafka_metadata_destroy(metadata);

@@ -98,13 +98,16 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
       absl::StrCat("no metadata for Kafka topic \"", topic, "\" from ",
                    bootstrap_servers, " within ", metadata_timeout_ms, " ms"));
   std::vector<int32_t> partitions;
+  // In slices, with librdkafka's errors served in between: a refused login
+  // or TLS handshake ends the wait at once. The slices grow, so that a
+  // broker slow to answer is still waited for.
+  int slice_ms = 500;
   while (true) {
     const struct rd_kafka_metadata* md = nullptr;
-    // In slices of at most a second, with librdkafka's errors served in
-    // between: a refused login or TLS handshake ends the wait at once.
     const rd_kafka_resp_err_t err =
         rd_kafka_metadata(reader->rk_, /*all_topics=*/1, nullptr, &md,
-                          std::clamp(MillisUntil(deadline), 1, 1000));
+                          std::clamp(MillisUntil(deadline), 1, slice_ms));
+    slice_ms = std::min(slice_ms * 2, 4000);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
       for (int t = 0; t < md->topic_cnt; ++t) {
