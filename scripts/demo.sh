@@ -3,9 +3,20 @@
 # missing, builds pgcdc, starts a throwaway PostgreSQL 15 (as the postgres
 # user, in a temporary directory) and the dev broker, runs pgcdc, makes a few
 # changes and shows the decoded change events. Everything is removed on exit.
+#
+#   bash scripts/demo.sh           # with the dev broker (librdkafka's mock)
+#   bash scripts/demo.sh --kafka   # with a real Apache Kafka 4.1.1 on loopback
+#                                  # (scripts/kafka.sh; topic auto-creation
+#                                  # off, so pgcdc creates its topics)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+REAL_KAFKA=0
+case ${1:-} in
+  --kafka) REAL_KAFKA=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--kafka]" >&2; exit 2 ;;
+esac
 
 bash scripts/install-deps.sh
 cmake -S . -B build >/dev/null
@@ -24,9 +35,15 @@ PSQL=(psql -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 
 "${PSQL[@]}" -c "CREATE TABLE customers (id int PRIMARY KEY, name text, email text);
                  CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int, total numeric(10,2), status text);"
 
-echo "== starting the dev broker (librdkafka mock cluster: in memory, ~5 MB per partition)"
-broker_start "$PGCDC" "$WORK"
-PIDS+=("$BROKER_PID")
+if ((REAL_KAFKA)); then
+  echo "== starting Apache Kafka (scripts/kafka.sh: one KRaft node, auto-creation off)"
+  trap 'bash scripts/kafka.sh stop --dir "$WORK/kafka" >/dev/null 2>&1 || true; workdir_cleanup' EXIT
+  BOOTSTRAP=$(bash scripts/kafka.sh start --dir "$WORK/kafka" --no-auto-create | tail -1)
+else
+  echo "== starting the dev broker (librdkafka mock cluster: in memory, ~5 MB per partition)"
+  broker_start "$PGCDC" "$WORK"
+  PIDS+=("$BROKER_PID")
+fi
 echo "   bootstrap servers: $BOOTSTRAP"
 
 cat >"$WORK/pgcdc.yaml" <<YAML
@@ -42,6 +59,8 @@ metrics:
   listen: "127.0.0.1:$METRICS_PORT"
 YAML
 echo "== pgcdc.yaml"; sed 's/^/   /' "$WORK/pgcdc.yaml"
+echo "== pgcdc check --config pgcdc.yaml"
+"$PGCDC" check --config "$WORK/pgcdc.yaml" | sed 's/^/   /'
 
 echo "== starting pgcdc run --config pgcdc.yaml"
 "$PGCDC" run --config "$WORK/pgcdc.yaml" >"$WORK/pgcdc.log" 2>&1 &

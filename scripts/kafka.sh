@@ -4,6 +4,7 @@
 #
 #   scripts/kafka.sh start [--dir DIR] [--nodes 1|3] [--tls] [--sasl]
 #                          [--no-auto-create] [--user NAME=PASSWORD]...
+#                          [--acl SUPERUSER]
 #   scripts/kafka.sh stop [--dir DIR]
 #   scripts/kafka.sh status [--dir DIR]
 #   scripts/kafka.sh node start|stop|kill N [--dir DIR]
@@ -18,7 +19,9 @@
 # (DIR/ca.pem); with --sasl it authenticates with SCRAM-SHA-256 and
 # SCRAM-SHA-512, for the users given (default: pgcdc with a random password,
 # in DIR/password). DIR/client.properties holds the matching librdkafka
-# properties for the first user. Brokers talk among themselves on a
+# properties for the first user. With --acl (needs --sasl) the brokers
+# authorize every request (StandardAuthorizer, nothing allowed without an
+# ACL) but those of the user SUPERUSER. Brokers talk among themselves on a
 # PLAINTEXT listener of their own. The cluster keeps its files in DIR
 # (default /tmp/pgcdc-kafka) until the next start there.
 #
@@ -102,8 +105,9 @@ make_certificates() {
 
 write_node_config() { # node
   local n=$1 voters="" i
-  local nodes tls sasl auto
+  local nodes tls sasl auto acl
   nodes=$(setting nodes)
+  acl=$(setting acl)
   tls=$(setting tls)
   sasl=$(setting sasl)
   auto=$(setting auto_create)
@@ -147,6 +151,13 @@ write_node_config() { # node
     echo "share.coordinator.state.topic.replication.factor=$rf"
     echo "share.coordinator.state.topic.min.isr=$min_isr"
     echo "group.initial.rebalance.delay.ms=0"
+    if [[ -n $acl ]]; then
+      echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+      echo "allow.everyone.if.no.acl.found=false"
+      # The brokers' own listeners (INTERNAL, CONTROLLER) are PLAINTEXT:
+      # their principal is ANONYMOUS.
+      echo "super.users=User:ANONYMOUS;User:$acl"
+    fi
     local l
     for l in "${secured[@]}"; do
       if [[ $tls == 1 ]]; then
@@ -242,7 +253,7 @@ bootstrap() {
 }
 
 cmd_start() {
-  local nodes=1 tls=0 sasl=0 auto=true users=()
+  local nodes=1 tls=0 sasl=0 auto=true users=() acl=""
   while (($#)); do
     case $1 in
       --dir) DIR=$2; shift 2 ;;
@@ -251,10 +262,12 @@ cmd_start() {
       --sasl) sasl=1; shift ;;
       --no-auto-create) auto=false; shift ;;
       --user) users+=("$2"); shift 2 ;;
+      --acl) acl=$2; shift 2 ;;
       *) die "start: unknown option $1" ;;
     esac
   done
   [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes is 1 or 3"
+  [[ -z $acl || $sasl == 1 ]] || die "--acl needs --sasl"
   if [[ -f $DIR/cluster ]]; then cmd_stop; fi
   jars >/dev/null
   rm -rf "$DIR"
@@ -267,6 +280,7 @@ cmd_start() {
     echo "tls=$tls"
     echo "sasl=$sasl"
     echo "auto_create=$auto"
+    echo "acl=$acl"
     local i
     for ((i = 1; i <= nodes; i++)); do
       echo "client_port_$i=$(free_port)"

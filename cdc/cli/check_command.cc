@@ -17,6 +17,8 @@
 #include "cdc/common/lsn.h"
 #include "cdc/config/config.h"
 #include "cdc/kafka/producer.h"
+#include "cdc/kafka/topic_admin.h"
+#include "cdc/kafka/topic_router.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pipeline/stream_spool.h"
@@ -202,6 +204,26 @@ void CheckKafka(const config::Config& config, Report& report) {
   }
   report.Ok(absl::StrCat("Kafka at ", config.kafka.bootstrap_servers, ": ",
                          *brokers, " broker(s) answer"));
+  // Nothing is created: the broker only says whether it would (rights,
+  // settings).
+  kafka::TopicAdmin admin((*producer)->client(), config.kafka.topics);
+  absl::StatusOr<std::vector<kafka::TopicOutcome>> outcomes =
+      admin.Ensure(kafka::TopicsOf(config), kBrokerTimeoutMs,
+                   /*validate_only=*/true);
+  if (!outcomes.ok()) {
+    report.Fail("Kafka topics", outcomes.status());
+    return;
+  }
+  for (const kafka::TopicOutcome& o : *outcomes) {
+    bool warning = false;
+    const std::string line =
+        kafka::DescribeOutcome(o, config.kafka.topics, &warning);
+    if (warning) {
+      report.Warn(line);
+    } else {
+      report.Ok(line);
+    }
+  }
 }
 
 void CheckSpill(const config::Config& config, Report& report) {

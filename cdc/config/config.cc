@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -475,6 +476,7 @@ class Parser {
   absl::Status ParseTables(const Map& source,
                            std::vector<TableName>* out) const;
   absl::Status ParseKafka(const Map& root, KafkaConfig* out) const;
+  absl::Status ParseTopics(const Map& kafka, TopicsConfig* out) const;
   // Reads the non-empty list of scalars under `key` of `map` (`*found`
   // says whether the key was there; when it is missing and not `required`,
   // `out` stays empty).
@@ -898,7 +900,8 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   CFG_RETURN_IF_ERROR(ReadSection(
       root, "kafka", /*required=*/true,
       {"bootstrap_servers", "topic_prefix", "properties", "max_inflight_bytes",
-       "shutdown_timeout_ms", "startup_timeout_ms", "dead_letter_topic"},
+       "shutdown_timeout_ms", "startup_timeout_ms", "dead_letter_topic",
+       "topics"},
       &kafka));
 
   Value servers;
@@ -960,8 +963,52 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
     }
     out->dead_letter_topic = std::move(dead_letter.text);
   }
+  CFG_RETURN_IF_ERROR(ParseTopics(kafka, &out->topics));
   return ReadInt(kafka, "shutdown_timeout_ms", 0, 600000,
                  &out->shutdown_timeout_ms);
+}
+
+absl::Status Parser::ParseTopics(const Map& kafka, TopicsConfig* out) const {
+  Map topics;
+  CFG_RETURN_IF_ERROR(ReadSection(
+      kafka, "topics", /*required=*/false,
+      {"create", "partitions", "replication_factor", "configs"}, &topics));
+  CFG_RETURN_IF_ERROR(ReadBool(topics, "create", &out->create));
+  // Kafka's own limits: a partition count is an int32, a replication
+  // factor an int16.
+  CFG_RETURN_IF_ERROR(
+      ReadInt(topics, "partitions", 1, 2147483647, &out->partitions));
+  CFG_RETURN_IF_ERROR(ReadInt(topics, "replication_factor", 1, 32767,
+                              &out->replication_factor));
+  Map configs;
+  CFG_RETURN_IF_ERROR(ReadSection(topics, "configs", /*required=*/false,
+                                  /*known=*/{}, &configs));
+  out->configs.clear();
+  for (const Entry& entry : configs.entries) {
+    const std::string path = configs.Child(entry.key);
+    // Kafka's config names are dotted lower-case words; anything else is a
+    // typo or an attempt to smuggle text into the broker's request.
+    if (entry.key.empty() ||
+        !std::all_of(entry.key.begin(), entry.key.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                 c == '.' || c == '_' || c == '-';
+        })) {
+      return Error(entry.line, path,
+                   "is not a Kafka topic config name (letters, digits, '.', "
+                   "'_' and '-')");
+    }
+    if (entry.key == "bootstrap.servers" ||
+        absl::StartsWith(entry.key, "sasl.") ||
+        absl::StartsWith(entry.key, "ssl.")) {
+      return Error(entry.line, path,
+                   "is a client property, not a topic config: it goes under "
+                   "kafka.properties");
+    }
+    Value value;
+    CFG_RETURN_IF_ERROR(ReadScalar(entry.value, path, entry.line, &value));
+    out->configs[entry.key] = std::move(value.text);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {

@@ -88,6 +88,22 @@ struct SourceConfig {
   int64_t spill_memory_bytes = 16 * 1024 * 1024;
 };
 
+// How pgcdc makes the topics it writes to (kafka.topics): with the Admin
+// API, before the first record goes to one, because clusters often refuse
+// auto-creation (auto.create.topics.enable=false). A topic that exists is
+// used as it is; settings that differ from these are warned about.
+struct TopicsConfig {
+  // false: pgcdc never creates a topic (they are made beforehand, or by the
+  // broker's auto-creation).
+  bool create = true;
+  // -1: the broker's num.partitions / default.replication.factor.
+  int32_t partitions = -1;
+  int16_t replication_factor = -1;
+  // Topic configs set at creation (cleanup.policy, min.insync.replicas,
+  // retention.ms, ...), passed to the broker as written; it validates them.
+  std::map<std::string, std::string> configs;
+};
+
 struct KafkaConfig {
   std::string bootstrap_servers;  // required; "embedded" = in-process broker
   std::string topic_prefix;       // required
@@ -105,6 +121,7 @@ struct KafkaConfig {
   // a policy) goes instead of stopping pgcdc: a cdc.v1.DeadLetter naming it
   // and why. Empty: such an event stops pgcdc.
   std::string dead_letter_topic;
+  TopicsConfig topics;
 };
 
 inline constexpr int64_t kMaxInflightBytesLimit = int64_t{1} << 30;

@@ -93,6 +93,9 @@ class Producer {
   // outstanding and later message fails, so the owner must recreate the
   // producer and resend from its last acknowledged position.
   absl::Status FatalError() const;
+  // The librdkafka handle, for admin requests on the same connections and
+  // credentials (TopicAdmin). Owned by the Producer.
+  rd_kafka_s* client() const { return rk_; }
 
  private:
   Producer() = default;

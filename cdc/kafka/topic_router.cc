@@ -1,8 +1,10 @@
 #include "cdc/kafka/topic_router.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace cdc::kafka {
 namespace {
@@ -68,6 +70,23 @@ std::string TopicFor(std::string_view prefix, std::string_view schema,
   topic.push_back('.');
   AppendSanitized(table, &topic);
   return topic;
+}
+
+std::vector<std::string> TopicsOf(const config::Config& config) {
+  std::vector<std::string> topics;
+  auto add = [&](std::string topic) {
+    if (std::find(topics.begin(), topics.end(), topic) == topics.end()) {
+      topics.push_back(std::move(topic));
+    }
+  };
+  for (const config::TableName& table : config.source.tables) {
+    add(TopicFor(config.kafka.topic_prefix, table.schema, table.table));
+  }
+  if (config.messages.enabled()) add(config.messages.topic);
+  if (!config.kafka.dead_letter_topic.empty()) {
+    add(config.kafka.dead_letter_topic);
+  }
+  return topics;
 }
 
 }  // namespace cdc::kafka

@@ -16,11 +16,19 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "cdc/config/config.h"
 
 namespace cdc::kafka {
 
 std::string TopicFor(std::string_view prefix, std::string_view schema,
                      std::string_view table);
+
+// Every topic `config` makes pgcdc write to, each once: its tables' (as the
+// configuration names them), the logical messages' when messages are
+// published, and the dead-letter topic when set.
+std::vector<std::string> TopicsOf(const config::Config& config);
 
 }  // namespace cdc::kafka
 

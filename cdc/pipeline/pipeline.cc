@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <thread>
 #include <utility>
 #include <variant>
 
@@ -14,6 +15,7 @@
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
 #include "cdc/pg/catalog.h"
+#include "cdc/kafka/topic_router.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
@@ -136,6 +138,13 @@ absl::Status Pipeline::Prepare() {
           " (kafka.startup_timeout_ms). Check kafka.bootstrap_servers and "
           "that the brokers are up and reachable from here"));
     }
+  }
+  // Before the slot: a topic pgcdc may not create is an error now, not a
+  // producer waiting forever for it.
+  topics_ = std::make_unique<kafka::TopicAdmin>(producer_->client(),
+                                                config_.kafka.topics);
+  if (absl::Status s = EnsureTopics(kafka::TopicsOf(config_), true); !s.ok()) {
+    return s;
   }
   absl::StatusOr<snapshot::SignalKeys> keys =
       snapshot::LoadSignalKeys(sql, config_.signals, /*create=*/true);
@@ -825,9 +834,57 @@ absl::Status Pipeline::ProduceRecord(const envelope::Record& record) {
   return absl::OkStatus();
 }
 
+absl::Status Pipeline::EnsureTopics(const std::vector<std::string>& topics,
+                                    bool at_start) {
+  const int startup_ms = config_.kafka.startup_timeout_ms;
+  const bool bounded = at_start && startup_ms > 0;
+  const int slice_ms = bounded ? startup_ms : 30000;
+  for (;;) {
+    absl::StatusOr<std::vector<kafka::TopicOutcome>> outcomes =
+        topics_->Ensure(topics, slice_ms);
+    if (outcomes.ok()) {
+      for (const kafka::TopicOutcome& o : *outcomes) {
+        bool warning = false;
+        const std::string line =
+            kafka::DescribeOutcome(o, config_.kafka.topics, &warning);
+        if (warning) {
+          LogWarning(line);
+        } else {
+          LogInfo(line);
+        }
+      }
+      return absl::OkStatus();
+    }
+    const absl::Status& s = outcomes.status();
+    if (s.code() != absl::StatusCode::kUnavailable || bounded) {
+      return absl::Status(
+          s.code(), absl::StrCat("Kafka at ", config_.kafka.bootstrap_servers,
+                                 ": ", s.message()));
+    }
+    LogWarning(s.message(), "; trying again");
+    if (at_start) {
+      if (stop_->load(std::memory_order_relaxed)) {
+        return absl::CancelledError("stopped while waiting for Kafka");
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    ServeAcks(1000);
+    if (!fatal_.ok()) return fatal_;
+    if (stop_->load(std::memory_order_relaxed)) {
+      return absl::CancelledError("stopped while waiting for Kafka");
+    }
+  }
+}
+
 absl::Status Pipeline::ProduceOne(const std::string& topic,
                                   const std::optional<std::string>& key,
                                   const std::string& value) {
+  // A topic not named by the configuration: a table renamed, or one whose
+  // name routes elsewhere since. Made before its first record.
+  if (!topics_->Ready(topic)) {
+    if (absl::Status s = EnsureTopics({topic}, false); !s.ok()) return s;
+  }
   for (;;) {
     absl::Status s = producer_->Produce(topic, key, value, txn_id_);
     if (s.ok()) break;

@@ -69,6 +69,7 @@
 #include "cdc/config/config.h"
 #include "cdc/envelope/envelope_builder.h"
 #include "cdc/kafka/producer.h"
+#include "cdc/kafka/topic_admin.h"
 #include "cdc/metrics/metrics.h"
 #include "cdc/offsets/ack_tracker.h"
 #include "cdc/pg/connection.h"
@@ -207,6 +208,12 @@ class Pipeline : private snapshot::RowSink {
   // dead-letter topic when there is one, or stops pgcdc with a message
   // naming it.
   absl::Status ProduceRecord(const envelope::Record& record);
+  // Makes `topics` exist (kafka.topics, cdc/kafka/topic_admin.h) and logs
+  // what it found or made. While the cluster does not answer it tries again,
+  // serving acknowledgements in between, until the stop flag is set; at
+  // start, with kafka.startup_timeout_ms, it gives up after that long.
+  absl::Status EnsureTopics(const std::vector<std::string>& topics,
+                            bool at_start);
   absl::Status ProduceOne(const std::string& topic,
                           const std::optional<std::string>& key,
                           const std::string& value);
@@ -319,6 +326,7 @@ class Pipeline : private snapshot::RowSink {
   std::unique_ptr<pg::SqlConnection> sql_;
   std::unique_ptr<pg::ReplicationStream> stream_;
   std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<kafka::TopicAdmin> topics_;  // on producer_'s client
   pg::RelationCache relations_;
   std::unique_ptr<envelope::EnvelopeBuilder> builder_;
   std::vector<envelope::Record> records_;  // reused by Publish

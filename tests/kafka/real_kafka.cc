@@ -47,6 +47,10 @@ absl::StatusOr<std::unique_ptr<RealKafka>> RealKafka::Start(
   std::string args = absl::StrCat("start --nodes ", options.nodes);
   if (options.tls) absl::StrAppend(&args, " --tls");
   if (options.sasl) absl::StrAppend(&args, " --sasl");
+  if (!options.auto_create) absl::StrAppend(&args, " --no-auto-create");
+  if (!options.acl_superuser.empty()) {
+    absl::StrAppend(&args, " --acl '", options.acl_superuser, "'");
+  }
   for (const std::string& user : options.users) {
     absl::StrAppend(&args, " --user '", user, "'");
   }

@@ -23,6 +23,10 @@ class RealKafka {
     int nodes = 1;
     bool tls = false;
     bool sasl = false;
+    bool auto_create = true;  // auto.create.topics.enable
+    // Not empty: every request is authorized (needs sasl); this user may do
+    // anything, everyone else what ACLs allow.
+    std::string acl_superuser;
     // NAME=PASSWORD, each with SCRAM-SHA-256 and SCRAM-SHA-512 credentials.
     std::vector<std::string> users;
   };

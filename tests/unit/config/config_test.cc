@@ -164,6 +164,64 @@ snapshot:
   EXPECT_EQ(config->snapshot.chunk_rows, 100);
 }
 
+TEST(ConfigTest, KafkaTopics) {
+  absl::StatusOr<Config> config = Parse(absl::StrCat(
+      kMinimal,
+      "  topics:\n"
+      "    partitions: 12\n"
+      "    replication_factor: 3\n"
+      "    configs:\n"
+      "      cleanup.policy: compact\n"
+      "      min.insync.replicas: 2\n"
+      "      retention.ms: \"604800000\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const TopicsConfig& topics = config->kafka.topics;
+  EXPECT_TRUE(topics.create);
+  EXPECT_EQ(topics.partitions, 12);
+  EXPECT_EQ(topics.replication_factor, 3);
+  EXPECT_EQ(topics.configs, (std::map<std::string, std::string>{
+                                {"cleanup.policy", "compact"},
+                                {"min.insync.replicas", "2"},
+                                {"retention.ms", "604800000"}}));
+  absl::StatusOr<Config> off =
+      Parse(absl::StrCat(kMinimal, "  topics: {create: false}\n"));
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->kafka.topics.create);
+}
+
+TEST(ConfigTest, KafkaTopicsDefaultToTheBrokers) {
+  absl::StatusOr<Config> config = Parse(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->kafka.topics.create);
+  EXPECT_EQ(config->kafka.topics.partitions, -1);
+  EXPECT_EQ(config->kafka.topics.replication_factor, -1);
+  EXPECT_TRUE(config->kafka.topics.configs.empty());
+}
+
+TEST(ConfigTest, KafkaTopicsAreChecked) {
+  ExpectError(absl::StrCat(kMinimal, "  topics:\n    partitions: 0\n"), 10,
+              "kafka.topics.partitions", "from 1 to 2147483647");
+  ExpectError(
+      absl::StrCat(kMinimal, "  topics:\n    replication_factor: 40000\n"),
+      10, "kafka.topics.replication_factor", "from 1 to 32767");
+  ExpectError(absl::StrCat(kMinimal, "  topics:\n    create: yes\n"), 10,
+              "kafka.topics.create", "true or false");
+  ExpectError(absl::StrCat(kMinimal, "  topics:\n    partition: 3\n"), 10,
+              "kafka.topics.partition", "did you mean");
+  ExpectError(absl::StrCat(kMinimal,
+                           "  topics:\n    configs:\n      \"a b\": x\n"),
+              11, "kafka.topics.configs.a b", "not a Kafka topic config name");
+  ExpectError(absl::StrCat(kMinimal,
+                           "  topics:\n    configs:\n      sasl.password: "
+                           "x\n"),
+              11, "kafka.topics.configs.sasl.password",
+              "goes under kafka.properties");
+  ExpectError(absl::StrCat(kMinimal,
+                           "  topics:\n    configs:\n      retention.ms: "
+                           "[1]\n"),
+              11, "kafka.topics.configs.retention.ms");
+}
+
 TEST(ConfigTest, FlowStyleMaps) {
   absl::StatusOr<Config> config = Parse(
       "source: {dsn: x, slot: s, publication: p, tables: [t]}\n"
