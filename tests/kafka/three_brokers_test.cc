@@ -92,13 +92,12 @@ class ThreeBrokersTest : public RealKafkaTest {
     RealKafkaTest::TearDown();
   }
 
-  // The partition whose leader the tests fault: accounts gets the most
-  // events of the load.
+  // The partition whose leader the tests fault: three statements of the
+  // load's five write to accounts (its only partition).
   std::string Busy() const { return TopicOf("public.accounts"); }
 
   // Starts pgcdc for the three tables (and `more`) and the load, and waits
-  // until pgcdc has confirmed transactions and the busy partition has a
-  // leader.
+  // until pgcdc has confirmed transactions.
   void StartStreaming(const std::vector<std::string>& more = {},
                       const std::string& kafka_extra = "") {
     tables_ = {"accounts", "orders", "items"};
@@ -311,6 +310,8 @@ TEST_F(ThreeBrokersTest, WholeClusterDownForAMinuteConfirmsNothingAndResumes) {
   // The window holds the events' bytes; librdkafka's copies and per-message
   // state and pgcdc's tracking cost a few times that. Without the window,
   // the 40 MB of rows would be in memory.
+  // The window is checked before each message from the server is read, so
+  // it is passed by at most the events of the last one read (one row here).
   EXPECT_LE(max_inflight, kWindow + (64 << 10));
   EXPECT_LT(outage_peak - before_rss, 8 * kWindow)
       << "peak " << outage_peak << " bytes, before the outage " << before_rss;
