@@ -3,7 +3,7 @@
 // broker faults under a mixed load on three tables:
 // - the leader of the busy partition killed (SIGKILL), then restarted;
 // - one broker down for 60 s, then back;
-// - the whole cluster down for 60 s, then back;
+// - the whole cluster down for 60 s (all killed at once), then back;
 // - the leader killed, and another stopped, while the idempotent producer
 //   has records in flight to it.
 // In each, one pgcdc process rides through (never exits, never reconnects
@@ -269,10 +269,13 @@ TEST_F(ThreeBrokersTest, WholeClusterDownForAMinuteConfirmsNothingAndResumes) {
 
   RssSampler rss(pid_);
 
-  const auto down = Clock::now();
-  absl::Status s = kafka().StopNodes(kafka().AllNodes());
+  // All at once, as a power cut would: a clean stop of the last nodes waits
+  // for a quorum of controllers that is gone (it was seen to take the
+  // script's whole 60 s before it killed them). To pgcdc it is the same: no
+  // broker answers.
+  absl::Status s = kafka().KillNodes(kafka().AllNodes());
   ASSERT_TRUE(s.ok()) << s;
-  const int64_t stop_ms = MsSince(down);
+  const auto down = Clock::now();
   // What was acknowledged before the last broker went is confirmed within
   // a status interval (1 s); from then on nothing is acknowledged.
   std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -286,13 +289,17 @@ TEST_F(ThreeBrokersTest, WholeClusterDownForAMinuteConfirmsNothingAndResumes) {
                      batch * 1000, ", ", batch * 1000 + 999, ") g"));
   }
   double max_inflight = 0;
+  int checks = 0;
   while (Clock::now() - down < kOutage) {
     EXPECT_EQ(SlotConfirmed(), confirmed)
         << "confirmed with no broker up, " << MsSince(down) << " ms in";
     max_inflight =
         std::max(max_inflight, Metric(port_, "pgcdc_inflight_bytes"));
+    ++checks;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+  // Most of the outage was watched, not spent writing the rows.
+  EXPECT_GE(checks, 60);
   const Lsn written = WalLsn();
   EXPECT_EQ(SlotConfirmed(), confirmed);
   const int64_t down_ms = MsSince(down);
@@ -307,20 +314,23 @@ TEST_F(ThreeBrokersTest, WholeClusterDownForAMinuteConfirmsNothingAndResumes) {
   rss.Stop();
 
   EXPECT_GT(written - confirmed, 40u << 20) << "the backlog is not there";
+  // The window filled, and held: it is checked before each message from the
+  // server is read, so it is passed by at most the events of the last one
+  // read (one row here).
+  EXPECT_GE(max_inflight, kWindow);
+  EXPECT_LE(max_inflight, kWindow + (64 << 10));
   // The window holds the events' bytes; librdkafka's copies and per-message
   // state and pgcdc's tracking cost a few times that. Without the window,
   // the 40 MB of rows would be in memory.
-  // The window is checked before each message from the server is read, so
-  // it is passed by at most the events of the last one read (one row here).
-  EXPECT_LE(max_inflight, kWindow + (64 << 10));
   EXPECT_LT(outage_peak - before_rss, 8 * kWindow)
       << "peak " << outage_peak << " bytes, before the outage " << before_rss;
   // Catching up, too.
   EXPECT_LT(rss.peak() - before_rss, 8 * kWindow)
       << "peak " << rss.peak() << " bytes, before the outage " << before_rss;
   ExpectRodeThroughAndLostNothing(absl::StrCat(
-      "whole cluster down ", down_ms, " ms (stopping took ", stop_ms,
-      " ms, starting ", start_ms, " ms; ", (written - confirmed) >> 20,
+      "whole cluster down ", down_ms, " ms (", checks,
+      " checks that nothing was confirmed; starting took ", start_ms, " ms; ",
+      (written - confirmed) >> 20,
       " MiB of WAL held back, nothing confirmed meanwhile; in flight at most ",
       static_cast<int64_t>(max_inflight), " bytes of a ", kWindow,
       " window; RSS ", before_rss >> 10, " KiB before, peak ",
