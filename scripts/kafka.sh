@@ -7,7 +7,7 @@
 #                          [--acl SUPERUSER]
 #   scripts/kafka.sh stop [--dir DIR]
 #   scripts/kafka.sh status [--dir DIR]
-#   scripts/kafka.sh node start|stop|kill N [--dir DIR]
+#   scripts/kafka.sh node start|stop|kill N... [--dir DIR]
 #   scripts/kafka.sh jars            # resolve the pinned jars; print their dir
 #
 # start formats storage, starts each node (every node is broker and
@@ -204,6 +204,10 @@ node_alive() {
 node_start() { # node
   local n=$1
   node_alive "$n" && return 0
+  # node_wait looks for this start's "started" line, not an earlier run's.
+  local offset=0
+  [[ -f $DIR/node$n/kafka.log ]] && offset=$(wc -c <"$DIR/node$n/kafka.log")
+  echo "$offset" >"$DIR/node$n/log_offset"
   setsid bash -c "exec java $HEAP -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile='$DIR/log4j2.xml' -Dkafka.logs.dir='$DIR/node$n' \
     -cp '$(jars)/*' kafka.Kafka '$DIR/node$n/server.properties'" \
@@ -218,7 +222,10 @@ node_wait() { # node timeout_s
       tail -n 30 "$DIR/node$n/kafka.log" >&2
       die "node $n exited while starting (log: $DIR/node$n/kafka.log)"
     fi
-    if grep -q "Kafka Server started" "$DIR/node$n/kafka.log" &&
+    # grep -c reads to the end: with -q, tail could die of SIGPIPE, which
+    # pipefail would take for a failure.
+    if tail -c "+$(($(cat "$DIR/node$n/log_offset") + 1))" "$DIR/node$n/kafka.log" |
+      grep -c "Kafka Server started" >/dev/null &&
       port_open "$(setting "client_port_$n")"; then
       return 0
     fi
@@ -353,20 +360,27 @@ cmd_status() {
   ((up == nodes))
 }
 
-cmd_node() { # start|stop|kill N
-  local action=$1 n=$2
-  shift 2
+cmd_node() { # start|stop|kill N...
+  local action=$1 nodes=() n
+  shift
   while (($#)); do
     case $1 in
       --dir) DIR=$2; shift 2 ;;
+      [0-9]*) nodes+=("$1"); shift ;;
       *) die "node: unknown option $1" ;;
     esac
   done
+  ((${#nodes[@]})) || die "node: which node(s)?"
   [[ -f $DIR/cluster ]] || die "no cluster in $DIR"
   case $action in
-    start) node_start "$n" && node_wait "$n" 120 ;;
-    stop) node_stop "$n" TERM ;;
-    kill) node_stop "$n" KILL ;;
+    # Together: a node of a 3-node cluster does not finish starting until a
+    # quorum of controllers is up.
+    start)
+      for n in "${nodes[@]}"; do node_start "$n"; done
+      for n in "${nodes[@]}"; do node_wait "$n" 120; done
+      ;;
+    stop) for n in "${nodes[@]}"; do node_stop "$n" TERM & done; wait ;;
+    kill) for n in "${nodes[@]}"; do node_stop "$n" KILL & done; wait ;;
     *) die "node: start, stop or kill" ;;
   esac
 }

@@ -22,7 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness/fixture.h"
-#include "tests/kafka/real_kafka.h"
+#include "tests/integration/harness/real_kafka.h"
 
 namespace cdc::testing {
 namespace {
@@ -34,40 +34,13 @@ constexpr char kUser[] = "pgcdc";
 constexpr char kPassword[] = "Scram-Pass-4f1c9e";  // never in any output
 constexpr char kWrongPassword[] = "Wrong-Pass-77d2a0";
 
-RealKafka* g_kafka = nullptr;
-
-class RealKafkaEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    RealKafka::Options options;
-    options.tls = true;
-    options.sasl = true;
-    options.users = {absl::StrCat(kUser, "=", kPassword)};
-    absl::StatusOr<std::unique_ptr<RealKafka>> kafka = RealKafka::Start(options);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = *std::move(kafka);
-    g_kafka = kafka_.get();
-  }
-  void TearDown() override {
-    g_kafka = nullptr;
-    kafka_.reset();
-  }
-
- private:
-  std::unique_ptr<RealKafka> kafka_;
-};
-
-std::string LastLine(const std::string& output) {
-  std::vector<std::string> lines =
-      absl::StrSplit(output, '\n', absl::SkipWhitespace());
-  return lines.empty() ? "" : lines.back();
-}
+RealKafka* Kafka() { return RealKafkaEnvironment::kafka(); }
 
 class SaslSslTest : public PgcdcTest {
  protected:
   void SetUp() override {
     PgcdcTest::SetUp();
-    ASSERT_NE(g_kafka, nullptr) << "no Kafka cluster";
+    ASSERT_NE(Kafka(), nullptr) << "no Kafka cluster";
     // Every test has topics of its own on the shared cluster.
     prefix_ = absl::AsciiStrToLower(
         ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -82,7 +55,7 @@ class SaslSslTest : public PgcdcTest {
       const std::string& mechanism = "SCRAM-SHA-512",
       const std::string& user = kUser,
       const std::string& password = kPassword,
-      const std::string& ca = g_kafka->ca_path()) {
+      const std::string& ca = Kafka()->ca_path()) {
     return {{"security.protocol", "SASL_SSL"},
             {"sasl.mechanism", mechanism},
             {"sasl.username", user},
@@ -95,7 +68,7 @@ class SaslSslTest : public PgcdcTest {
   // environment (KAFKA_PASSWORD, which pgcdc inherits from the test).
   std::string Config(const std::vector<std::string>& tables,
                      const std::map<std::string, std::string>& properties,
-                     const std::string& bootstrap = g_kafka->bootstrap()) {
+                     const std::string& bootstrap = Kafka()->bootstrap()) {
     std::string kafka = "  properties:\n";
     for (const auto& [name, value] : properties) {
       if (name == "sasl.password") {
@@ -133,7 +106,7 @@ class SaslSslTest : public PgcdcTest {
     StopPgcdc(p);
     EXPECT_THAT(p.ReadLog(), Not(HasSubstr(kPassword)));
     absl::StatusOr<std::vector<ReadEvent>> events =
-        ReadAll(g_kafka->bootstrap(), TopicOf("public.t"), properties);
+        ReadAll(Kafka()->bootstrap(), TopicOf("public.t"), properties);
     ASSERT_TRUE(events.ok()) << events.status();
     EXPECT_EQ(events->size(),
               static_cast<size_t>(rows + rows / 3 + rows / 10));
@@ -198,7 +171,7 @@ TEST_F(SaslSslTest, ScramSha256StreamsChecksAndTails) {
   StreamsAndRebuilds(config, properties, 300);
   // tail with properties on the command line.
   std::vector<std::string> args = {"tail", "--bootstrap-servers",
-                                   g_kafka->bootstrap(), "--topic",
+                                   Kafka()->bootstrap(), "--topic",
                                    TopicOf("public.t"), "--from-beginning",
                                    "--idle-exit-ms", "2000"};
   for (const auto& [name, value] : properties) {
@@ -239,7 +212,7 @@ TEST_F(SaslSslTest, CertificateForAnotherHostIsRefusedAtOnce) {
   Sql("CREATE TABLE t (id int PRIMARY KEY)");
   // The right CA, but the listener's certificate names another host.
   AllFailWithCause(Config({"public.t"}, Properties(),
-                          g_kafka->misnamed_bootstrap()),
+                          Kafka()->misnamed_bootstrap()),
                    "TLS with the Kafka broker failed");
 }
 
@@ -248,7 +221,12 @@ TEST_F(SaslSslTest, CertificateForAnotherHostIsRefusedAtOnce) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  cdc::testing::RealKafka::Options options;
+  options.tls = true;
+  options.sasl = true;
+  options.users = {absl::StrCat(cdc::testing::kUser, "=",
+                                cdc::testing::kPassword)};
   ::testing::AddGlobalTestEnvironment(
-      new cdc::testing::RealKafkaEnvironment());
+      new cdc::testing::RealKafkaEnvironment(options));
   return RUN_ALL_TESTS();
 }

@@ -27,7 +27,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness/fixture.h"
-#include "tests/kafka/real_kafka.h"
+#include "tests/integration/harness/real_kafka.h"
+#include "tests/integration/harness/real_kafka_fixture.h"
 
 namespace cdc::testing {
 namespace {
@@ -44,8 +45,6 @@ constexpr char kWriterPassword[] = "Writer-Pass-c40a18";
 constexpr char kStranger[] = "stranger";  // no ACL at all
 constexpr char kStrangerPassword[] = "Stranger-Pass-5e2f90";
 
-RealKafka* g_kafka = nullptr;
-
 std::map<std::string, std::string> Login(const std::string& user,
                                          const std::string& password) {
   return {{"security.protocol", "SASL_PLAINTEXT"},
@@ -60,7 +59,7 @@ class AdminClient {
  public:
   AdminClient() {
     absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
-        kafka::Producer::Create(g_kafka->bootstrap(),
+        kafka::Producer::Create(RealKafkaEnvironment::kafka()->bootstrap(),
                                 Login(kAdmin, kAdminPassword),
                                 [](const kafka::DeliveryReport&) {});
     EXPECT_TRUE(producer.ok()) << producer.status();
@@ -148,9 +147,23 @@ class AdminClient {
   std::unique_ptr<kafka::Producer> producer_;
 };
 
-class RealKafkaEnvironment : public ::testing::Environment {
+// The cluster of this binary, with its users' ACLs.
+class TopicsEnvironment : public RealKafkaEnvironment {
  public:
+  TopicsEnvironment() : RealKafkaEnvironment(Options()) {}
   void SetUp() override {
+    RealKafkaEnvironment::SetUp();
+    ASSERT_NE(kafka(), nullptr);
+    AdminClient admin;
+    // pgcdc may do anything to topics (its idempotent producer needs
+    // nothing more: WRITE implies IDEMPOTENT_WRITE since Kafka 2.8); the
+    // writer may only write to them (which implies DESCRIBE).
+    ASSERT_TRUE(admin.Grant(kPgcdc, RD_KAFKA_ACL_OPERATION_ALL).ok());
+    ASSERT_TRUE(admin.Grant(kWriter, RD_KAFKA_ACL_OPERATION_WRITE).ok());
+  }
+
+ private:
+  static RealKafka::Options Options() {
     RealKafka::Options options;
     options.sasl = true;
     options.auto_create = false;
@@ -159,43 +172,15 @@ class RealKafkaEnvironment : public ::testing::Environment {
                      absl::StrCat(kPgcdc, "=", kPgcdcPassword),
                      absl::StrCat(kWriter, "=", kWriterPassword),
                      absl::StrCat(kStranger, "=", kStrangerPassword)};
-    absl::StatusOr<std::unique_ptr<RealKafka>> kafka = RealKafka::Start(options);
-    ASSERT_TRUE(kafka.ok()) << kafka.status();
-    kafka_ = *std::move(kafka);
-    g_kafka = kafka_.get();
-    AdminClient admin;
-    // pgcdc may do anything to topics (its idempotent producer needs
-    // nothing more: WRITE implies IDEMPOTENT_WRITE since Kafka 2.8); the
-    // writer may only write to them (which implies DESCRIBE).
-    ASSERT_TRUE(admin.Grant(kPgcdc, RD_KAFKA_ACL_OPERATION_ALL).ok());
-    ASSERT_TRUE(admin.Grant(kWriter, RD_KAFKA_ACL_OPERATION_WRITE).ok());
+    return options;
   }
-  void TearDown() override {
-    g_kafka = nullptr;
-    kafka_.reset();
-  }
-
- private:
-  std::unique_ptr<RealKafka> kafka_;
 };
 
-std::string LastLine(const std::string& output) {
-  std::vector<std::string> lines =
-      absl::StrSplit(output, '\n', absl::SkipWhitespace());
-  return lines.empty() ? "" : lines.back();
-}
 
-class TopicsTest : public PgcdcTest {
+class TopicsTest : public RealKafkaTest {
  protected:
-  void SetUp() override {
-    PgcdcTest::SetUp();
-    ASSERT_NE(g_kafka, nullptr) << "no Kafka cluster";
-    prefix_ = absl::AsciiStrToLower(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  }
-
   std::string TopicOf(const std::string& table) const {
-    return prefix_ + ".public." + table;
+    return RealKafkaTest::TopicOf("public." + table);
   }
 
   // A config for `tables` logging in as `user`, with `topics` (YAML lines
@@ -208,18 +193,14 @@ class TopicsTest : public PgcdcTest {
       absl::StrAppend(&kafka, "    ", name, ": \"", value, "\"\n");
     }
     if (!topics.empty()) absl::StrAppend(&kafka, "  topics:\n", topics);
-    std::string path = WriteConfig(tables, kafka);
-    EditConfig(path, "bootstrap_servers: \"[^\"]*\"",
-               "bootstrap_servers: \"" + g_kafka->bootstrap() + "\"");
-    EditConfig(path, "topic_prefix: test", "topic_prefix: " + prefix_);
-    return path;
+    return RealConfig(tables, kafka);
   }
 
   // The events of `table`'s topic rebuild the table.
   void ExpectTopicRebuildsTable(const std::string& table,
                                 const std::string& topic_table = "") {
     absl::StatusOr<std::vector<ReadEvent>> events =
-        ReadAll(g_kafka->bootstrap(),
+        ReadAll(kafka().bootstrap(),
                 TopicOf(topic_table.empty() ? table : topic_table),
                 Login(kAdmin, kAdminPassword));
     ASSERT_TRUE(events.ok()) << events.status();
@@ -240,7 +221,6 @@ class TopicsTest : public PgcdcTest {
                 .empty();
   }
 
-  std::string prefix_;
 };
 
 TEST_F(TopicsTest, MissingTopicsAreCreatedAsConfigured) {
@@ -424,7 +404,7 @@ TEST_F(TopicsTest, RenamedTableGetsItsTopicBeforeItsFirstEvent) {
   AdminClient admin;
   EXPECT_EQ(admin.Shape(TopicOf("renamed")).first, 2);
   absl::StatusOr<std::vector<ReadEvent>> events =
-      ReadAll(g_kafka->bootstrap(), TopicOf("renamed"),
+      ReadAll(kafka().bootstrap(), TopicOf("renamed"),
               Login(kAdmin, kAdminPassword));
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ(events->size(), 30u);
@@ -435,7 +415,6 @@ TEST_F(TopicsTest, RenamedTableGetsItsTopicBeforeItsFirstEvent) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(
-      new cdc::testing::RealKafkaEnvironment());
+  ::testing::AddGlobalTestEnvironment(new cdc::testing::TopicsEnvironment());
   return RUN_ALL_TESTS();
 }

@@ -6,13 +6,19 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "tests/integration/harness/http.h"
+#include "tests/integration/harness/load.h"
+#include "tests/integration/harness/three_tables.h"
 
 namespace cdc::testing {
 
@@ -191,6 +197,20 @@ void PgcdcTest::StopPgcdc(Subprocess& p) {
   EXPECT_EQ(*code, 0) << p.ReadLog();
 }
 
+void PgcdcTest::KillAndRestartPgcdc(Subprocess& p,
+                                    const std::string& config_path) {
+  p.Signal(SIGKILL);
+  ASSERT_TRUE(p.Wait(10000).has_value());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        absl::StatusOr<bool> active = cluster_->SlotActive(db_, slot_);
+        return active.ok() && !*active;
+      },
+      20000));
+  p = StartPgcdc(config_path);
+  ASSERT_TRUE(p.Running());
+}
+
 int PgcdcTest::SignalTransactionsSince(Lsn from) {
   std::vector<pg::SqlRow> rows = Rows(absl::StrCat(
       "SELECT count(DISTINCT xid::text) FROM pg_get_wal_records_info('",
@@ -238,6 +258,73 @@ std::vector<ReadEvent> PgcdcTest::ReadTopic(const std::string& table) {
       ReadAll(broker_->bootstrap_servers(), Topic(table));
   EXPECT_TRUE(events.ok()) << Topic(table) << ": " << events.status();
   return events.ok() ? *events : std::vector<ReadEvent>{};
+}
+
+void PgcdcTest::ExpectTopicEqualsTable(const std::string& bootstrap,
+                                       const std::string& topic,
+                                       const std::string& table,
+                                       TopicCounts* counts) {
+  SCOPED_TRACE(table);
+  absl::StatusOr<std::vector<ReadEvent>> events = ReadAll(bootstrap, topic);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(CheckOrderAndDuplicates(*events), "");
+  if (counts != nullptr) {
+    std::set<EventId> ids;
+    for (const ReadEvent& e : *events) ids.insert(IdOf(e.event.source()));
+    counts->events += static_cast<int>(events->size());
+    counts->replays += static_cast<int>(events->size() - ids.size());
+  }
+  absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
+      pg::SqlConnection::Connect(cluster_->Dsn(db_));
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  absl::StatusOr<TableImage> source = SelectTable(**conn, table, {"id"});
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_TRUE(RebuildsTo(*events, *source));
+}
+
+PgcdcTest::KillRun PgcdcTest::KillsUnderThreeTablesLoad(
+    const std::string& config, int metrics_port, int kills,
+    const std::string& bootstrap, const std::string& prefix,
+    int min_statements) {
+  KillRun run;
+  const auto started = std::chrono::steady_clock::now();
+  Subprocess p = StartPgcdc(config);
+  Load load(cluster_->Dsn(db_), ThreeTablesChange);
+  std::mt19937 rng(20240605);
+  for (int kill = 0; kill < kills; ++kill) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 700));
+    if (MetricValue(HttpGet(metrics_port, "/metrics"),
+                    "pgcdc_inflight_events") > 0) {
+      ++run.kills_with_inflight;
+    }
+    KillAndRestartPgcdc(p, config);
+    if (HasFatalFailure()) return run;
+  }
+  load.Stop();
+  run.statements = load.committed();
+  EXPECT_EQ(load.failed(), 0);
+  EXPECT_GT(load.committed(), min_statements);
+  WaitCaughtUp(60000);
+  StopPgcdc(p);
+  for (const std::string table : {"accounts", "orders", "items"}) {
+    ExpectTopicEqualsTable(bootstrap, prefix + ".public." + table, table,
+                           &run.counts);
+  }
+  std::cout << kills << " kills: " << run.statements << " statements, "
+            << run.kills_with_inflight << " kills with events in flight, "
+            << run.counts.events << " events in the topics of which "
+            << run.counts.replays << " replays, "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count()
+            << " ms\n";
+  return run;
+}
+
+std::string LastLine(const std::string& output) {
+  std::vector<std::string> lines =
+      absl::StrSplit(output, '\n', absl::SkipWhitespace());
+  return lines.empty() ? "" : lines.back();
 }
 
 size_t CountOccurrences(const std::string& text, const std::string& needle) {

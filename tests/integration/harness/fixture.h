@@ -58,6 +58,9 @@ class PgcdcTest : public ::testing::Test {
   int RunPgcdc(const std::vector<std::string>& args, std::string* output);
   // SIGTERM, then expects exit code 0.
   void StopPgcdc(Subprocess& p);
+  // SIGKILL, then StartPgcdc(config_path) once the server has let go of the
+  // slot (so that it waits for the new run's walsender, not the dead one's).
+  void KillAndRestartPgcdc(Subprocess& p, const std::string& config_path);
   // Flushes the WAL written so far (with a committed write) and waits until
   // the slot confirmed it all.
   void WaitCaughtUp(int timeout_ms = 30000);
@@ -76,6 +79,37 @@ class PgcdcTest : public ::testing::Test {
   // broker refuses.
   void BrokerDown();
   void BrokerUp();
+
+  struct TopicCounts {
+    int events = 0;
+    int replays = 0;  // events whose (commit_lsn, seq) came before
+  };
+  // Reads `topic` to its end from `bootstrap`, rebuilds public.`table` (key
+  // id) from it and compares it with the table; checks per-key order and
+  // that duplicates are only replays, and adds what the topic holds to
+  // *counts when given.
+  void ExpectTopicEqualsTable(const std::string& bootstrap,
+                              const std::string& topic,
+                              const std::string& table,
+                              TopicCounts* counts = nullptr);
+
+  // What KillsUnderThreeTablesLoad saw.
+  struct KillRun {
+    int statements = 0;           // the load's committed statements
+    int kills_with_inflight = 0;  // kills that met events in flight
+    TopicCounts counts;           // what the three topics hold
+  };
+  // Runs pgcdc with `config` (metrics on `metrics_port`) under the
+  // three-table load (three_tables.h; the tables must exist) and kills it
+  // with SIGKILL `kills` times, 200 to 900 ms apart, starting it again each
+  // time; then waits until it confirmed everything, stops it, and checks
+  // that each table rebuilds from its topic `prefix`.public.TABLE on
+  // `bootstrap`, that no statement failed and that at least
+  // `min_statements` ran. Prints the figures.
+  KillRun KillsUnderThreeTablesLoad(const std::string& config, int metrics_port,
+                                    int kills, const std::string& bootstrap,
+                                    const std::string& prefix,
+                                    int min_statements);
 
   std::string Topic(const std::string& table) const { return "test." + table; }
   std::vector<ReadEvent> ReadTopic(const std::string& table);
@@ -103,6 +137,8 @@ inline constexpr char kHugeValue[] =
 
 // Polls `condition` every 50 ms; false if it still fails after timeout_ms.
 bool WaitFor(const std::function<bool()>& condition, int timeout_ms);
+// The last non-empty line of `output` (a command's last word), "" if none.
+std::string LastLine(const std::string& output);
 // How many times `needle` occurs in `text` (overlaps counted).
 size_t CountOccurrences(const std::string& text, const std::string& needle);
 // Waits until `p`'s log has `text` in it `times` times; false once `p` has
