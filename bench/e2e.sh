@@ -12,10 +12,10 @@
 #   W4_SECS=N bash bench/e2e.sh ...   # W4's seconds per rate and broker
 #   KAFKA_PROPERTIES='{linger.ms: "1"}' bash bench/e2e.sh ...   # pgcdc's
 #                                # kafka.properties, for trying settings
-#   PERF=1 bash bench/e2e.sh ...   # also sample each catch-up of pgcdc with
-#                                # `perf record` (all its threads), and each
-#                                # W4 run on the whole machine (-a), and keep
-#                                # the top of `perf report` per run in
+#   PERF=1 bash bench/e2e.sh ...   # also sample each pgcdc run (catch-up
+#                                # and W4) with `perf record -a` and keep
+#                                # the top of `perf report` (machine, broker,
+#                                # pgcdc) per run in
 #                                # bench/results/e2e-perf-<date>-<slot>.txt
 #   BROKERS="mock single" bash bench/e2e.sh ...   # only these brokers
 #                                # (default mock single three; BROKERS=mock
@@ -254,30 +254,48 @@ until_reached() {  # slot target pid: wait, failing if pid dies first
     sleep 0.1
   done
 }
-# PERF=1: `perf record` of pgcdc (all its threads) from now until
-# perf_stop, whose report goes to bench/results.
+# PERF=1: `perf record` of the whole machine (-a: attaching to pgcdc's pid
+# would miss the librdkafka threads it starts after the attach) from now
+# until perf_stop, whose report goes to bench/results: the machine by
+# thread name, the broker's processes, then pgcdc's threads and hottest
+# symbols.
 PERF_PID=
-perf_start() {  # slot [-a: the whole machine instead]
+perf_start() {  # slot
   [[ ${PERF:-0} == 1 ]] || return 0
-  local what=(-p "$PGCDC_PID")
-  [[ ${2:-} == -a ]] && what=(-a)
-  perf record -q -F 1999 "${what[@]}" -o "$WORK/$1.perf" 2>/dev/null &
+  PERF_PGCDC=$PGCDC_PID
+  perf record -q -F 999 -a -o "$WORK/$1.perf" 2>/dev/null &
   PERF_PID=$!
 }
-perf_stop() {  # slot
+perf_stop() {  # slot broker
   [[ -n $PERF_PID ]] || return 0
   kill -INT "$PERF_PID"
   wait "$PERF_PID" || true
   PERF_PID=
   mkdir -p bench/results
-  # Threads by name (pgcdc's main thread, librdkafka's rdk:*), then the
-  # hottest symbols of all of them.
-  for sort in comm,dso comm,dso,symbol; do
-    perf report -i "$WORK/$1.perf" --no-children --sort "$sort" \
-      --percent-limit 0.5 --stdio 2>/dev/null |
-      grep -v -e '^$' -e '^# *$' -e '^# \.' -e 'Tip:' -e 'header info' |
-      sed 's/ *$//' | head -50
-  done >"bench/results/e2e-perf-$(date -u +%Y-%m-%d-%H%M%S)-$1.txt"
+  local pids
+  pids=$(broker_pids "$2" | paste -sd,)
+  report() {  # title, head, perf report options...
+    local title=$1 n=$2
+    shift 2
+    echo "## $title"
+    # (head ends the pipe early: its SIGPIPE is no failure.)
+    perf report -i "$WORK/$slot.perf" --no-children --percent-limit 0.5 \
+      --stdio "$@" 2>/dev/null |
+      grep -v -e '^$' -e '^# *$' -e '^# \.' -e 'Tip:' -e 'header info' \
+        -e '^# Total Lost' -e '^# Event count' |
+      sed 's/ *$//' | head -"$n" || true
+  }
+  local slot=$1
+  {
+    report "whole machine, by thread name" 30 --fields overhead,comm,dso
+    # Shares of the process's own samples from here on.
+    report "the broker ($2, pids $pids), by thread name" 20 --pid "$pids" \
+      --percentage relative --fields overhead,comm,dso
+    report "pgcdc (pid $PERF_PGCDC), by thread" 20 --pid "$PERF_PGCDC" \
+      --percentage relative --fields overhead,comm,dso
+    report "pgcdc, hottest symbols" 40 --pid "$PERF_PGCDC" \
+      --percentage relative --fields overhead,comm,dso,sym
+  } >"bench/results/e2e-perf-$(date -u +%Y-%m-%d-%H%M%S)-$1.txt"
 }
 
 # Warm-up, not measured: each broker's topics are created, and its JVM has
@@ -337,7 +355,7 @@ run_pgcdc() {
   until_reached "$1" "$2" "$PGCDC_PID"
   PGCDC_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
   BROKER_CPU=$(awk -v a="$bcpu0" -v b="$(broker_cpu "$3")" 'BEGIN { printf "%.2f", b - a }')
-  perf_stop "$1"
+  perf_stop "$1" "$3"
   PGCDC_CPU=$(cpu_secs_exact "$PGCDC_PID")
   PGCDC_RSS=$(peak_rss_mib "$PGCDC_PID")
   EVENTS=$(metric_sum pgcdc_events_total)
@@ -351,11 +369,12 @@ RESULTS=$WORK/results.tsv
 TABLE_HEAD="| broker | workload | round | events | pg_recvlogical (s) | pg_recvlogical events/s | pgcdc (s) | pgcdc events/s | pgcdc ÷ pg_recvlogical | pgcdc CPU s / M events | pgcdc peak RSS (MiB) | broker CPU s / M events | pg_recvlogical peak RSS (MiB) | p50 (ms) | p99 (ms) | max (ms) |"
 CSV_HEAD="broker,workload,round,events,recv_s,recv_events_per_s,pgcdc_s,pgcdc_events_per_s,ratio,pgcdc_cpu_s,pgcdc_cpu_s_per_m_events,pgcdc_peak_rss_mib,broker_cpu_s,broker_cpu_s_per_m_events,recv_peak_rss_mib,p50_ms,p99_ms,max_ms"
 # broker key workload round events recv_s pgcdc_s cpu rss broker_cpu
-# recv_rss [p50 p99 max]; key names the workload for the summary (w1, w2,
+# recv_rss [p50 p99 max achieved_rows_per_s]; key names the workload for the summary (w1, w2,
 # w3, w4-RATE).
 record() {
   local b=$1 key=$2 w=$3 round=$4 events=$5 rs=$6 ps=$7 cpu=$8 rss=$9
   local bcpu=${10} rrss=${11} p50=${12:-} p99=${13:-} max=${14:-}
+  local achieved=${15:--}
   local rrate prate ratio cpm bcpm
   rrate=$(awk -v n="$events" -v s="$rs" 'BEGIN { printf "%d", n / s }')
   prate=$(awk -v n="$events" -v s="$ps" 'BEGIN { printf "%d", n / s }')
@@ -368,9 +387,9 @@ record() {
   bcpm=$(awk -v c="$bcpu" -v n="$events" 'BEGIN { printf "%.2f", c / n * 1e6 }')
   ROWS_MD+=("| $b | $w | $round | $events | $rs | $rrate | $ps | $prate | $ratio | $cpm | $rss | $bcpm | $rrss | ${p50:-—} | ${p99:-—} | ${max:-—} |")
   ROWS_CSV+=("$b,\"$w\",$round,$events,$rs,$rrate,$ps,$prate,${ratio/—/},$cpu,$cpm,$rss,$bcpu,$bcpm,$rrss,$p50,$p99,$max")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$key" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$key" \
     "$round" "$events" "$cpu" "$rss" "$bcpu" "${ratio/—/-}" "${p50:--}" \
-    "${p99:--}" "${max:--}" "$prate" >>"$RESULTS"
+    "${p99:--}" "${max:--}" "$prate" "$achieved" >>"$RESULTS"
   echo "${ROWS_MD[-1]}"
 }
 
@@ -486,16 +505,14 @@ for rate in "${W4_RATES[@]}"; do
     cpu0=$(cpu_secs_exact "$PGCDC_PID")
     bcpu0=$(broker_cpu "$b")
     t0=$(now)
-    # W4's profile is of the whole machine: what a live stream costs
-    # PostgreSQL, pgcdc and the broker, which share its two cores.
-    perf_start "$slot" -a
+    perf_start "$slot"
     "$PGBENCH" -n -h 127.0.0.1 -p "$PORT" -U postgres -c 4 -j 2 \
       --rate=$((rate / W4_ROWS_PER_TXN)) -T "$W4_SECS" -f "$WORK/w4.sql" postgres \
       >"$WORK/w4-$rate-$b.pgbench" 2>&1
     target=$(wal_end)
     until_reached "$slot" "$target" "$PGCDC_PID"
     PGCDC_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-    perf_stop "$slot"
+    perf_stop "$slot" "$b"
     PGCDC_CPU=$(awk -v a="$cpu0" -v b="$(cpu_secs_exact "$PGCDC_PID")" 'BEGIN { printf "%.2f", b - a }')
     BROKER_CPU=$(awk -v a="$bcpu0" -v b="$(broker_cpu "$b")" 'BEGIN { printf "%.2f", b - a }')
     PGCDC_RSS=$(peak_rss_mib "$PGCDC_PID")
@@ -512,7 +529,7 @@ for rate in "${W4_RATES[@]}"; do
     drop_slot "$slot"
     record "$b" "w4-$rate" "W4: $rate rows/s (achieved $offered) × ${W4_SECS} s" 1 \
       "$EVENTS" "$RECV_S" "$PGCDC_S" "$PGCDC_CPU" "$PGCDC_RSS" "$BROKER_CPU" \
-      "$RECV_RSS" "$p50" "$p99" "$max"
+      "$RECV_RSS" "$p50" "$p99" "$max" "$offered"
   done
 done
 
@@ -526,7 +543,7 @@ summary() {
     {
       b = $1; k = $2
       if ($8 != "-") { rsum[b, k] += $8; rn[b, k]++; rlist[b, k] = rlist[b, k] (rlist[b, k] == "" ? "" : ", ") $8 }
-      if ($9 != "-") { lat[b, k] = $9 " / " $10 " / " $11; p99[b, k] = $10 }
+      if ($9 != "-") { lat[b, k] = $9 " / " $10 " / " $11; p99[b, k] = $10; got[b, k] = $13 }
       if (k ~ /^w[123]$/) { ccpu[b] += $5; cev[b] += $4; cbcpu[b] += $7 }
       if (k == "w4-20000") { wcpu[b] = sprintf("%.2f", $5 / $4 * 1e6); wbcpu[b] = sprintf("%.2f", $7 / $4 * 1e6) }
       if ($6 + 0 > rss[b]) rss[b] = $6 + 0
@@ -554,8 +571,11 @@ summary() {
       print "Targets on the real single broker (issue 15):"
       print ""
       if (("single", "w4-20000") in p99) {
-        v = p99["single", "w4-20000"]
-        printf "- p99 commit → ack at 20,000 rows/s ≤ 20 ms: %s ms: **%s**\n", v, (v + 0 <= 20) ? "met" : "not met"
+        v = p99["single", "w4-20000"]; a = got["single", "w4-20000"]
+        # pgbench falls behind its rate on a saturated machine: a p99 at
+        # less than 95% of the rate does not count as met.
+        printf "- p99 commit → ack at 20,000 rows/s ≤ 20 ms: %s ms, with %s rows/s achieved: **%s**\n", v, a,
+          (v + 0 <= 20 && a >= 19000) ? "met" : (v + 0 <= 20 ? "not shown (rate not reached)" : "not met")
       } else {
         print "- p99 commit → ack at 20,000 rows/s ≤ 20 ms: not measured (needs BROKERS with single, WORKLOADS with w4)"
       }
