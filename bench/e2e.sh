@@ -10,6 +10,7 @@
 #                                # (default 2 full, 1 quick), alternating
 #   WORKLOADS="w4" bash bench/e2e.sh ...   # only these (default w1 w2 w3 w4)
 #   W4_SECS=N bash bench/e2e.sh ...   # W4's seconds per rate and broker
+#   WARMUP_SECS=N bash bench/e2e.sh ...   # the warm-up (default 10 s)
 #   KAFKA_PROPERTIES='{linger.ms: "1"}' bash bench/e2e.sh ...   # pgcdc's
 #                                # kafka.properties, for trying settings
 #   PERF=1 bash bench/e2e.sh ...   # also sample each pgcdc run (catch-up
