@@ -4,7 +4,8 @@
 #
 #   bash bench/e2e.sh            # full: W1 1,000,000 rows, W2 200,000
 #                                # transactions, W3 50,000, W4 2 × 60 s
-#   bash bench/e2e.sh --quick    # smaller volumes, W4 2 × 15 s: < 3 minutes
+#   bash bench/e2e.sh --quick    # smaller volumes, W4 2 × 15 s: ~6 minutes
+#                                # with the three brokers, < 3 with BROKERS=mock
 #   PGCDC_BIN=/path/to/pgcdc bash bench/e2e.sh ...   # another build
 #   ROUNDS=N bash bench/e2e.sh ...   # each catch-up measured N times
 #                                # (default 2 full, 1 quick), alternating
