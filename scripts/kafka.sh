@@ -5,17 +5,21 @@
 #   scripts/kafka.sh start [--dir DIR] [--nodes 1|3] [--tls] [--sasl]
 #                          [--no-auto-create] [--user NAME=PASSWORD]...
 #                          [--acl SUPERUSER]
+#                          [--partitions N] [--set NAME=VALUE]...
 #   scripts/kafka.sh stop [--dir DIR]
 #   scripts/kafka.sh status [--dir DIR]
 #   scripts/kafka.sh node start|stop|kill N... [--dir DIR]
 #   scripts/kafka.sh jars            # resolve the pinned jars; print their dir
+#   scripts/kafka.sh version         # the pinned Kafka version
 #
 # start formats storage, starts each node (every node is broker and
 # controller; ports are free loopback ports chosen now and kept for the
 # cluster's life), waits until every node accepts requests, then prints the
 # bootstrap servers (also in DIR/bootstrap). With 3 nodes, topics get
-# replication factor 3 and min.insync.replicas 2 by default. With --tls the client listener
-# is SSL with a certificate for 127.0.0.1/localhost signed by a CA made here
+# replication factor 3 and min.insync.replicas 2 by default. Auto-created
+# topics get N partitions (default 1). --set adds a broker setting to every
+# node's server.properties (the last one given for a name wins). With --tls
+# the client listener is SSL with a certificate for 127.0.0.1/localhost signed by a CA made here
 # (DIR/ca.pem); with --sasl it authenticates with SCRAM-SHA-256 and
 # SCRAM-SHA-512, for the users given (default: pgcdc with a random password,
 # in DIR/password). DIR/client.properties holds the matching librdkafka
@@ -141,7 +145,7 @@ write_node_config() { # node
     echo "inter.broker.listener.name=INTERNAL"
     echo "controller.listener.names=CONTROLLER"
     echo "log.dirs=$DIR/node$n/data"
-    echo "num.partitions=1"
+    echo "num.partitions=$(setting partitions)"
     echo "default.replication.factor=$rf"
     echo "min.insync.replicas=$min_isr"
     echo "auto.create.topics.enable=$auto"
@@ -158,6 +162,8 @@ write_node_config() { # node
       # their principal is ANONYMOUS.
       echo "super.users=User:ANONYMOUS;User:$acl"
     fi
+    # Extra settings last: Kafka keeps the last value of a repeated name.
+    sed -n 's/^set=//p' "$DIR/cluster"
     local l
     for l in "${secured[@]}"; do
       if [[ $tls == 1 ]]; then
@@ -208,7 +214,12 @@ node_start() { # node
   local offset=0
   [[ -f $DIR/node$n/kafka.log ]] && offset=$(wc -c <"$DIR/node$n/kafka.log")
   echo "$offset" >"$DIR/node$n/log_offset"
-  setsid bash -c "exec java $HEAP -XX:+UseG1GC -Djava.awt.headless=true \
+  # The JVM options Kafka's own kafka-server-start.sh uses
+  # (KAFKA_JVM_PERFORMANCE_OPTS): short G1 pauses, which a produce request
+  # waits out.
+  setsid bash -c "exec java $HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
+    -XX:MaxInlineLevel=15 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile='$DIR/log4j2.xml' -Dkafka.logs.dir='$DIR/node$n' \
     -cp '$(jars)/*' kafka.Kafka '$DIR/node$n/server.properties'" \
     >>"$DIR/node$n/kafka.log" 2>&1 </dev/null &
@@ -260,7 +271,7 @@ bootstrap() {
 }
 
 cmd_start() {
-  local nodes=1 tls=0 sasl=0 auto=true users=() acl=""
+  local nodes=1 tls=0 sasl=0 auto=true users=() acl="" partitions=1 sets=()
   while (($#)); do
     case $1 in
       --dir) DIR=$2; shift 2 ;;
@@ -270,11 +281,18 @@ cmd_start() {
       --no-auto-create) auto=false; shift ;;
       --user) users+=("$2"); shift 2 ;;
       --acl) acl=$2; shift 2 ;;
+      --partitions) partitions=$2; shift 2 ;;
+      --set) sets+=("$2"); shift 2 ;;
       *) die "start: unknown option $1" ;;
     esac
   done
   [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes is 1 or 3"
   [[ -z $acl || $sasl == 1 ]] || die "--acl needs --sasl"
+  [[ $partitions =~ ^[1-9][0-9]*$ ]] || die "--partitions is a positive number"
+  local s
+  for s in "${sets[@]}"; do
+    [[ $s =~ ^[a-z][a-z0-9._-]*=.*$ ]] || die "--set takes NAME=VALUE, got: $s"
+  done
   if [[ -f $DIR/cluster ]]; then cmd_stop; fi
   jars >/dev/null
   rm -rf "$DIR"
@@ -288,6 +306,8 @@ cmd_start() {
     echo "sasl=$sasl"
     echo "auto_create=$auto"
     echo "acl=$acl"
+    echo "partitions=$partitions"
+    for s in "${sets[@]}"; do echo "set=$s"; done
     local i
     for ((i = 1; i <= nodes; i++)); do
       echo "client_port_$i=$(free_port)"
@@ -400,5 +420,6 @@ case $cmd in
     ;;
   node) cmd_node "$@" ;;
   jars) jars ;;
-  *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  version) echo "$KAFKA_VERSION" ;;
+  *) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

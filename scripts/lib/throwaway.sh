@@ -69,7 +69,7 @@ broker_start() {
 }
 
 machine_line() {
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL, dev broker and pgcdc on the same machine; pgcdc $("$1" --version | awk '{ print $NF }')."
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL, dev broker and pgcdc on the same machine; pgcdc $("$1" --version | awk 'NR == 1 { v = $NF } /^librdkafka/ { r = " (" $0 ")" } END { print v r }')."
 }
 
 pgcdc_binary() {
