@@ -1,5 +1,5 @@
-// pgcdc against one real Apache Kafka 4.x broker (PLAINTEXT, topics
-// auto-created): killed with SIGKILL ten times at random moments under a
+// pgcdc against one real Apache Kafka 4.x broker (PLAINTEXT, no topic
+// auto-creation: pgcdc creates its topics): killed with SIGKILL ten times at random moments under a
 // mixed load on three tables (inserts, updates, deletes, key moves and
 // transactions over all three), it loses nothing — each table rebuilds
 // exactly from its topic — keeps every key's events in order, and the only
@@ -36,7 +36,9 @@ TEST_F(SingleBrokerTest, TenKillsUnderAMixedLoadLoseNothing) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new cdc::testing::RealKafkaEnvironment(
-      cdc::testing::RealKafka::Options()));
+  cdc::testing::RealKafka::Options options;
+  options.auto_create = false;
+  ::testing::AddGlobalTestEnvironment(
+      new cdc::testing::RealKafkaEnvironment(options));
   return RUN_ALL_TESTS();
 }
