@@ -889,8 +889,13 @@ absl::Status Pipeline::ProduceOne(const std::string& topic,
     absl::Status s = producer_->Produce(topic, key, value, txn_id_);
     if (s.ok()) break;
     if (s.code() != absl::StatusCode::kResourceExhausted) {
-      return absl::Status(s.code(), absl::StrCat("cannot produce to ", topic,
-                                                 ": ", s.message()));
+      // Worded like a failed delivery (OnDelivery): a fatal producer error
+      // reaches pgcdc through whichever of the two comes first.
+      return absl::Status(
+          s.code(),
+          absl::StrCat("cannot produce to ", topic, ": ", s.message(),
+                       "; nothing from that transaction on is confirmed, so "
+                       "the next start sends it again"));
     }
     ServeAcks(100);  // librdkafka's local queue is full
     if (!fatal_.ok()) return fatal_;
