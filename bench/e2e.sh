@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end: pgcdc against PostgreSQL's own client, pg_recvlogical, on the
-# same WAL, in the same run on this machine (issue 6).
+# same WAL, in the same run on this machine.
 #
 #   bash bench/e2e.sh            # full: W1 1,000,000 rows, W2 200,000
 #                                # transactions, W3 50,000, W4 2 × 60 s
@@ -19,9 +19,10 @@
 #                                # the top of `perf report` (machine, broker,
 #                                # pgcdc) per run in
 #                                # bench/results/e2e-perf-<date>-<slot>.txt
+#                                # (not committed)
 #   BROKERS="mock single" bash bench/e2e.sh ...   # only these brokers
 #                                # (default mock single three; BROKERS=mock
-#                                # is the bench as it was before issue 15)
+#                                # starts no JVM)
 #   KAFKA_BROKER_SETTINGS="num.io.threads=2 ..." bash bench/e2e.sh ...
 #                                # settings for the real brokers
 #                                # (scripts/kafka.sh start --set)
@@ -74,10 +75,12 @@
 # pgcdc's CPU seconds per million events (/proc/PID/stat), its peak RSS
 # (VmHWM), the broker's CPU seconds per million events (every node's JVM, or
 # the dev broker) and pg_recvlogical's peak RSS (GNU time); then a summary
-# per broker and the issue's targets for the real single broker (p99 ≤ 20 ms
-# at 20,000 rows/s; throughput ratio ≥ 0.8 × the mock's), each said met or
-# not. Markdown and CSV with the machine's description:
-# bench/results/e2e[-quick]-<date>.{md,csv}.
+# per broker and the targets for the real single broker (p99 ≤ 20 ms at
+# 20,000 rows/s; throughput ratio ≥ 0.8 × the mock's), each said met or
+# not. Markdown and CSV with the machine's description go to
+# bench/results/e2e[-quick]-<date>.{md,csv}, which git ignores: the run
+# ends by printing its rows for bench/history.md, one per broker, which is
+# where runs are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK=0
@@ -537,8 +540,8 @@ done
 
 # Per broker, from the rows above: the catch-up ratios (mean over rounds),
 # W4's latencies, CPU per million events (W1–W3 together, and W4 at
-# 20,000 rows/s), the highest peak RSS. Then the issue's targets for the
-# real single broker, each said met or not.
+# 20,000 rows/s), the highest peak RSS. Then the targets for the real
+# single broker, each said met or not.
 summary() {
   awk -F'\t' -v brokers="${BROKER_LIST[*]}" '
     function fmt(x) { return (x == "") ? "—" : x }
@@ -570,7 +573,7 @@ summary() {
           cev[b] ? sprintf("%.2f", cbcpu[b] / cev[b] * 1e6) : "—", fmt(wbcpu[b])
       }
       print ""
-      print "Targets on the real single broker (issue 15):"
+      print "Targets on the real single broker:"
       print ""
       if (("single", "w4-20000") in p99) {
         v = p99["single", "w4-20000"]; a = got["single", "w4-20000"]
@@ -636,3 +639,35 @@ OUT=bench/results/e2e$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H
   printf '%s\n' "${ROWS_CSV[@]}"
 } >"$OUT.csv"
 echo "written to $OUT.md and $OUT.csv"
+
+# This run's rows for bench/history.md, one per broker: the catch-up ratios
+# (mean over rounds), W4's latency at 20,000 rows/s, the highest peak RSS.
+history_rows() {
+  local note="" head
+  [[ -n ${PGCDC_BIN:-} ]] && note="PGCDC_BIN=$PGCDC_BIN"
+  [[ -n ${KAFKA_PROPERTIES:-} ]] && note+="${note:+; }kafka.properties $KAFKA_PROPERTIES"
+  [[ -n ${KAFKA_BROKER_SETTINGS:-} ]] && note+="${note:+; }broker $KAFKA_BROKER_SETTINGS"
+  head="| $(date -u '+%Y-%m-%d %H:%M') | $(bench_commit) | $( ((QUICK)) && echo quick || echo full) | ${LOAD_BEFORE%% *} |"
+  awk -F'\t' -v brokers="${BROKER_LIST[*]}" -v head="$head" \
+    -v workloads="$(echo $WORKLOADS | tr '[:lower:]' '[:upper:]')" -v note="$note" '
+    {
+      b = $1; k = $2
+      if ($8 != "-") { rsum[b, k] += $8; rn[b, k]++ }
+      if (k == "w4-20000") lat[b] = $9 " / " $10
+      if ($6 + 0 > rss[b]) rss[b] = $6 + 0
+    }
+    function ratio(b, k) { return rn[b, k] ? sprintf("%.2f", rsum[b, k] / rn[b, k]) : "–" }
+    END {
+      nb = split(brokers, bl, " ")
+      for (i = 1; i <= nb; i++) {
+        b = bl[i]
+        printf "%s %s | %s | %s / %s / %s | %s | %s | %s |\n", head, b, workloads,
+          ratio(b, "w1"), ratio(b, "w2"), ratio(b, "w3"),
+          (b in lat) ? lat[b] : "–", rss[b], note
+      }
+    }' "$RESULTS"
+}
+echo
+echo "Append to the end-to-end table of bench/history.md (and a note, if the run"
+echo "was special), then update bench/README.md's figures if these are the latest:"
+history_rows

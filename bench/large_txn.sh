@@ -14,7 +14,8 @@
 # confirmed it (every event acknowledged by the broker); pgcdc's peak
 # resident memory (VmHWM) and CPU seconds; and what the server spilled or
 # streamed (pg_stat_replication_slots). Prints a markdown table and writes it
-# with the machine's description to bench/results/large_txn-<date>.md.
+# with the machine's description to bench/results/large_txn-<date>.md, which
+# git ignores; then prints the run's row for bench/history.md.
 #
 # Without streaming the server decodes the whole transaction into its own
 # spill files and sends it only after the commit; with streaming it sends it
@@ -85,7 +86,7 @@ YAML
   total=$(secs "$t0" "$t2")
   rate=$(awk -v n="$ROWS" -v a="$t0" -v b="$t2" 'BEGIN { printf "%d", n / (b - a) }')
   RESULTS+=("| $mode | $(secs "$t0" "$t1") | $(secs "$t1" "$t2") | $total | $rate | $cpu | $broker_cpu | $rss | $spill_value $spill_unit | $stream_value $stream_unit |")
-  eval "TOTAL_$mode=$total"
+  eval "TOTAL_$mode=$total RSS_$mode=$rss"
 done
 
 mkdir -p bench/results
@@ -102,3 +103,6 @@ OUT=${PGCDC_BENCH_OUT:-bench/results/large_txn-$(date -u +%Y-%m-%d).md}
   echo "total with streaming ÷ total without: $(awk -v a="$TOTAL_on" -v b="$TOTAL_off" 'BEGIN { printf "%.2f", a / b }')"
 } | tee "$OUT"
 echo "written to $OUT"
+echo
+echo "Append to the large-transaction table of bench/history.md:"
+echo "| $(date -u '+%Y-%m-%d %H:%M') | $(bench_commit) | $ROWS | $TOTAL_off s, $RSS_off MiB | $TOTAL_on s, $RSS_on MiB | $(awk -v a="$TOTAL_on" -v b="$TOTAL_off" 'BEGIN { printf "%.2f", a / b }') | ${PGCDC_BIN:+PGCDC_BIN=$PGCDC_BIN} |"

@@ -24,7 +24,8 @@
 # topic's high watermarks, via kcat) and that pgcdc's log says it read them,
 # and prints rows/s, pgcdc ÷ psql COPY and the dev broker's CPU. The markdown
 # table, with the machine's description, goes to
-# bench/results/snapshot-<date>.md.
+# bench/results/snapshot-<date>.md, which git ignores; then the run's rows
+# for bench/history.md are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -148,3 +149,10 @@ OUT=${PGCDC_BENCH_OUT:-bench/results/snapshot-$(date -u +%Y-%m-%d).md}
   echo "pgcdc run: process start to exit (initial_only: connect, temporary slot, snapshot, every record acknowledged) or to the slot streaming (initial: the same, plus the journal and the slot copy); \"of which snapshot\": pgcdc's own \"snapshot done\" figure. Each row's records were counted at the broker (sum of high watermarks)."
 } | tee "$OUT"
 echo "written to $OUT"
+echo
+echo "Append to the snapshot table of bench/history.md:"
+# From each row above: rows (with A/B), mode, rows/s, pgcdc ÷ COPY, peak RSS.
+printf '%s\n' "${RESULTS[@]}" |
+  awk -F' [|] ' -v head="| $(date -u '+%Y-%m-%d %H:%M') | $(bench_commit) |" \
+    -v note="${PGCDC_BIN:+PGCDC_BIN=$PGCDC_BIN }${PGCDC_BIN_B:+PGCDC_BIN_B=$PGCDC_BIN_B}" '
+    { sub(/^[|] /, "", $1); printf "%s %s | %s | %s | %s | %s | %s |\n", head, $1, $2, $7, $8, $11 + 0, note }'

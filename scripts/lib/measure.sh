@@ -5,6 +5,9 @@
 #   cpu_secs PID         user + system CPU seconds of PID so far, one decimal
 #   cpu_secs_exact PID   the same to the clock tick (two decimals)
 #   peak_rss_mib PID     peak resident memory of PID (VmHWM), MiB
+#   bench_commit         the checkout's short commit, with "+" when it has
+#                        uncommitted changes ("?" outside git), for the
+#                        rows a bench prints for bench/history.md
 
 now() { date +%s.%N; }
 
@@ -19,3 +22,10 @@ cpu_secs_exact() {
 }
 
 peak_rss_mib() { awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
+
+bench_commit() {
+  local commit
+  commit=$(git rev-parse --short HEAD 2>/dev/null) || { echo "?"; return; }
+  git diff --quiet HEAD -- 2>/dev/null || commit+="+"
+  echo "$commit"
+}
