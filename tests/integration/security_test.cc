@@ -127,8 +127,8 @@ void ExpectNoSecret(const std::string& text, const std::string& what) {
   }
 }
 
-// The keywords of deploy/pgcdc.example.yaml's dsn (README's Security section
-// shows the same).
+// The keywords of deploy/pgcdc.example.yaml's dsn (docs/operations.md's
+// Security section shows the same).
 std::map<std::string, std::string> ExampleDsn() {
   std::ifstream in(std::string(PGCDC_SOURCE_DIR) +
                    "/deploy/pgcdc.example.yaml");
@@ -155,7 +155,7 @@ std::map<std::string, std::string> ExampleDsn() {
   return out;
 }
 
-// TLS exactly as deploy/pgcdc.example.yaml and the README put it: the
+// TLS exactly as deploy/pgcdc.example.yaml and docs/operations.md put it: the
 // example's dsn, keyword for keyword, with the test's server (port,
 // database, a user the cluster trusts; hostaddr, so that db.internal needs
 // no DNS while libpq still checks the certificate against that name) and
@@ -282,7 +282,8 @@ TEST_F(SecurityTest, PasswordsNeverAppearInLogsOrMetrics) {
   std::string config = WriteConfig(
       {"public.accounts"}, "",
       absl::StrCat("metrics:\n  listen: \"127.0.0.1:", port, "\"\n"));
-  // The password travels through the environment, as the README advises.
+  // The password travels through the environment, as docs/operations.md
+  // advises.
   std::string dsn = cluster_->Dsn(db_);
   dsn.replace(dsn.find("user=postgres"), 13, "user=app");
   EditConfig(config, "dsn: \"[^\"]*\"",
@@ -463,7 +464,7 @@ class LeastPrivilegesTest : public SecurityTest {
   // of them in a schema of its own; a role `cdc` for pgcdc with LOGIN and
   // REPLICATION and nothing else yet; a role `nobody` that may log in and
   // nothing more; and pg_logical_emit_message no longer executable by
-  // PUBLIC when `revoke_emit` (README, "Security").
+  // PUBLIC when `revoke_emit` (docs/operations.md, "Security").
   void SetUpRoles(bool revoke_emit) {
     Sql("CREATE ROLE app_owner NOLOGIN");
     Sql("CREATE SCHEMA sales");
@@ -483,7 +484,7 @@ class LeastPrivilegesTest : public SecurityTest {
     }
   }
 
-  // The rights README's "Least privileges" lists for a role whose
+  // The rights docs/operations.md's "Least privileges" lists for a role whose
   // publication the tables' owner made.
   void GrantLeastPrivileges() {
     Sql("GRANT USAGE ON SCHEMA sales TO cdc");
@@ -523,14 +524,14 @@ class LeastPrivilegesTest : public SecurityTest {
   size_t Slots() { return Rows("SELECT 1 FROM pg_replication_slots").size(); }
 };
 
-// A role with exactly the rights README's "Least privileges" lists — LOGIN,
-// REPLICATION, USAGE on the schema and SELECT on the tables, EXECUTE on
-// pg_logical_emit_message(boolean, text, text) — and a publication the
+// A role with exactly the rights docs/operations.md's "Least privileges" lists
+// — LOGIN, REPLICATION, USAGE on the schema and SELECT on the tables, EXECUTE
+// on pg_logical_emit_message(boolean, text, text) — and a publication the
 // tables' owner made: `pgcdc check` passes, `run` publishes the rows already
-// there, streams, writes heartbeats and serves an incremental snapshot.
-// Along the way, what the threat model says: a role that may only log in
-// puts a MESSAGE event on the topic while PUBLIC may execute
-// pg_logical_emit_message, and cannot once it is revoked.
+// there, streams, writes heartbeats and serves an incremental snapshot. Along
+// the way, what the threat model says: a role that may only log in puts a
+// MESSAGE event on the topic while PUBLIC may execute pg_logical_emit_message,
+// and cannot once it is revoked.
 TEST_F(LeastPrivilegesTest, RoleWithTheListedRightsStreamsSnapshotsAndChecks) {
   ASSERT_NO_FATAL_FAILURE(SetUpRoles(/*revoke_emit=*/false));
   ASSERT_NO_FATAL_FAILURE(GrantLeastPrivileges());
@@ -598,10 +599,10 @@ TEST_F(LeastPrivilegesTest, RoleWithTheListedRightsStreamsSnapshotsAndChecks) {
   EXPECT_EQ((*messages)[0].event.message().content(), "forged by nobody");
 }
 
-// Each right README's "Least privileges" lists, missing: `check` and `run`
-// exit 3 with a message naming it and the GRANT (or the statement to run as
-// the owner) that fixes it, and make nothing: no publication, no slot, no
-// message in the WAL.
+// Each right docs/operations.md's "Least privileges" lists, missing: `check`
+// and `run` exit 3 with a message naming it and the GRANT (or the statement to
+// run as the owner) that fixes it, and make nothing: no publication, no slot,
+// no message in the WAL.
 TEST_F(LeastPrivilegesTest, MissingRightIsNamedAndNothingIsMade) {
   ASSERT_NO_FATAL_FAILURE(SetUpRoles(/*revoke_emit=*/true));
   Sql("CREATE EXTENSION pg_walinspect");

@@ -1,11 +1,12 @@
 // Who may steer pgcdc through the WAL: a role that can log in, but holds no
-// signal key, writes snapshot signals every way it can think of — the
-// requests of issue 14 (SQL injection through "where", a filter that never
-// ends), forged journals, a genuine signal of pgcdc's copied into its own
-// transaction — and pgcdc does nothing at all but refuse and count them.
-// Whoever holds signals.secret can write a request by hand, with pgcrypto,
-// as README shows. And a condition runs on a session of its own: a slow one
-// holds neither the stream nor a stop, and one past its timeout is given up.
+// signal key, writes snapshot signals every way it can think of — the requests
+// of issue 14 (SQL injection through "where", a filter that never ends), forged
+// journals, a genuine signal of pgcdc's copied into its own transaction — and
+// pgcdc does nothing at all but refuse and count them. Whoever holds
+// signals.secret can write a request by hand, with pgcrypto, as
+// docs/operations.md shows. And a condition runs on a session of its own: a
+// slow one holds neither the stream nor a stop, and one past its timeout is
+// given up.
 #include <signal.h>
 
 #include <chrono>
@@ -115,7 +116,7 @@ TEST_F(SignalsTest, ARoleWithoutTheKeyCannotSteerPgcdc) {
                         "\"}}");
   };
   const std::vector<std::string> forged = {
-      // As README used to show it.
+      // As the docs used to show it.
       request(""),
       // A row that never existed, and any SQL with pgcdc's role.
       request("false) UNION ALL (SELECT 4242, 'forged'"),
@@ -204,7 +205,8 @@ TEST_F(SignalsTest, AGenuineSignalCopiedIntoAnotherTransactionIsRefused) {
   EXPECT_EQ(Reads("public.t"), 6u) << "the finished table was read again";
 }
 
-// README's request written by hand, sealed with signals.secret by pgcrypto.
+// docs/operations.md's request written by hand, sealed with signals.secret by
+// pgcrypto.
 TEST_F(SignalsTest, ARequestSealedWithTheSecretIsServed) {
   Sql("CREATE EXTENSION IF NOT EXISTS pgcrypto");
   int port = 0;

@@ -518,9 +518,9 @@ TEST_F(TypesTest, SessionSettingsWinOverDatabaseAndDsn) {
 }
 
 // The "done when": a table holding every type above, changed by
-// inserts, updates (a key change, TOAST-sized values left unchanged),
-// deletes, a truncate and schema changes, rebuilt from its topic — merging
-// unchanged TOASTed values as the README says — exactly as SELECT shows it.
+// inserts, updates (a key change, TOAST-sized values left unchanged), deletes,
+// a truncate and schema changes, rebuilt from its topic — merging unchanged
+// TOASTed values as docs/envelope.md says — exactly as SELECT shows it.
 TEST_F(TypesTest, EveryKindOfChangeRebuildsTheTableExactly) {
   CreateAllTypes();
   Sql("ALTER TABLE alltypes ADD COLUMN c_big text");

@@ -64,7 +64,7 @@ class SaslSslTest : public PgcdcTest {
   }
 
   // A config for `tables` that reaches `bootstrap` with `properties`, as
-  // README's Security section shows it: the password comes from the
+  // docs/operations.md's Security section shows it: the password comes from the
   // environment (KAFKA_PASSWORD, which pgcdc inherits from the test).
   std::string Config(const std::vector<std::string>& tables,
                      const std::map<std::string, std::string>& properties,

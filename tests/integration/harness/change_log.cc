@@ -81,9 +81,9 @@ TableImage Rebuild(const std::vector<ReadEvent>& unordered) {
       case v1::CREATE:
       case v1::UPDATE:
       case v1::READ: {
-        // The README's merge rule: an unchanged TOASTed value is the one the
-        // row had before — in the event's before image when it has one, else
-        // in the consumer's copy of the row (under the old key after a key
+        // docs/envelope.md's merge rule: an unchanged TOASTed value is the one
+        // the row had before — in the event's before image when it has one,
+        // else in the consumer's copy of the row (under the old key after a key
         // change).
         RowImage previous;
         if (auto it = table.find(key); it != table.end()) {

@@ -62,7 +62,7 @@ EventId IdOf(const v1::Source& source);
 std::string FormatId(const EventId& id);
 
 // Applies events in EventId order, dropping replays, and merges unchanged
-// TOASTed values as the README tells consumers to. Rows are keyed by the
+// TOASTed values as docs/envelope.md tells consumers to. Rows are keyed by the
 // message key (the table must have one).
 TableImage Rebuild(const std::vector<ReadEvent>& events);
 // For a failed `Rebuild(events) == source`: each key (at most 10) whose row

@@ -21,6 +21,19 @@ std::string ReadSource(const std::string& relative) {
   return ss.str();
 }
 
+// The first ```yaml block after `heading` in the file at `relative`; empty
+// when either is missing.
+std::string YamlBlockAfter(const std::string& relative,
+                           const std::string& heading) {
+  const std::string text = ReadSource(relative);
+  const size_t section = text.find(heading);
+  if (section == std::string::npos) return "";
+  size_t start = text.find("```yaml\n", section);
+  if (start == std::string::npos) return "";
+  start += 8;
+  return text.substr(start, text.find("```", start) - start);
+}
+
 // Every ${VAR} is "secret-VAR", except CREDENTIALS_DIRECTORY (where
 // ${credential:NAME} finds its files), which is the real one.
 bool FakeEnv(std::string_view name, std::string* value) {
@@ -61,7 +74,7 @@ TEST(ExampleConfigTest, DeployExampleParses) {
   EXPECT_NE(config->source.dsn.find(" password='pw-from-credential-file' "),
             std::string::npos)
       << config->source.dsn;
-  // TLS as README's Security section describes it and
+  // TLS as docs/operations.md's Security section describes it and
   // tests/integration/security_test.cc runs it.
   EXPECT_NE(config->source.dsn.find(
                 "sslmode=verify-full sslrootcert=/etc/pgcdc/pg-ca.crt"),
@@ -74,34 +87,38 @@ TEST(ExampleConfigTest, DeployExampleParses) {
       << config->metrics.listen;
 }
 
-// README's Security section shows the deploy example's TLS settings, which
-// tests/integration/security_test.cc runs.
-TEST(ExampleConfigTest, ReadmeShowsTheDeployExamplesTls) {
+// docs/operations.md's Security section shows the deploy example's TLS
+// settings, which tests/integration/security_test.cc runs.
+TEST(ExampleConfigTest, OperationsDocShowsTheDeployExamplesTls) {
   const std::string tls =
       "sslmode=verify-full sslrootcert=/etc/pgcdc/pg-ca.crt";
-  std::string readme = ReadSource("README.md");
-  size_t section = readme.find("\n### TLS\n");
+  std::string doc = ReadSource("docs/operations.md");
+  size_t section = doc.find("\n### TLS\n");
   ASSERT_NE(section, std::string::npos);
-  EXPECT_NE(readme.find(tls, section), std::string::npos);
+  EXPECT_NE(doc.find(tls, section), std::string::npos);
   EXPECT_NE(ReadSource("deploy/pgcdc.example.yaml").find(tls),
             std::string::npos);
 }
 
-TEST(ExampleConfigTest, ReadmeExampleParses) {
-  std::string readme = ReadSource("README.md");
-  // The first YAML block under "## Configuration reference".
-  size_t section = readme.find("## Configuration reference");
-  ASSERT_NE(section, std::string::npos);
-  size_t start = readme.find("```yaml\n", section);
-  ASSERT_NE(start, std::string::npos);
-  start += 8;
-  size_t end = readme.find("```", start);
+TEST(ExampleConfigTest, ConfigurationDocExampleParses) {
+  const std::string yaml =
+      YamlBlockAfter("docs/configuration.md", "# Configuration\n");
+  ASSERT_FALSE(yaml.empty());
   absl::StatusOr<Config> config =
-      ParseConfig(readme.substr(start, end - start), "README.md", &FakeEnv);
+      ParseConfig(yaml, "docs/configuration.md", &FakeEnv);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->kafka.topic_prefix, "app");
   EXPECT_EQ(config->metrics.listen, "127.0.0.1:9187");
   EXPECT_EQ(config->snapshot.mode, "initial");
+}
+
+// The minimal configuration of README's quick start.
+TEST(ExampleConfigTest, ReadmeQuickStartExampleParses) {
+  const std::string yaml = YamlBlockAfter("README.md", "## Quick start\n");
+  ASSERT_FALSE(yaml.empty());
+  absl::StatusOr<Config> config = ParseConfig(yaml, "README.md", &FakeEnv);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.topic_prefix, "app");
 }
 
 }  // namespace
