@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <initializer_list>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <utility>
@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "cdc/common/absl_compat.h"
 #include "yaml-cpp/yaml.h"
 
@@ -30,6 +31,53 @@ namespace {
 constexpr size_t kMaxIdentifierBytes = 63;
 // Kafka's own limit on a topic name; the prefix alone must fit in it.
 constexpr size_t kMaxTopicBytes = 249;
+
+// The keys each section of the file accepts. The parser refuses any other,
+// and AcceptedKeys() lists these same arrays, so that the documentation can
+// be checked against what is parsed. Maps whose keys are free-form
+// (kafka.properties, kafka.topics.configs) have no list.
+using KeyList = absl::Span<const std::string_view>;
+constexpr std::string_view kRootKeys[] = {
+    "source", "kafka", "metrics", "snapshot", "messages", "events", "signals"};
+constexpr std::string_view kSourceKeys[] = {"dsn",
+                                            "slot",
+                                            "publication",
+                                            "tables",
+                                            "status_interval_ms",
+                                            "receive_timeout_ms",
+                                            "heartbeat_interval_ms",
+                                            "protocol_version",
+                                            "streaming",
+                                            "spill_directory",
+                                            "spill_memory_bytes"};
+constexpr std::string_view kKafkaKeys[] = {
+    "bootstrap_servers",   "topic_prefix",
+    "properties",          "max_inflight_bytes",
+    "shutdown_timeout_ms", "startup_timeout_ms",
+    "dead_letter_topic",   "topics"};
+constexpr std::string_view kTopicsKeys[] = {"create", "partitions",
+                                            "replication_factor", "configs"};
+constexpr std::string_view kMetricsKeys[] = {"listen"};
+constexpr std::string_view kSnapshotKeys[] = {"mode", "chunk_rows",
+                                              "chunk_timeout_ms"};
+constexpr std::string_view kMessagesKeys[] = {"prefixes", "topic"};
+constexpr std::string_view kEventsKeys[] = {"key_change"};
+constexpr std::string_view kSignalsKeys[] = {"secret"};
+
+// Where each list applies, by the dotted path of its map ("" is the top).
+struct Section {
+  std::string_view path;
+  KeyList keys;
+};
+constexpr Section kSections[] = {{"", kRootKeys},
+                                 {"source", kSourceKeys},
+                                 {"kafka", kKafkaKeys},
+                                 {"kafka.topics", kTopicsKeys},
+                                 {"metrics", kMetricsKeys},
+                                 {"snapshot", kSnapshotKeys},
+                                 {"messages", kMessagesKeys},
+                                 {"events", kEventsKeys},
+                                 {"signals", kSignalsKeys}};
 
 // Kafka's legal topic names (and prefixes of them).
 bool IsTopicName(std::string_view name) {
@@ -360,8 +408,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 // The known key closest to `key` when it is plausibly a typo of it (e.g.
 // "bootstrap.servers" for "bootstrap_servers"); empty otherwise.
-std::string_view ClosestKey(std::string_view key,
-                            std::initializer_list<std::string_view> known) {
+std::string_view ClosestKey(std::string_view key, KeyList known) {
   std::string_view best;
   size_t best_distance = std::numeric_limits<size_t>::max();
   for (std::string_view candidate : known) {
@@ -444,13 +491,10 @@ class Parser {
   // `node` must be a map (or empty, read as an empty map) whose keys are all
   // scalars, distinct and, unless `known` is empty, among `known`.
   absl::Status ReadMap(const YAML::Node& node, std::string path, int line,
-                       std::initializer_list<std::string_view> known,
-                       Map* out) const;
+                       KeyList known, Map* out) const;
   // The map under `key`; an absent key reads as an empty map.
   absl::Status ReadSection(const Map& parent, std::string_view key,
-                           bool required,
-                           std::initializer_list<std::string_view> known,
-                           Map* out) const;
+                           bool required, KeyList known, Map* out) const;
   // Splits `raw` at its ${VAR} and ${credential:NAME} references and reads
   // what each stands for.
   absl::Status Resolve(std::string_view raw, std::string_view path, int line,
@@ -512,8 +556,7 @@ int Parser::LineOf(const YAML::Node& node, int fallback) const {
 }
 
 absl::Status Parser::ReadMap(const YAML::Node& node, std::string path, int line,
-                             std::initializer_list<std::string_view> known,
-                             Map* out) const {
+                             KeyList known, Map* out) const {
   out->path = std::move(path);
   out->line = line;
   out->entries.clear();
@@ -557,9 +600,7 @@ absl::Status Parser::ReadMap(const YAML::Node& node, std::string path, int line,
 }
 
 absl::Status Parser::ReadSection(const Map& parent, std::string_view key,
-                                 bool required,
-                                 std::initializer_list<std::string_view> known,
-                                 Map* out) const {
+                                 bool required, KeyList known, Map* out) const {
   const Entry* entry = parent.Find(key);
   if (entry == nullptr) {
     if (required) {
@@ -748,12 +789,8 @@ absl::Status Parser::ReadBool(const Map& map, std::string_view key,
 
 absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   Map source;
-  CFG_RETURN_IF_ERROR(ReadSection(
-      root, "source", /*required=*/true,
-      {"dsn", "slot", "publication", "tables", "status_interval_ms",
-       "receive_timeout_ms", "heartbeat_interval_ms", "protocol_version",
-       "streaming", "spill_directory", "spill_memory_bytes"},
-      &source));
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "source", /*required=*/true, kSourceKeys, &source));
 
   Value dsn;
   CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn,
@@ -897,12 +934,8 @@ absl::Status Parser::ParseTables(const Map& source,
 
 absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   Map kafka;
-  CFG_RETURN_IF_ERROR(ReadSection(
-      root, "kafka", /*required=*/true,
-      {"bootstrap_servers", "topic_prefix", "properties", "max_inflight_bytes",
-       "shutdown_timeout_ms", "startup_timeout_ms", "dead_letter_topic",
-       "topics"},
-      &kafka));
+  CFG_RETURN_IF_ERROR(
+      ReadSection(root, "kafka", /*required=*/true, kKafkaKeys, &kafka));
 
   Value servers;
   CFG_RETURN_IF_ERROR(
@@ -970,9 +1003,8 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
 
 absl::Status Parser::ParseTopics(const Map& kafka, TopicsConfig* out) const {
   Map topics;
-  CFG_RETURN_IF_ERROR(ReadSection(
-      kafka, "topics", /*required=*/false,
-      {"create", "partitions", "replication_factor", "configs"}, &topics));
+  CFG_RETURN_IF_ERROR(
+      ReadSection(kafka, "topics", /*required=*/false, kTopicsKeys, &topics));
   CFG_RETURN_IF_ERROR(ReadBool(topics, "create", &out->create));
   // Kafka's own limits: a partition count is an int32, a replication
   // factor an int16.
@@ -1014,7 +1046,7 @@ absl::Status Parser::ParseTopics(const Map& kafka, TopicsConfig* out) const {
 absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
   Map metrics;
   CFG_RETURN_IF_ERROR(
-      ReadSection(root, "metrics", /*required=*/false, {"listen"}, &metrics));
+      ReadSection(root, "metrics", /*required=*/false, kMetricsKeys, &metrics));
   Value listen;
   bool found = false;
   CFG_RETURN_IF_ERROR(
@@ -1064,8 +1096,7 @@ absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
 absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   Map snapshot;
   CFG_RETURN_IF_ERROR(ReadSection(root, "snapshot", /*required=*/false,
-                                  {"mode", "chunk_rows", "chunk_timeout_ms"},
-                                  &snapshot));
+                                  kSnapshotKeys, &snapshot));
   CFG_RETURN_IF_ERROR(
       ReadInt(snapshot, "chunk_rows", 1, 1000000, &out->chunk_rows));
   CFG_RETURN_IF_ERROR(ReadInt(snapshot, "chunk_timeout_ms", 1000, 86400000,
@@ -1091,7 +1122,7 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
                                    MessagesConfig* out) const {
   Map messages;
   CFG_RETURN_IF_ERROR(ReadSection(root, "messages", /*required=*/false,
-                                  {"prefixes", "topic"}, &messages));
+                                  kMessagesKeys, &messages));
   std::vector<Value> prefixes;
   bool section = root.Find("messages") != nullptr;
   CFG_RETURN_IF_ERROR(ReadScalarList(messages, "prefixes",
@@ -1126,7 +1157,7 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
 absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
   Map events;
   CFG_RETURN_IF_ERROR(
-      ReadSection(root, "events", /*required=*/false, {"key_change"}, &events));
+      ReadSection(root, "events", /*required=*/false, kEventsKeys, &events));
   Value key_change;
   bool found = false;
   CFG_RETURN_IF_ERROR(ReadString(events, "key_change", /*required=*/false,
@@ -1144,7 +1175,7 @@ absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
 absl::Status Parser::ParseSignals(const Map& root, SignalsConfig* out) const {
   Map signals;
   CFG_RETURN_IF_ERROR(
-      ReadSection(root, "signals", /*required=*/false, {"secret"}, &signals));
+      ReadSection(root, "signals", /*required=*/false, kSignalsKeys, &signals));
   Value secret;
   bool found = false;
   CFG_RETURN_IF_ERROR(
@@ -1191,10 +1222,7 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   // nothing below should, but an escaped exception would end the process.
   try {
     Map root;
-    CFG_RETURN_IF_ERROR(ReadMap(document, "", line,
-                                {"source", "kafka", "metrics", "snapshot",
-                                 "messages", "events", "signals"},
-                                &root));
+    CFG_RETURN_IF_ERROR(ReadMap(document, "", line, kRootKeys, &root));
     Config config;
     CFG_RETURN_IF_ERROR(ParseSource(root, &config.source));
     CFG_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
@@ -1217,6 +1245,23 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
 absl::StatusOr<Config> ParseConfig(std::string_view yaml,
                                    std::string_view origin, EnvLookup getenv) {
   return Parser(origin, getenv).Parse(yaml);
+}
+
+std::vector<std::string> AcceptedKeys() {
+  std::vector<std::string> keys;
+  for (const Section& section : kSections) {
+    for (std::string_view key : section.keys) {
+      std::string path(section.path);
+      if (!path.empty()) path += '.';
+      path += key;
+      // A key that holds a section of known keys is listed through them.
+      const bool holds_section =
+          std::any_of(std::begin(kSections), std::end(kSections),
+                      [&path](const Section& s) { return s.path == path; });
+      if (!holds_section) keys.push_back(std::move(path));
+    }
+  }
+  return keys;
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {

@@ -199,6 +199,11 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml,
                                    std::string_view origin = "config",
                                    EnvLookup getenv = nullptr);
 
+// Every key ParseConfig accepts, as a dotted path ("kafka.topics.partitions").
+// A section of known keys (kafka.topics) is listed through its keys; a map
+// whose keys are free-form (kafka.properties) is listed itself.
+std::vector<std::string> AcceptedKeys();
+
 // Reads and parses a file; a missing or unreadable file is kInvalidArgument.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
