@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/pg/byte_cursor.h"
+#include "cdc/pg/logical_proto.h"
 
 namespace cdc::pg {
 namespace {
@@ -67,15 +68,15 @@ absl::Status ReadStreamXid(ByteCursor& c, const DecodeContext& context,
 absl::Status DecodeValue(ByteCursor& c, const TupleFields& f,
                          TupleValue* value) {
   CDC_PG_ASSIGN_OR_RETURN(const uint8_t kind, c.ReadU8(f.kind));
-  switch (kind) {
-    case 'n':
+  switch (static_cast<TupleValue::Kind>(kind)) {
+    case TupleValue::Kind::kNull:
       value->kind = TupleValue::Kind::kNull;
       return absl::OkStatus();
-    case 'u':
+    case TupleValue::Kind::kUnchangedToast:
       value->kind = TupleValue::Kind::kUnchangedToast;
       return absl::OkStatus();
-    case 't':
-    case 'b': {
+    case TupleValue::Kind::kText:
+    case TupleValue::Kind::kBinary: {
       CDC_PG_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32(f.length));
       if (length < 0) {
         return absl::DataLossError(
@@ -84,8 +85,7 @@ absl::Status DecodeValue(ByteCursor& c, const TupleFields& f,
       CDC_PG_ASSIGN_OR_RETURN(
           const std::string_view data,
           c.ReadBytes(static_cast<size_t>(length), f.value));
-      value->kind =
-          kind == 't' ? TupleValue::Kind::kText : TupleValue::Kind::kBinary;
+      value->kind = static_cast<TupleValue::Kind>(kind);
       value->data.assign(data.data(), data.size());
       return absl::OkStatus();
     }
@@ -151,10 +151,10 @@ absl::Status DecodeRelation(ByteCursor& c, const DecodeContext& context,
   CDC_PG_ASSIGN_OR_RETURN(const uint8_t replident,
                           c.ReadU8("Relation.replica_identity"));
   switch (replident) {
-    case 'd':
-    case 'n':
-    case 'f':
-    case 'i':
+    case kReplicaIdentityDefault:
+    case kReplicaIdentityNothing:
+    case kReplicaIdentityFull:
+    case kReplicaIdentityIndex:
       break;
     default:
       return Malformed(absl::StrCat("Relation.replica_identity is ",
@@ -206,7 +206,7 @@ absl::Status DecodeInsert(ByteCursor& c, const DecodeContext& context,
   CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Insert.relation_oid"));
   CDC_PG_ASSIGN_OR_RETURN(const uint8_t marker,
                           c.ReadU8("Insert.new_tuple_marker"));
-  if (marker != 'N') {
+  if (marker != ByteOf(TupleMarker::kNew)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
                                   ", expected 'N'"));
   }
@@ -218,15 +218,16 @@ absl::Status DecodeUpdate(ByteCursor& c, const DecodeContext& context,
   CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Update.xid", &m->xid));
   CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Update.relation_oid"));
   CDC_PG_ASSIGN_OR_RETURN(uint8_t marker, c.ReadU8("Update.tuple_marker"));
-  if (marker == 'K' || marker == 'O') {
+  if (marker == ByteOf(TupleMarker::kKey) ||
+      marker == ByteOf(TupleMarker::kOld)) {
     m->old_kind = static_cast<char>(marker);
     CDC_PG_RETURN_IF_ERROR(DecodeTuple(c, kUpdateOld, &m->old_tuple.emplace()));
     CDC_PG_ASSIGN_OR_RETURN(marker, c.ReadU8("Update.new_tuple_marker"));
-    if (marker != 'N') {
+    if (marker != ByteOf(TupleMarker::kNew)) {
       return Malformed(absl::StrCat("marker after the old tuple is ",
                                     DescribeByte(marker), ", expected 'N'"));
     }
-  } else if (marker != 'N') {
+  } else if (marker != ByteOf(TupleMarker::kNew)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
                                   ", expected 'K', 'O' or 'N'"));
   }
@@ -239,7 +240,8 @@ absl::Status DecodeDelete(ByteCursor& c, const DecodeContext& context,
   CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Delete.relation_oid"));
   CDC_PG_ASSIGN_OR_RETURN(const uint8_t marker,
                           c.ReadU8("Delete.tuple_marker"));
-  if (marker != 'K' && marker != 'O') {
+  if (marker != ByteOf(TupleMarker::kKey) &&
+      marker != ByteOf(TupleMarker::kOld)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
                                   ", expected 'K' or 'O'"));
   }
@@ -396,46 +398,46 @@ absl::Status DecodeRollbackPrepared(ByteCursor& c, RollbackPreparedMessage* m) {
 
 absl::Status DecodeBody(char type, ByteCursor& c, const DecodeContext& context,
                         PgOutputMessage* out) {
-  switch (type) {
-    case 'B':
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kBegin:
       return DecodeBegin(c, &out->emplace<BeginMessage>());
-    case 'C':
+    case MessageType::kCommit:
       return DecodeCommit(c, &out->emplace<CommitMessage>());
-    case 'O':
+    case MessageType::kOrigin:
       return DecodeOrigin(c, &out->emplace<OriginMessage>());
-    case 'R':
+    case MessageType::kRelation:
       return DecodeRelation(c, context, &out->emplace<RelationMessage>());
-    case 'Y':
+    case MessageType::kType:
       return DecodeType(c, context, &out->emplace<TypeMessage>());
-    case 'I':
+    case MessageType::kInsert:
       return DecodeInsert(c, context, &out->emplace<InsertMessage>());
-    case 'U':
+    case MessageType::kUpdate:
       return DecodeUpdate(c, context, &out->emplace<UpdateMessage>());
-    case 'D':
+    case MessageType::kDelete:
       return DecodeDelete(c, context, &out->emplace<DeleteMessage>());
-    case 'T':
+    case MessageType::kTruncate:
       return DecodeTruncate(c, context, &out->emplace<TruncateMessage>());
-    case 'M':
+    case MessageType::kMessage:
       return DecodeLogicalMessage(c, context, &out->emplace<LogicalMessage>());
-    case 'S':
+    case MessageType::kStreamStart:
       return DecodeStreamStart(c, &out->emplace<StreamStartMessage>());
-    case 'E':
+    case MessageType::kStreamStop:
       out->emplace<StreamStopMessage>();
       return absl::OkStatus();
-    case 'c':
+    case MessageType::kStreamCommit:
       return DecodeStreamCommit(c, &out->emplace<StreamCommitMessage>());
-    case 'A':
+    case MessageType::kStreamAbort:
       return DecodeStreamAbort(c, &out->emplace<StreamAbortMessage>());
-    case 'b':
+    case MessageType::kBeginPrepare:
       return DecodeBeginPrepare(c, &out->emplace<BeginPrepareMessage>());
-    case 'P':
+    case MessageType::kPrepare:
       return DecodePrepareCommon(c, kPrepare, &out->emplace<PrepareMessage>());
-    case 'K':
+    case MessageType::kCommitPrepared:
       return DecodeCommitPrepared(c, &out->emplace<CommitPreparedMessage>());
-    case 'r':
+    case MessageType::kRollbackPrepared:
       return DecodeRollbackPrepared(c,
                                     &out->emplace<RollbackPreparedMessage>());
-    case 'p':
+    case MessageType::kStreamPrepare:
       return DecodePrepareCommon(c, kStreamPrepare,
                                  &out->emplace<StreamPrepareMessage>());
     default:
@@ -472,26 +474,33 @@ void EncodeXid(ByteWriter& w, const std::optional<TransactionId>& xid) {
 struct Encoder {
   ByteWriter& w;
 
+  // An old image is the whole row only when the message says so.
+  void WriteOldMarker(char old_kind) {
+    w.WriteU8(ByteOf(old_kind == static_cast<char>(TupleMarker::kOld)
+                         ? TupleMarker::kOld
+                         : TupleMarker::kKey));
+  }
+
   void operator()(const BeginMessage& m) {
-    w.WriteU8('B');
+    w.WriteU8(ByteOf(MessageType::kBegin));
     w.WriteU64(m.final_lsn);
     w.WriteI64(m.commit_ts);
     w.WriteU32(m.xid);
   }
   void operator()(const CommitMessage& m) {
-    w.WriteU8('C');
+    w.WriteU8(ByteOf(MessageType::kCommit));
     w.WriteU8(m.flags);
     w.WriteU64(m.commit_lsn);
     w.WriteU64(m.end_lsn);
     w.WriteI64(m.commit_ts);
   }
   void operator()(const OriginMessage& m) {
-    w.WriteU8('O');
+    w.WriteU8(ByteOf(MessageType::kOrigin));
     w.WriteU64(m.commit_lsn);
     w.WriteCString(m.name);
   }
   void operator()(const RelationMessage& m) {
-    w.WriteU8('R');
+    w.WriteU8(ByteOf(MessageType::kRelation));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
     w.WriteCString(m.namespace_name);
@@ -506,46 +515,46 @@ struct Encoder {
     }
   }
   void operator()(const TypeMessage& m) {
-    w.WriteU8('Y');
+    w.WriteU8(ByteOf(MessageType::kType));
     EncodeXid(w, m.xid);
     w.WriteU32(m.type_oid);
     w.WriteCString(m.namespace_name);
     w.WriteCString(m.type_name);
   }
   void operator()(const InsertMessage& m) {
-    w.WriteU8('I');
+    w.WriteU8(ByteOf(MessageType::kInsert));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
-    w.WriteU8('N');
+    w.WriteU8(ByteOf(TupleMarker::kNew));
     EncodeTuple(w, m.new_tuple);
   }
   void operator()(const UpdateMessage& m) {
-    w.WriteU8('U');
+    w.WriteU8(ByteOf(MessageType::kUpdate));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
     if (m.old_tuple.has_value()) {
-      w.WriteU8(m.old_kind == 'O' ? 'O' : 'K');
+      WriteOldMarker(m.old_kind);
       EncodeTuple(w, *m.old_tuple);
     }
-    w.WriteU8('N');
+    w.WriteU8(ByteOf(TupleMarker::kNew));
     EncodeTuple(w, m.new_tuple);
   }
   void operator()(const DeleteMessage& m) {
-    w.WriteU8('D');
+    w.WriteU8(ByteOf(MessageType::kDelete));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
-    w.WriteU8(m.old_kind == 'O' ? 'O' : 'K');
+    WriteOldMarker(m.old_kind);
     EncodeTuple(w, m.old_tuple);
   }
   void operator()(const TruncateMessage& m) {
-    w.WriteU8('T');
+    w.WriteU8(ByteOf(MessageType::kTruncate));
     EncodeXid(w, m.xid);
     w.WriteI32(static_cast<int32_t>(m.relation_oids.size()));
     w.WriteU8(m.options);
     for (Oid oid : m.relation_oids) w.WriteU32(oid);
   }
   void operator()(const LogicalMessage& m) {
-    w.WriteU8('M');
+    w.WriteU8(ByteOf(MessageType::kMessage));
     EncodeXid(w, m.xid);
     w.WriteU8(m.transactional ? 1 : 0);
     w.WriteU64(m.lsn);
@@ -554,13 +563,15 @@ struct Encoder {
     w.WriteBytes(m.content);
   }
   void operator()(const StreamStartMessage& m) {
-    w.WriteU8('S');
+    w.WriteU8(ByteOf(MessageType::kStreamStart));
     w.WriteU32(m.xid);
     w.WriteU8(m.first_segment ? 1 : 0);
   }
-  void operator()(const StreamStopMessage&) { w.WriteU8('E'); }
+  void operator()(const StreamStopMessage&) {
+    w.WriteU8(ByteOf(MessageType::kStreamStop));
+  }
   void operator()(const StreamCommitMessage& m) {
-    w.WriteU8('c');
+    w.WriteU8(ByteOf(MessageType::kStreamCommit));
     w.WriteU32(m.xid);
     w.WriteU8(m.flags);
     w.WriteU64(m.commit_lsn);
@@ -568,12 +579,12 @@ struct Encoder {
     w.WriteI64(m.commit_ts);
   }
   void operator()(const StreamAbortMessage& m) {
-    w.WriteU8('A');
+    w.WriteU8(ByteOf(MessageType::kStreamAbort));
     w.WriteU32(m.xid);
     w.WriteU32(m.subxid);
   }
   void operator()(const BeginPrepareMessage& m) {
-    w.WriteU8('b');
+    w.WriteU8(ByteOf(MessageType::kBeginPrepare));
     w.WriteU64(m.prepare_lsn);
     w.WriteU64(m.end_lsn);
     w.WriteI64(m.prepare_ts);
@@ -581,8 +592,8 @@ struct Encoder {
     w.WriteCString(m.gid);
   }
   template <typename M>
-  void PrepareCommon(char type, const M& m) {
-    w.WriteU8(static_cast<uint8_t>(type));
+  void PrepareCommon(MessageType type, const M& m) {
+    w.WriteU8(ByteOf(type));
     w.WriteU8(m.flags);
     w.WriteU64(m.prepare_lsn);
     w.WriteU64(m.end_lsn);
@@ -590,10 +601,14 @@ struct Encoder {
     w.WriteU32(m.xid);
     w.WriteCString(m.gid);
   }
-  void operator()(const PrepareMessage& m) { PrepareCommon('P', m); }
-  void operator()(const StreamPrepareMessage& m) { PrepareCommon('p', m); }
+  void operator()(const PrepareMessage& m) {
+    PrepareCommon(MessageType::kPrepare, m);
+  }
+  void operator()(const StreamPrepareMessage& m) {
+    PrepareCommon(MessageType::kStreamPrepare, m);
+  }
   void operator()(const CommitPreparedMessage& m) {
-    w.WriteU8('K');
+    w.WriteU8(ByteOf(MessageType::kCommitPrepared));
     w.WriteU8(m.flags);
     w.WriteU64(m.commit_lsn);
     w.WriteU64(m.end_lsn);
@@ -602,7 +617,7 @@ struct Encoder {
     w.WriteCString(m.gid);
   }
   void operator()(const RollbackPreparedMessage& m) {
-    w.WriteU8('r');
+    w.WriteU8(ByteOf(MessageType::kRollbackPrepared));
     w.WriteU8(m.flags);
     w.WriteU64(m.prepare_end_lsn);
     w.WriteU64(m.rollback_end_lsn);
@@ -648,44 +663,44 @@ std::string EncodePgOutput(const PgOutputMessage& message) {
 }
 
 std::string_view PgOutputMessageName(char type) {
-  switch (type) {
-    case 'B':
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kBegin:
       return "Begin";
-    case 'C':
+    case MessageType::kCommit:
       return "Commit";
-    case 'O':
+    case MessageType::kOrigin:
       return "Origin";
-    case 'R':
+    case MessageType::kRelation:
       return "Relation";
-    case 'Y':
+    case MessageType::kType:
       return "Type";
-    case 'I':
+    case MessageType::kInsert:
       return "Insert";
-    case 'U':
+    case MessageType::kUpdate:
       return "Update";
-    case 'D':
+    case MessageType::kDelete:
       return "Delete";
-    case 'T':
+    case MessageType::kTruncate:
       return "Truncate";
-    case 'M':
+    case MessageType::kMessage:
       return "Message";
-    case 'S':
+    case MessageType::kStreamStart:
       return "Stream Start";
-    case 'E':
+    case MessageType::kStreamStop:
       return "Stream Stop";
-    case 'c':
+    case MessageType::kStreamCommit:
       return "Stream Commit";
-    case 'A':
+    case MessageType::kStreamAbort:
       return "Stream Abort";
-    case 'b':
+    case MessageType::kBeginPrepare:
       return "Begin Prepare";
-    case 'P':
+    case MessageType::kPrepare:
       return "Prepare";
-    case 'K':
+    case MessageType::kCommitPrepared:
       return "Commit Prepared";
-    case 'r':
+    case MessageType::kRollbackPrepared:
       return "Rollback Prepared";
-    case 'p':
+    case MessageType::kStreamPrepare:
       return "Stream Prepare";
     default:
       return "unknown";
