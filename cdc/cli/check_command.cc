@@ -18,7 +18,7 @@
 #include "cdc/config/config.h"
 #include "cdc/kafka/producer.h"
 #include "cdc/kafka/topic_admin.h"
-#include "cdc/kafka/topic_router.h"
+#include "cdc/kafka/topic_names.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pipeline/stream_spool.h"

@@ -15,7 +15,7 @@
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
 #include "cdc/kafka/kafka_error.h"
-#include "cdc/kafka/topic_router.h"
+#include "cdc/kafka/topic_names.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/pg/sqlstate.h"

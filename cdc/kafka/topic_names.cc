@@ -1,4 +1,4 @@
-#include "cdc/kafka/topic_router.h"
+#include "cdc/kafka/topic_names.h"
 
 #include <algorithm>
 #include <cstddef>
