@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/kafka/kafka_error.h"
 
 namespace cdc::kafka {
@@ -226,7 +227,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     const std::map<std::string, std::string>& properties,
     DeliveryCallback on_delivery) {
   for (const auto& [name, value] : properties) {
-    if (absl::Status s = CheckNotWeakening(name, value); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(CheckNotWeakening(name, value));
   }
 
   std::unique_ptr<Producer> producer(new Producer());
@@ -263,17 +264,12 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
         {"queue.buffering.max.kbytes", "1048576"},
     };
     for (const auto& [name, value] : kDefaults) {
-      if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok())
-        return s;
+      CDC_RETURN_IF_ERROR(SetLibrdkafkaProperty(conf, name, value));
     }
-    if (absl::Status s =
-            SetLibrdkafkaProperty(conf, "bootstrap.servers", bootstrap_servers);
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(
+        SetLibrdkafkaProperty(conf, "bootstrap.servers", bootstrap_servers));
     for (const auto& [name, value] : properties) {
-      if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok())
-        return s;
+      CDC_RETURN_IF_ERROR(SetLibrdkafkaProperty(conf, name, value));
     }
     return absl::OkStatus();
   };

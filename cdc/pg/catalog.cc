@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/status.h"
+#include "cdc/common/status_macros.h"
 
 namespace cdc::pg {
 namespace {
@@ -373,7 +374,7 @@ absl::StatusOr<bool> EnsurePublication(
           "; then `pgcdc snapshot --table` publishes the rows they already "
           "hold"));
     }
-    if (absl::Status s = before_adding(missing); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(before_adding(missing));
     if (dry_run) return false;
     absl::Status s =
         conn.Query(absl::StrCat("ALTER PUBLICATION ",

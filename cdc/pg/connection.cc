@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/pg/sqlstate.h"
 
 namespace cdc::pg {
@@ -121,7 +122,7 @@ absl::Status ParseDsn(const std::string& dsn, std::string* options) {
 absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
                                     bool stream_settings) {
   std::string dsn_options;
-  if (absl::Status s = ParseDsn(dsn, &dsn_options); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(ParseDsn(dsn, &dsn_options));
   // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
   // after it override what it says.
   // For replication, `options` follows dbname so that it replaces the dsn's

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/pg/byte_cursor.h"
 #include "cdc/pg/logical_proto.h"
 
@@ -61,13 +62,13 @@ absl::Status ReadStreamXid(ByteCursor& c, const DecodeContext& context,
                            std::string_view field,
                            std::optional<TransactionId>* xid) {
   if (!context.in_stream) return absl::OkStatus();
-  CDC_PG_ASSIGN_OR_RETURN(*xid, c.ReadU32(field));
+  CDC_ASSIGN_OR_RETURN(*xid, c.ReadU32(field));
   return absl::OkStatus();
 }
 
 absl::Status DecodeValue(ByteCursor& c, const TupleFields& f,
                          TupleValue* value) {
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t kind, c.ReadU8(f.kind));
+  CDC_ASSIGN_OR_RETURN(const uint8_t kind, c.ReadU8(f.kind));
   switch (static_cast<TupleValue::Kind>(kind)) {
     case TupleValue::Kind::kNull:
       value->kind = TupleValue::Kind::kNull;
@@ -77,14 +78,13 @@ absl::Status DecodeValue(ByteCursor& c, const TupleFields& f,
       return absl::OkStatus();
     case TupleValue::Kind::kText:
     case TupleValue::Kind::kBinary: {
-      CDC_PG_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32(f.length));
+      CDC_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32(f.length));
       if (length < 0) {
         return absl::DataLossError(
             absl::StrCat(AsAbsl(f.length), " is negative (", length, ")"));
       }
-      CDC_PG_ASSIGN_OR_RETURN(
-          const std::string_view data,
-          c.ReadBytes(static_cast<size_t>(length), f.value));
+      CDC_ASSIGN_OR_RETURN(const std::string_view data,
+                           c.ReadBytes(static_cast<size_t>(length), f.value));
       value->kind = static_cast<TupleValue::Kind>(kind);
       value->data.assign(data.data(), data.size());
       return absl::OkStatus();
@@ -98,7 +98,7 @@ absl::Status DecodeValue(ByteCursor& c, const TupleFields& f,
 
 absl::Status DecodeTuple(ByteCursor& c, const TupleFields& f,
                          TupleData* tuple) {
-  CDC_PG_ASSIGN_OR_RETURN(const uint16_t ncolumns, c.ReadU16(f.ncolumns));
+  CDC_ASSIGN_OR_RETURN(const uint16_t ncolumns, c.ReadU16(f.ncolumns));
   // Every column takes at least its kind byte; checking up front keeps a
   // corrupt count from allocating 64Ki values before failing.
   if (ncolumns > c.remaining()) {
@@ -118,38 +118,38 @@ absl::Status DecodeTuple(ByteCursor& c, const TupleFields& f,
 }
 
 absl::Status DecodeBegin(ByteCursor& c, BeginMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->final_lsn, c.ReadU64("Begin.final_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Begin.commit_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin.xid"));
+  CDC_ASSIGN_OR_RETURN(m->final_lsn, c.ReadU64("Begin.final_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Begin.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin.xid"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeCommit(ByteCursor& c, CommitMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Commit.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit.flags"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Commit.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit.commit_ts"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeOrigin(ByteCursor& c, OriginMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Origin.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view name,
-                          c.ReadCString("Origin.name"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Origin.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view name,
+                       c.ReadCString("Origin.name"));
   m->name.assign(name.data(), name.size());
   return absl::OkStatus();
 }
 
 absl::Status DecodeRelation(ByteCursor& c, const DecodeContext& context,
                             RelationMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Relation.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Relation.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view nspname,
-                          c.ReadCString("Relation.namespace"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view relname,
-                          c.ReadCString("Relation.relation_name"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t replident,
-                          c.ReadU8("Relation.replica_identity"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Relation.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Relation.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view nspname,
+                       c.ReadCString("Relation.namespace"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view relname,
+                       c.ReadCString("Relation.relation_name"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t replident,
+                       c.ReadU8("Relation.replica_identity"));
   switch (replident) {
     case kReplicaIdentityDefault:
     case kReplicaIdentityNothing:
@@ -161,8 +161,7 @@ absl::Status DecodeRelation(ByteCursor& c, const DecodeContext& context,
                                     DescribeByte(replident),
                                     ", expected 'd', 'n', 'f' or 'i'"));
   }
-  CDC_PG_ASSIGN_OR_RETURN(const uint16_t ncolumns,
-                          c.ReadU16("Relation.ncolumns"));
+  CDC_ASSIGN_OR_RETURN(const uint16_t ncolumns, c.ReadU16("Relation.ncolumns"));
   // flags + name's NUL + type OID + typmod: the least a column can take.
   constexpr size_t kMinColumnBytes = 1 + 1 + 4 + 4;
   if (size_t{ncolumns} * kMinColumnBytes > c.remaining()) {
@@ -175,26 +174,26 @@ absl::Status DecodeRelation(ByteCursor& c, const DecodeContext& context,
   m->replica_identity = static_cast<char>(replident);
   m->columns.resize(ncolumns);
   for (RelationColumn& column : m->columns) {
-    CDC_PG_ASSIGN_OR_RETURN(column.flags, c.ReadU8("Relation.column.flags"));
-    CDC_PG_ASSIGN_OR_RETURN(const std::string_view name,
-                            c.ReadCString("Relation.column.name"));
+    CDC_ASSIGN_OR_RETURN(column.flags, c.ReadU8("Relation.column.flags"));
+    CDC_ASSIGN_OR_RETURN(const std::string_view name,
+                         c.ReadCString("Relation.column.name"));
     column.name.assign(name.data(), name.size());
-    CDC_PG_ASSIGN_OR_RETURN(column.type_oid,
-                            c.ReadU32("Relation.column.type_oid"));
-    CDC_PG_ASSIGN_OR_RETURN(column.type_modifier,
-                            c.ReadI32("Relation.column.type_modifier"));
+    CDC_ASSIGN_OR_RETURN(column.type_oid,
+                         c.ReadU32("Relation.column.type_oid"));
+    CDC_ASSIGN_OR_RETURN(column.type_modifier,
+                         c.ReadI32("Relation.column.type_modifier"));
   }
   return absl::OkStatus();
 }
 
 absl::Status DecodeType(ByteCursor& c, const DecodeContext& context,
                         TypeMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Type.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->type_oid, c.ReadU32("Type.type_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view nspname,
-                          c.ReadCString("Type.namespace"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view typname,
-                          c.ReadCString("Type.type_name"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Type.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->type_oid, c.ReadU32("Type.type_oid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view nspname,
+                       c.ReadCString("Type.namespace"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view typname,
+                       c.ReadCString("Type.type_name"));
   m->namespace_name.assign(nspname.data(), nspname.size());
   m->type_name.assign(typname.data(), typname.size());
   return absl::OkStatus();
@@ -202,10 +201,10 @@ absl::Status DecodeType(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeInsert(ByteCursor& c, const DecodeContext& context,
                           InsertMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Insert.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Insert.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t marker,
-                          c.ReadU8("Insert.new_tuple_marker"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Insert.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Insert.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t marker,
+                       c.ReadU8("Insert.new_tuple_marker"));
   if (marker != ByteOf(TupleMarker::kNew)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
                                   ", expected 'N'"));
@@ -215,14 +214,14 @@ absl::Status DecodeInsert(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeUpdate(ByteCursor& c, const DecodeContext& context,
                           UpdateMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Update.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Update.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(uint8_t marker, c.ReadU8("Update.tuple_marker"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Update.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Update.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(uint8_t marker, c.ReadU8("Update.tuple_marker"));
   if (marker == ByteOf(TupleMarker::kKey) ||
       marker == ByteOf(TupleMarker::kOld)) {
     m->old_kind = static_cast<char>(marker);
-    CDC_PG_RETURN_IF_ERROR(DecodeTuple(c, kUpdateOld, &m->old_tuple.emplace()));
-    CDC_PG_ASSIGN_OR_RETURN(marker, c.ReadU8("Update.new_tuple_marker"));
+    CDC_RETURN_IF_ERROR(DecodeTuple(c, kUpdateOld, &m->old_tuple.emplace()));
+    CDC_ASSIGN_OR_RETURN(marker, c.ReadU8("Update.new_tuple_marker"));
     if (marker != ByteOf(TupleMarker::kNew)) {
       return Malformed(absl::StrCat("marker after the old tuple is ",
                                     DescribeByte(marker), ", expected 'N'"));
@@ -236,10 +235,9 @@ absl::Status DecodeUpdate(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeDelete(ByteCursor& c, const DecodeContext& context,
                           DeleteMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Delete.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Delete.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t marker,
-                          c.ReadU8("Delete.tuple_marker"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Delete.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Delete.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t marker, c.ReadU8("Delete.tuple_marker"));
   if (marker != ByteOf(TupleMarker::kKey) &&
       marker != ByteOf(TupleMarker::kOld)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
@@ -251,10 +249,10 @@ absl::Status DecodeDelete(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeTruncate(ByteCursor& c, const DecodeContext& context,
                             TruncateMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Truncate.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(const int32_t nrelations,
-                          c.ReadI32("Truncate.nrelations"));
-  CDC_PG_ASSIGN_OR_RETURN(m->options, c.ReadU8("Truncate.options"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Truncate.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(const int32_t nrelations,
+                       c.ReadI32("Truncate.nrelations"));
+  CDC_ASSIGN_OR_RETURN(m->options, c.ReadU8("Truncate.options"));
   if (nrelations < 0) {
     return Malformed(
         absl::StrCat("Truncate.nrelations is negative (", nrelations, ")"));
@@ -266,7 +264,7 @@ absl::Status DecodeTruncate(ByteCursor& c, const DecodeContext& context,
   }
   m->relation_oids.resize(static_cast<size_t>(nrelations));
   for (Oid& oid : m->relation_oids) {
-    CDC_PG_ASSIGN_OR_RETURN(oid, c.ReadU32("Truncate.relation_oid"));
+    CDC_ASSIGN_OR_RETURN(oid, c.ReadU32("Truncate.relation_oid"));
   }
   return absl::OkStatus();
 }
@@ -275,21 +273,21 @@ absl::Status DecodeLogicalMessage(ByteCursor& c, const DecodeContext& context,
                                   LogicalMessage* m) {
   // pgoutput writes the xid whenever a stream is open; a non-transactional
   // message is delivered at decode time, never from inside a streamed chunk.
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Message.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t flags, c.ReadU8("Message.flags"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Message.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(const uint8_t flags, c.ReadU8("Message.flags"));
   if (flags > 1) {
     return Malformed(absl::StrCat("Message.flags is ", flags,
                                   ", expected 0 or 1 (transactional)"));
   }
   m->transactional = flags == 1;
-  CDC_PG_ASSIGN_OR_RETURN(m->lsn, c.ReadU64("Message.lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view prefix,
-                          c.ReadCString("Message.prefix"));
-  CDC_PG_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32("Message.length"));
+  CDC_ASSIGN_OR_RETURN(m->lsn, c.ReadU64("Message.lsn"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view prefix,
+                       c.ReadCString("Message.prefix"));
+  CDC_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32("Message.length"));
   if (length < 0) {
     return Malformed(absl::StrCat("Message.length is negative (", length, ")"));
   }
-  CDC_PG_ASSIGN_OR_RETURN(
+  CDC_ASSIGN_OR_RETURN(
       const std::string_view content,
       c.ReadBytes(static_cast<size_t>(length), "Message.content"));
   m->prefix.assign(prefix.data(), prefix.size());
@@ -298,9 +296,9 @@ absl::Status DecodeLogicalMessage(ByteCursor& c, const DecodeContext& context,
 }
 
 absl::Status DecodeStreamStart(ByteCursor& c, StreamStartMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Start.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t first,
-                          c.ReadU8("Stream Start.first_segment"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Start.xid"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t first,
+                       c.ReadU8("Stream Start.first_segment"));
   if (first > 1) {
     return Malformed(absl::StrCat("Stream Start.first_segment is ", first,
                                   ", expected 0 or 1"));
@@ -310,28 +308,27 @@ absl::Status DecodeStreamStart(ByteCursor& c, StreamStartMessage* m) {
 }
 
 absl::Status DecodeStreamCommit(ByteCursor& c, StreamCommitMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Commit.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Stream Commit.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Stream Commit.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Stream Commit.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Stream Commit.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Commit.xid"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Stream Commit.flags"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Stream Commit.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Stream Commit.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Stream Commit.commit_ts"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeStreamAbort(ByteCursor& c, StreamAbortMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Abort.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(m->subxid, c.ReadU32("Stream Abort.subxid"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Abort.xid"));
+  CDC_ASSIGN_OR_RETURN(m->subxid, c.ReadU32("Stream Abort.subxid"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeBeginPrepare(ByteCursor& c, BeginPrepareMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_lsn,
-                          c.ReadU64("Begin Prepare.prepare_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Begin Prepare.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64("Begin Prepare.prepare_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin Prepare.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid,
-                          c.ReadCString("Begin Prepare.gid"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_lsn, c.ReadU64("Begin Prepare.prepare_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Begin Prepare.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64("Begin Prepare.prepare_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin Prepare.xid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid,
+                       c.ReadCString("Begin Prepare.gid"));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
@@ -356,42 +353,41 @@ constexpr PrepareFields kStreamPrepare = {
 
 template <typename M>
 absl::Status DecodePrepareCommon(ByteCursor& c, const PrepareFields& f, M* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8(f.flags));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_lsn, c.ReadU64(f.prepare_lsn));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64(f.end_lsn));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64(f.prepare_ts));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32(f.xid));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid, c.ReadCString(f.gid));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8(f.flags));
+  CDC_ASSIGN_OR_RETURN(m->prepare_lsn, c.ReadU64(f.prepare_lsn));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64(f.end_lsn));
+  CDC_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64(f.prepare_ts));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32(f.xid));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid, c.ReadCString(f.gid));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
 
 absl::Status DecodeCommitPrepared(ByteCursor& c, CommitPreparedMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit Prepared.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn,
-                          c.ReadU64("Commit Prepared.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit Prepared.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit Prepared.commit_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Commit Prepared.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid,
-                          c.ReadCString("Commit Prepared.gid"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit Prepared.flags"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Commit Prepared.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit Prepared.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit Prepared.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Commit Prepared.xid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid,
+                       c.ReadCString("Commit Prepared.gid"));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
 
 absl::Status DecodeRollbackPrepared(ByteCursor& c, RollbackPreparedMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Rollback Prepared.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_end_lsn,
-                          c.ReadU64("Rollback Prepared.prepare_end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->rollback_end_lsn,
-                          c.ReadU64("Rollback Prepared.rollback_end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_ts,
-                          c.ReadI64("Rollback Prepared.prepare_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->rollback_ts,
-                          c.ReadI64("Rollback Prepared.rollback_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Rollback Prepared.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid,
-                          c.ReadCString("Rollback Prepared.gid"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Rollback Prepared.flags"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_end_lsn,
+                       c.ReadU64("Rollback Prepared.prepare_end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->rollback_end_lsn,
+                       c.ReadU64("Rollback Prepared.rollback_end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_ts,
+                       c.ReadI64("Rollback Prepared.prepare_ts"));
+  CDC_ASSIGN_OR_RETURN(m->rollback_ts,
+                       c.ReadI64("Rollback Prepared.rollback_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Rollback Prepared.xid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid,
+                       c.ReadCString("Rollback Prepared.gid"));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
