@@ -5,7 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/cli/exit_codes.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"  // EscapeForLog
 

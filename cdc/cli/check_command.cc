@@ -12,13 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/cli/args.h"
-#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/cli/exit_codes.h"
 #include "cdc/common/log.h"       // EscapeForLog
 #include "cdc/common/lsn.h"
 #include "cdc/config/config.h"
 #include "cdc/kafka/producer.h"
 #include "cdc/kafka/topic_admin.h"
-#include "cdc/kafka/topic_router.h"
+#include "cdc/kafka/topic_names.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pipeline/stream_spool.h"

@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cdc/cli/args.h"
-#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/cli/exit_codes.h"
 #include "cdc/common/log.h"
 #include "cdc/kafka/broker_faults.h"
 #include "cdc/kafka/dev_broker.h"

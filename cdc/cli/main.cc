@@ -8,6 +8,7 @@
 
 #include "cdc/cli/check_command.h"
 #include "cdc/cli/dev_broker_command.h"
+#include "cdc/cli/exit_codes.h"
 #include "cdc/cli/run_command.h"
 #include "cdc/cli/snapshot_command.h"
 #include "cdc/cli/tail_command.h"

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cdc/cli/args.h"
+#include "cdc/cli/exit_codes.h"
 #include "cdc/common/log.h"
 #include "cdc/config/config.h"
 #include "cdc/kafka/dev_broker.h"

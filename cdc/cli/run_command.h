@@ -4,14 +4,7 @@
 
 namespace cdc::cli {
 
-// Exit codes shared by the subcommands.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;      // a fault while running
-inline constexpr int kExitConfig = 2;       // bad configuration or usage
-inline constexpr int kExitEnvironment = 3;  // the database or broker is not
-                                            // set up as pgcdc needs
-
-// argv[0] is "run".
+// argv[0] is "run"; returns one of exit_codes.h.
 int RunRunCommand(int argc, char** argv);
 
 }  // namespace cdc::cli

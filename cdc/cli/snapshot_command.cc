@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "cdc/cli/args.h"
-#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/cli/exit_codes.h"
 #include "cdc/common/log.h"       // EscapeForLog
 #include "cdc/config/config.h"
 #include "cdc/pg/catalog.h"
@@ -69,15 +69,15 @@ int RunSnapshotCommand(int argc, char** argv) {
     return kExitConfig;
   }
 
-  std::vector<config::TableName> tables;
+  std::vector<TableName> tables;
   for (absl::string_view part : absl::StrSplit(table_list, ',')) {
     const std::string text(absl::StripAsciiWhitespace(part));
-    config::TableName name;
+    TableName name;
     const size_t dot = text.find('.');
     name.schema = dot == std::string::npos ? "public" : text.substr(0, dot);
     name.table = dot == std::string::npos ? text : text.substr(dot + 1);
     bool captured = false;
-    for (const config::TableName& t : config->source.tables) {
+    for (const TableName& t : config->source.tables) {
       captured = captured || t == name;
     }
     if (!captured) {

@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/cli/args.h"
-#include "cdc/cli/run_command.h"  // kExit*
+#include "cdc/cli/exit_codes.h"
 #include "cdc/common/log.h"       // EscapeForLog
 #include "cdc/config/config.h"
 #include "cdc/envelope/json.h"

@@ -44,20 +44,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cdc/common/table_name.h"
 
 namespace cdc::config {
 
-struct TableName {
-  std::string schema;  // "public" when the config gave no schema
-  std::string table;
-  std::string Qualified() const { return schema + "." + table; }
-  friend bool operator==(const TableName& a, const TableName& b) {
-    return a.schema == b.schema && a.table == b.table;
-  }
-  friend bool operator<(const TableName& a, const TableName& b) {
-    return a.schema != b.schema ? a.schema < b.schema : a.table < b.table;
-  }
-};
+// The common type (common/table_name.h), named here too so that the
+// configuration's code and tests keep speaking of config::TableName.
+using TableName = ::cdc::TableName;
 
 struct SourceConfig {
   std::string dsn;                // required: libpq connection string or URI

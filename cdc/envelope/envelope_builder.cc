@@ -15,7 +15,7 @@
 #include "cdc/common/utf8.h"
 #include "cdc/envelope/value_codec.h"
 #include "cdc/envelope/wire.h"
-#include "cdc/kafka/topic_router.h"
+#include "cdc/kafka/topic_names.h"
 
 namespace cdc::envelope {
 namespace {

@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
+#include "cdc/common/status_macros.h"
+#include "cdc/kafka/kafka_error.h"
 
 namespace cdc::kafka {
 namespace {
@@ -225,7 +227,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
     const std::map<std::string, std::string>& properties,
     DeliveryCallback on_delivery) {
   for (const auto& [name, value] : properties) {
-    if (absl::Status s = CheckNotWeakening(name, value); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(CheckNotWeakening(name, value));
   }
 
   std::unique_ptr<Producer> producer(new Producer());
@@ -262,17 +264,12 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
         {"queue.buffering.max.kbytes", "1048576"},
     };
     for (const auto& [name, value] : kDefaults) {
-      if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok())
-        return s;
+      CDC_RETURN_IF_ERROR(SetLibrdkafkaProperty(conf, name, value));
     }
-    if (absl::Status s =
-            SetLibrdkafkaProperty(conf, "bootstrap.servers", bootstrap_servers);
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(
+        SetLibrdkafkaProperty(conf, "bootstrap.servers", bootstrap_servers));
     for (const auto& [name, value] : properties) {
-      if (absl::Status s = SetLibrdkafkaProperty(conf, name, value); !s.ok())
-        return s;
+      CDC_RETURN_IF_ERROR(SetLibrdkafkaProperty(conf, name, value));
     }
     return absl::OkStatus();
   };
@@ -338,10 +335,11 @@ absl::Status Producer::Produce(const std::string& topic,
   rd_kafka_topic_t* rkt = TopicHandle(topic);
   if (rkt == nullptr) {
     const rd_kafka_resp_err_t err = rd_kafka_last_error();
-    return absl::Status(
+    return KafkaError(
         err == RD_KAFKA_RESP_ERR__INVALID_ARG
             ? absl::StatusCode::kInvalidArgument
             : CodeForError(err),
+        err,
         absl::StrCat("Kafka topic \"", topic, "\": ", rd_kafka_err2str(err)));
   }
   void* const msg_opaque =
@@ -365,14 +363,16 @@ absl::Status Producer::Produce(const std::string& topic,
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   if (err == RD_KAFKA_RESP_ERR__FATAL) return FatalErrorOf(rk_);
   if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "a record of ", value.size() + (key ? key->size() : 0),
-        " bytes for Kafka topic \"", topic, "\": ", rd_kafka_err2str(err),
-        " (the producer's message.max.bytes)"));
+    return KafkaError(
+        absl::StatusCode::kOutOfRange, err,
+        absl::StrCat("a record of ", value.size() + (key ? key->size() : 0),
+                     " bytes for Kafka topic \"", topic,
+                     "\": ", rd_kafka_err2str(err),
+                     " (the producer's message.max.bytes)"));
   }
-  return absl::Status(CodeForError(err),
-                      absl::StrCat("producing to Kafka topic \"", topic,
-                                   "\": ", rd_kafka_err2str(err)));
+  return KafkaError(CodeForError(err), err,
+                    absl::StrCat("producing to Kafka topic \"", topic,
+                                 "\": ", rd_kafka_err2str(err)));
 }
 
 void Producer::Poll(int timeout_ms) {
@@ -416,8 +416,8 @@ void Producer::OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
         "delivery to Kafka topic \"", report.topic,
         "\" failed: ", rd_kafka_err2str(msg->err), ": ", fatal.message()));
   } else {
-    report.status = absl::Status(
-        CodeForError(msg->err),
+    report.status = KafkaError(
+        CodeForError(msg->err), msg->err,
         absl::StrCat("delivery to Kafka topic \"", report.topic, "\" [",
                      msg->partition, "] failed: ", rd_kafka_err2str(msg->err),
                      " (", rd_kafka_err2name(msg->err), ")"));

@@ -71,8 +71,10 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   // Enqueues one record (copied). kResourceExhausted when librdkafka's local
-  // queue is full (poll and retry); kOutOfRange when the record is larger
-  // than message.max.bytes (nothing was sent); other errors as their codes.
+  // queue is full (poll and retry); kOutOfRange, recognised by
+  // IsRecordTooLarge (kafka_error.h), when the record is larger than
+  // message.max.bytes (nothing was sent); other errors as their codes, each
+  // with librdkafka's error code as a payload (KafkaErrorOf).
   absl::Status Produce(const std::string& topic,
                        const std::optional<std::string>& key,
                        std::string_view value, uint64_t opaque);

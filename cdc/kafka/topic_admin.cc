@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 
 namespace cdc::kafka {
 namespace {
@@ -268,10 +269,7 @@ absl::StatusOr<std::vector<TopicOutcome>> TopicAdmin::Ensure(
   }
   std::vector<bool> exists;
   std::vector<TopicState> states;
-  if (absl::Status s = Describe(topics, timeout_ms, &exists, &states);
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(Describe(topics, timeout_ms, &exists, &states));
   std::vector<TopicOutcome> outcomes;
   for (size_t i = 0; i < topics.size(); ++i) {
     TopicOutcome outcome;

@@ -25,6 +25,7 @@
 #include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "cdc/common/status_macros.h"
 
 namespace cdc::pg {
 
@@ -141,30 +142,9 @@ class ByteWriter {
 
 }  // namespace cdc::pg
 
-// Evaluates `expr` (an absl::StatusOr<T>); on error returns its status from
-// the enclosing function, otherwise moves the value into `lhs`, which may be
-// a declaration ("auto x") or an existing lvalue.
-#define CDC_PG_ASSIGN_OR_RETURN(lhs, expr) \
-  CDC_PG_ASSIGN_OR_RETURN_IMPL_(           \
-      CDC_PG_STATUS_CONCAT_(cdc_pg_statusor_, __LINE__), lhs, expr)
-#define CDC_PG_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                                  \
-  if (ABSL_PREDICT_FALSE(!statusor.ok())) {                \
-    return std::move(statusor).status();                   \
-  }                                                        \
-  lhs = *std::move(statusor)
-
-// Returns `expr` (an absl::Status) from the enclosing function if it is an
-// error.
-#define CDC_PG_RETURN_IF_ERROR(expr)                \
-  do {                                              \
-    absl::Status cdc_pg_status_ = (expr);           \
-    if (ABSL_PREDICT_FALSE(!cdc_pg_status_.ok())) { \
-      return cdc_pg_status_;                        \
-    }                                               \
-  } while (false)
-
-#define CDC_PG_STATUS_CONCAT_(a, b) CDC_PG_STATUS_CONCAT_INNER_(a, b)
-#define CDC_PG_STATUS_CONCAT_INNER_(a, b) a##b
+// The names these macros had when they lived here, for code written against
+// them on other branches; to be removed once it is merged and converted.
+#define CDC_PG_ASSIGN_OR_RETURN CDC_ASSIGN_OR_RETURN
+#define CDC_PG_RETURN_IF_ERROR CDC_RETURN_IF_ERROR
 
 #endif  // CDC_PG_BYTE_CURSOR_H_

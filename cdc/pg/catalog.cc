@@ -9,15 +9,16 @@
 #include "absl/strings/str_join.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/status.h"
+#include "cdc/common/status_macros.h"
 
 namespace cdc::pg {
 namespace {
 
-std::string Qualified(const config::TableName& t) {
+std::string Qualified(const TableName& t) {
   return absl::StrCat(t.schema, ".", t.table);
 }
 
-std::string QuotedTable(const SqlConnection& conn, const config::TableName& t) {
+std::string QuotedTable(const SqlConnection& conn, const TableName& t) {
   return absl::StrCat(conn.QuoteIdentifier(t.schema), ".",
                       conn.QuoteIdentifier(t.table));
 }
@@ -26,9 +27,9 @@ std::string QuotedTable(const SqlConnection& conn, const config::TableName& t) {
 // not a member of the owner's role with its privileges; superusers own
 // everything). Tables that do not exist are left out.
 absl::StatusOr<std::vector<std::string>> NotOwned(
-    SqlConnection& conn, const std::vector<config::TableName>& tables) {
+    SqlConnection& conn, const std::vector<TableName>& tables) {
   std::vector<std::string> out;
-  for (const config::TableName& t : tables) {
+  for (const TableName& t : tables) {
     absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
         "SELECT pg_has_role(c.relowner, 'USAGE') FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -91,10 +92,10 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
 }
 
 absl::StatusOr<std::vector<TableInfo>> DescribeTables(
-    SqlConnection& conn, const std::vector<config::TableName>& tables) {
+    SqlConnection& conn, const std::vector<TableName>& tables) {
   std::vector<TableInfo> out;
   std::vector<std::string> missing;
-  for (const config::TableName& name : tables) {
+  for (const TableName& name : tables) {
     // Names are compared as stored (case-sensitive), passed as parameters.
     absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
         "SELECT c.oid, c.relreplident, c.relkind FROM pg_class c "
@@ -252,7 +253,7 @@ absl::Status RequireRoleRights(const RoleRights& rights,
 
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
-    const std::vector<config::TableName>& tables, bool via_root, bool dry_run,
+    const std::vector<TableName>& tables, bool via_root, bool dry_run,
     const std::function<absl::Status(const std::vector<std::string>&)>&
         before_adding) {
   absl::StatusOr<std::vector<SqlRow>> exists = conn.Query(
@@ -261,7 +262,7 @@ absl::StatusOr<bool> EnsurePublication(
       {publication});
   if (!exists.ok()) return exists.status();
   std::vector<std::string> quoted;
-  for (const config::TableName& t : tables) {
+  for (const TableName& t : tables) {
     quoted.push_back(QuotedTable(conn, t));
   }
   if (exists->empty()) {
@@ -330,7 +331,7 @@ absl::StatusOr<bool> EnsurePublication(
       {publication});
   if (!rows.ok()) return rows.status();
   std::set<std::string> configured, published;
-  for (const config::TableName& t : tables) configured.insert(Qualified(t));
+  for (const TableName& t : tables) configured.insert(Qualified(t));
   for (const SqlRow& row : *rows) {
     published.insert(
         absl::StrCat(row[0].value_or(""), ".", row[1].value_or("")));
@@ -344,9 +345,9 @@ absl::StatusOr<bool> EnsurePublication(
   if (extra.empty() && before_adding) {
     // ALTER PUBLICATION ... ADD TABLE needs ownership of the publication and
     // of the tables: said before anything is asked of the WAL.
-    std::vector<config::TableName> adding;
+    std::vector<TableName> adding;
     std::vector<std::string> added;  // quoted, for SQL
-    for (const config::TableName& t : tables) {
+    for (const TableName& t : tables) {
       if (std::find(missing.begin(), missing.end(), Qualified(t)) !=
           missing.end()) {
         adding.push_back(t);
@@ -373,7 +374,7 @@ absl::StatusOr<bool> EnsurePublication(
           "; then `pgcdc snapshot --table` publishes the rows they already "
           "hold"));
     }
-    if (absl::Status s = before_adding(missing); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(before_adding(missing));
     if (dry_run) return false;
     absl::Status s =
         conn.Query(absl::StrCat("ALTER PUBLICATION ",

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cdc/common/lsn.h"
+#include "cdc/common/table_name.h"
 #include "cdc/config/config.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pg/pgoutput.h"
@@ -57,7 +58,7 @@ inline constexpr char kSqlAsciiWarning[] =
 absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn);
 
 struct TableInfo {
-  config::TableName name;
+  TableName name;
   Oid oid = 0;
   std::vector<std::string> primary_key;  // column names, in key order
   char replica_identity = 'd';
@@ -96,7 +97,7 @@ absl::Status RequireRoleRights(const RoleRights& rights,
 
 // Looks up every configured table; kNotFound names the ones missing.
 absl::StatusOr<std::vector<TableInfo>> DescribeTables(
-    SqlConnection& conn, const std::vector<config::TableName>& tables);
+    SqlConnection& conn, const std::vector<TableName>& tables);
 
 // Creates the publication for exactly `tables` when it does not exist; when
 // it does, kFailedPrecondition unless it covers exactly those tables (the
@@ -120,7 +121,7 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 // snapshot of them first.
 absl::StatusOr<bool> EnsurePublication(
     SqlConnection& conn, const std::string& publication,
-    const std::vector<config::TableName>& tables, bool via_root = false,
+    const std::vector<TableName>& tables, bool via_root = false,
     bool dry_run = false,
     const std::function<absl::Status(const std::vector<std::string>&)>&
         before_adding = nullptr);

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
+#include "cdc/pg/sqlstate.h"
 
 namespace cdc::pg {
 namespace {
@@ -23,33 +25,6 @@ std::string ConnError(PGconn* conn) {
   return message;
 }
 
-absl::StatusCode CodeForSqlState(const char* sqlstate) {
-  if (sqlstate == nullptr) return absl::StatusCode::kUnavailable;
-  std::string_view s(sqlstate);
-  if (s == "42501") return absl::StatusCode::kPermissionDenied;
-  if (s == "42P01" || s == "42704" || s == "3D000") {
-    return absl::StatusCode::kNotFound;
-  }
-  if (s == "42710" || s == "42P07") return absl::StatusCode::kAlreadyExists;
-  if (s == "55006") return absl::StatusCode::kFailedPrecondition;  // in use
-  // query_canceled: statement_timeout, or Cancel().
-  if (s == "57014") return absl::StatusCode::kDeadlineExceeded;
-  // lock_not_available (lock_timeout, NOWAIT): worth trying again.
-  if (s == "55P03") return absl::StatusCode::kUnavailable;
-  // Class 40, transaction rollback (serialization failure, deadlock): the
-  // transaction may succeed when run again.
-  if (s.substr(0, 2) == "40") return absl::StatusCode::kAborted;
-  if (s.substr(0, 2) == "08" || s.substr(0, 2) == "57") {
-    return absl::StatusCode::kUnavailable;  // connection / operator action
-  }
-  if (s.substr(0, 2) == "53") return absl::StatusCode::kResourceExhausted;
-  if (s.substr(0, 2) == "55") return absl::StatusCode::kFailedPrecondition;
-  if (s.substr(0, 2) == "42" || s.substr(0, 2) == "22") {
-    return absl::StatusCode::kInvalidArgument;
-  }
-  return absl::StatusCode::kInternal;
-}
-
 absl::Status ResultError(PGconn* conn, PGresult* result,
                          std::string_view what) {
   const char* sqlstate =
@@ -61,8 +36,8 @@ absl::Status ResultError(PGconn* conn, PGresult* result,
     return absl::UnavailableError(
         absl::StrCat(AsAbsl(what), ": connection lost: ", message));
   }
-  return absl::Status(CodeForSqlState(sqlstate),
-                      absl::StrCat(AsAbsl(what), ": ", message));
+  return SqlError(sqlstate != nullptr ? sqlstate : "",
+                  absl::StrCat(AsAbsl(what), ": ", message));
 }
 
 // Takes libpq's quoted text (PQescapeIdentifier/PQescapeLiteral). That is
@@ -147,7 +122,7 @@ absl::Status ParseDsn(const std::string& dsn, std::string* options) {
 absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
                                     bool stream_settings) {
   std::string dsn_options;
-  if (absl::Status s = ParseDsn(dsn, &dsn_options); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(ParseDsn(dsn, &dsn_options));
   // expand_dbname lets `dsn` be a keyword string or a URI; the keywords
   // after it override what it says.
   // For replication, `options` follows dbname so that it replaces the dsn's

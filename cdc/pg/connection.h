@@ -20,9 +20,10 @@
 // Errors: a connection that cannot be made or is lost is kUnavailable (worth
 // retrying); an SQL error maps its SQLSTATE to the nearest code
 // (insufficient_privilege → kPermissionDenied, undefined_object/table →
-// kNotFound, ...). Messages never include the DSN, so never a password: a
-// DSN libpq cannot parse is kInvalidArgument without libpq's reason, which
-// would quote part of it.
+// kNotFound, ...: sqlstate.h) and carries the SQLSTATE as a payload, so
+// that callers test a condition by pg::SqlStateOf(status). Messages never
+// include the DSN, so never a password: a DSN libpq cannot parse is
+// kInvalidArgument without libpq's reason, which would quote part of it.
 //
 // Each object owns its PGconn. Thread-compatible: one owner each.
 #ifndef CDC_PG_CONNECTION_H_

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "cdc/common/status_macros.h"
 
 namespace cdc::pg {
 namespace {
@@ -111,9 +112,7 @@ absl::Status ParseCopyTextRow(std::string_view row, size_t columns,
       value.data.clear();
     } else {
       value.kind = TupleValue::Kind::kText;
-      if (absl::Status s = Unescape(raw, column, start, &value.data); !s.ok()) {
-        return s;
-      }
+      CDC_RETURN_IF_ERROR(Unescape(raw, column, start, &value.data));
     }
     ++column;
     if (tab == std::string_view::npos) break;

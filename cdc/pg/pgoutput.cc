@@ -14,7 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/pg/byte_cursor.h"
+#include "cdc/pg/logical_proto.h"
 
 namespace cdc::pg {
 namespace {
@@ -60,32 +62,30 @@ absl::Status ReadStreamXid(ByteCursor& c, const DecodeContext& context,
                            std::string_view field,
                            std::optional<TransactionId>* xid) {
   if (!context.in_stream) return absl::OkStatus();
-  CDC_PG_ASSIGN_OR_RETURN(*xid, c.ReadU32(field));
+  CDC_ASSIGN_OR_RETURN(*xid, c.ReadU32(field));
   return absl::OkStatus();
 }
 
 absl::Status DecodeValue(ByteCursor& c, const TupleFields& f,
                          TupleValue* value) {
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t kind, c.ReadU8(f.kind));
-  switch (kind) {
-    case 'n':
+  CDC_ASSIGN_OR_RETURN(const uint8_t kind, c.ReadU8(f.kind));
+  switch (static_cast<TupleValue::Kind>(kind)) {
+    case TupleValue::Kind::kNull:
       value->kind = TupleValue::Kind::kNull;
       return absl::OkStatus();
-    case 'u':
+    case TupleValue::Kind::kUnchangedToast:
       value->kind = TupleValue::Kind::kUnchangedToast;
       return absl::OkStatus();
-    case 't':
-    case 'b': {
-      CDC_PG_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32(f.length));
+    case TupleValue::Kind::kText:
+    case TupleValue::Kind::kBinary: {
+      CDC_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32(f.length));
       if (length < 0) {
         return absl::DataLossError(
             absl::StrCat(AsAbsl(f.length), " is negative (", length, ")"));
       }
-      CDC_PG_ASSIGN_OR_RETURN(
-          const std::string_view data,
-          c.ReadBytes(static_cast<size_t>(length), f.value));
-      value->kind =
-          kind == 't' ? TupleValue::Kind::kText : TupleValue::Kind::kBinary;
+      CDC_ASSIGN_OR_RETURN(const std::string_view data,
+                           c.ReadBytes(static_cast<size_t>(length), f.value));
+      value->kind = static_cast<TupleValue::Kind>(kind);
       value->data.assign(data.data(), data.size());
       return absl::OkStatus();
     }
@@ -98,7 +98,7 @@ absl::Status DecodeValue(ByteCursor& c, const TupleFields& f,
 
 absl::Status DecodeTuple(ByteCursor& c, const TupleFields& f,
                          TupleData* tuple) {
-  CDC_PG_ASSIGN_OR_RETURN(const uint16_t ncolumns, c.ReadU16(f.ncolumns));
+  CDC_ASSIGN_OR_RETURN(const uint16_t ncolumns, c.ReadU16(f.ncolumns));
   // Every column takes at least its kind byte; checking up front keeps a
   // corrupt count from allocating 64Ki values before failing.
   if (ncolumns > c.remaining()) {
@@ -118,51 +118,50 @@ absl::Status DecodeTuple(ByteCursor& c, const TupleFields& f,
 }
 
 absl::Status DecodeBegin(ByteCursor& c, BeginMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->final_lsn, c.ReadU64("Begin.final_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Begin.commit_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin.xid"));
+  CDC_ASSIGN_OR_RETURN(m->final_lsn, c.ReadU64("Begin.final_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Begin.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin.xid"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeCommit(ByteCursor& c, CommitMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Commit.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit.flags"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Commit.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit.commit_ts"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeOrigin(ByteCursor& c, OriginMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Origin.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view name,
-                          c.ReadCString("Origin.name"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Origin.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view name,
+                       c.ReadCString("Origin.name"));
   m->name.assign(name.data(), name.size());
   return absl::OkStatus();
 }
 
 absl::Status DecodeRelation(ByteCursor& c, const DecodeContext& context,
                             RelationMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Relation.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Relation.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view nspname,
-                          c.ReadCString("Relation.namespace"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view relname,
-                          c.ReadCString("Relation.relation_name"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t replident,
-                          c.ReadU8("Relation.replica_identity"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Relation.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Relation.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view nspname,
+                       c.ReadCString("Relation.namespace"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view relname,
+                       c.ReadCString("Relation.relation_name"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t replident,
+                       c.ReadU8("Relation.replica_identity"));
   switch (replident) {
-    case 'd':
-    case 'n':
-    case 'f':
-    case 'i':
+    case kReplicaIdentityDefault:
+    case kReplicaIdentityNothing:
+    case kReplicaIdentityFull:
+    case kReplicaIdentityIndex:
       break;
     default:
       return Malformed(absl::StrCat("Relation.replica_identity is ",
                                     DescribeByte(replident),
                                     ", expected 'd', 'n', 'f' or 'i'"));
   }
-  CDC_PG_ASSIGN_OR_RETURN(const uint16_t ncolumns,
-                          c.ReadU16("Relation.ncolumns"));
+  CDC_ASSIGN_OR_RETURN(const uint16_t ncolumns, c.ReadU16("Relation.ncolumns"));
   // flags + name's NUL + type OID + typmod: the least a column can take.
   constexpr size_t kMinColumnBytes = 1 + 1 + 4 + 4;
   if (size_t{ncolumns} * kMinColumnBytes > c.remaining()) {
@@ -175,26 +174,26 @@ absl::Status DecodeRelation(ByteCursor& c, const DecodeContext& context,
   m->replica_identity = static_cast<char>(replident);
   m->columns.resize(ncolumns);
   for (RelationColumn& column : m->columns) {
-    CDC_PG_ASSIGN_OR_RETURN(column.flags, c.ReadU8("Relation.column.flags"));
-    CDC_PG_ASSIGN_OR_RETURN(const std::string_view name,
-                            c.ReadCString("Relation.column.name"));
+    CDC_ASSIGN_OR_RETURN(column.flags, c.ReadU8("Relation.column.flags"));
+    CDC_ASSIGN_OR_RETURN(const std::string_view name,
+                         c.ReadCString("Relation.column.name"));
     column.name.assign(name.data(), name.size());
-    CDC_PG_ASSIGN_OR_RETURN(column.type_oid,
-                            c.ReadU32("Relation.column.type_oid"));
-    CDC_PG_ASSIGN_OR_RETURN(column.type_modifier,
-                            c.ReadI32("Relation.column.type_modifier"));
+    CDC_ASSIGN_OR_RETURN(column.type_oid,
+                         c.ReadU32("Relation.column.type_oid"));
+    CDC_ASSIGN_OR_RETURN(column.type_modifier,
+                         c.ReadI32("Relation.column.type_modifier"));
   }
   return absl::OkStatus();
 }
 
 absl::Status DecodeType(ByteCursor& c, const DecodeContext& context,
                         TypeMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Type.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->type_oid, c.ReadU32("Type.type_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view nspname,
-                          c.ReadCString("Type.namespace"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view typname,
-                          c.ReadCString("Type.type_name"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Type.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->type_oid, c.ReadU32("Type.type_oid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view nspname,
+                       c.ReadCString("Type.namespace"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view typname,
+                       c.ReadCString("Type.type_name"));
   m->namespace_name.assign(nspname.data(), nspname.size());
   m->type_name.assign(typname.data(), typname.size());
   return absl::OkStatus();
@@ -202,11 +201,11 @@ absl::Status DecodeType(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeInsert(ByteCursor& c, const DecodeContext& context,
                           InsertMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Insert.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Insert.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t marker,
-                          c.ReadU8("Insert.new_tuple_marker"));
-  if (marker != 'N') {
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Insert.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Insert.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t marker,
+                       c.ReadU8("Insert.new_tuple_marker"));
+  if (marker != ByteOf(TupleMarker::kNew)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
                                   ", expected 'N'"));
   }
@@ -215,18 +214,19 @@ absl::Status DecodeInsert(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeUpdate(ByteCursor& c, const DecodeContext& context,
                           UpdateMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Update.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Update.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(uint8_t marker, c.ReadU8("Update.tuple_marker"));
-  if (marker == 'K' || marker == 'O') {
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Update.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Update.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(uint8_t marker, c.ReadU8("Update.tuple_marker"));
+  if (marker == ByteOf(TupleMarker::kKey) ||
+      marker == ByteOf(TupleMarker::kOld)) {
     m->old_kind = static_cast<char>(marker);
-    CDC_PG_RETURN_IF_ERROR(DecodeTuple(c, kUpdateOld, &m->old_tuple.emplace()));
-    CDC_PG_ASSIGN_OR_RETURN(marker, c.ReadU8("Update.new_tuple_marker"));
-    if (marker != 'N') {
+    CDC_RETURN_IF_ERROR(DecodeTuple(c, kUpdateOld, &m->old_tuple.emplace()));
+    CDC_ASSIGN_OR_RETURN(marker, c.ReadU8("Update.new_tuple_marker"));
+    if (marker != ByteOf(TupleMarker::kNew)) {
       return Malformed(absl::StrCat("marker after the old tuple is ",
                                     DescribeByte(marker), ", expected 'N'"));
     }
-  } else if (marker != 'N') {
+  } else if (marker != ByteOf(TupleMarker::kNew)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
                                   ", expected 'K', 'O' or 'N'"));
   }
@@ -235,11 +235,11 @@ absl::Status DecodeUpdate(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeDelete(ByteCursor& c, const DecodeContext& context,
                           DeleteMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Delete.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Delete.relation_oid"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t marker,
-                          c.ReadU8("Delete.tuple_marker"));
-  if (marker != 'K' && marker != 'O') {
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Delete.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(m->relation_oid, c.ReadU32("Delete.relation_oid"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t marker, c.ReadU8("Delete.tuple_marker"));
+  if (marker != ByteOf(TupleMarker::kKey) &&
+      marker != ByteOf(TupleMarker::kOld)) {
     return Malformed(absl::StrCat("tuple marker is ", DescribeByte(marker),
                                   ", expected 'K' or 'O'"));
   }
@@ -249,10 +249,10 @@ absl::Status DecodeDelete(ByteCursor& c, const DecodeContext& context,
 
 absl::Status DecodeTruncate(ByteCursor& c, const DecodeContext& context,
                             TruncateMessage* m) {
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Truncate.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(const int32_t nrelations,
-                          c.ReadI32("Truncate.nrelations"));
-  CDC_PG_ASSIGN_OR_RETURN(m->options, c.ReadU8("Truncate.options"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Truncate.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(const int32_t nrelations,
+                       c.ReadI32("Truncate.nrelations"));
+  CDC_ASSIGN_OR_RETURN(m->options, c.ReadU8("Truncate.options"));
   if (nrelations < 0) {
     return Malformed(
         absl::StrCat("Truncate.nrelations is negative (", nrelations, ")"));
@@ -264,7 +264,7 @@ absl::Status DecodeTruncate(ByteCursor& c, const DecodeContext& context,
   }
   m->relation_oids.resize(static_cast<size_t>(nrelations));
   for (Oid& oid : m->relation_oids) {
-    CDC_PG_ASSIGN_OR_RETURN(oid, c.ReadU32("Truncate.relation_oid"));
+    CDC_ASSIGN_OR_RETURN(oid, c.ReadU32("Truncate.relation_oid"));
   }
   return absl::OkStatus();
 }
@@ -273,21 +273,21 @@ absl::Status DecodeLogicalMessage(ByteCursor& c, const DecodeContext& context,
                                   LogicalMessage* m) {
   // pgoutput writes the xid whenever a stream is open; a non-transactional
   // message is delivered at decode time, never from inside a streamed chunk.
-  CDC_PG_RETURN_IF_ERROR(ReadStreamXid(c, context, "Message.xid", &m->xid));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t flags, c.ReadU8("Message.flags"));
+  CDC_RETURN_IF_ERROR(ReadStreamXid(c, context, "Message.xid", &m->xid));
+  CDC_ASSIGN_OR_RETURN(const uint8_t flags, c.ReadU8("Message.flags"));
   if (flags > 1) {
     return Malformed(absl::StrCat("Message.flags is ", flags,
                                   ", expected 0 or 1 (transactional)"));
   }
   m->transactional = flags == 1;
-  CDC_PG_ASSIGN_OR_RETURN(m->lsn, c.ReadU64("Message.lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view prefix,
-                          c.ReadCString("Message.prefix"));
-  CDC_PG_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32("Message.length"));
+  CDC_ASSIGN_OR_RETURN(m->lsn, c.ReadU64("Message.lsn"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view prefix,
+                       c.ReadCString("Message.prefix"));
+  CDC_ASSIGN_OR_RETURN(const int32_t length, c.ReadI32("Message.length"));
   if (length < 0) {
     return Malformed(absl::StrCat("Message.length is negative (", length, ")"));
   }
-  CDC_PG_ASSIGN_OR_RETURN(
+  CDC_ASSIGN_OR_RETURN(
       const std::string_view content,
       c.ReadBytes(static_cast<size_t>(length), "Message.content"));
   m->prefix.assign(prefix.data(), prefix.size());
@@ -296,9 +296,9 @@ absl::Status DecodeLogicalMessage(ByteCursor& c, const DecodeContext& context,
 }
 
 absl::Status DecodeStreamStart(ByteCursor& c, StreamStartMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Start.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t first,
-                          c.ReadU8("Stream Start.first_segment"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Start.xid"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t first,
+                       c.ReadU8("Stream Start.first_segment"));
   if (first > 1) {
     return Malformed(absl::StrCat("Stream Start.first_segment is ", first,
                                   ", expected 0 or 1"));
@@ -308,28 +308,27 @@ absl::Status DecodeStreamStart(ByteCursor& c, StreamStartMessage* m) {
 }
 
 absl::Status DecodeStreamCommit(ByteCursor& c, StreamCommitMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Commit.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Stream Commit.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Stream Commit.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Stream Commit.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Stream Commit.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Commit.xid"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Stream Commit.flags"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Stream Commit.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Stream Commit.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Stream Commit.commit_ts"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeStreamAbort(ByteCursor& c, StreamAbortMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Abort.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(m->subxid, c.ReadU32("Stream Abort.subxid"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Stream Abort.xid"));
+  CDC_ASSIGN_OR_RETURN(m->subxid, c.ReadU32("Stream Abort.subxid"));
   return absl::OkStatus();
 }
 
 absl::Status DecodeBeginPrepare(ByteCursor& c, BeginPrepareMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_lsn,
-                          c.ReadU64("Begin Prepare.prepare_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Begin Prepare.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64("Begin Prepare.prepare_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin Prepare.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid,
-                          c.ReadCString("Begin Prepare.gid"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_lsn, c.ReadU64("Begin Prepare.prepare_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Begin Prepare.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64("Begin Prepare.prepare_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Begin Prepare.xid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid,
+                       c.ReadCString("Begin Prepare.gid"));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
@@ -354,88 +353,87 @@ constexpr PrepareFields kStreamPrepare = {
 
 template <typename M>
 absl::Status DecodePrepareCommon(ByteCursor& c, const PrepareFields& f, M* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8(f.flags));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_lsn, c.ReadU64(f.prepare_lsn));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64(f.end_lsn));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64(f.prepare_ts));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32(f.xid));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid, c.ReadCString(f.gid));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8(f.flags));
+  CDC_ASSIGN_OR_RETURN(m->prepare_lsn, c.ReadU64(f.prepare_lsn));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64(f.end_lsn));
+  CDC_ASSIGN_OR_RETURN(m->prepare_ts, c.ReadI64(f.prepare_ts));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32(f.xid));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid, c.ReadCString(f.gid));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
 
 absl::Status DecodeCommitPrepared(ByteCursor& c, CommitPreparedMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit Prepared.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_lsn,
-                          c.ReadU64("Commit Prepared.commit_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit Prepared.end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit Prepared.commit_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Commit Prepared.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid,
-                          c.ReadCString("Commit Prepared.gid"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Commit Prepared.flags"));
+  CDC_ASSIGN_OR_RETURN(m->commit_lsn, c.ReadU64("Commit Prepared.commit_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->end_lsn, c.ReadU64("Commit Prepared.end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->commit_ts, c.ReadI64("Commit Prepared.commit_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Commit Prepared.xid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid,
+                       c.ReadCString("Commit Prepared.gid"));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
 
 absl::Status DecodeRollbackPrepared(ByteCursor& c, RollbackPreparedMessage* m) {
-  CDC_PG_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Rollback Prepared.flags"));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_end_lsn,
-                          c.ReadU64("Rollback Prepared.prepare_end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->rollback_end_lsn,
-                          c.ReadU64("Rollback Prepared.rollback_end_lsn"));
-  CDC_PG_ASSIGN_OR_RETURN(m->prepare_ts,
-                          c.ReadI64("Rollback Prepared.prepare_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->rollback_ts,
-                          c.ReadI64("Rollback Prepared.rollback_ts"));
-  CDC_PG_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Rollback Prepared.xid"));
-  CDC_PG_ASSIGN_OR_RETURN(const std::string_view gid,
-                          c.ReadCString("Rollback Prepared.gid"));
+  CDC_ASSIGN_OR_RETURN(m->flags, c.ReadU8("Rollback Prepared.flags"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_end_lsn,
+                       c.ReadU64("Rollback Prepared.prepare_end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->rollback_end_lsn,
+                       c.ReadU64("Rollback Prepared.rollback_end_lsn"));
+  CDC_ASSIGN_OR_RETURN(m->prepare_ts,
+                       c.ReadI64("Rollback Prepared.prepare_ts"));
+  CDC_ASSIGN_OR_RETURN(m->rollback_ts,
+                       c.ReadI64("Rollback Prepared.rollback_ts"));
+  CDC_ASSIGN_OR_RETURN(m->xid, c.ReadU32("Rollback Prepared.xid"));
+  CDC_ASSIGN_OR_RETURN(const std::string_view gid,
+                       c.ReadCString("Rollback Prepared.gid"));
   m->gid.assign(gid.data(), gid.size());
   return absl::OkStatus();
 }
 
 absl::Status DecodeBody(char type, ByteCursor& c, const DecodeContext& context,
                         PgOutputMessage* out) {
-  switch (type) {
-    case 'B':
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kBegin:
       return DecodeBegin(c, &out->emplace<BeginMessage>());
-    case 'C':
+    case MessageType::kCommit:
       return DecodeCommit(c, &out->emplace<CommitMessage>());
-    case 'O':
+    case MessageType::kOrigin:
       return DecodeOrigin(c, &out->emplace<OriginMessage>());
-    case 'R':
+    case MessageType::kRelation:
       return DecodeRelation(c, context, &out->emplace<RelationMessage>());
-    case 'Y':
+    case MessageType::kType:
       return DecodeType(c, context, &out->emplace<TypeMessage>());
-    case 'I':
+    case MessageType::kInsert:
       return DecodeInsert(c, context, &out->emplace<InsertMessage>());
-    case 'U':
+    case MessageType::kUpdate:
       return DecodeUpdate(c, context, &out->emplace<UpdateMessage>());
-    case 'D':
+    case MessageType::kDelete:
       return DecodeDelete(c, context, &out->emplace<DeleteMessage>());
-    case 'T':
+    case MessageType::kTruncate:
       return DecodeTruncate(c, context, &out->emplace<TruncateMessage>());
-    case 'M':
+    case MessageType::kMessage:
       return DecodeLogicalMessage(c, context, &out->emplace<LogicalMessage>());
-    case 'S':
+    case MessageType::kStreamStart:
       return DecodeStreamStart(c, &out->emplace<StreamStartMessage>());
-    case 'E':
+    case MessageType::kStreamStop:
       out->emplace<StreamStopMessage>();
       return absl::OkStatus();
-    case 'c':
+    case MessageType::kStreamCommit:
       return DecodeStreamCommit(c, &out->emplace<StreamCommitMessage>());
-    case 'A':
+    case MessageType::kStreamAbort:
       return DecodeStreamAbort(c, &out->emplace<StreamAbortMessage>());
-    case 'b':
+    case MessageType::kBeginPrepare:
       return DecodeBeginPrepare(c, &out->emplace<BeginPrepareMessage>());
-    case 'P':
+    case MessageType::kPrepare:
       return DecodePrepareCommon(c, kPrepare, &out->emplace<PrepareMessage>());
-    case 'K':
+    case MessageType::kCommitPrepared:
       return DecodeCommitPrepared(c, &out->emplace<CommitPreparedMessage>());
-    case 'r':
+    case MessageType::kRollbackPrepared:
       return DecodeRollbackPrepared(c,
                                     &out->emplace<RollbackPreparedMessage>());
-    case 'p':
+    case MessageType::kStreamPrepare:
       return DecodePrepareCommon(c, kStreamPrepare,
                                  &out->emplace<StreamPrepareMessage>());
     default:
@@ -472,26 +470,33 @@ void EncodeXid(ByteWriter& w, const std::optional<TransactionId>& xid) {
 struct Encoder {
   ByteWriter& w;
 
+  // An old image is the whole row only when the message says so.
+  void WriteOldMarker(char old_kind) {
+    w.WriteU8(ByteOf(old_kind == static_cast<char>(TupleMarker::kOld)
+                         ? TupleMarker::kOld
+                         : TupleMarker::kKey));
+  }
+
   void operator()(const BeginMessage& m) {
-    w.WriteU8('B');
+    w.WriteU8(ByteOf(MessageType::kBegin));
     w.WriteU64(m.final_lsn);
     w.WriteI64(m.commit_ts);
     w.WriteU32(m.xid);
   }
   void operator()(const CommitMessage& m) {
-    w.WriteU8('C');
+    w.WriteU8(ByteOf(MessageType::kCommit));
     w.WriteU8(m.flags);
     w.WriteU64(m.commit_lsn);
     w.WriteU64(m.end_lsn);
     w.WriteI64(m.commit_ts);
   }
   void operator()(const OriginMessage& m) {
-    w.WriteU8('O');
+    w.WriteU8(ByteOf(MessageType::kOrigin));
     w.WriteU64(m.commit_lsn);
     w.WriteCString(m.name);
   }
   void operator()(const RelationMessage& m) {
-    w.WriteU8('R');
+    w.WriteU8(ByteOf(MessageType::kRelation));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
     w.WriteCString(m.namespace_name);
@@ -506,46 +511,46 @@ struct Encoder {
     }
   }
   void operator()(const TypeMessage& m) {
-    w.WriteU8('Y');
+    w.WriteU8(ByteOf(MessageType::kType));
     EncodeXid(w, m.xid);
     w.WriteU32(m.type_oid);
     w.WriteCString(m.namespace_name);
     w.WriteCString(m.type_name);
   }
   void operator()(const InsertMessage& m) {
-    w.WriteU8('I');
+    w.WriteU8(ByteOf(MessageType::kInsert));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
-    w.WriteU8('N');
+    w.WriteU8(ByteOf(TupleMarker::kNew));
     EncodeTuple(w, m.new_tuple);
   }
   void operator()(const UpdateMessage& m) {
-    w.WriteU8('U');
+    w.WriteU8(ByteOf(MessageType::kUpdate));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
     if (m.old_tuple.has_value()) {
-      w.WriteU8(m.old_kind == 'O' ? 'O' : 'K');
+      WriteOldMarker(m.old_kind);
       EncodeTuple(w, *m.old_tuple);
     }
-    w.WriteU8('N');
+    w.WriteU8(ByteOf(TupleMarker::kNew));
     EncodeTuple(w, m.new_tuple);
   }
   void operator()(const DeleteMessage& m) {
-    w.WriteU8('D');
+    w.WriteU8(ByteOf(MessageType::kDelete));
     EncodeXid(w, m.xid);
     w.WriteU32(m.relation_oid);
-    w.WriteU8(m.old_kind == 'O' ? 'O' : 'K');
+    WriteOldMarker(m.old_kind);
     EncodeTuple(w, m.old_tuple);
   }
   void operator()(const TruncateMessage& m) {
-    w.WriteU8('T');
+    w.WriteU8(ByteOf(MessageType::kTruncate));
     EncodeXid(w, m.xid);
     w.WriteI32(static_cast<int32_t>(m.relation_oids.size()));
     w.WriteU8(m.options);
     for (Oid oid : m.relation_oids) w.WriteU32(oid);
   }
   void operator()(const LogicalMessage& m) {
-    w.WriteU8('M');
+    w.WriteU8(ByteOf(MessageType::kMessage));
     EncodeXid(w, m.xid);
     w.WriteU8(m.transactional ? 1 : 0);
     w.WriteU64(m.lsn);
@@ -554,13 +559,15 @@ struct Encoder {
     w.WriteBytes(m.content);
   }
   void operator()(const StreamStartMessage& m) {
-    w.WriteU8('S');
+    w.WriteU8(ByteOf(MessageType::kStreamStart));
     w.WriteU32(m.xid);
     w.WriteU8(m.first_segment ? 1 : 0);
   }
-  void operator()(const StreamStopMessage&) { w.WriteU8('E'); }
+  void operator()(const StreamStopMessage&) {
+    w.WriteU8(ByteOf(MessageType::kStreamStop));
+  }
   void operator()(const StreamCommitMessage& m) {
-    w.WriteU8('c');
+    w.WriteU8(ByteOf(MessageType::kStreamCommit));
     w.WriteU32(m.xid);
     w.WriteU8(m.flags);
     w.WriteU64(m.commit_lsn);
@@ -568,12 +575,12 @@ struct Encoder {
     w.WriteI64(m.commit_ts);
   }
   void operator()(const StreamAbortMessage& m) {
-    w.WriteU8('A');
+    w.WriteU8(ByteOf(MessageType::kStreamAbort));
     w.WriteU32(m.xid);
     w.WriteU32(m.subxid);
   }
   void operator()(const BeginPrepareMessage& m) {
-    w.WriteU8('b');
+    w.WriteU8(ByteOf(MessageType::kBeginPrepare));
     w.WriteU64(m.prepare_lsn);
     w.WriteU64(m.end_lsn);
     w.WriteI64(m.prepare_ts);
@@ -581,8 +588,8 @@ struct Encoder {
     w.WriteCString(m.gid);
   }
   template <typename M>
-  void PrepareCommon(char type, const M& m) {
-    w.WriteU8(static_cast<uint8_t>(type));
+  void PrepareCommon(MessageType type, const M& m) {
+    w.WriteU8(ByteOf(type));
     w.WriteU8(m.flags);
     w.WriteU64(m.prepare_lsn);
     w.WriteU64(m.end_lsn);
@@ -590,10 +597,14 @@ struct Encoder {
     w.WriteU32(m.xid);
     w.WriteCString(m.gid);
   }
-  void operator()(const PrepareMessage& m) { PrepareCommon('P', m); }
-  void operator()(const StreamPrepareMessage& m) { PrepareCommon('p', m); }
+  void operator()(const PrepareMessage& m) {
+    PrepareCommon(MessageType::kPrepare, m);
+  }
+  void operator()(const StreamPrepareMessage& m) {
+    PrepareCommon(MessageType::kStreamPrepare, m);
+  }
   void operator()(const CommitPreparedMessage& m) {
-    w.WriteU8('K');
+    w.WriteU8(ByteOf(MessageType::kCommitPrepared));
     w.WriteU8(m.flags);
     w.WriteU64(m.commit_lsn);
     w.WriteU64(m.end_lsn);
@@ -602,7 +613,7 @@ struct Encoder {
     w.WriteCString(m.gid);
   }
   void operator()(const RollbackPreparedMessage& m) {
-    w.WriteU8('r');
+    w.WriteU8(ByteOf(MessageType::kRollbackPrepared));
     w.WriteU8(m.flags);
     w.WriteU64(m.prepare_end_lsn);
     w.WriteU64(m.rollback_end_lsn);
@@ -648,44 +659,44 @@ std::string EncodePgOutput(const PgOutputMessage& message) {
 }
 
 std::string_view PgOutputMessageName(char type) {
-  switch (type) {
-    case 'B':
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kBegin:
       return "Begin";
-    case 'C':
+    case MessageType::kCommit:
       return "Commit";
-    case 'O':
+    case MessageType::kOrigin:
       return "Origin";
-    case 'R':
+    case MessageType::kRelation:
       return "Relation";
-    case 'Y':
+    case MessageType::kType:
       return "Type";
-    case 'I':
+    case MessageType::kInsert:
       return "Insert";
-    case 'U':
+    case MessageType::kUpdate:
       return "Update";
-    case 'D':
+    case MessageType::kDelete:
       return "Delete";
-    case 'T':
+    case MessageType::kTruncate:
       return "Truncate";
-    case 'M':
+    case MessageType::kMessage:
       return "Message";
-    case 'S':
+    case MessageType::kStreamStart:
       return "Stream Start";
-    case 'E':
+    case MessageType::kStreamStop:
       return "Stream Stop";
-    case 'c':
+    case MessageType::kStreamCommit:
       return "Stream Commit";
-    case 'A':
+    case MessageType::kStreamAbort:
       return "Stream Abort";
-    case 'b':
+    case MessageType::kBeginPrepare:
       return "Begin Prepare";
-    case 'P':
+    case MessageType::kPrepare:
       return "Prepare";
-    case 'K':
+    case MessageType::kCommitPrepared:
       return "Commit Prepared";
-    case 'r':
+    case MessageType::kRollbackPrepared:
       return "Rollback Prepared";
-    case 'p':
+    case MessageType::kStreamPrepare:
       return "Stream Prepare";
     default:
       return "unknown";

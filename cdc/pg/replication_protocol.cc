@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/pg/byte_cursor.h"
 
 namespace cdc::pg {
@@ -26,7 +27,7 @@ std::string DescribeByte(uint8_t b) {
 // The server only ever sends 0 or 1; anything else means the frame is not
 // what we think it is, so it is reported rather than read as "true".
 absl::StatusOr<bool> ReadBool(ByteCursor& c, std::string_view field) {
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t b, c.ReadU8(field));
+  CDC_ASSIGN_OR_RETURN(const uint8_t b, c.ReadU8(field));
   if (b > 1) {
     return absl::DataLossError(
         absl::StrCat(AsAbsl(field), " is ", b, ", expected 0 or 1"));
@@ -44,9 +45,9 @@ absl::Status ExpectEnd(const ByteCursor& c, std::string_view frame_name) {
 
 absl::StatusOr<XLogData> ParseXLogData(ByteCursor& c) {
   XLogData data;
-  CDC_PG_ASSIGN_OR_RETURN(data.wal_start, c.ReadU64("XLogData.wal_start"));
-  CDC_PG_ASSIGN_OR_RETURN(data.wal_end, c.ReadU64("XLogData.wal_end"));
-  CDC_PG_ASSIGN_OR_RETURN(data.send_time, c.ReadI64("XLogData.send_time"));
+  CDC_ASSIGN_OR_RETURN(data.wal_start, c.ReadU64("XLogData.wal_start"));
+  CDC_ASSIGN_OR_RETURN(data.wal_end, c.ReadU64("XLogData.wal_end"));
+  CDC_ASSIGN_OR_RETURN(data.send_time, c.ReadI64("XLogData.send_time"));
   // The payload runs to the end of the CopyData message; it has no length of
   // its own.
   data.payload = c.rest();
@@ -55,13 +56,13 @@ absl::StatusOr<XLogData> ParseXLogData(ByteCursor& c) {
 
 absl::StatusOr<PrimaryKeepalive> ParseKeepalive(ByteCursor& c) {
   PrimaryKeepalive keepalive;
-  CDC_PG_ASSIGN_OR_RETURN(keepalive.wal_end,
-                          c.ReadU64("Primary keepalive.wal_end"));
-  CDC_PG_ASSIGN_OR_RETURN(keepalive.send_time,
-                          c.ReadI64("Primary keepalive.send_time"));
-  CDC_PG_ASSIGN_OR_RETURN(keepalive.reply_requested,
-                          ReadBool(c, "Primary keepalive.reply_requested"));
-  CDC_PG_RETURN_IF_ERROR(ExpectEnd(c, "Primary keepalive"));
+  CDC_ASSIGN_OR_RETURN(keepalive.wal_end,
+                       c.ReadU64("Primary keepalive.wal_end"));
+  CDC_ASSIGN_OR_RETURN(keepalive.send_time,
+                       c.ReadI64("Primary keepalive.send_time"));
+  CDC_ASSIGN_OR_RETURN(keepalive.reply_requested,
+                       ReadBool(c, "Primary keepalive.reply_requested"));
+  CDC_RETURN_IF_ERROR(ExpectEnd(c, "Primary keepalive"));
   return keepalive;
 }
 
@@ -74,14 +75,14 @@ absl::StatusOr<ServerFrame> ParseServerFrame(std::string_view frame) {
         "empty replication frame: expected 'w' (XLogData) or 'k' (Primary "
         "keepalive)");
   }
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t type, c.ReadU8("frame type"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t type, c.ReadU8("frame type"));
   switch (type) {
     case 'w': {
-      CDC_PG_ASSIGN_OR_RETURN(XLogData data, ParseXLogData(c));
+      CDC_ASSIGN_OR_RETURN(XLogData data, ParseXLogData(c));
       return data;
     }
     case 'k': {
-      CDC_PG_ASSIGN_OR_RETURN(PrimaryKeepalive keepalive, ParseKeepalive(c));
+      CDC_ASSIGN_OR_RETURN(PrimaryKeepalive keepalive, ParseKeepalive(c));
       return keepalive;
     }
     default:
@@ -98,24 +99,24 @@ absl::StatusOr<StandbyStatusUpdate> ParseStandbyStatusUpdate(
     return absl::DataLossError(
         "empty replication frame: expected 'r' (Standby status update)");
   }
-  CDC_PG_ASSIGN_OR_RETURN(const uint8_t type, c.ReadU8("frame type"));
+  CDC_ASSIGN_OR_RETURN(const uint8_t type, c.ReadU8("frame type"));
   if (type != 'r') {
     return absl::DataLossError(
         absl::StrCat("replication frame type is ", DescribeByte(type),
                      ", expected 'r' (Standby status update)"));
   }
   StandbyStatusUpdate update;
-  CDC_PG_ASSIGN_OR_RETURN(update.written,
-                          c.ReadU64("Standby status update.written"));
-  CDC_PG_ASSIGN_OR_RETURN(update.flushed,
-                          c.ReadU64("Standby status update.flushed"));
-  CDC_PG_ASSIGN_OR_RETURN(update.applied,
-                          c.ReadU64("Standby status update.applied"));
-  CDC_PG_ASSIGN_OR_RETURN(update.client_time,
-                          c.ReadI64("Standby status update.client_time"));
-  CDC_PG_ASSIGN_OR_RETURN(update.reply_requested,
-                          ReadBool(c, "Standby status update.reply_requested"));
-  CDC_PG_RETURN_IF_ERROR(ExpectEnd(c, "Standby status update"));
+  CDC_ASSIGN_OR_RETURN(update.written,
+                       c.ReadU64("Standby status update.written"));
+  CDC_ASSIGN_OR_RETURN(update.flushed,
+                       c.ReadU64("Standby status update.flushed"));
+  CDC_ASSIGN_OR_RETURN(update.applied,
+                       c.ReadU64("Standby status update.applied"));
+  CDC_ASSIGN_OR_RETURN(update.client_time,
+                       c.ReadI64("Standby status update.client_time"));
+  CDC_ASSIGN_OR_RETURN(update.reply_requested,
+                       ReadBool(c, "Standby status update.reply_requested"));
+  CDC_RETURN_IF_ERROR(ExpectEnd(c, "Standby status update"));
   return update;
 }
 

@@ -14,9 +14,11 @@
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
+#include "cdc/kafka/kafka_error.h"
+#include "cdc/kafka/topic_names.h"
 #include "cdc/pg/catalog.h"
-#include "cdc/kafka/topic_router.h"
 #include "cdc/pg/replication_protocol.h"
+#include "cdc/pg/sqlstate.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
 #include "cdc/v1/dead_letter.pb.h"
@@ -383,8 +385,7 @@ absl::Status Pipeline::StreamSession() {
   const Lsn from = std::max(tracker_.confirmed(), slot_floor_);
   if (absl::Status s = stream_->Start(config_.source.slot, from, options);
       !s.ok()) {
-    if (s.code() == absl::StatusCode::kFailedPrecondition &&
-        s.message().find("is active") != std::string_view::npos) {
+    if (pg::SqlStateOf(s) == pg::kObjectInUse) {
       return absl::AbortedError(
           absl::StrCat(s.message(), " (another pgcdc streams from slot \"",
                        config_.source.slot, "\")"));
@@ -828,7 +829,7 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
 
 absl::Status Pipeline::ProduceRecord(const envelope::Record& record) {
   absl::Status s = ProduceOne(record.topic, record.key, record.value);
-  if (s.code() == absl::StatusCode::kOutOfRange) s = DeadLetter(record, s);
+  if (kafka::IsRecordTooLarge(s)) s = DeadLetter(record, s);
   if (!s.ok()) return s;
   ++events_published_;
   return absl::OkStatus();
@@ -891,11 +892,10 @@ absl::Status Pipeline::ProduceOne(const std::string& topic,
     if (s.code() != absl::StatusCode::kResourceExhausted) {
       // Worded like a failed delivery (OnDelivery): a fatal producer error
       // reaches pgcdc through whichever of the two comes first.
-      return absl::Status(
-          s.code(),
-          absl::StrCat("cannot produce to ", topic, ": ", s.message(),
-                       "; nothing from that transaction on is confirmed, so "
-                       "the next start sends it again"));
+      return WithMessage(
+          s, absl::StrCat("cannot produce to ", topic, ": ", s.message(),
+                          "; nothing from that transaction on is confirmed, so "
+                          "the next start sends it again"));
     }
     ServeAcks(100);  // librdkafka's local queue is full
     if (!fatal_.ok()) return fatal_;

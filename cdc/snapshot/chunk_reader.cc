@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "cdc/common/status.h"
 #include "cdc/envelope/envelope_builder.h"
+#include "cdc/pg/copy_query.h"
 #include "cdc/pg/copy_text.h"
 #include "cdc/snapshot/row_filter.h"
 
@@ -196,11 +197,8 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
     return s;
   }
 
-  std::vector<std::string> columns, key_columns;
+  std::vector<std::string> key_columns;
   std::vector<size_t> key_positions;
-  for (const pg::RelationColumn& c : relation.columns) {
-    columns.push_back(sql.QuoteIdentifier(c.name));
-  }
   for (const std::string& k : table.primary_key) {
     key_columns.push_back(sql.QuoteIdentifier(k));
     size_t i = 0;
@@ -224,13 +222,10 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
   if (!chunk.where.empty()) {
     conditions.push_back(RowFilterCondition(chunk.where));
   }
-  const std::string query = absl::StrCat(
-      "COPY (SELECT ", absl::StrJoin(columns, ", "), " FROM ",
-      table.partitioned ? "" : "ONLY ", sql.QuoteIdentifier(table.name.schema),
-      ".", sql.QuoteIdentifier(table.name.table),
-      conditions.empty() ? "" : " WHERE ", absl::StrJoin(conditions, " AND "),
-      " ORDER BY ", absl::StrJoin(key_columns, ", "), " LIMIT ", chunk.limit,
-      ") TO STDOUT");
+  const std::string query = pg::CopyQuery(
+      {table.name, table.partitioned, relation.columns, std::move(conditions),
+       table.primary_key, chunk.limit},
+      [&sql](std::string_view name) { return sql.QuoteIdentifier(name); });
   if (absl::Status s = sql.StartCopyOut(query); !s.ok()) return s;
   std::vector<std::string_view> key;
   size_t bytes = 0;

@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
+#include "cdc/pg/copy_query.h"
 #include "cdc/pg/copy_text.h"
 
 namespace cdc::snapshot {
@@ -125,26 +125,14 @@ absl::Status Snapshotter::CopyTable(size_t index) {
   progress_->SetEstimate(index, described->estimated_rows);
   if (absl::Status s = sink_->BeginTable(relation); !s.ok()) return s;
 
-  std::vector<std::string> columns;
-  for (const pg::RelationColumn& c : relation.columns) {
-    columns.push_back(conn_->QuoteIdentifier(c.name));
-  }
-  // A partitioned table is read through its root, as it is published; any
-  // other table without its inheritance children, which are not published
-  // with it.
-  std::string sql =
-      absl::StrCat("COPY (SELECT ", absl::StrJoin(columns, ", "), " FROM ",
-                   table.partitioned ? "" : "ONLY ",
-                   conn_->QuoteIdentifier(table.name.schema), ".",
-                   conn_->QuoteIdentifier(table.name.table));
-  if (key_order_ && !table.primary_key.empty()) {
-    std::vector<std::string> key;
-    for (const std::string& k : table.primary_key) {
-      key.push_back(conn_->QuoteIdentifier(k));
-    }
-    absl::StrAppend(&sql, " ORDER BY ", absl::StrJoin(key, ", "));
-  }
-  absl::StrAppend(&sql, ") TO STDOUT");
+  pg::CopySelect select;
+  select.table = table.name;
+  select.partitioned = table.partitioned;
+  select.columns = relation.columns;
+  if (key_order_) select.order_by = table.primary_key;
+  const std::string sql = pg::CopyQuery(select, [this](std::string_view name) {
+    return conn_->QuoteIdentifier(name);
+  });
   if (absl::Status s = conn_->StartCopyOut(sql); !s.ok()) return s;
   LogInfo("snapshot: reading ", name, " (about ",
           described->estimated_rows < 0

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "cdc/kafka/topic_router.h"
+#include "cdc/kafka/topic_names.h"
 
 namespace cdc::kafka {
 namespace {

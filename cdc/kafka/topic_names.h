@@ -1,4 +1,5 @@
-// TopicFor: the Kafka topic a table's changes go to, one topic per table.
+// The names of the Kafka topics pgcdc writes to. TopicFor: the topic a
+// table's changes go to, one topic per table; TopicsOf: all of them.
 //
 // The name is "<prefix>.<schema>.<table>" with every character outside
 // [A-Za-z0-9._-] replaced by '_', as Debezium does, because those are the
@@ -11,8 +12,8 @@
 // here: the broker rejects longer names.
 //
 // Pure function; thread-safe.
-#ifndef CDC_KAFKA_TOPIC_ROUTER_H_
-#define CDC_KAFKA_TOPIC_ROUTER_H_
+#ifndef CDC_KAFKA_TOPIC_NAMES_H_
+#define CDC_KAFKA_TOPIC_NAMES_H_
 
 #include <string>
 #include <string_view>
@@ -32,4 +33,4 @@ std::vector<std::string> TopicsOf(const config::Config& config);
 
 }  // namespace cdc::kafka
 
-#endif  // CDC_KAFKA_TOPIC_ROUTER_H_
+#endif  // CDC_KAFKA_TOPIC_NAMES_H_

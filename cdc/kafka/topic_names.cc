@@ -1,4 +1,4 @@
-#include "cdc/kafka/topic_router.h"
+#include "cdc/kafka/topic_names.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -79,7 +79,7 @@ std::vector<std::string> TopicsOf(const config::Config& config) {
       topics.push_back(std::move(topic));
     }
   };
-  for (const config::TableName& table : config.source.tables) {
+  for (const TableName& table : config.source.tables) {
     add(TopicFor(config.kafka.topic_prefix, table.schema, table.table));
   }
   if (config.messages.enabled()) add(config.messages.topic);

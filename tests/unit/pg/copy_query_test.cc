@@ -1,0 +1,58 @@
+// The COPY statement of the initial and the incremental snapshot, built from
+// values with a stand-in for the connection's identifier quoting.
+#include "cdc/pg/copy_query.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+namespace cdc::pg {
+namespace {
+
+std::string Quote(std::string_view name) {
+  return "\"" + std::string(name) + "\"";
+}
+
+std::vector<RelationColumn> Columns() {
+  std::vector<RelationColumn> columns(2);
+  columns[0].name = "id";
+  columns[1].name = "Name";
+  return columns;
+}
+
+TEST(CopyQueryTest, WholeTableWithoutItsChildren) {
+  CopySelect select;
+  select.table = TableName{"public", "t"};
+  select.columns = Columns();
+  EXPECT_EQ(CopyQuery(select, Quote),
+            "COPY (SELECT \"id\", \"Name\" FROM ONLY \"public\".\"t\") TO "
+            "STDOUT");
+}
+
+TEST(CopyQueryTest, PartitionedTableThroughItsRootInKeyOrder) {
+  CopySelect select;
+  select.table = TableName{"app", "Orders"};
+  select.partitioned = true;
+  select.columns = Columns();
+  select.order_by = {"id"};
+  EXPECT_EQ(CopyQuery(select, Quote),
+            "COPY (SELECT \"id\", \"Name\" FROM \"app\".\"Orders\" ORDER BY "
+            "\"id\") TO STDOUT");
+}
+
+TEST(CopyQueryTest, ChunkAfterAKeyWithAFilterAndALimit) {
+  CopySelect select{TableName{"public", "t"},
+                    false,
+                    Columns(),
+                    {"(\"id\") > ('7')", "(amount > 0)"},
+                    {"id", "Name"},
+                    1024};
+  EXPECT_EQ(CopyQuery(select, Quote),
+            "COPY (SELECT \"id\", \"Name\" FROM ONLY \"public\".\"t\" WHERE "
+            "(\"id\") > ('7') AND (amount > 0) ORDER BY \"id\", \"Name\" "
+            "LIMIT 1024) TO STDOUT");
+}
+
+}  // namespace
+}  // namespace cdc::pg
