@@ -13,7 +13,7 @@
 namespace cdc::cli {
 
 // argv[0] is "dev-broker". Returns the process exit code (kExit* in
-// run_command.h): kExitOk after the signal, kExitFailure when the cluster
+// exit_codes.h): kExitOk after the signal, kExitFailure when the cluster
 // cannot start or the file cannot be written, kExitConfig for bad usage.
 //
 // Blocks SIGTERM and SIGINT in the calling thread and sigwait()s for them,

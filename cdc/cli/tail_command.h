@@ -7,7 +7,7 @@
 namespace cdc::cli {
 
 // argv[0] is "tail". Returns the process exit code (kExit* in
-// run_command.h): kExitOk after --max-messages or --idle-exit-ms,
+// exit_codes.h): kExitOk after --max-messages or --idle-exit-ms,
 // kExitEnvironment when the topic cannot be found or the cluster not
 // reached, kExitConfig for bad usage.
 // Records that are not pgcdc envelopes are reported on stderr and skipped.

@@ -83,10 +83,12 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
         " WITH REPLICATION (pgcdc needs REPLICATION and SELECT on the "
         "tables)"));
   }
-  if (info.server_version_num > 0 && info.server_version_num < 100000) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("PostgreSQL ", info.server_version_num,
-                     " has no pgoutput; pgcdc needs PostgreSQL 10 or later"));
+  // 15 introduced the CREATE_REPLICATION_SLOT option list that pgcdc's slot
+  // is created with, (SNAPSHOT 'export'), and pgoutput protocol 3.
+  if (info.server_version_num > 0 && info.server_version_num < 150000) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL server_version_num ", info.server_version_num,
+        " is not supported: pgcdc needs PostgreSQL 15 or later"));
   }
   return info;
 }
