@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/envelope/envelope_builder.h"
 #include "cdc/pg/relation_cache.h"
+#include "tests/unit/envelope/rows.h"
 
 namespace cdc::envelope {
 namespace {
@@ -19,22 +20,6 @@ constexpr pg::Oid kOrders = 16400;
 constexpr pg::Oid kNotes = 16500;
 constexpr pg::Oid kPositive = 90001;  // public.positive, a domain over int4
 constexpr int64_t kNowMs = 1700000000123;
-
-pg::TupleValue T(std::string s) {
-  return pg::TupleValue{pg::TupleValue::Kind::kText, std::move(s)};
-}
-pg::TupleValue Null() { return pg::TupleValue{}; }
-pg::TupleValue Toast() {
-  return pg::TupleValue{pg::TupleValue::Kind::kUnchangedToast, ""};
-}
-
-pg::RelationColumn Col(std::string name, pg::Oid type, bool key = false) {
-  pg::RelationColumn column;
-  column.flags = key ? 1 : 0;
-  column.name = std::move(name);
-  column.type_oid = type;
-  return column;
-}
 
 // public.orders(id int4 key, name text, amount numeric, tags int4[],
 // qty public.positive), identity default, primary key id.

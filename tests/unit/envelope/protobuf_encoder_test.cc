@@ -8,16 +8,10 @@
 #include <vector>
 
 #include "cdc/envelope/encoder.h"
+#include "tests/unit/envelope/rows.h"
 
 namespace cdc::envelope {
 namespace {
-
-pg::RelationColumn Col(std::string name, pg::Oid type) {
-  pg::RelationColumn column;
-  column.name = std::move(name);
-  column.type_oid = type;
-  return column;
-}
 
 ColumnType Type(std::string name) {
   ColumnType type;
