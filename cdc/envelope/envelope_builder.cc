@@ -1,7 +1,7 @@
 #include "cdc/envelope/envelope_builder.h"
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/utf8.h"
+#include "cdc/envelope/protobuf_encoder.h"
 #include "cdc/envelope/value_codec.h"
-#include "cdc/envelope/wire.h"
 #include "cdc/kafka/topic_names.h"
 
 namespace cdc::envelope {
@@ -67,6 +67,83 @@ bool HasValue(const pg::TupleValue& value) {
          value.kind == pg::TupleValue::Kind::kBinary;
 }
 
+// The key columns of `relation` (see the header), in key order.
+std::vector<int> KeyColumns(const pg::RelationMessage& relation,
+                            const std::vector<std::string>* primary_key,
+                            const std::vector<int>& identity_columns) {
+  std::vector<int> key_columns;
+  if (primary_key != nullptr) {
+    for (const std::string& name : *primary_key) {
+      int found = -1;
+      for (size_t i = 0; i < relation.columns.size(); ++i) {
+        if (relation.columns[i].name == name) {
+          found = static_cast<int>(i);
+          break;
+        }
+      }
+      if (found < 0) {
+        key_columns.clear();
+        break;
+      }
+      key_columns.push_back(found);
+    }
+  }
+  // Under FULL every column is flagged and under NOTHING none is: only the
+  // default (primary key) and index identities name a key.
+  if (key_columns.empty() &&
+      (relation.replica_identity == 'd' || relation.replica_identity == 'i')) {
+    key_columns = identity_columns;
+  }
+  return key_columns;
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ColumnError(const TableShape& table,
+                                                 const pg::RelationInfo& info,
+                                                 int i,
+                                                 const absl::Status& status) {
+  return absl::Status(
+      status.code(),
+      absl::StrCat(table.schema, ".", table.table, ".",
+                   info.relation.columns[i].name, " (relation ",
+                   info.relation.relation_oid, "): ", status.message()));
+}
+
+absl::Status CheckTuples(const pg::RelationInfo& info, const TableShape& table,
+                         const pg::TupleData* new_tuple,
+                         const pg::TupleData* old_tuple, char old_kind) {
+  if (new_tuple != nullptr) {
+    if (absl::Status s = CheckColumnCount(*new_tuple, info, table.schema,
+                                          table.table, "new");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (old_tuple != nullptr) {
+    if (absl::Status s = CheckColumnCount(*old_tuple, info, table.schema,
+                                          table.table, "old");
+        !s.ok()) {
+      return s;
+    }
+    if (old_kind != 'K' && old_kind != 'O') {
+      return absl::DataLossError(absl::StrCat(
+          "old tuple for ", table.schema, ".", table.table,
+          " has unknown kind 0x", absl::Hex(static_cast<uint8_t>(old_kind))));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// `event` as the next event of the change `stamp` describes: its
+// transaction, LSN and time, the given op and table, and the next seq.
+void Stamp(v1::Op op, const TableShape* table, Event* stamp, Event* event) {
+  *event = *stamp;
+  event->op = op;
+  event->table = table;
+  event->seq = stamp->seq++;
+  // READ events are exactly the rows snapshots read.
+  event->snapshot = op == v1::READ;
+}
+
 }  // namespace
 
 std::string RelationLabel(const pg::RelationMessage& relation) {
@@ -107,16 +184,9 @@ EnvelopeBuilder::EnvelopeBuilder(SourceInfo source, std::string topic_prefix,
     : source_(std::move(source)),
       topic_prefix_(std::move(topic_prefix)),
       relations_(relations),
+      encoder_(std::make_unique<ProtobufEncoder>(source_)),
       arena_block_(new char[kArenaBlockBytes]),
-      arena_(FirstBlock(arena_block_.get(), kArenaBlockBytes)) {
-  ResetMessages();
-}
-
-void EnvelopeBuilder::ResetMessages() {
-  arena_.Reset();
-  event_ = google::protobuf::Arena::CreateMessage<v1::ChangeEvent>(&arena_);
-  key_ = google::protobuf::Arena::CreateMessage<v1::Row>(&arena_);
-}
+      arena_(FirstBlock(arena_block_.get(), kArenaBlockBytes)) {}
 
 void EnvelopeBuilder::SetPrimaryKey(const std::string& schema,
                                     const std::string& table,
@@ -125,6 +195,11 @@ void EnvelopeBuilder::SetPrimaryKey(const std::string& schema,
   // Rare (startup, catalog refresh), so forgetting every shape is simpler
   // than finding the OID the table had.
   shapes_.clear();
+}
+
+void EnvelopeBuilder::SetMessageTopic(const std::string& topic) {
+  message_shape_.built = true;
+  message_shape_.table.topic = topic;
 }
 
 EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
@@ -136,382 +211,242 @@ EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
   shape = Shape();
   shape.built = true;
   shape.shape_version = info.shape_version;
-  shape.shape_id = info.shape_id;
-  shape.schema =
+  TableShape& table = shape.table;
+  table.shape_id = info.shape_id;
+  table.schema =
       relation.namespace_name.empty() ? "pg_catalog" : relation.namespace_name;
-  shape.table = relation.relation_name;
-  shape.topic = kafka::TopicFor(topic_prefix_, shape.schema, shape.table);
+  table.table = relation.relation_name;
+  table.topic = kafka::TopicFor(topic_prefix_, table.schema, table.table);
   const int column_count = static_cast<int>(relation.columns.size());
   for (int i = 0; i < column_count; ++i) {
     if (relation.columns[i].is_key()) shape.identity_columns.push_back(i);
   }
-
-  if (auto pk = primary_keys_.find(PrimaryKeyMapKey(shape.schema, shape.table));
-      pk != primary_keys_.end() && !pk->second.empty()) {
-    for (const std::string& name : pk->second) {
-      int found = -1;
-      for (int i = 0; i < column_count; ++i) {
-        if (relation.columns[i].name == name) {
-          found = i;
-          break;
-        }
-      }
-      if (found < 0) {
-        shape.key_columns.clear();
-        break;
-      }
-      shape.key_columns.push_back(found);
-    }
-  }
-  // Under FULL every column is flagged and under NOTHING none is: only the
-  // default (primary key) and index identities name a key.
-  if (shape.key_columns.empty() &&
-      (relation.replica_identity == 'd' || relation.replica_identity == 'i')) {
-    shape.key_columns = shape.identity_columns;
-  }
-  shape.in_key.assign(column_count, false);
-  for (int i : shape.key_columns) shape.in_key[i] = true;
+  auto pk = primary_keys_.find(PrimaryKeyMapKey(table.schema, table.table));
+  table.key_columns = KeyColumns(
+      relation,
+      pk != primary_keys_.end() && !pk->second.empty() ? &pk->second : nullptr,
+      shape.identity_columns);
+  table.in_key.assign(column_count, false);
+  for (int i : table.key_columns) table.in_key[i] = true;
+  table.types.resize(column_count);
   // Checked once per shape; every event of the shape reports it.
   shape.names = CheckRelationNames(relation);
   if (shape.names.ok() && !IsValidUtf8(source_.db)) {
     shape.names = BadName(relation, "the database name", source_.db);
   }
-
-  shape.columns.resize(column_count);
-  wire::PutString(1, source_.connector, &shape.source_head);
-  wire::PutString(2, source_.version, &shape.source_head);
-  wire::PutString(3, source_.db, &shape.source_head);
-  wire::PutString(4, shape.schema, &shape.source_head);
-  wire::PutString(5, shape.table, &shape.source_head);
-  wire::PutString(12, source_.slot, &shape.source_tail);
-  wire::PutUint(13, shape.shape_id, &shape.source_tail);
   return shape;
 }
 
-bool EnvelopeBuilder::PartsFor(Shape& shape, const pg::RelationInfo& info,
-                               int i) {
-  Shape::ColumnParts& parts = shape.columns[i];
+bool EnvelopeBuilder::ResolveColumnType(Shape& shape,
+                                        const pg::RelationInfo& info, int i) {
+  ColumnType& type = shape.table.types[i];
   const pg::RelationColumn& column = info.relation.columns[i];
-  // Column.type and base_type: checked per row, since the relation cache
-  // may resolve a type's name after the shape was made.
   const bool named = static_cast<size_t>(i) < info.column_type_names.size();
   std::string base_type =
       BaseTypeNameFor(&relations_->types(), column.type_oid);
-  if (parts.built && base_type == parts.base_type &&
-      (named ? info.column_type_names[i] == parts.type
-             : parts.type == absl::StrCat("oid:", column.type_oid))) {
+  if (type.version != 0 && base_type == type.base_type &&
+      (named ? info.column_type_names[i] == type.name
+             : type.name == absl::StrCat("oid:", column.type_oid))) {
     return true;
   }
-  parts = Shape::ColumnParts();
-  parts.type =
+  type.name =
       named ? info.column_type_names[i] : absl::StrCat("oid:", column.type_oid);
-  parts.base_type = std::move(base_type);
-  // Left unbuilt when a name is not UTF-8, so that every row says so.
-  if (!IsValidUtf8(parts.type) || !IsValidUtf8(parts.base_type)) return false;
-  parts.built = true;
-  wire::PutString(1, column.name, &parts.head);
-  wire::PutString(2, parts.type, &parts.head);
-  auto put_tail = [&](bool key, std::string* tail) {
-    wire::PutUint(4, column.type_oid, tail);
-    wire::PutUint(5, key ? 1 : 0, tail);
-    wire::PutString(6, parts.base_type, tail);
-  };
-  put_tail(shape.in_key[i], &parts.tail);
-  put_tail(true, &parts.key_tail);
+  type.base_type = std::move(base_type);
+  // Left unresolved when a name is not UTF-8, so that every row says so.
+  if (!IsValidUtf8(type.name) || !IsValidUtf8(type.base_type)) {
+    type.version = 0;
+    return false;
+  }
+  type.version = ++type_versions_;
   return true;
 }
 
 absl::Status EnvelopeBuilder::TypeNameError(const Shape& shape,
                                             const pg::RelationInfo& info,
                                             int i) const {
-  const Shape::ColumnParts& parts = shape.columns[i];
+  const ColumnType& type = shape.table.types[i];
   return BadName(info.relation, absl::StrCat("the type name of column ", i + 1),
-                 IsValidUtf8(parts.type) ? parts.base_type : parts.type);
+                 IsValidUtf8(type.name) ? type.base_type : type.name);
 }
 
-absl::StatusOr<v1::Value*> EnvelopeBuilder::ConvertColumn(
-    const Shape& shape, const pg::RelationInfo& info, int i,
-    const pg::TupleValue& value) {
-  const pg::RelationColumn& column = info.relation.columns[i];
-  v1::Value* out = google::protobuf::Arena::CreateMessage<v1::Value>(&arena_);
-  absl::Status status =
-      TextToValue(&relations_->types(), column.type_oid, value, out);
-  if (!status.ok()) {
-    return absl::Status(
-        status.code(),
-        absl::StrCat(shape.schema, ".", shape.table, ".", column.name,
-                     " (relation ", info.relation.relation_oid,
-                     "): ", status.message()));
-  }
-  out->ByteSizeLong();  // caches the sizes serializing it needs
-  return out;
-}
-
-void EnvelopeBuilder::FillSource(const Shape& shape, const TxnContext& txn,
-                                 Lsn lsn, uint32_t* seq) {
-  v1::Source* source = event_->mutable_source();
-  source->set_connector(source_.connector);
-  source->set_version(source_.version);
-  source->set_db(source_.db);
-  source->set_slot(source_.slot);
-  source->set_schema(shape.schema);
-  source->set_table(shape.table);
-  source->set_shape_id(shape.shape_id);
-  source->set_lsn(lsn);
-  source->set_commit_lsn(txn.commit_lsn);
-  source->set_txid(txn.xid);
-  source->set_commit_ts_us(txn.commit_ts_us);
-  source->set_seq((*seq)++);
-  // READ events are exactly the rows snapshots read.
-  source->set_snapshot(event_->op() == v1::READ);
-}
-
-absl::Status EnvelopeBuilder::FinishRecord(const Shape& shape, v1::Op op,
-                                           Record* record) {
-  if (!event_->SerializeToString(&record->value)) {
-    // Only a message over protobuf's 2 GiB limit fails to serialize.
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "change event for ", shape.schema, ".", shape.table,
-        " is too large to serialize (", event_->ByteSizeLong(), " bytes)"));
-  }
-  if (op != v1::MESSAGE) record->key.reset();  // a message's is set first
-  record->topic = shape.topic;
-  record->schema = shape.schema;
-  record->table = shape.table;
-  record->op = op;
+// Inlined: it runs for every column of every row.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status EnvelopeBuilder::AddColumn(
+    Shape& shape, const pg::RelationInfo& info, const pg::TupleData& tuple,
+    int i, std::vector<ColumnValue>* out) {
+  if (!ResolveColumnType(shape, info, i)) return TypeNameError(shape, info, i);
+  const pg::TupleValue& raw = tuple.values[i];
+  v1::Value* value = google::protobuf::Arena::CreateMessage<v1::Value>(&arena_);
+  absl::Status status = TextToValue(
+      &relations_->types(), info.relation.columns[i].type_oid, raw, value);
+  if (!status.ok()) return ColumnError(shape.table, info, i, status);
+  out->push_back({i, &raw, value});
   return absl::OkStatus();
 }
 
-absl::Status EnvelopeBuilder::BuildRowChange(v1::Op op, pg::Oid relation_oid,
-                                             char old_kind,
-                                             const pg::TupleData* old_tuple,
-                                             const pg::TupleData* new_tuple,
-                                             const TxnContext& txn, Lsn lsn,
-                                             uint32_t* seq, int64_t now_ms,
-                                             Record* record) {
-  const pg::RelationInfo* info = relations_->Find(relation_oid);
-  if (info == nullptr) return UnknownRelation(relation_oid);
-  Shape& shape = ShapeFor(*info);
-  if (!shape.names.ok()) return shape.names;
-
-  if (new_tuple != nullptr) {
-    if (absl::Status s = CheckColumnCount(*new_tuple, *info, shape.schema,
-                                          shape.table, "new");
-        !s.ok()) {
-      return s;
+absl::Status EnvelopeBuilder::ConvertImages(const RowChange& change,
+                                            Shape& shape,
+                                            const pg::RelationInfo& info,
+                                            RowImages* images) {
+  images->before.clear();
+  images->after.clear();
+  if (change.old_tuple != nullptr) {
+    const pg::TupleData& tuple = *change.old_tuple;
+    if (change.old_kind == 'O') {
+      const int n = static_cast<int>(tuple.values.size());
+      for (int i = 0; i < n; ++i) {
+        if (absl::Status s = AddColumn(shape, info, tuple, i, &images->before);
+            !s.ok()) {
+          return s;
+        }
+      }
+    } else {
+      // A 'K' image holds only the replica identity columns (the others are
+      // nulls that would read as real values).
+      for (int i : shape.identity_columns) {
+        if (absl::Status s = AddColumn(shape, info, tuple, i, &images->before);
+            !s.ok()) {
+          return s;
+        }
+      }
     }
   }
-  if (old_tuple != nullptr) {
-    if (absl::Status s = CheckColumnCount(*old_tuple, *info, shape.schema,
-                                          shape.table, "old");
-        !s.ok()) {
-      return s;
-    }
-    if (old_kind != 'K' && old_kind != 'O') {
-      return absl::DataLossError(absl::StrCat(
-          "old tuple for ", shape.schema, ".", shape.table,
-          " has unknown kind 0x", absl::Hex(static_cast<uint8_t>(old_kind))));
-    }
-  }
-
-  // Encoded by hand: the parts of each column and of the source that stay
-  // the same from row to row are copied as they are, already in wire
-  // format; only the values are converted and serialized by protobuf. The
-  // bytes are those protobuf would write for the same ChangeEvent (fields
-  // in number order, defaults left out), which the tests check. Building the
-  // message instead copied each column's name and type names and checked
-  // their UTF-8 on every row: about half the cost of a snapshot row.
-  ResetMessages();
-  before_columns_.clear();
-  after_columns_.clear();
-  key_columns_.clear();
-  // Inlined (GCC stopped doing so by itself once the name check came in):
-  // it runs for every column of every row.
-  auto convert =
-      [&](const pg::TupleData& tuple, int i, std::vector<EncodedColumn>* out)
-          ABSL_ATTRIBUTE_ALWAYS_INLINE -> absl::Status {
-    if (!PartsFor(shape, *info, i)) return TypeNameError(shape, *info, i);
-    absl::StatusOr<v1::Value*> value =
-        ConvertColumn(shape, *info, i, tuple.values[i]);
-    if (!value.ok()) return value.status();
-    out->push_back({i, *value});
-    return absl::OkStatus();
-  };
-  if (old_tuple != nullptr) {
-    // A 'K' image holds only the replica identity columns (the others are
-    // nulls that would read as real values).
-    const int n = static_cast<int>(old_tuple->values.size());
-    const std::vector<int>* only =
-        old_kind == 'O' ? nullptr : &shape.identity_columns;
-    const int count = only != nullptr ? static_cast<int>(only->size()) : n;
-    for (int j = 0; j < count; ++j) {
-      if (absl::Status s =
-              convert(*old_tuple, only ? (*only)[j] : j, &before_columns_);
+  if (change.new_tuple != nullptr) {
+    const pg::TupleData& tuple = *change.new_tuple;
+    const int n = static_cast<int>(tuple.values.size());
+    for (int i = 0; i < n; ++i) {
+      if (absl::Status s = AddColumn(shape, info, tuple, i, &images->after);
           !s.ok()) {
         return s;
       }
     }
   }
-  if (new_tuple != nullptr) {
-    const int n = static_cast<int>(new_tuple->values.size());
-    for (int i = 0; i < n; ++i) {
-      if (absl::Status s = convert(*new_tuple, i, &after_columns_); !s.ok()) {
+  return absl::OkStatus();
+}
+
+absl::Status EnvelopeBuilder::CollectKey(const RowChange& change, Shape& shape,
+                                         const pg::RelationInfo& info,
+                                         RowImages* images) {
+  images->key.clear();
+  const pg::TupleData* new_tuple = change.new_tuple;
+  const pg::TupleData* old_tuple = change.old_tuple;
+  const pg::TupleData* key_tuple = new_tuple != nullptr ? new_tuple : old_tuple;
+  for (int i : shape.table.key_columns) {
+    const pg::TupleData* from = key_tuple;
+    // A TOASTed key column the update left alone arrives as "unchanged";
+    // the old image, when sent, has the real value.
+    if (key_tuple->values[i].kind == pg::TupleValue::Kind::kUnchangedToast &&
+        key_tuple == new_tuple && old_tuple != nullptr &&
+        HasValue(old_tuple->values[i])) {
+      from = old_tuple;
+    }
+    // The image's value of the same column of the same tuple, if converted.
+    const std::vector<ColumnValue>& image =
+        from == new_tuple ? images->after : images->before;
+    const ColumnValue* converted = nullptr;
+    for (const ColumnValue& c : image) {
+      if (c.index == i) converted = &c;
+    }
+    if (converted != nullptr) {
+      images->key.push_back(*converted);
+    } else {
+      if (absl::Status s = AddColumn(shape, info, *from, i, &images->key);
+          !s.ok()) {
         return s;
       }
     }
   }
-  if (!shape.key_columns.empty()) {
-    const pg::TupleData* key_tuple =
-        new_tuple != nullptr ? new_tuple : old_tuple;
-    for (int i : shape.key_columns) {
-      const pg::TupleData* from = key_tuple;
-      // A TOASTed key column the update left alone arrives as "unchanged";
-      // the old image, when sent, has the real value.
-      if (key_tuple->values[i].kind == pg::TupleValue::Kind::kUnchangedToast &&
-          key_tuple == new_tuple && old_tuple != nullptr &&
-          HasValue(old_tuple->values[i])) {
-        from = old_tuple;
-      }
-      // The image's value of the same column of the same tuple, if built.
-      const std::vector<EncodedColumn>& image =
-          from == new_tuple ? after_columns_ : before_columns_;
-      v1::Value* value = nullptr;
-      for (const EncodedColumn& c : image) {
-        if (c.index == i) value = c.value;
-      }
-      if (value == nullptr) {
-        if (!PartsFor(shape, *info, i)) return TypeNameError(shape, *info, i);
-        absl::StatusOr<v1::Value*> converted =
-            ConvertColumn(shape, *info, i, from->values[i]);
-        if (!converted.ok()) return converted.status();
-        value = *converted;
-      }
-      key_columns_.push_back({i, value});
-    }
-  }
-
-  auto column_size = [&](const EncodedColumn& c, bool key) {
-    const Shape::ColumnParts& parts = shape.columns[c.index];
-    return parts.head.size() +
-           wire::LengthDelimitedSize(
-               static_cast<size_t>(c.value->GetCachedSize())) +
-           (key ? parts.key_tail : parts.tail).size();
-  };
-  auto row_size = [&](const std::vector<EncodedColumn>& columns, bool key) {
-    size_t size = 0;
-    for (const EncodedColumn& c : columns) {
-      size += wire::LengthDelimitedSize(column_size(c, key));
-    }
-    return size;
-  };
-  // Row.columns (field 1), each Column's fields in number order, into a
-  // buffer already sized for them.
-  auto write_row = [&](const std::vector<EncodedColumn>& columns, bool key,
-                       char* out) {
-    for (const EncodedColumn& c : columns) {
-      const Shape::ColumnParts& parts = shape.columns[c.index];
-      out = wire::WriteLengthHeader(1, column_size(c, key), out);
-      out = wire::WriteBytes(parts.head, out);
-      const size_t value_size = static_cast<size_t>(c.value->GetCachedSize());
-      out = wire::WriteLengthHeader(3, value_size, out);
-      out = reinterpret_cast<char*>(c.value->SerializeWithCachedSizesToArray(
-          reinterpret_cast<uint8_t*>(out)));
-      out = wire::WriteBytes(key ? parts.key_tail : parts.tail, out);
-    }
-    return out;
-  };
-
-  // Source fields 6-11, between the shape's constant head and tail. READ
-  // events are exactly the rows snapshots read.
-  source_fields_.clear();
-  wire::PutUint(6, lsn, &source_fields_);
-  wire::PutUint(7, txn.commit_lsn, &source_fields_);
-  wire::PutUint(8, txn.xid, &source_fields_);
-  wire::PutUint(9, static_cast<uint64_t>(txn.commit_ts_us), &source_fields_);
-  wire::PutUint(10, (*seq)++, &source_fields_);
-  wire::PutUint(11, op == v1::READ ? 1 : 0, &source_fields_);
-  const size_t source_size = shape.source_head.size() + source_fields_.size() +
-                             shape.source_tail.size();
-  const size_t before_size = row_size(before_columns_, false);
-  const size_t after_size = row_size(after_columns_, false);
-  const uint64_t op_value = static_cast<uint64_t>(op);
-  const uint64_t ts_value = static_cast<uint64_t>(now_ms);
-  const size_t total =
-      wire::UintFieldSize(op_value) +
-      (old_tuple != nullptr ? wire::LengthDelimitedSize(before_size) : 0) +
-      (new_tuple != nullptr ? wire::LengthDelimitedSize(after_size) : 0) +
-      wire::LengthDelimitedSize(source_size) + wire::UintFieldSize(ts_value);
-  if (total > static_cast<size_t>(INT32_MAX)) {
-    // Protobuf's own limit for one message.
-    return absl::ResourceExhaustedError(
-        absl::StrCat("change event for ", shape.schema, ".", shape.table,
-                     " is too large to serialize (", total, " bytes)"));
-  }
-
-  // ChangeEvent fields in number order: op, before, after, source, ts_ms.
-  std::string& value = record->value;
-  value.resize(total);
-  char* out = value.data();
-  if (op_value != 0) {
-    out = wire::WriteVarint(1 << 3 | wire::kVarint, out);
-    out = wire::WriteVarint(op_value, out);
-  }
-  if (old_tuple != nullptr) {
-    out = wire::WriteLengthHeader(2, before_size, out);
-    out = write_row(before_columns_, false, out);
-  }
-  if (new_tuple != nullptr) {
-    out = wire::WriteLengthHeader(3, after_size, out);
-    out = write_row(after_columns_, false, out);
-  }
-  out = wire::WriteLengthHeader(4, source_size, out);
-  out = wire::WriteBytes(shape.source_head, out);
-  out = wire::WriteBytes(source_fields_, out);
-  out = wire::WriteBytes(shape.source_tail, out);
-  if (ts_value != 0) {
-    out = wire::WriteVarint(5 << 3 | wire::kVarint, out);
-    out = wire::WriteVarint(ts_value, out);
-  }
-  if (out != value.data() + total) {
-    return absl::InternalError(
-        absl::StrCat("change event for ", shape.schema, ".", shape.table,
-                     ": encoded ", out - value.data(), " bytes of ", total));
-  }
-
-  if (shape.key_columns.empty()) {
-    record->key.reset();
-  } else {
-    if (!record->key.has_value()) record->key.emplace();
-    record->key->resize(row_size(key_columns_, true));
-    write_row(key_columns_, true, record->key->data());
-  }
-  record->topic = shape.topic;
-  record->schema = shape.schema;
-  record->table = shape.table;
-  record->op = op;
   return absl::OkStatus();
+}
+
+absl::Status EnvelopeBuilder::MakeRowEvent(const RowChange& change,
+                                           Event* stamp, RowImages* images,
+                                           RowEvent* event) {
+  const pg::RelationInfo* info = relations_->Find(change.relation_oid);
+  if (info == nullptr) return UnknownRelation(change.relation_oid);
+  Shape& shape = ShapeFor(*info);
+  if (!shape.names.ok()) return shape.names;
+  if (absl::Status s = CheckTuples(*info, shape.table, change.new_tuple,
+                                   change.old_tuple, change.old_kind);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ConvertImages(change, shape, *info, images); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CollectKey(change, shape, *info, images); !s.ok()) {
+    return s;
+  }
+  Stamp(change.op, &shape.table, stamp, event);
+  event->relation = &info->relation;
+  event->before = change.old_tuple != nullptr ? &images->before : nullptr;
+  event->after = change.new_tuple != nullptr ? &images->after : nullptr;
+  event->key = shape.table.key_columns.empty() ? nullptr : &images->key;
+  event->key_change_pair = nullptr;
+  return absl::OkStatus();
+}
+
+absl::Status EnvelopeBuilder::BuildRow(const RowChange& change, Event* stamp,
+                                       RecordWriter* out) {
+  arena_.Reset();
+  RowEvent event;
+  if (absl::Status s = MakeRowEvent(change, stamp, &images_[0], &event);
+      !s.ok()) {
+    return s;
+  }
+  return encoder_->EncodeRow(event, out);
+}
+
+absl::Status EnvelopeBuilder::BuildKeyChange(const pg::UpdateMessage& update,
+                                             Event* stamp, RecordWriter* out) {
+  arena_.Reset();
+  RowChange old_key;
+  old_key.op = v1::DELETE;
+  old_key.relation_oid = update.relation_oid;
+  old_key.old_kind = update.old_kind;
+  old_key.old_tuple = &*update.old_tuple;
+  RowChange new_key;
+  new_key.op = v1::CREATE;
+  new_key.relation_oid = update.relation_oid;
+  new_key.new_tuple = &update.new_tuple;
+  RowEvent del;
+  RowEvent create;
+  if (absl::Status s = MakeRowEvent(old_key, stamp, &images_[0], &del);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = MakeRowEvent(new_key, stamp, &images_[1], &create);
+      !s.ok()) {
+    return s;
+  }
+  del.key_change_pair = &create;
+  create.key_change_pair = &del;
+  if (absl::Status s = encoder_->EncodeRow(del, out); !s.ok()) {
+    return s;
+  }
+  return encoder_->EncodeRow(create, out);
 }
 
 bool EnvelopeBuilder::ChangesKey(const pg::UpdateMessage& update) {
   if (!update.old_tuple.has_value()) return false;
   const pg::RelationInfo* info = relations_->Find(update.relation_oid);
-  if (info == nullptr) return false;  // BuildRowChange reports it
+  if (info == nullptr) return false;  // BuildRow reports it
   const Shape& shape = ShapeFor(*info);
   if (!shape.names.ok()) return false;  // likewise
   const pg::TupleData& old_tuple = *update.old_tuple;
   const size_t n = info->relation.columns.size();
-  if (shape.key_columns.empty() || old_tuple.values.size() != n ||
+  const std::vector<int>& key_columns = shape.table.key_columns;
+  if (key_columns.empty() || old_tuple.values.size() != n ||
       update.new_tuple.values.size() != n) {
     return false;
   }
-  for (int i : shape.key_columns) {
+  for (int i : key_columns) {
     // A 'K' image holds only the replica identity columns; a key column
     // outside them (a primary key that is not the identity) is unknown.
     if (update.old_kind == 'K' && !info->relation.columns[i].is_key()) {
       return false;
     }
   }
-  for (int i : shape.key_columns) {
+  for (int i : key_columns) {
     const pg::TupleValue& now = update.new_tuple.values[i];
     const pg::TupleValue& before = old_tuple.values[i];
     if (now.kind == pg::TupleValue::Kind::kUnchangedToast) continue;
@@ -520,28 +455,81 @@ bool EnvelopeBuilder::ChangesKey(const pg::UpdateMessage& update) {
   return false;
 }
 
-absl::Status EnvelopeBuilder::BuildRead(pg::Oid relation_oid,
-                                        const pg::TupleData& row,
-                                        const TxnContext& snapshot,
-                                        uint32_t ordinal, int64_t now_ms,
-                                        Record* record) {
-  uint32_t seq = ordinal;
-  absl::Status s =
-      BuildRowChange(v1::READ, relation_oid, 0, nullptr, &row, snapshot,
-                     snapshot.commit_lsn, &seq, now_ms, record);
-  // The stream's errors get their LSN from the pipeline; a snapshot row has
-  // the snapshot's.
-  if (s.code() == absl::StatusCode::kDataLoss) {
-    return absl::DataLossError(
-        absl::StrCat("row ", ordinal, " of the snapshot at LSN ",
-                     FormatLsn(snapshot.commit_lsn), ": ", s.message()));
+absl::Status EnvelopeBuilder::BuildTruncate(const pg::TruncateMessage& truncate,
+                                            Event* stamp, RecordWriter* out) {
+  for (const pg::Oid oid : truncate.relation_oids) {
+    const pg::RelationInfo* info = relations_->Find(oid);
+    if (info == nullptr) return UnknownRelation(oid);
+    const Shape& shape = ShapeFor(*info);
+    if (!shape.names.ok()) return shape.names;
+    TruncateEvent event;
+    Stamp(v1::TRUNCATE, &shape.table, stamp, &event);
+    event.cascade = (truncate.options & pg::TruncateMessage::kCascade) != 0;
+    event.restart_identity =
+        (truncate.options & pg::TruncateMessage::kRestartIdentity) != 0;
+    if (absl::Status s = encoder_->EncodeTruncate(event, out); !s.ok()) {
+      return s;
+    }
   }
-  return s;
+  return absl::OkStatus();
 }
 
-void EnvelopeBuilder::SetMessageTopic(const std::string& topic) {
-  message_shape_.built = true;
-  message_shape_.topic = topic;
+absl::Status EnvelopeBuilder::BuildMessage(const pg::LogicalMessage& message,
+                                           Event* stamp, RecordWriter* out) {
+  if (!message_shape_.built) {
+    return absl::FailedPreconditionError(
+        "a logical message arrived but no message topic is set");
+  }
+  if (!IsValidUtf8(message.prefix)) {
+    return absl::DataLossError(
+        absl::StrCat("logical decoding message prefix \"",
+                     EscapeBytes(message.prefix), "\"", kNameHint));
+  }
+  MessageEvent event;
+  Stamp(v1::MESSAGE, &message_shape_.table, stamp, &event);
+  event.message = &message;
+  return encoder_->EncodeMessage(event, out);
+}
+
+absl::Status EnvelopeBuilder::BuildChange(const pg::PgOutputMessage& change,
+                                          Event* stamp, RecordWriter* out) {
+  if (const auto* insert = std::get_if<pg::InsertMessage>(&change)) {
+    RowChange row;
+    row.op = v1::CREATE;
+    row.relation_oid = insert->relation_oid;
+    row.new_tuple = &insert->new_tuple;
+    return BuildRow(row, stamp, out);
+  }
+  if (const auto* update = std::get_if<pg::UpdateMessage>(&change)) {
+    if (key_change_ == KeyChange::kDeleteCreate && ChangesKey(*update)) {
+      return BuildKeyChange(*update, stamp, out);
+    }
+    RowChange row;
+    row.op = v1::UPDATE;
+    row.relation_oid = update->relation_oid;
+    row.old_kind = update->old_kind;
+    row.old_tuple =
+        update->old_tuple.has_value() ? &*update->old_tuple : nullptr;
+    row.new_tuple = &update->new_tuple;
+    return BuildRow(row, stamp, out);
+  }
+  if (const auto* del = std::get_if<pg::DeleteMessage>(&change)) {
+    RowChange row;
+    row.op = v1::DELETE;
+    row.relation_oid = del->relation_oid;
+    row.old_kind = del->old_kind;
+    row.old_tuple = &del->old_tuple;
+    return BuildRow(row, stamp, out);
+  }
+  if (const auto* truncate = std::get_if<pg::TruncateMessage>(&change)) {
+    return BuildTruncate(*truncate, stamp, out);
+  }
+  if (const auto* message = std::get_if<pg::LogicalMessage>(&change)) {
+    return BuildMessage(*message, stamp, out);
+  }
+  return absl::InvalidArgumentError(
+      "EnvelopeBuilder::Build takes Insert, Update, Delete, Truncate or "
+      "logical Message messages only");
 }
 
 absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
@@ -558,116 +546,55 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
 absl::Status EnvelopeBuilder::BuildInto(const pg::PgOutputMessage& change,
                                         const TxnContext& txn, Lsn lsn,
                                         uint32_t* seq, int64_t now_ms,
-                                        std::vector<Record>* out) {
-  // Advance the caller's seq only on success, so that a failed message does
-  // not leave a gap.
-  uint32_t next_seq = seq != nullptr ? *seq : 0;
-  std::vector<Record>& records = *out;
+                                        std::vector<Record>* records) {
+  Event stamp;
+  stamp.txn = &txn;
+  stamp.lsn = lsn;
+  stamp.seq = seq != nullptr ? *seq : 0;
+  stamp.now_ms = now_ms;
+  RecordWriter writer(records);
+  absl::Status status = BuildChange(change, &stamp, &writer);
+  writer.Finish();
+  // The caller's seq advances only on success, so that a failed message
+  // does not leave a gap.
+  if (status.ok() && seq != nullptr) *seq = stamp.seq;
+  return status;
+}
 
-  if (const auto* insert = std::get_if<pg::InsertMessage>(&change)) {
-    records.resize(1);
-    if (absl::Status s = BuildRowChange(v1::CREATE, insert->relation_oid, 0,
-                                        nullptr, &insert->new_tuple, txn, lsn,
-                                        &next_seq, now_ms, &records[0]);
-        !s.ok()) {
-      return s;
+absl::Status EnvelopeBuilder::BuildRead(pg::Oid relation_oid,
+                                        const pg::TupleData& row,
+                                        const TxnContext& snapshot,
+                                        uint32_t ordinal, int64_t now_ms,
+                                        Record* record) {
+  Event stamp;
+  stamp.txn = &snapshot;
+  stamp.lsn = snapshot.commit_lsn;
+  stamp.seq = ordinal;
+  stamp.now_ms = now_ms;
+  RowChange read;
+  read.op = v1::READ;
+  read.relation_oid = relation_oid;
+  read.new_tuple = &row;
+  RecordWriter writer(&read_records_);
+  absl::Status status = BuildRow(read, &stamp, &writer);
+  writer.Finish();
+  if (status.ok()) {
+    if (read_records_.size() != 1) {
+      return absl::InternalError(absl::StrCat(
+          "a snapshot row made ", read_records_.size(), " records"));
     }
-  } else if (const auto* update = std::get_if<pg::UpdateMessage>(&change);
-             update != nullptr && key_change_ == KeyChange::kDeleteCreate &&
-             ChangesKey(*update)) {
-    records.resize(2);
-    if (absl::Status s =
-            BuildRowChange(v1::DELETE, update->relation_oid, update->old_kind,
-                           &*update->old_tuple, nullptr, txn, lsn, &next_seq,
-                           now_ms, &records[0]);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = BuildRowChange(v1::CREATE, update->relation_oid, 0,
-                                        nullptr, &update->new_tuple, txn, lsn,
-                                        &next_seq, now_ms, &records[1]);
-        !s.ok()) {
-      return s;
-    }
-  } else if (update != nullptr) {
-    records.resize(1);
-    const pg::TupleData* old_tuple =
-        update->old_tuple.has_value() ? &*update->old_tuple : nullptr;
-    if (absl::Status s = BuildRowChange(
-            v1::UPDATE, update->relation_oid, update->old_kind, old_tuple,
-            &update->new_tuple, txn, lsn, &next_seq, now_ms, &records[0]);
-        !s.ok()) {
-      return s;
-    }
-  } else if (const auto* del = std::get_if<pg::DeleteMessage>(&change)) {
-    records.resize(1);
-    if (absl::Status s = BuildRowChange(
-            v1::DELETE, del->relation_oid, del->old_kind, &del->old_tuple,
-            nullptr, txn, lsn, &next_seq, now_ms, &records[0]);
-        !s.ok()) {
-      return s;
-    }
-  } else if (const auto* truncate = std::get_if<pg::TruncateMessage>(&change)) {
-    records.resize(truncate->relation_oids.size());
-    for (size_t r = 0; r < truncate->relation_oids.size(); ++r) {
-      const pg::Oid oid = truncate->relation_oids[r];
-      const pg::RelationInfo* info = relations_->Find(oid);
-      if (info == nullptr) return UnknownRelation(oid);
-      const Shape& shape = ShapeFor(*info);
-      if (!shape.names.ok()) return shape.names;
-      ResetMessages();
-      event_->set_op(v1::TRUNCATE);
-      event_->set_ts_ms(now_ms);
-      FillSource(shape, txn, lsn, &next_seq);
-      v1::Truncate* options = event_->mutable_truncate();
-      options->set_cascade(
-          (truncate->options & pg::TruncateMessage::kCascade) != 0);
-      options->set_restart_identity(
-          (truncate->options & pg::TruncateMessage::kRestartIdentity) != 0);
-      if (absl::Status s = FinishRecord(shape, v1::TRUNCATE, &records[r]);
-          !s.ok()) {
-        return s;
-      }
-    }
-  } else if (const auto* message = std::get_if<pg::LogicalMessage>(&change)) {
-    if (!message_shape_.built) {
-      return absl::FailedPreconditionError(
-          "a logical message arrived but no message topic is set");
-    }
-    if (!IsValidUtf8(message->prefix)) {
-      return absl::DataLossError(
-          absl::StrCat("logical decoding message prefix \"",
-                       EscapeBytes(message->prefix), "\"", kNameHint));
-    }
-    records.resize(1);
-    ResetMessages();
-    event_->set_op(v1::MESSAGE);
-    event_->set_ts_ms(now_ms);
-    FillSource(message_shape_, txn, lsn, &next_seq);
-    v1::LogicalMessage* out = event_->mutable_message();
-    out->set_prefix(message->prefix);
-    out->set_content(message->content);
-    out->set_transactional(message->transactional);
-    v1::Column* prefix = key_->add_columns();
-    prefix->set_name("prefix");
-    prefix->set_type("text");
-    prefix->set_type_oid(25);
-    prefix->set_key(true);
-    prefix->mutable_value()->set_text(message->prefix);
-    records[0].key.emplace();
-    key_->SerializeToString(&*records[0].key);
-    if (absl::Status s = FinishRecord(message_shape_, v1::MESSAGE, &records[0]);
-        !s.ok()) {
-      return s;
-    }
-  } else {
-    return absl::InvalidArgumentError(
-        "EnvelopeBuilder::Build takes Insert, Update, Delete, Truncate or "
-        "logical Message messages only");
+    // Swapped, not copied: both keep their memory for the next row.
+    std::swap(*record, read_records_[0]);
+    return status;
   }
-
-  if (seq != nullptr) *seq = next_seq;
-  return absl::OkStatus();
+  // The stream's errors get their LSN from the pipeline; a snapshot row has
+  // the snapshot's.
+  if (status.code() == absl::StatusCode::kDataLoss) {
+    return absl::DataLossError(
+        absl::StrCat("row ", ordinal, " of the snapshot at LSN ",
+                     FormatLsn(snapshot.commit_lsn), ": ", status.message()));
+  }
+  return status;
 }
 
 }  // namespace cdc::envelope

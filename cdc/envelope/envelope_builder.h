@@ -1,5 +1,7 @@
-// EnvelopeBuilder: decoded pgoutput changes → Kafka records holding
-// cdc.v1.ChangeEvent values and cdc.v1.Row keys.
+// EnvelopeBuilder: decoded pgoutput changes → pgcdc's events → Kafka
+// records. It decides which events a change makes and what each holds (the
+// event view of encoder.h); its Encoder writes them in the output format,
+// today always ProtobufEncoder's cdc.v1 envelope.
 //
 // Pure: it reads table shapes from a RelationCache it does not own (which
 // must outlive it) and primary keys the caller loaded from the catalog at
@@ -13,11 +15,12 @@
 // to the flagged columns.
 //
 // Key values come from the new row for Insert and Update and from the old row
-// for Delete. An Update that changes the key is keyed by its NEW key only, so
-// on a compacted topic the row's old key keeps its last value; emitting a
-// tombstone for the old key is left to a later stage. A Delete under a
-// replica identity index that is not the primary key gets null key values,
-// since pgoutput sends only the index columns of the old row.
+// for Delete; a key column an Update left TOASTed and unchanged takes the old
+// image's value when one was sent. An Update that changes the key becomes a
+// DELETE of the old key then a CREATE of the new one, unless
+// SetKeyChange(kUpdate) asks for one UPDATE keyed by its new key. A Delete
+// under a replica identity index that is not the primary key gets null key
+// values, since pgoutput sends only the index columns of the old row.
 //
 // before: the whole old row for an 'O' image (REPLICA IDENTITY FULL); only
 // the flagged replica identity columns for a 'K' image, because pgoutput
@@ -34,9 +37,9 @@
 #ifndef CDC_ENVELOPE_ENVELOPE_BUILDER_H_
 #define CDC_ENVELOPE_ENVELOPE_BUILDER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,37 +47,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cdc/common/lsn.h"
+#include "cdc/envelope/encoder.h"
 #include "cdc/pg/pgoutput.h"
 #include "cdc/pg/relation_cache.h"
 #include "cdc/v1/change_event.pb.h"
 #include "google/protobuf/arena.h"
 
 namespace cdc::envelope {
-
-// Constant for a run: fills Source's connector/version/db/slot.
-struct SourceInfo {
-  std::string connector = "pgcdc";
-  std::string version;
-  std::string db;
-  std::string slot;
-};
-
-// The transaction an event belongs to, from its Begin message.
-struct TxnContext {
-  Lsn commit_lsn = 0;
-  pg::TransactionId xid = 0;
-  int64_t commit_ts_us = 0;  // Unix epoch microseconds
-};
-
-// One Kafka record, ready to produce.
-struct Record {
-  std::string topic;
-  std::optional<std::string> key;  // serialized cdc.v1.Row; nullopt: null key
-  std::string value;               // serialized cdc.v1.ChangeEvent
-  std::string schema;              // for metrics and messages
-  std::string table;
-  v1::Op op = v1::OP_UNSPECIFIED;
-};
 
 // How errors name a relation: `relation 16384 "public"."orders"`, its names
 // escaped (EscapeBytes) so that any bytes print safely.
@@ -103,14 +82,17 @@ class EnvelopeBuilder {
   // The topic of MESSAGE events (logical decoding messages).
   void SetMessageTopic(const std::string& topic);
 
-  // Builds the records for one change message: one for Insert, Update,
-  // Delete and a logical Message (keyed by its prefix, to the message
-  // topic), one per table for Truncate. `lsn` is the change record's LSN;
-  // `seq` is the index within the transaction of the first record built and
-  // is advanced by the number built. `now_ms` fills ts_ms.
+  // Builds the events of one change message and has the encoder write
+  // their records: one event for Insert, Update, Delete and a logical
+  // Message (keyed by its prefix, to the message topic), two for an Update
+  // that changes the key (see above), one per table for Truncate. `lsn` is
+  // the change record's LSN; `seq` is the index within the transaction of
+  // the first event built and is advanced by the number built. `now_ms` is
+  // the events' time (ts_ms).
   // kDataLoss when the message names a relation the cache does not know, a
   // value cannot be read as its column's type, or a name is not UTF-8;
-  // kInvalidArgument for a message that is not a change.
+  // kResourceExhausted for an event too large to encode; kInvalidArgument
+  // for a message that is not a change.
   absl::StatusOr<std::vector<Record>> Build(const pg::PgOutputMessage& change,
                                             const TxnContext& txn, Lsn lsn,
                                             uint32_t* seq, int64_t now_ms);
@@ -123,7 +105,8 @@ class EnvelopeBuilder {
 
   // Builds the READ record of one row a snapshot read from table
   // `relation_oid` (described in the cache like a streamed table), into
-  // `record`: `after` only, keyed like a streamed row, source.snapshot set.
+  // `record`: the new image only, keyed like a streamed row, flagged as a
+  // snapshot's.
   // Its identity is source.commit_lsn = source.lsn = `snapshot.commit_lsn`
   // (the snapshot's consistent point) and source.seq = `ordinal`, the row's
   // index in its table's snapshot. Errors as for Build; kDataLoss messages
@@ -139,83 +122,86 @@ class EnvelopeBuilder {
   struct Shape {
     bool built = false;
     uint32_t shape_version = 0;
-    uint64_t shape_id = 0;
-    std::string schema;  // "pg_catalog" for the Relation message's ""
-    std::string table;
-    std::string topic;
-    std::vector<int> key_columns;       // message key columns, in key order
-    std::vector<bool> in_key;           // parallel to the relation's columns
+    TableShape table;
     std::vector<int> identity_columns;  // flagged replica identity columns
-    // Row changes are encoded by hand (EncodeRowChange), from these parts
-    // that stay the same from row to row, already in wire format.
-    struct ColumnParts {
-      bool built = false;
-      std::string type;       // the Column.type and base_type they were
-      std::string base_type;  // made with (type names can be resolved late)
-      std::string head;       // Column fields 1-2: name, type
-      std::string tail;      // fields 4-6: type_oid, key (as in_key), base_type
-      std::string key_tail;  // the same with key = true, for message keys
-    };
-    std::vector<ColumnParts> columns;  // parallel to the relation's columns
-    std::string source_head;           // Source fields 1-5
-    std::string source_tail;           // Source fields 12-13
     // Whether its names (and the database's) are UTF-8: the error every
     // event of the shape fails with otherwise.
     absl::Status names;
   };
-  // One column of a row being encoded: its index and converted value.
-  struct EncodedColumn {
-    int index;
-    v1::Value* value;
+  // A row change as its message gives it.
+  struct RowChange {
+    v1::Op op = v1::OP_UNSPECIFIED;
+    pg::Oid relation_oid = 0;
+    char old_kind = 0;  // 'K' or 'O' when old_tuple is set
+    const pg::TupleData* old_tuple = nullptr;
+    const pg::TupleData* new_tuple = nullptr;
+  };
+  // The converted columns of one row event, kept to reuse their memory.
+  struct RowImages {
+    std::vector<ColumnValue> before;
+    std::vector<ColumnValue> after;
+    std::vector<ColumnValue> key;
   };
 
   Shape& ShapeFor(const pg::RelationInfo& info);
-  // Makes Shape::columns[i] current: remade when the type names it holds
-  // changed. False when a type name is not UTF-8 (the parts stay unbuilt);
+  // Makes the type names of column `i` current (the relation cache can
+  // resolve them after the shape was made). False when one is not UTF-8;
   // TypeNameError then says which.
-  bool PartsFor(Shape& shape, const pg::RelationInfo& info, int i);
+  bool ResolveColumnType(Shape& shape, const pg::RelationInfo& info, int i);
   absl::Status TypeNameError(const Shape& shape, const pg::RelationInfo& info,
                              int i) const;
-  // Column `i`'s `value` converted into a Value on the arena, its size
-  // cached; errors name the column.
-  absl::StatusOr<v1::Value*> ConvertColumn(const Shape& shape,
-                                           const pg::RelationInfo& info, int i,
-                                           const pg::TupleValue& value);
+  // Column `i` of `tuple`, its type names checked and its value converted
+  // onto the arena, appended to `out`. Errors name the column.
+  absl::Status AddColumn(Shape& shape, const pg::RelationInfo& info,
+                         const pg::TupleData& tuple, int i,
+                         std::vector<ColumnValue>* out);
   // Whether `update` moves the row to another key, as far as its old image
   // tells (false when it cannot tell).
   bool ChangesKey(const pg::UpdateMessage& update);
-  absl::Status BuildRowChange(v1::Op op, pg::Oid relation_oid, char old_kind,
-                              const pg::TupleData* old_tuple,
-                              const pg::TupleData* new_tuple,
-                              const TxnContext& txn, Lsn lsn, uint32_t* seq,
-                              int64_t now_ms, Record* record);
-  void FillSource(const Shape& shape, const TxnContext& txn, Lsn lsn,
-                  uint32_t* seq);
-  absl::Status FinishRecord(const Shape& shape, v1::Op op, Record* record);
+
+  // Each builds the events of one change and has the encoder write them to
+  // `out`. `stamp` holds what the events share (transaction, LSN, time) and
+  // the seq of the next one, advanced past those built.
+  absl::Status BuildChange(const pg::PgOutputMessage& change, Event* stamp,
+                           RecordWriter* out);
+  absl::Status BuildRow(const RowChange& change, Event* stamp,
+                        RecordWriter* out);
+  absl::Status BuildKeyChange(const pg::UpdateMessage& update, Event* stamp,
+                              RecordWriter* out);
+  absl::Status BuildTruncate(const pg::TruncateMessage& truncate, Event* stamp,
+                             RecordWriter* out);
+  absl::Status BuildMessage(const pg::LogicalMessage& message, Event* stamp,
+                            RecordWriter* out);
+  // The event of `change` into `event`, its columns into `images`.
+  absl::Status MakeRowEvent(const RowChange& change, Event* stamp,
+                            RowImages* images, RowEvent* event);
+  absl::Status ConvertImages(const RowChange& change, Shape& shape,
+                             const pg::RelationInfo& info, RowImages* images);
+  absl::Status CollectKey(const RowChange& change, Shape& shape,
+                          const pg::RelationInfo& info, RowImages* images);
 
   SourceInfo source_;
   std::string topic_prefix_;
   const pg::RelationCache* relations_;
+  std::unique_ptr<Encoder> encoder_;
   // Keyed by schema + '\0' + table: names may hold '.', never NUL.
   absl::flat_hash_map<std::string, std::vector<std::string>> primary_keys_;
   absl::flat_hash_map<pg::Oid, Shape> shapes_;
   Shape message_shape_;  // topic only: messages belong to no table
   KeyChange key_change_ = KeyChange::kDeleteCreate;
-  // The event and key being built live on an arena that is reset for each
-  // record: without one, Clear() deletes the sub-messages (source, before,
-  // after) and every column was allocated anew per event. The arena's first
-  // block is ours and survives Reset(), so a typical event allocates nothing.
-  void ResetMessages();
-  // Scratch for BuildRowChange, kept to reuse their memory.
-  std::vector<EncodedColumn> before_columns_;
-  std::vector<EncodedColumn> after_columns_;
-  std::vector<EncodedColumn> key_columns_;
-  std::string source_fields_;
+  // The last ColumnType::version given out. Versions never repeat, so an
+  // encoder never takes new type names for those it made its parts from.
+  uint32_t type_versions_ = 0;
+  // Scratch, kept to reuse their memory: the columns of a row event (of
+  // two for a key change), and BuildRead's record.
+  RowImages images_[2];
+  std::vector<Record> read_records_;
+  // The values being converted live on an arena that is reset for each
+  // change: its first block is ours and survives Reset(), so a typical
+  // event allocates nothing.
   static constexpr size_t kArenaBlockBytes = 64 * 1024;
   std::unique_ptr<char[]> arena_block_;
   google::protobuf::Arena arena_;
-  v1::ChangeEvent* event_ = nullptr;
-  v1::Row* key_ = nullptr;
 };
 
 }  // namespace cdc::envelope

@@ -1,6 +1,6 @@
-// The few protobuf wire-format encodings EnvelopeBuilder writes by hand
-// (varints, and proto3 scalar and string fields), each appending to a
-// std::string.
+// The few protobuf wire-format encodings ProtobufEncoder writes by hand
+// (varints, and proto3 scalar and string fields): appending to a std::string,
+// or writing into a buffer already sized for them.
 //
 // Proto3's canonical form, as protobuf's own serializer writes it: a scalar
 // or string field holding its default (0, false, "") is left out; int64 and
@@ -86,6 +86,13 @@ inline char* WriteVarint(uint64_t value, char* out) {
   return out;
 }
 
+// PutUint's field.
+inline char* WriteUint(uint32_t field, uint64_t value, char* out) {
+  if (value == 0) return out;
+  out = WriteVarint((field << 3) | kVarint, out);
+  return WriteVarint(value, out);
+}
+
 inline char* WriteLengthHeader(uint32_t field, size_t length, char* out) {
   out = WriteVarint((field << 3) | kLengthDelimited, out);
   return WriteVarint(length, out);
@@ -96,7 +103,7 @@ inline char* WriteBytes(absl::string_view bytes, char* out) {
   return out + bytes.size();
 }
 
-// Size of PutUint's output for `value`.
+// Size of PutUint's output for `value` (field number < 16).
 inline size_t UintFieldSize(uint64_t value) {
   return value == 0 ? 0 : 1 + VarintSize(value);
 }

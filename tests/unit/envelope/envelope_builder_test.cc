@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cdc/pg/relation_cache.h"
+#include "tests/unit/envelope/rows.h"
 
 namespace cdc::envelope {
 namespace {
@@ -16,25 +17,6 @@ using ::testing::HasSubstr;
 constexpr pg::Oid kOrders = 16400;
 constexpr pg::Oid kItems = 16500;
 constexpr int64_t kNowMs = 1700000000123;
-
-pg::TupleValue T(std::string s) {
-  return pg::TupleValue{pg::TupleValue::Kind::kText, std::move(s)};
-}
-pg::TupleValue Null() { return pg::TupleValue{}; }
-pg::TupleValue Toast() {
-  return pg::TupleValue{pg::TupleValue::Kind::kUnchangedToast, ""};
-}
-pg::TupleData Tuple(std::vector<pg::TupleValue> values) {
-  return pg::TupleData{std::move(values)};
-}
-
-pg::RelationColumn Col(std::string name, pg::Oid type, bool key = false) {
-  pg::RelationColumn column;
-  column.flags = key ? 1 : 0;
-  column.name = std::move(name);
-  column.type_oid = type;
-  return column;
-}
 
 // public.orders(id int4 key, name text, amount numeric), identity default.
 pg::RelationMessage Orders(char identity = 'd') {

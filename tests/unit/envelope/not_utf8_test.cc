@@ -13,6 +13,7 @@
 #include "cdc/envelope/value_text.h"
 #include "cdc/pg/relation_cache.h"
 #include "cdc/pg/type_registry.h"
+#include "tests/unit/envelope/rows.h"
 
 namespace cdc::envelope {
 namespace {
@@ -179,14 +180,6 @@ TEST(NotUtf8Test, JsonShowsTextBytesAsBase64) {
   EXPECT_THAT(*line, HasSubstr("\"text_bytes\":\"Y2Fm6Q==\""));
 }
 
-pg::RelationColumn Col(std::string name, pg::Oid type, bool key = false) {
-  pg::RelationColumn column;
-  column.flags = key ? 1 : 0;
-  column.name = std::move(name);
-  column.type_oid = type;
-  return column;
-}
-
 // public.notes(k text key, note text, tags text[], pair public.pair).
 pg::RelationMessage Notes() {
   pg::RelationMessage relation;
@@ -197,10 +190,6 @@ pg::RelationMessage Notes() {
   relation.columns = {Col("k", kTextOid, true), Col("note", kTextOid),
                       Col("tags", kTextArrayOid), Col("pair", kPairOid)};
   return relation;
-}
-
-pg::TupleValue T(std::string s) {
-  return pg::TupleValue{pg::TupleValue::Kind::kText, std::move(s)};
 }
 
 class NotUtf8BuilderTest : public ::testing::Test {
