@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
 namespace cdc::config {
@@ -357,12 +358,6 @@ std::string AssembleDsn(const std::vector<Piece>& pieces) {
   return writer.Finish();
 }
 
-#define CFG_RETURN_IF_ERROR(expr)      \
-  do {                                 \
-    absl::Status status_ = (expr);     \
-    if (!status_.ok()) return status_; \
-  } while (0)
-
 bool ProcessGetenv(std::string_view name, std::string* value) {
   const char* found = std::getenv(std::string(name).c_str());
   if (found == nullptr) return false;
@@ -650,7 +645,7 @@ absl::Status Parser::Resolve(std::string_view raw, std::string_view path,
                                   "'-' and '.', not starting with '.' nor "
                                   "containing \"..\")"));
       }
-      CFG_RETURN_IF_ERROR(ReadCredential(credential, path, line, &value));
+      CDC_RETURN_IF_ERROR(ReadCredential(credential, path, line, &value));
     } else {
       if (!IsVariableName(name)) {
         return Error(line, path,
@@ -730,7 +725,7 @@ absl::Status Parser::ReadScalar(const YAML::Node& node, std::string path,
   out->line = LineOf(node, line);
   out->written = node.Scalar();
   std::vector<Piece> pieces;
-  CFG_RETURN_IF_ERROR(Resolve(out->written, path, out->line, &pieces));
+  CDC_RETURN_IF_ERROR(Resolve(out->written, path, out->line, &pieces));
   out->substituted =
       std::any_of(pieces.begin(), pieces.end(),
                   [](const Piece& piece) { return piece.substituted; });
@@ -758,7 +753,7 @@ absl::Status Parser::ReadInt(const Map& map, std::string_view key, int64_t min,
                              int64_t max, Int* out) const {
   Value value;
   bool found = false;
-  CFG_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
+  CDC_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
   if (!found) return absl::OkStatus();
   std::string_view digits = value.text;
   if (!digits.empty() && digits[0] == '-') digits.remove_prefix(1);
@@ -777,7 +772,7 @@ absl::Status Parser::ReadBool(const Map& map, std::string_view key,
                               bool* out) const {
   Value value;
   bool found = false;
-  CFG_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
+  CDC_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
   if (!found) return absl::OkStatus();
   if (value.text != "true" && value.text != "false") {
     return Error(value.line, value.path,
@@ -789,17 +784,17 @@ absl::Status Parser::ReadBool(const Map& map, std::string_view key,
 
 absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   Map source;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadSection(root, "source", /*required=*/true, kSourceKeys, &source));
 
   Value dsn;
-  CFG_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn,
+  CDC_RETURN_IF_ERROR(ReadString(source, "dsn", /*required=*/true, &dsn,
                                  /*found=*/nullptr, Syntax::kDsn));
   if (dsn.text.empty()) return Error(dsn.line, dsn.path, "must not be empty");
   out->dsn = std::move(dsn.text);
 
   Value slot;
-  CFG_RETURN_IF_ERROR(ReadString(source, "slot", /*required=*/true, &slot));
+  CDC_RETURN_IF_ERROR(ReadString(source, "slot", /*required=*/true, &slot));
   const bool slot_ok =
       !slot.text.empty() && slot.text.size() <= kMaxIdentifierBytes &&
       std::all_of(slot.text.begin(), slot.text.end(), [](char c) {
@@ -814,7 +809,7 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   out->slot = std::move(slot.text);
 
   Value publication;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadString(source, "publication", /*required=*/true, &publication));
   if (publication.text.empty() ||
       publication.text.size() > kMaxIdentifierBytes) {
@@ -824,19 +819,19 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   }
   out->publication = std::move(publication.text);
 
-  CFG_RETURN_IF_ERROR(ParseTables(source, &out->tables));
-  CFG_RETURN_IF_ERROR(ReadInt(source, "status_interval_ms", 100, 3600000,
+  CDC_RETURN_IF_ERROR(ParseTables(source, &out->tables));
+  CDC_RETURN_IF_ERROR(ReadInt(source, "status_interval_ms", 100, 3600000,
                               &out->status_interval_ms));
-  CFG_RETURN_IF_ERROR(ReadInt(source, "receive_timeout_ms", 0, 3600000,
+  CDC_RETURN_IF_ERROR(ReadInt(source, "receive_timeout_ms", 0, 3600000,
                               &out->receive_timeout_ms));
-  CFG_RETURN_IF_ERROR(ReadInt(source, "heartbeat_interval_ms", 0, 3600000,
+  CDC_RETURN_IF_ERROR(ReadInt(source, "heartbeat_interval_ms", 0, 3600000,
                               &out->heartbeat_interval_ms));
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadInt(source, "protocol_version", 0, 3, &out->protocol_version));
-  CFG_RETURN_IF_ERROR(ReadBool(source, "streaming", &out->streaming));
+  CDC_RETURN_IF_ERROR(ReadBool(source, "streaming", &out->streaming));
   Value spill_directory;
   bool found = false;
-  CFG_RETURN_IF_ERROR(ReadString(source, "spill_directory", /*required=*/false,
+  CDC_RETURN_IF_ERROR(ReadString(source, "spill_directory", /*required=*/false,
                                  &spill_directory, &found));
   if (found) {
     if (spill_directory.text.empty()) {
@@ -874,7 +869,7 @@ absl::Status Parser::ReadScalarList(const Map& map, std::string_view key,
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node item = list[i];
     Value value;
-    CFG_RETURN_IF_ERROR(ReadScalar(item, absl::StrCat(path, "[", i, "]"),
+    CDC_RETURN_IF_ERROR(ReadScalar(item, absl::StrCat(path, "[", i, "]"),
                                    LineOf(item, entry->line), &value));
     out->push_back(std::move(value));
   }
@@ -884,7 +879,7 @@ absl::Status Parser::ReadScalarList(const Map& map, std::string_view key,
 absl::Status Parser::ParseTables(const Map& source,
                                  std::vector<TableName>* out) const {
   std::vector<Value> values;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadScalarList(source, "tables", /*required=*/true, "table", &values));
   std::vector<std::pair<TableName, int>> seen;  // with the line it was on
   for (const Value& value : values) {
@@ -934,11 +929,11 @@ absl::Status Parser::ParseTables(const Map& source,
 
 absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   Map kafka;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadSection(root, "kafka", /*required=*/true, kKafkaKeys, &kafka));
 
   Value servers;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadString(kafka, "bootstrap_servers", /*required=*/true, &servers));
   if (servers.text.empty()) {
     return Error(servers.line, servers.path,
@@ -948,7 +943,7 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   out->bootstrap_servers = std::move(servers.text);
 
   Value prefix;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadString(kafka, "topic_prefix", /*required=*/true, &prefix));
   if (!IsTopicName(prefix.text)) {
     return Error(
@@ -960,7 +955,7 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
   out->topic_prefix = std::move(prefix.text);
 
   Map properties;
-  CFG_RETURN_IF_ERROR(ReadSection(kafka, "properties", /*required=*/false,
+  CDC_RETURN_IF_ERROR(ReadSection(kafka, "properties", /*required=*/false,
                                   /*known=*/{}, &properties));
   out->properties.clear();
   for (const Entry& entry : properties.entries) {
@@ -973,20 +968,20 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
       return Error(entry.line, path, "set kafka.bootstrap_servers instead");
     }
     Value value;
-    CFG_RETURN_IF_ERROR(ReadScalar(entry.value, path, entry.line, &value));
+    CDC_RETURN_IF_ERROR(ReadScalar(entry.value, path, entry.line, &value));
     out->properties[entry.key] = std::move(value.text);
   }
 
   // At most 1 GiB: the window bounds pgcdc's memory (unacknowledged events,
   // an incremental snapshot's chunk), so it must be a size a host has.
-  CFG_RETURN_IF_ERROR(ReadInt(kafka, "max_inflight_bytes", 65536,
+  CDC_RETURN_IF_ERROR(ReadInt(kafka, "max_inflight_bytes", 65536,
                               kMaxInflightBytesLimit,
                               &out->max_inflight_bytes));
-  CFG_RETURN_IF_ERROR(ReadInt(kafka, "startup_timeout_ms", 0, 3600000,
+  CDC_RETURN_IF_ERROR(ReadInt(kafka, "startup_timeout_ms", 0, 3600000,
                               &out->startup_timeout_ms));
   Value dead_letter;
   bool found = false;
-  CFG_RETURN_IF_ERROR(ReadString(kafka, "dead_letter_topic", /*required=*/false,
+  CDC_RETURN_IF_ERROR(ReadString(kafka, "dead_letter_topic", /*required=*/false,
                                  &dead_letter, &found));
   if (found) {
     if (!IsTopicName(dead_letter.text)) {
@@ -996,24 +991,24 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
     }
     out->dead_letter_topic = std::move(dead_letter.text);
   }
-  CFG_RETURN_IF_ERROR(ParseTopics(kafka, &out->topics));
+  CDC_RETURN_IF_ERROR(ParseTopics(kafka, &out->topics));
   return ReadInt(kafka, "shutdown_timeout_ms", 0, 600000,
                  &out->shutdown_timeout_ms);
 }
 
 absl::Status Parser::ParseTopics(const Map& kafka, TopicsConfig* out) const {
   Map topics;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadSection(kafka, "topics", /*required=*/false, kTopicsKeys, &topics));
-  CFG_RETURN_IF_ERROR(ReadBool(topics, "create", &out->create));
+  CDC_RETURN_IF_ERROR(ReadBool(topics, "create", &out->create));
   // Kafka's own limits: a partition count is an int32, a replication
   // factor an int16.
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadInt(topics, "partitions", 1, 2147483647, &out->partitions));
-  CFG_RETURN_IF_ERROR(ReadInt(topics, "replication_factor", 1, 32767,
+  CDC_RETURN_IF_ERROR(ReadInt(topics, "replication_factor", 1, 32767,
                               &out->replication_factor));
   Map configs;
-  CFG_RETURN_IF_ERROR(ReadSection(topics, "configs", /*required=*/false,
+  CDC_RETURN_IF_ERROR(ReadSection(topics, "configs", /*required=*/false,
                                   /*known=*/{}, &configs));
   out->configs.clear();
   for (const Entry& entry : configs.entries) {
@@ -1037,7 +1032,7 @@ absl::Status Parser::ParseTopics(const Map& kafka, TopicsConfig* out) const {
                    "kafka.properties");
     }
     Value value;
-    CFG_RETURN_IF_ERROR(ReadScalar(entry.value, path, entry.line, &value));
+    CDC_RETURN_IF_ERROR(ReadScalar(entry.value, path, entry.line, &value));
     out->configs[entry.key] = std::move(value.text);
   }
   return absl::OkStatus();
@@ -1045,11 +1040,11 @@ absl::Status Parser::ParseTopics(const Map& kafka, TopicsConfig* out) const {
 
 absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
   Map metrics;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadSection(root, "metrics", /*required=*/false, kMetricsKeys, &metrics));
   Value listen;
   bool found = false;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadString(metrics, "listen", /*required=*/false, &listen, &found));
   // An empty value (e.g. from an empty ${VAR}) means no endpoint, as absence
   // does.
@@ -1095,15 +1090,15 @@ absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
 
 absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   Map snapshot;
-  CFG_RETURN_IF_ERROR(ReadSection(root, "snapshot", /*required=*/false,
+  CDC_RETURN_IF_ERROR(ReadSection(root, "snapshot", /*required=*/false,
                                   kSnapshotKeys, &snapshot));
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadInt(snapshot, "chunk_rows", 1, 1000000, &out->chunk_rows));
-  CFG_RETURN_IF_ERROR(ReadInt(snapshot, "chunk_timeout_ms", 1000, 86400000,
+  CDC_RETURN_IF_ERROR(ReadInt(snapshot, "chunk_timeout_ms", 1000, 86400000,
                               &out->chunk_timeout_ms));
   Value mode;
   bool found = false;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadString(snapshot, "mode", /*required=*/false, &mode, &found));
   if (!found) return absl::OkStatus();
   bool known = false;
@@ -1121,11 +1116,11 @@ absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
 absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
                                    MessagesConfig* out) const {
   Map messages;
-  CFG_RETURN_IF_ERROR(ReadSection(root, "messages", /*required=*/false,
+  CDC_RETURN_IF_ERROR(ReadSection(root, "messages", /*required=*/false,
                                   kMessagesKeys, &messages));
   std::vector<Value> prefixes;
   bool section = root.Find("messages") != nullptr;
-  CFG_RETURN_IF_ERROR(ReadScalarList(messages, "prefixes",
+  CDC_RETURN_IF_ERROR(ReadScalarList(messages, "prefixes",
                                      /*required=*/section, "prefix",
                                      &prefixes));
   for (const Value& prefix : prefixes) {
@@ -1137,7 +1132,7 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
   }
   Value topic;
   bool found = false;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadString(messages, "topic", /*required=*/false, &topic, &found));
   if (found) {
     if (!IsTopicName(topic.text)) {
@@ -1156,11 +1151,11 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
 
 absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
   Map events;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadSection(root, "events", /*required=*/false, kEventsKeys, &events));
   Value key_change;
   bool found = false;
-  CFG_RETURN_IF_ERROR(ReadString(events, "key_change", /*required=*/false,
+  CDC_RETURN_IF_ERROR(ReadString(events, "key_change", /*required=*/false,
                                  &key_change, &found));
   if (!found) return absl::OkStatus();
   if (key_change.text != "delete_create" && key_change.text != "update") {
@@ -1174,11 +1169,11 @@ absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
 
 absl::Status Parser::ParseSignals(const Map& root, SignalsConfig* out) const {
   Map signals;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadSection(root, "signals", /*required=*/false, kSignalsKeys, &signals));
   Value secret;
   bool found = false;
-  CFG_RETURN_IF_ERROR(
+  CDC_RETURN_IF_ERROR(
       ReadString(signals, "secret", /*required=*/false, &secret, &found));
   // An empty value (an empty ${VAR}) means none, as absence does.
   if (!found || secret.text.empty()) return absl::OkStatus();
@@ -1222,15 +1217,15 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   // nothing below should, but an escaped exception would end the process.
   try {
     Map root;
-    CFG_RETURN_IF_ERROR(ReadMap(document, "", line, kRootKeys, &root));
+    CDC_RETURN_IF_ERROR(ReadMap(document, "", line, kRootKeys, &root));
     Config config;
-    CFG_RETURN_IF_ERROR(ParseSource(root, &config.source));
-    CFG_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
-    CFG_RETURN_IF_ERROR(ParseMetrics(root, &config.metrics));
-    CFG_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
-    CFG_RETURN_IF_ERROR(ParseMessages(root, config.kafka, &config.messages));
-    CFG_RETURN_IF_ERROR(ParseEvents(root, &config.events));
-    CFG_RETURN_IF_ERROR(ParseSignals(root, &config.signals));
+    CDC_RETURN_IF_ERROR(ParseSource(root, &config.source));
+    CDC_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
+    CDC_RETURN_IF_ERROR(ParseMetrics(root, &config.metrics));
+    CDC_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
+    CDC_RETURN_IF_ERROR(ParseMessages(root, config.kafka, &config.messages));
+    CDC_RETURN_IF_ERROR(ParseEvents(root, &config.events));
+    CDC_RETURN_IF_ERROR(ParseSignals(root, &config.signals));
     return config;
   } catch (const YAML::Exception& e) {
     const int error_line = e.mark.is_null() ? 1 : e.mark.line + 1;
@@ -1238,7 +1233,6 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
   }
 }
 
-#undef CFG_RETURN_IF_ERROR
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/common/utf8.h"
 #include "cdc/envelope/protobuf_encoder.h"
 #include "cdc/envelope/value_codec.h"
@@ -112,18 +113,12 @@ absl::Status CheckTuples(const pg::RelationInfo& info, const TableShape& table,
                          const pg::TupleData* new_tuple,
                          const pg::TupleData* old_tuple, char old_kind) {
   if (new_tuple != nullptr) {
-    if (absl::Status s = CheckColumnCount(*new_tuple, info, table.schema,
-                                          table.table, "new");
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(
+        CheckColumnCount(*new_tuple, info, table.schema, table.table, "new"));
   }
   if (old_tuple != nullptr) {
-    if (absl::Status s = CheckColumnCount(*old_tuple, info, table.schema,
-                                          table.table, "old");
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(
+        CheckColumnCount(*old_tuple, info, table.schema, table.table, "old"));
     if (old_kind != 'K' && old_kind != 'O') {
       return absl::DataLossError(absl::StrCat(
           "old tuple for ", table.schema, ".", table.table,
@@ -294,19 +289,13 @@ absl::Status EnvelopeBuilder::ConvertImages(const RowChange& change,
     if (change.old_kind == 'O') {
       const int n = static_cast<int>(tuple.values.size());
       for (int i = 0; i < n; ++i) {
-        if (absl::Status s = AddColumn(shape, info, tuple, i, &images->before);
-            !s.ok()) {
-          return s;
-        }
+        CDC_RETURN_IF_ERROR(AddColumn(shape, info, tuple, i, &images->before));
       }
     } else {
       // A 'K' image holds only the replica identity columns (the others are
       // nulls that would read as real values).
       for (int i : shape.identity_columns) {
-        if (absl::Status s = AddColumn(shape, info, tuple, i, &images->before);
-            !s.ok()) {
-          return s;
-        }
+        CDC_RETURN_IF_ERROR(AddColumn(shape, info, tuple, i, &images->before));
       }
     }
   }
@@ -314,10 +303,7 @@ absl::Status EnvelopeBuilder::ConvertImages(const RowChange& change,
     const pg::TupleData& tuple = *change.new_tuple;
     const int n = static_cast<int>(tuple.values.size());
     for (int i = 0; i < n; ++i) {
-      if (absl::Status s = AddColumn(shape, info, tuple, i, &images->after);
-          !s.ok()) {
-        return s;
-      }
+      CDC_RETURN_IF_ERROR(AddColumn(shape, info, tuple, i, &images->after));
     }
   }
   return absl::OkStatus();
@@ -349,10 +335,7 @@ absl::Status EnvelopeBuilder::CollectKey(const RowChange& change, Shape& shape,
     if (converted != nullptr) {
       images->key.push_back(*converted);
     } else {
-      if (absl::Status s = AddColumn(shape, info, *from, i, &images->key);
-          !s.ok()) {
-        return s;
-      }
+      CDC_RETURN_IF_ERROR(AddColumn(shape, info, *from, i, &images->key));
     }
   }
   return absl::OkStatus();
@@ -365,17 +348,10 @@ absl::Status EnvelopeBuilder::MakeRowEvent(const RowChange& change,
   if (info == nullptr) return UnknownRelation(change.relation_oid);
   Shape& shape = ShapeFor(*info);
   if (!shape.names.ok()) return shape.names;
-  if (absl::Status s = CheckTuples(*info, shape.table, change.new_tuple,
-                                   change.old_tuple, change.old_kind);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ConvertImages(change, shape, *info, images); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CollectKey(change, shape, *info, images); !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(CheckTuples(*info, shape.table, change.new_tuple,
+                                  change.old_tuple, change.old_kind));
+  CDC_RETURN_IF_ERROR(ConvertImages(change, shape, *info, images));
+  CDC_RETURN_IF_ERROR(CollectKey(change, shape, *info, images));
   Stamp(change.op, &shape.table, stamp, event);
   event->relation = &info->relation;
   event->before = change.old_tuple != nullptr ? &images->before : nullptr;
@@ -389,10 +365,7 @@ absl::Status EnvelopeBuilder::BuildRow(const RowChange& change, Event* stamp,
                                        RecordWriter* out) {
   arena_.Reset();
   RowEvent event;
-  if (absl::Status s = MakeRowEvent(change, stamp, &images_[0], &event);
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(MakeRowEvent(change, stamp, &images_[0], &event));
   return encoder_->EncodeRow(event, out);
 }
 
@@ -410,19 +383,11 @@ absl::Status EnvelopeBuilder::BuildKeyChange(const pg::UpdateMessage& update,
   new_key.new_tuple = &update.new_tuple;
   RowEvent del;
   RowEvent create;
-  if (absl::Status s = MakeRowEvent(old_key, stamp, &images_[0], &del);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = MakeRowEvent(new_key, stamp, &images_[1], &create);
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(MakeRowEvent(old_key, stamp, &images_[0], &del));
+  CDC_RETURN_IF_ERROR(MakeRowEvent(new_key, stamp, &images_[1], &create));
   del.key_change_pair = &create;
   create.key_change_pair = &del;
-  if (absl::Status s = encoder_->EncodeRow(del, out); !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(encoder_->EncodeRow(del, out));
   return encoder_->EncodeRow(create, out);
 }
 
@@ -467,9 +432,7 @@ absl::Status EnvelopeBuilder::BuildTruncate(const pg::TruncateMessage& truncate,
     event.cascade = (truncate.options & pg::TruncateMessage::kCascade) != 0;
     event.restart_identity =
         (truncate.options & pg::TruncateMessage::kRestartIdentity) != 0;
-    if (absl::Status s = encoder_->EncodeTruncate(event, out); !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(encoder_->EncodeTruncate(event, out));
   }
   return absl::OkStatus();
 }
@@ -536,10 +499,7 @@ absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
     const pg::PgOutputMessage& change, const TxnContext& txn, Lsn lsn,
     uint32_t* seq, int64_t now_ms) {
   std::vector<Record> records;
-  if (absl::Status s = BuildInto(change, txn, lsn, seq, now_ms, &records);
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(BuildInto(change, txn, lsn, seq, now_ms, &records));
   return records;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/common/utf8.h"
 #include "cdc/envelope/datetime.h"
 #include "cdc/envelope/pg_literal.h"
@@ -228,13 +229,13 @@ absl::Status ConvertDateTime(pg::Oid type_oid, std::string_view text,
   switch (type_oid) {
     case kDateOid: {
       int32_t days = 0;
-      if (absl::Status s = ParseDate(text, &days); !s.ok()) return s;
+      CDC_RETURN_IF_ERROR(ParseDate(text, &days));
       out->set_date_days(days);
       return absl::OkStatus();
     }
     case kTimeOid: {
       int64_t micros = 0;
-      if (absl::Status s = ParseTime(text, &micros); !s.ok()) return s;
+      CDC_RETURN_IF_ERROR(ParseTime(text, &micros));
       out->set_time_us(micros);
       return absl::OkStatus();
     }
@@ -258,7 +259,7 @@ absl::Status ConvertDateTime(pg::Oid type_oid, std::string_view text,
     }
     case kIntervalOid: {
       IntervalParts parts;
-      if (absl::Status s = ParseInterval(text, &parts); !s.ok()) return s;
+      CDC_RETURN_IF_ERROR(ParseInterval(text, &parts));
       v1::Interval* interval = out->mutable_interval_value();
       interval->set_months(parts.months);
       interval->set_days(parts.days);
@@ -328,10 +329,7 @@ absl::Status ConvertArray(const pg::TypeRegistry& types,
   const pg::TypeInfo* element = types.Find(array.array_element);
   const char delimiter = element != nullptr ? element->delimiter : ',';
   ArrayLiteral literal;
-  if (absl::Status s = ParseArrayLiteral(array.name, text, delimiter, &literal);
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(ParseArrayLiteral(array.name, text, delimiter, &literal));
   std::string element_type = TypeNameFor(&types, array.array_element);
   if (!IsValidUtf8(element_type)) {
     return BadName(
@@ -366,10 +364,7 @@ absl::Status ConvertComposite(const pg::TypeRegistry& types,
                               std::string_view text, int depth,
                               v1::Value* out) {
   std::vector<std::optional<std::string>> fields;
-  if (absl::Status s = ParseRecordLiteral(composite.name, text, &fields);
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(ParseRecordLiteral(composite.name, text, &fields));
   // "()" is both a record of no attributes and one of one NULL attribute.
   if (composite.attributes.empty() && fields.size() == 1 &&
       !fields[0].has_value()) {
