@@ -20,7 +20,8 @@
 //     incremental snapshot, chunk by chunk between watermarks, while it
 //     streams: consistent, because every change after C is streamed, and
 //     resumed, not restarted. (Tables without a primary key are read first;
-//     one cut short cannot be resumed, and pgcdc says so: see StartChunkRead.)
+//     one cut short cannot be resumed, and pgcdc says so: see
+//     IncrementalDriver::StartChunkRead.)
 //   slot missing, never: the slot is created as before, no snapshot.
 //   slot lost (wal_status 'lost'), when_needed: dropped, then as missing.
 //     Under the other modes a lost slot is an environment error.
@@ -60,13 +61,14 @@
 #include "cdc/pipeline/pipeline.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
+#include "cdc/snapshot/snapshot_journal.h"
 
 namespace cdc::pipeline {
 namespace {
 
-// How often a segment of rows ends, and progress is journaled at most.
+// How often a segment of rows ends (progress is journaled at most every
+// SnapshotJournal::kInterval).
 constexpr auto kSegmentInterval = std::chrono::seconds(1);
-constexpr auto kJournalInterval = std::chrono::seconds(3);
 
 }  // namespace
 
@@ -143,7 +145,7 @@ absl::Status Pipeline::PrepareSlot(pg::SqlConnection& sql) {
     LogInfo("created replication slot \"", slot, "\" at ",
             FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/", database_,
             " with a snapshot of the tables at that point (journaled as \"",
-            journal_id_, "\": an interrupted snapshot resumes)");
+            journal_->id(), "\": an interrupted snapshot resumes)");
     return absl::OkStatus();
   }
   if (!found->exists) {
@@ -182,7 +184,7 @@ absl::Status Pipeline::Snapshot() {
   } else {
     snapshot::Snapshotter snapshotter(config_.source.dsn, tables_, this,
                                       metrics_, stop_);
-    if (!journal_id_.empty()) snapshotter.ReadInKeyOrder();
+    if (journal_ != nullptr) snapshotter.ReadInKeyOrder();
     // The exported snapshot is importable only while the exporting
     // connection is open and idle: close it once imported (a temporary slot
     // goes with it).
@@ -215,7 +217,7 @@ absl::Status Pipeline::Snapshot() {
   }
   ServeAcks(0);
   AfterAcks();
-  if (!journal_id_.empty()) {
+  if (journal_ != nullptr) {
     UpdateJournal(
         /*final=*/status.ok() && fatal_.ok() && tracker_.inflight_events() == 0,
         /*now=*/true);
@@ -228,7 +230,7 @@ absl::Status Pipeline::Snapshot() {
                                  tracker_.inflight_events(),
                                  " snapshot event(s) were not acknowledged"));
   }
-  journal_id_.clear();
+  journal_.reset();
   exporter_.reset();  // a temporary slot goes with it
   if (status.ok()) return absl::OkStatus();
 
@@ -255,44 +257,31 @@ absl::Status Pipeline::PromoteSnapshotSlot(pg::SqlConnection& sql,
 }
 
 absl::Status Pipeline::WriteInitialRequest(pg::SqlConnection& sql) {
-  journal_id_ =
-      absl::StrCat(snapshot::kInitialRequestPrefix, FormatLsn(start_lsn_));
   std::vector<std::string> tables;
-  journal_.Clear();
-  for (const pg::TableInfo& t : tables_) {
-    tables.push_back(t.name.Qualified());
-    v1::SnapshotTask* task = journal_.add_tasks();
-    task->set_request_id(journal_id_);
-    task->set_table(t.name.Qualified());
-  }
+  for (const pg::TableInfo& t : tables_) tables.push_back(t.name.Qualified());
+  journal_ = std::make_unique<snapshot::SnapshotJournal>(
+      config_.source.slot,
+      absl::StrCat(snapshot::kInitialRequestPrefix, FormatLsn(start_lsn_)),
+      tables);
   absl::Status s =
-      snapshot::WriteSignal(
-          sql, signal_keys_,
-          snapshot::RequestSignal(config_.source.slot, journal_id_, tables))
-          .status();
+      snapshot::WriteSignal(sql, signal_keys_, journal_->request()).status();
   if (!s.ok()) {
     return WithPrefix(s,
                       "cannot write the snapshot's journal to the WAL "
                       "(pg_logical_emit_message): ");
   }
-  segments_.clear();
-  journal_changed_ = false;
-  next_journal_ = Clock::now() + kJournalInterval;
+  journal_->Written(Clock::now());
   return absl::OkStatus();
 }
 
 absl::Status Pipeline::CloseSegment(const pg::TupleData* row, uint64_t rows) {
-  Segment segment;
-  segment.txn = txn_id_;
-  segment.table = snapshot_table_;
-  segment.rows = rows;
+  const offsets::TxnId txn = txn_id_;
+  std::vector<std::string> last_key;
   if (row != nullptr) {
-    for (size_t p : key_positions_) {
-      segment.last_key.push_back(row->values[p].data);
-    }
+    for (size_t p : key_positions_) last_key.push_back(row->values[p].data);
   }
   if (absl::Status s = CloseSnapshotTable(); !s.ok()) return s;
-  segments_.push_back(std::move(segment));
+  journal_->AddSegment(txn, snapshot_table_, std::move(last_key), rows);
   if (row != nullptr) {
     if (absl::Status s = OpenTransaction(snapshot_txn_); !s.ok()) return s;
   }
@@ -302,47 +291,24 @@ absl::Status Pipeline::CloseSegment(const pg::TupleData* row, uint64_t rows) {
 }
 
 void Pipeline::UpdateJournal(bool final, bool now) {
-  if (journal_id_.empty()) return;
-  bool table_done = false;
-  while (!segments_.empty() && tracker_.Unacked(segments_.front().txn) == 0) {
-    const Segment& segment = segments_.front();
-    auto* tasks = journal_.mutable_tasks();
-    for (auto it = tasks->begin(); it != tasks->end(); ++it) {
-      if (it->table() != segment.table) continue;
-      if (segment.last_key.empty()) {
-        tasks->erase(it);
-        table_done = true;
-      } else {
-        snapshot::SetAfterKey(segment.last_key, &*it);
-        it->set_rows(segment.rows);
-      }
-      break;
-    }
-    journal_changed_ = true;
-    segments_.pop_front();
-  }
-  if (final) {
-    journal_.clear_tasks();
-    journal_.add_finished(journal_id_);
-  } else if (!journal_changed_ ||
-             (!table_done && !now && Clock::now() < next_journal_)) {
-    return;
-  }
-  v1::SnapshotSignal signal;
-  signal.set_slot(config_.source.slot);
-  signal.mutable_progress()->set_nonce(journal_id_);
-  *signal.mutable_state() = journal_;
-  absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-    return snapshot::WriteSignal(sql, signal_keys_, signal).status();
-  });
-  if (!s.ok()) {
+  if (journal_ == nullptr) return;
+  std::optional<v1::SnapshotSignal> progress =
+      journal_->Update(tracker_, final, now, Clock::now());
+  if (!progress.has_value()) return;
+  if (absl::Status s = WriteSignal(*progress); !s.ok()) {
     // Not fatal: a later entry (or, after a crash, the stream) catches up;
     // at worst a resumed snapshot repeats a segment.
     LogWarning("cannot journal the snapshot's progress: ", s.message());
     return;
   }
-  journal_changed_ = false;
-  next_journal_ = Clock::now() + kJournalInterval;
+  journal_->Written(Clock::now());
+}
+
+const pg::TableInfo* Pipeline::FindTable(std::string_view qualified) const {
+  for (const pg::TableInfo& t : tables_) {
+    if (t.name.Qualified() == qualified) return &t;
+  }
+  return nullptr;
 }
 
 absl::Status Pipeline::BeginTable(const pg::RelationMessage& relation) {
@@ -398,7 +364,7 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
     ServeAcks(0);
     // A segment ends at a key: only with the whole key known to the
     // journal (a keyless table is one segment).
-    if (!journal_id_.empty() && !key_positions_.empty() &&
+    if (journal_ != nullptr && !key_positions_.empty() &&
         Clock::now() >= next_segment_) {
       return CloseSegment(&row, ordinal + 1);
     }
@@ -407,7 +373,7 @@ absl::Status Pipeline::Row(const pg::RelationMessage& relation,
 }
 
 absl::Status Pipeline::EndTable(const pg::RelationMessage&, uint64_t rows) {
-  if (journal_id_.empty()) return CloseSnapshotTable();
+  if (journal_ == nullptr) return CloseSnapshotTable();
   return CloseSegment(nullptr, rows);
 }
 
