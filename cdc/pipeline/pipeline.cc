@@ -56,6 +56,9 @@ Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
   incremental_ = std::make_unique<snapshot::IncrementalDriver>(
       &config_, &tables_, &relations_, &signal_keys_, &tracker_, metrics_,
       static_cast<snapshot::IncrementalDriver::Host*>(this));
+  initial_ = std::make_unique<snapshot::InitialSnapshot>(
+      &config_, &tracker_, &signal_keys_, metrics_, stop_,
+      static_cast<snapshot::InitialSnapshot::Host*>(this));
 }
 
 Pipeline::~Pipeline() = default;
@@ -94,7 +97,9 @@ absl::Status Pipeline::Prepare() {
   incremental_->Restart();
   // Last, so that a slot created for a snapshot is not left behind by a
   // failure of the steps above.
-  if (absl::Status s = PrepareSlot(sql); !s.ok()) return s;
+  absl::StatusOr<Lsn> start = initial_->PrepareSlot(sql, database_, &tables_);
+  if (!start.ok()) return start.status();
+  start_lsn_ = *start;
   tracker_ = offsets::AckTracker(start_lsn_);
   session_.SetStart(start_lsn_);
   metrics_->SetConfirmedLsn(start_lsn_);
@@ -241,6 +246,27 @@ absl::Status Pipeline::WriteSignal(const v1::SnapshotSignal& signal) {
   return WithSqlSession([&](pg::SqlConnection& sql) {
     return snapshot::WriteSignal(sql, signal_keys_, signal).status();
   });
+}
+
+absl::Status Pipeline::Snapshot() { return initial_->Run(); }
+
+absl::Status Pipeline::AddRelation(const pg::RelationMessage& relation) {
+  relations_.Apply(relation);
+  return ResolveTypes(relation);
+}
+
+absl::Status Pipeline::BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
+                                 const envelope::TxnContext& snapshot,
+                                 uint32_t ordinal, int64_t now_ms,
+                                 envelope::Record* record) {
+  return builder_->BuildRead(relation_oid, row, snapshot, ordinal, now_ms,
+                             record);
+}
+
+absl::Status Pipeline::CommitSnapshotTransaction(Lsn end_lsn) {
+  if (absl::Status s = CommitOpenTransaction(end_lsn); !s.ok()) return s;
+  AfterAcks();
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::WithSqlSession(

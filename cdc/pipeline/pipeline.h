@@ -23,12 +23,10 @@
 // time), so every event received is of a committed transaction.
 //
 // Streaming (protocol 2+, source.streaming): a transaction bigger than the
-// server's logical_decoding_work_mem arrives in chunks while it runs, between
-// Stream Start and Stream Stop, interleaved with other transactions. Its
-// messages go to the StreamSpool untouched; Stream Abort drops them (or a
-// rolled-back subtransaction's part); at Stream Commit the transaction is
+// server's logical_decoding_work_mem arrives in chunks while it runs; they
+// wait in the StreamReplay until its Stream Commit, when the transaction is
 // registered with the AckTracker — commit order is the order the server sends
-// commits in, streamed or not — and replayed from the spool through the same
+// commits in, streamed or not — and replayed through the same
 // decode-and-publish path, within the in-flight window. A keepalive's position
 // may still be confirmed while streamed transactions are open, as
 // PostgreSQL's own apply worker does: the slot's restart_lsn stays behind
@@ -49,13 +47,13 @@
 //   cdc/snapshot/snapshot_journal.h     what the journal of a new slot's
 //       snapshot says, and when;
 //   cdc/pipeline/startup_checks.h       what Prepare() decides from values;
-//   cdc/pipeline/pipeline_snapshot.cc   the slot for snapshot.mode, and the
+//   cdc/snapshot/initial_snapshot.h     the slot for snapshot.mode, and the
 //       initial snapshot's rows as READ events.
 //
 // Snapshots: before Stream(), Snapshot() publishes the rows already in the
 // tables when snapshot.mode asks for it, as READ events through the same
 // tracker, producer and window; how the slot is chosen and the handoff kept
-// exact is in pipeline_snapshot.cc and cdc/snapshot/snapshotter.h.
+// exact is in cdc/snapshot/initial_snapshot.h and snapshotter.h.
 //
 // Type facts: the built-in types are read from the catalog in Prepare();
 // a Relation message that uses a user type (OID >= 16384) or one not yet
@@ -100,13 +98,13 @@
 #include "cdc/snapshot/chunk_reader.h"
 #include "cdc/snapshot/incremental.h"
 #include "cdc/snapshot/incremental_driver.h"
+#include "cdc/snapshot/initial_snapshot.h"
 #include "cdc/snapshot/signal_auth.h"
-#include "cdc/snapshot/snapshot_journal.h"
 #include "cdc/snapshot/snapshotter.h"
 
 namespace cdc::pipeline {
 
-class Pipeline : private snapshot::RowSink,
+class Pipeline : private snapshot::InitialSnapshot::Host,
                  private snapshot::IncrementalDriver::Host {
  public:
   Pipeline(config::Config config, metrics::Metrics* metrics,
@@ -130,7 +128,7 @@ class Pipeline : private snapshot::RowSink,
   absl::Status Stream();
 
   // The snapshot snapshot.mode asks for, if Prepare() found one due (see
-  // cdc/snapshot/snapshotter.h and pipeline_snapshot.cc): reads the tables,
+  // cdc/snapshot/initial_snapshot.h): reads the tables,
   // publishes their rows as READ events and returns once the broker
   // acknowledged them all. A new slot's snapshot is journaled in the WAL:
   // when it fails or is stopped, the next start resumes it while streaming.
@@ -214,12 +212,11 @@ class Pipeline : private snapshot::RowSink,
       const std::function<absl::Status(pg::SqlConnection&)>& work);
   // On the SQL session (WithSqlSession).
   absl::Status WriteSignal(const v1::SnapshotSignal& signal) override;
-  const pg::TableInfo* FindTable(std::string_view qualified) const;
 
   // --- Transactions, publishing and acknowledgements (pipeline.cc) ---
   // Registers a transaction with the tracker; its events follow, then
   // CloseTransaction with the position that confirms it.
-  absl::Status OpenTransaction(const envelope::TxnContext& txn);
+  absl::Status OpenTransaction(const envelope::TxnContext& txn) override;
   absl::Status CloseTransaction(Lsn end_lsn);
   // Commits the open transaction to the tracker at `end_lsn` (for every
   // kind: server, snapshot, abandoned), which keeps what naming and timing
@@ -245,38 +242,20 @@ class Pipeline : private snapshot::RowSink,
                             bool at_start);
   void OnDelivery(const kafka::DeliveryReport& report);
   // Serves delivery reports (Producer::Poll), then what follows from them.
-  void ServeAcks(int timeout_ms);
-  void AfterAcks();
+  void ServeAcks(int timeout_ms) override;
+  void AfterAcks() override;
   void DrainAcks(int timeout_ms);
   void Fail(const absl::Status& status) override { fatal_ = status; }
 
-  // --- The slot and the initial snapshot (pipeline_snapshot.cc) ---
-  // PrepareSlot finds or creates the slot and decides whether a snapshot is
-  // due: when it is, `exporter_` is the replication connection whose
-  // exported snapshot Snapshot() imports.
-  absl::Status PrepareSlot(pg::SqlConnection& sql);
-  absl::Status CreateExportingSlot(const std::string& slot, bool temporary);
-  // Copies the temporary slot `from` to the configured slot (same
-  // consistent point).
-  absl::Status PromoteSnapshotSlot(pg::SqlConnection& sql,
-                                   const std::string& from);
-  // The journal of a new slot's snapshot (cdc/snapshot/snapshot_journal.h).
-  // Writes the request before the slot is made.
-  absl::Status WriteInitialRequest(pg::SqlConnection& sql);
-  // Ends the tracker transaction of the rows read since the last segment
-  // (`row` the last of them, nullptr at the table's end) and, unless the
-  // table is done, opens the next.
-  absl::Status CloseSegment(const pg::TupleData* row, uint64_t rows);
-  // Writes progress for the acknowledged segments when due: every few
-  // seconds, at a table's end, at once with `now`; with `final`, that the
-  // snapshot is done.
-  void UpdateJournal(bool final, bool now = false);
-  absl::Status BeginTable(const pg::RelationMessage& relation) override;
-  absl::Status Row(const pg::RelationMessage& relation,
-                   const pg::TupleData& row, uint64_t ordinal) override;
-  absl::Status EndTable(const pg::RelationMessage& relation,
-                        uint64_t rows) override;
-  absl::Status CloseSnapshotTable();
+  // --- What the initial snapshot asks of the pipeline (InitialSnapshot) ---
+  absl::Status AddRelation(const pg::RelationMessage& relation) override;
+  absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
+                         const envelope::TxnContext& snapshot, uint32_t ordinal,
+                         int64_t now_ms, envelope::Record* record) override;
+  bool in_transaction() const override { return in_txn_; }
+  offsets::TxnId open_transaction() const override { return txn_id_; }
+  absl::Status CommitSnapshotTransaction(Lsn end_lsn) override;
+  absl::Status fatal() const override { return fatal_; }
 
   // Borrowed and configured.
   config::Config config_;
@@ -322,17 +301,8 @@ class Pipeline : private snapshot::RowSink,
   uint64_t events_published_ = 0;
   uint64_t events_acked_ = 0;
 
-  // The initial snapshot (pipeline_snapshot.cc).
-  std::unique_ptr<pg::ReplicationStream> exporter_;
-  pg::ReplicationStream::CreatedSlot exported_;
-  bool snapshot_due_ = false;
-  // nullptr: this snapshot keeps no journal.
-  std::unique_ptr<snapshot::SnapshotJournal> journal_;
-  std::vector<size_t> key_positions_;
-  Clock::time_point next_segment_;
-  envelope::TxnContext snapshot_txn_;
-  envelope::Record snapshot_record_;
-  std::string snapshot_table_;  // "schema.table" being read, for metrics
+  // The slot for snapshot.mode and the snapshot that goes with it.
+  std::unique_ptr<snapshot::InitialSnapshot> initial_;
 };
 
 }  // namespace cdc::pipeline
