@@ -72,14 +72,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "cdc/config/config.h"
@@ -95,12 +94,9 @@
 #include "cdc/pipeline/replication_session.h"
 #include "cdc/pipeline/stream_replay.h"
 #include "cdc/pipeline/stream_spool.h"
-#include "cdc/snapshot/chunk_reader.h"
-#include "cdc/snapshot/incremental.h"
 #include "cdc/snapshot/incremental_driver.h"
 #include "cdc/snapshot/initial_snapshot.h"
 #include "cdc/snapshot/signal_auth.h"
-#include "cdc/snapshot/snapshotter.h"
 
 namespace cdc::pipeline {
 
