@@ -134,6 +134,7 @@ class InitialSnapshot : private RowSink {
   absl::Status Run();
 
  private:
+  friend class InitialSnapshotTest;  // drives the RowSink without a server
   using Clock = std::chrono::steady_clock;
 
   absl::Status CreateExportingSlot(const std::string& slot, bool temporary);

@@ -16,16 +16,13 @@ using Clock = ReplicationSession::Clock;
 class ReplicationSessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<metrics::Metrics>> m =
-        metrics::Metrics::Create("");
-    ASSERT_TRUE(m.ok()) << m.status();
-    metrics_ = *std::move(m);
     session_ = std::make_unique<ReplicationSession>(metrics_.get());
     session_->set_status_interval(milliseconds(1000));
     session_->SetStart(0x100);
   }
 
-  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<metrics::Metrics> metrics_ =
+      metrics::Metrics::Create("").value();
   std::unique_ptr<ReplicationSession> session_;
 };
 

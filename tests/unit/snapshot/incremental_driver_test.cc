@@ -45,10 +45,6 @@ class IncrementalDriverTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_.source.slot = "s";
-    absl::StatusOr<std::unique_ptr<metrics::Metrics>> m =
-        metrics::Metrics::Create("");
-    ASSERT_TRUE(m.ok()) << m.status();
-    metrics_ = *std::move(m);
     pg::TableInfo t;
     t.name.schema = "public";
     t.name.table = "t";
@@ -86,7 +82,8 @@ class IncrementalDriverTest : public ::testing::Test {
   pg::RelationCache relations_;
   SignalKeys keys_{std::vector<std::string>{"secret"}};
   offsets::AckTracker tracker_{0x10};
-  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<metrics::Metrics> metrics_ =
+      metrics::Metrics::Create("").value();
   FakeHost host_;
   std::unique_ptr<IncrementalDriver> driver_;
 };
