@@ -16,13 +16,14 @@ constexpr size_t kCompactSlack = 64;
 
 AckTracker::AckTracker(Lsn start) : confirmed_(start) {}
 
-absl::StatusOr<TxnId> AckTracker::Begin() {
+absl::StatusOr<TxnId> AckTracker::Begin(Lsn commit_lsn) {
   if (open_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "Begin: transaction ", pending_.back().id, " is still open"));
   }
   Pending txn;
   txn.id = next_id_++;
+  txn.commit_lsn = commit_lsn;
   pending_.push_back(txn);
   ++incomplete_;
   open_ = true;
@@ -82,14 +83,15 @@ absl::Status AckTracker::AddEvent(TxnId txn, size_t bytes) {
   return absl::OkStatus();
 }
 
-absl::Status AckTracker::Commit(TxnId txn, Lsn end_lsn,
-                                int64_t commit_time_us) {
+absl::Status AckTracker::Commit(TxnId txn, Lsn end_lsn, int64_t commit_time_us,
+                                bool timed) {
   absl::StatusOr<Pending*> pending = OpenTransaction(txn, "Commit");
   if (!pending.ok()) return pending.status();
   Pending& committed = **pending;
   committed.end_lsn = end_lsn;
   committed.commit_time = commit_time_us;
   committed.committed = true;
+  committed.timed = timed;
   open_ = false;
   if (Complete(committed)) {
     // Nothing in flight (no events, or all acknowledged while it was open):
@@ -109,7 +111,9 @@ absl::Status AckTracker::Commit(TxnId txn, Lsn end_lsn,
   return absl::OkStatus();
 }
 
-absl::Status AckTracker::Ack(TxnId txn, size_t bytes) {
+absl::Status AckTracker::Ack(TxnId txn, size_t bytes,
+                             std::optional<int64_t>* timed_commit_us) {
+  if (timed_commit_us != nullptr) timed_commit_us->reset();
   Pending* found = FindPending(txn);
   if (found == nullptr) {
     return absl::NotFoundError(
@@ -129,6 +133,10 @@ absl::Status AckTracker::Ack(TxnId txn, size_t bytes) {
   pending.bytes -= bytes;
   --inflight_events_;
   inflight_bytes_ -= bytes;
+  if (timed_commit_us != nullptr && pending.events == 0 && pending.committed &&
+      pending.timed) {
+    *timed_commit_us = pending.commit_time;
+  }
   if (Complete(pending)) {
     // Only the front can complete the prefix; a later transaction finishing
     // first just waits for it.
@@ -205,6 +213,13 @@ void AckTracker::AbandonHeld() {
 size_t AckTracker::Unacked(TxnId txn) const {
   const Pending* pending = FindPending(txn);
   return pending == nullptr ? 0 : pending->events;
+}
+
+Lsn AckTracker::CommitLsn(TxnId txn) const {
+  const Pending* pending = FindPending(txn);
+  if (pending == nullptr || pending->id != txn) return kInvalidLsn;
+  if (pending->committed && pending->events == 0) return kInvalidLsn;
+  return pending->commit_lsn;
 }
 
 void AckTracker::Advance() {

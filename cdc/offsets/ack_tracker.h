@@ -28,6 +28,11 @@
 // bounds) — however long one event stays unacknowledged while thousands of
 // transactions behind it complete.
 //
+// Besides positions, a pending transaction keeps what is said of it until
+// its events are all acknowledged: its commit LSN, which a failed delivery
+// names, and whether its commit-to-ack time means something (a transaction
+// the server committed), so that the pipeline keeps no second queue.
+//
 // Pure and thread-compatible: one owner (the pipeline loop) calls it.
 #ifndef CDC_OFFSETS_ACK_TRACKER_H_
 #define CDC_OFFSETS_ACK_TRACKER_H_
@@ -35,6 +40,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -52,17 +58,26 @@ class AckTracker {
   explicit AckTracker(Lsn start = kInvalidLsn);
 
   // Opens a transaction. Only one may be open at a time
-  // (kFailedPrecondition otherwise).
-  absl::StatusOr<TxnId> Begin();
+  // (kFailedPrecondition otherwise). `commit_lsn` names it (CommitLsn) while
+  // it has events in flight.
+  absl::StatusOr<TxnId> Begin(Lsn commit_lsn = kInvalidLsn);
   // One more event of the open transaction `txn` is in flight
   // (kResourceExhausted past 4294967295 of one transaction at a time).
   absl::Status AddEvent(TxnId txn, size_t bytes);
   // Closes the open transaction; its position is `end_lsn`. `commit_time_us`
-  // is kept for confirmed_commit_time_us().
-  absl::Status Commit(TxnId txn, Lsn end_lsn, int64_t commit_time_us = 0);
+  // is kept for confirmed_commit_time_us(). `timed`: the server committed it
+  // (not a snapshot's, a non-transactional message's, or one abandoned with
+  // its connection, which is timed when it comes again), so the time from
+  // its commit to its last acknowledgement is worth observing (see Ack).
+  absl::Status Commit(TxnId txn, Lsn end_lsn, int64_t commit_time_us = 0,
+                      bool timed = false);
   // The broker acknowledged one event of `txn` of `bytes`. kNotFound for a
   // transaction not in flight; kFailedPrecondition for more acks than events.
-  absl::Status Ack(TxnId txn, size_t bytes);
+  // When `timed_commit_us` is given, it is set to the commit time of `txn`
+  // when this was the last unacknowledged event of a committed, timed
+  // transaction, and to nullopt otherwise.
+  absl::Status Ack(TxnId txn, size_t bytes,
+                   std::optional<int64_t>* timed_commit_us = nullptr);
   // The server says it has sent everything up to `lsn`. Ignored while a
   // transaction is open.
   void ObserveServerPosition(Lsn lsn);
@@ -86,6 +101,10 @@ class AckTracker {
   void AbandonHeld();
   // Events of `txn` not yet acknowledged (0 once it is no longer pending).
   size_t Unacked(TxnId txn) const;
+  // The commit LSN given to Begin for `txn`, while it is open or has events
+  // not yet acknowledged; kInvalidLsn otherwise (what a failed delivery of
+  // an unknown transaction names).
+  Lsn CommitLsn(TxnId txn) const;
 
   // The position safe to confirm: never decreases.
   Lsn confirmed() const { return confirmed_; }
@@ -115,14 +134,16 @@ class AckTracker {
   // newest begun); only complete entries cover more than one.
   struct Pending {
     TxnId id = 0;
-    Lsn end_lsn = kInvalidLsn;  // a run: the highest of its members'
-    int64_t commit_time = 0;    // a run: its newest member's
-    size_t bytes = 0;           // not yet acknowledged
-    // Not yet acknowledged. 32 bits keep an entry at 40 bytes, which the
+    Lsn end_lsn = kInvalidLsn;     // a run: the highest of its members'
+    Lsn commit_lsn = kInvalidLsn;  // from Begin; a run: meaningless
+    int64_t commit_time = 0;       // a run: its newest member's
+    size_t bytes = 0;              // not yet acknowledged
+    // Not yet acknowledged. 32 bits keep an entry at 48 bytes, which the
     // hot path notices; the window holds far fewer events than that.
     uint32_t events = 0;
     bool committed = false;
     bool held = false;
+    bool timed = false;
   };
   static bool Complete(const Pending& p) {
     return p.committed && p.events == 0 && !p.held;

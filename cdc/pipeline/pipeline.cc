@@ -19,6 +19,7 @@
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/pg/sqlstate.h"
+#include "cdc/pipeline/startup_checks.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
 #include "cdc/v1/dead_letter.pb.h"
@@ -26,13 +27,6 @@
 namespace cdc::pipeline {
 namespace {
 
-// A confirmation that moved is sent at most this often (besides the regular
-// interval), so that the slot follows acknowledgements closely without a
-// status message per transaction. PostgreSQL's apply worker sends one
-// whenever its position moved; 20 ms keeps the walsender's work to at most
-// 50 replies a second, while the slot (and whoever watches its
-// confirmed_flush_lsn) is never more than that behind the broker.
-constexpr auto kConfirmSpacing = std::chrono::milliseconds(20);
 // Heartbeat messages carry this prefix and are never published.
 constexpr char kHeartbeatPrefix[] = "pgcdc.heartbeat";
 // The largest event a dead letter carries whole (see dead_letter.proto).
@@ -57,7 +51,17 @@ bool Is(const pg::PgOutputMessage& m) {
 
 Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
                    const std::atomic<bool>* stop)
-    : config_(std::move(config)), metrics_(metrics), stop_(stop) {}
+    : config_(std::move(config)),
+      metrics_(metrics),
+      stop_(stop),
+      session_(metrics) {
+  incremental_ = std::make_unique<snapshot::IncrementalDriver>(
+      &config_, &tables_, &relations_, &signal_keys_, &tracker_, metrics_,
+      static_cast<snapshot::IncrementalDriver::Host*>(this));
+  initial_ = std::make_unique<snapshot::InitialSnapshot>(
+      &config_, &tracker_, &signal_keys_, metrics_, stop_,
+      static_cast<snapshot::InitialSnapshot::Host*>(this));
+}
 
 Pipeline::~Pipeline() = default;
 
@@ -74,6 +78,38 @@ absl::Status Pipeline::Prepare() {
   if (!conn.ok()) return conn.status();
   pg::SqlConnection& sql = **conn;
 
+  if (absl::Status s = CheckServer(sql); !s.ok()) return s;
+  absl::StatusOr<std::vector<pg::TableInfo>> tables = CheckTables(sql);
+  if (!tables.ok()) return tables.status();
+  // Everything that can refuse the configuration (the Kafka properties
+  // included) or the environment does so before the first change pgcdc
+  // makes: the signal key, the publication, a snapshot request, the slot.
+  if (absl::Status s = ConnectKafka(); !s.ok()) return s;
+  absl::StatusOr<snapshot::SignalKeys> keys =
+      snapshot::LoadSignalKeys(sql, config_.signals, /*create=*/true);
+  if (!keys.ok()) return keys.status();
+  signal_keys_ = *std::move(keys);
+  if (absl::Status s = PreparePublication(sql, *tables); !s.ok()) return s;
+  if (absl::Status s = LoadBuiltinTypes(sql); !s.ok()) return s;
+
+  builder_ = MakeBuilder(&relations_, *tables);
+  for (const std::string& w : ReplicaIdentityWarnings(*tables)) LogWarning(w);
+
+  tables_ = *std::move(tables);
+  incremental_->Restart();
+  // Last, so that a slot created for a snapshot is not left behind by a
+  // failure of the steps above.
+  absl::StatusOr<Lsn> start = initial_->PrepareSlot(sql, database_, &tables_);
+  if (!start.ok()) return start.status();
+  start_lsn_ = *start;
+  tracker_ = offsets::AckTracker(start_lsn_);
+  session_.SetStart(start_lsn_);
+  metrics_->SetConfirmedLsn(start_lsn_);
+  sql_ = *std::move(conn);
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::CheckServer(pg::SqlConnection& sql) {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
   database_ = server->database;
@@ -89,17 +125,19 @@ absl::Status Pipeline::Prepare() {
   if (!pgoutput.ok()) return pgoutput.status();
   pgoutput_ = *std::move(pgoutput);
   if (absl::Status s = PrepareSpool(); !s.ok()) return s;
-  status_interval_ =
-      std::chrono::milliseconds(config_.source.status_interval_ms);
-  if (server->wal_sender_timeout_ms > 0 &&
-      status_interval_.count() > server->wal_sender_timeout_ms / 4) {
-    status_interval_ = std::chrono::milliseconds(
-        std::max(100, server->wal_sender_timeout_ms / 4));
-    LogInfo("status updates every ", status_interval_.count(),
+  const StatusInterval status = ChooseStatusInterval(
+      config_.source.status_interval_ms, server->wal_sender_timeout_ms);
+  session_.set_status_interval(status.interval);
+  if (status.capped) {
+    LogInfo("status updates every ", status.interval.count(),
             " ms: a quarter of the server's wal_sender_timeout (",
             server->wal_sender_timeout_ms, " ms)");
   }
+  return absl::OkStatus();
+}
 
+absl::StatusOr<std::vector<pg::TableInfo>> Pipeline::CheckTables(
+    pg::SqlConnection& sql) {
   absl::StatusOr<std::vector<pg::TableInfo>> tables =
       pg::DescribeTables(sql, config_.source.tables);
   if (!tables.ok()) return tables.status();
@@ -112,10 +150,10 @@ absl::Status Pipeline::Prepare() {
     return s;
   }
   for (const std::string& w : warnings) LogWarning(w);
+  return tables;
+}
 
-  // Everything that can refuse the configuration (the Kafka properties
-  // included) or the environment does so before the first change pgcdc
-  // makes: the signal key, the publication, a snapshot request, the slot.
+absl::Status Pipeline::ConnectKafka() {
   absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
       kafka::Producer::Create(
           config_.kafka.bootstrap_servers, config_.kafka.properties,
@@ -145,22 +183,19 @@ absl::Status Pipeline::Prepare() {
   // producer waiting forever for it.
   topics_ = std::make_unique<kafka::TopicAdmin>(producer_->client(),
                                                 config_.kafka.topics);
-  if (absl::Status s = EnsureTopics(kafka::TopicsOf(config_), true); !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<snapshot::SignalKeys> keys =
-      snapshot::LoadSignalKeys(sql, config_.signals, /*create=*/true);
-  if (!keys.ok()) return keys.status();
-  signal_keys_ = *std::move(keys);
+  return EnsureTopics(kafka::TopicsOf(config_), true);
+}
 
+absl::Status Pipeline::PreparePublication(
+    pg::SqlConnection& sql, const std::vector<pg::TableInfo>& tables) {
   const bool via_root =
-      std::any_of(tables->begin(), tables->end(),
+      std::any_of(tables.begin(), tables.end(),
                   [](const pg::TableInfo& t) { return t.partitioned; });
   // A table added to source.tables since the slot was made has history the
   // topic lacks: it is snapshotted incrementally, asked for (in the WAL)
   // before the publication starts to carry its changes.
   auto before_adding = [&](const std::vector<std::string>& added) {
-    return RequestSnapshotOfAdded(sql, added);
+    return incremental_->RequestSnapshotOfAdded(sql, added);
   };
   absl::StatusOr<bool> created_pub = pg::EnsurePublication(
       sql, config_.source.publication, config_.source.tables, via_root,
@@ -169,53 +204,16 @@ absl::Status Pipeline::Prepare() {
   if (*created_pub) {
     LogInfo("created publication \"", config_.source.publication, "\"");
   }
+  return absl::OkStatus();
+}
 
+absl::Status Pipeline::LoadBuiltinTypes(pg::SqlConnection& sql) {
   absl::StatusOr<std::vector<pg::TypeInfo>> types = pg::LoadBuiltinTypes(sql);
   if (!types.ok()) return types.status();
   for (pg::TypeInfo& type : *types) {
     relations_.mutable_types()->Add(std::move(type));
   }
   relations_.RefreshTypeNames();
-
-  builder_ = MakeBuilder(&relations_, *tables);
-  for (const pg::TableInfo& t : *tables) {
-    if (t.replica_identity == 'n' && !t.primary_key.empty()) {
-      LogWarning("table ", t.name.Qualified(),
-                 " has REPLICA IDENTITY NOTHING: PostgreSQL refuses UPDATE "
-                 "and DELETE on it while it is published. Fix: ALTER TABLE ",
-                 t.name.Qualified(),
-                 " REPLICA IDENTITY DEFAULT (or FULL for "
-                 "whole old rows)");
-    }
-    if (t.primary_key.empty()) {
-      if (t.replica_identity == 'n' || t.replica_identity == 'd') {
-        LogWarning(
-            "table ", t.name.Qualified(),
-            " has no primary key and replica identity ",
-            t.replica_identity == 'n' ? "NOTHING" : "DEFAULT",
-            ": its events have a null Kafka key and its UPDATE/DELETE events "
-            "no old image; PostgreSQL refuses UPDATE and DELETE on it while "
-            "it is published. Fix: add a primary key, or ALTER TABLE ",
-            t.name.Qualified(), " REPLICA IDENTITY FULL");
-      } else if (t.replica_identity == 'f') {
-        LogWarning("table ", t.name.Qualified(),
-                   " has no primary key: its events have a null Kafka key, so "
-                   "per-row order across partitions is not kept; add a "
-                   "primary key or REPLICA IDENTITY USING INDEX");
-      }
-    }
-  }
-
-  tables_ = *std::move(tables);
-  NewIncremental();
-  // Last, so that a slot created for a snapshot is not left behind by a
-  // failure of the steps above.
-  if (absl::Status s = PrepareSlot(sql); !s.ok()) return s;
-  tracker_ = offsets::AckTracker(start_lsn_);
-  slot_floor_ = start_lsn_;
-  last_sent_confirmed_ = start_lsn_;
-  metrics_->SetConfirmedLsn(start_lsn_);
-  sql_ = *std::move(conn);
   return absl::OkStatus();
 }
 
@@ -239,6 +237,38 @@ std::unique_ptr<envelope::EnvelopeBuilder> Pipeline::MakeBuilder(
     builder->SetPrimaryKey(t.name.schema, t.name.table, t.primary_key);
   }
   return builder;
+}
+
+std::unique_ptr<envelope::EnvelopeBuilder> Pipeline::NewBuilder(
+    const pg::RelationCache* relations) const {
+  return MakeBuilder(relations, tables_);
+}
+
+absl::Status Pipeline::WriteSignal(const v1::SnapshotSignal& signal) {
+  return WithSqlSession([&](pg::SqlConnection& sql) {
+    return snapshot::WriteSignal(sql, signal_keys_, signal).status();
+  });
+}
+
+absl::Status Pipeline::Snapshot() { return initial_->Run(); }
+
+absl::Status Pipeline::AddRelation(const pg::RelationMessage& relation) {
+  relations_.Apply(relation);
+  return ResolveTypes(relation);
+}
+
+absl::Status Pipeline::BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
+                                 const envelope::TxnContext& snapshot,
+                                 uint32_t ordinal, int64_t now_ms,
+                                 envelope::Record* record) {
+  return builder_->BuildRead(relation_oid, row, snapshot, ordinal, now_ms,
+                             record);
+}
+
+absl::Status Pipeline::CommitSnapshotTransaction(Lsn end_lsn) {
+  if (absl::Status s = CommitOpenTransaction(end_lsn); !s.ok()) return s;
+  AfterAcks();
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::WithSqlSession(
@@ -337,9 +367,9 @@ absl::Status Pipeline::Stream() {
   }
   absl::Status sent = absl::OkStatus();
   absl::Status finished = absl::OkStatus();
-  if (stream_ != nullptr) {
+  if (session_.connected()) {
     sent = SendStatus(/*force=*/true);
-    if (sent.ok()) finished = stream_->Finish(5000);
+    if (sent.ok()) finished = session_.Finish(5000);
   }
   metrics_->SetConnected(false);
   LogInfo("confirmed ", FormatLsn(tracker_.confirmed()), " to slot \"",
@@ -351,12 +381,8 @@ absl::Status Pipeline::Stream() {
   return absl::OkStatus();
 }
 
-absl::Status Pipeline::StreamSession() {
-  session_started_ = false;
-  absl::StatusOr<std::unique_ptr<pg::ReplicationStream>> stream =
-      pg::ReplicationStream::Connect(config_.source.dsn);
-  if (!stream.ok()) return stream.status();
-  stream_ = *std::move(stream);
+absl::Status Pipeline::StartSession() {
+  if (absl::Status s = session_.Connect(config_.source.dsn); !s.ok()) return s;
   const std::string options = pg::FormatPgOutputOptions(pgoutput_);
   // Another instance may have moved the slot on while this one waited for
   // it (a standby) or was disconnected: what it confirmed is published, and
@@ -374,16 +400,13 @@ absl::Status Pipeline::StreamSession() {
       !s.ok()) {
     return s;
   }
-  if (slot_position > slot_floor_) {
-    slot_floor_ = slot_position;
-    if (!tracker_.in_transaction()) {
-      tracker_.ObserveServerPosition(slot_floor_);
-    }
+  if (session_.RaiseFloor(slot_position) && !tracker_.in_transaction()) {
+    tracker_.ObserveServerPosition(session_.floor());
   }
   // From what is acknowledged, which may be past what the server last heard
   // from a connection that was lost: nothing acknowledged is sent again.
-  const Lsn from = std::max(tracker_.confirmed(), slot_floor_);
-  if (absl::Status s = stream_->Start(config_.source.slot, from, options);
+  const Lsn from = session_.StartPosition(tracker_.confirmed());
+  if (absl::Status s = session_.Start(config_.source.slot, from, options);
       !s.ok()) {
     if (pg::SqlStateOf(s) == pg::kObjectInUse) {
       return absl::AbortedError(
@@ -406,11 +429,14 @@ absl::Status Pipeline::StreamSession() {
           " to ", config_.kafka.bootstrap_servers, " (pgoutput protocol ",
           pgoutput_.protocol_version,
           pgoutput_.streaming ? ", large transactions streamed" : "", ")");
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::StreamSession() {
+  session_started_ = false;
+  if (absl::Status s = StartSession(); !s.ok()) return s;
 
   auto now = Clock::now();
-  next_status_ = now + status_interval_;
-  last_status_ = now;
-  last_heard_ = now;
   next_progress_log_ = now + kProgressLogInterval;
   const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
   const auto receive_timeout =
@@ -423,7 +449,7 @@ absl::Status Pipeline::StreamSession() {
   int frames_since_poll = 0;
   while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
     if (absl::Status s = SendStatus(/*force=*/false); !s.ok()) return s;
-    IncrementalTick();
+    incremental_->Tick();
     if (heartbeat.count() > 0 && Clock::now() >= next_heartbeat_) {
       next_heartbeat_ = Clock::now() + heartbeat;
       Heartbeat();
@@ -432,10 +458,10 @@ absl::Status Pipeline::StreamSession() {
       // Backpressure: leave the backlog in the server's socket and WAL.
       ServeAcks(10);
       frames_since_poll = 0;
-      last_heard_ = Clock::now();  // not reading is not the server's silence
+      session_.NotReading();
       continue;
     }
-    if (replay_ != nullptr) {
+    if (streamed_->replaying()) {
       // A committed streamed transaction is published before anything the
       // server sent after its commit is read.
       if (absl::Status s = ReplayStep(256); !s.ok()) {
@@ -445,7 +471,7 @@ absl::Status Pipeline::StreamSession() {
       }
       ServeAcks(0);
       frames_since_poll = 0;
-      last_heard_ = Clock::now();
+      session_.NotReading();
       LogProgress(false);
       continue;
     }
@@ -456,18 +482,18 @@ absl::Status Pipeline::StreamSession() {
       // the rest waits in the server until the chunk arrives.
       ServeAcks(10);
       frames_since_poll = 0;
-      last_heard_ = Clock::now();
+      session_.NotReading();
       continue;
     }
     absl::StatusOr<std::optional<std::string_view>> frame =
-        stream_->Read(50, producer_->WakeFd(),
-                      chunk_reader_ != nullptr ? chunk_reader_->wake_fd() : -1);
+        session_.Read(50, producer_->WakeFd(), incremental_->wake_fd());
     if (!frame.ok()) return frame.status();
-    if (frame->has_value()) {
-      last_heard_ = Clock::now();
-      ping_sent_ = false;
-    } else if (absl::Status s = CheckReceiveTimeout(receive_timeout); !s.ok()) {
-      return s;
+    if (!frame->has_value()) {
+      if (absl::Status s = session_.CheckReceiveTimeout(tracker_.confirmed(),
+                                                        receive_timeout);
+          !s.ok()) {
+        return s;
+      }
     }
     if (!frame->has_value() || ++frames_since_poll >= 256) {
       ServeAcks(0);
@@ -492,34 +518,13 @@ void Pipeline::Heartbeat() {
   if (!s.ok()) LogWarning("heartbeat failed: ", s.message());
 }
 
-absl::Status Pipeline::CheckReceiveTimeout(std::chrono::milliseconds timeout) {
-  if (timeout.count() == 0) return absl::OkStatus();
-  const auto silent = Clock::now() - last_heard_;
-  if (silent >= timeout) {
-    return absl::UnavailableError(absl::StrCat(
-        "nothing heard from the server for ",
-        std::chrono::duration_cast<std::chrono::milliseconds>(silent).count(),
-        " ms (source.receive_timeout_ms), not even an answer to a ping: the "
-        "connection is taken for lost"));
-  }
-  if (silent >= timeout / 2 && !ping_sent_) {
-    // A status update asking for a reply: the server answers with a
-    // keepalive at once, so silence past the timeout means a dead link.
-    ping_sent_ = true;
-    return SendStatus(/*force=*/true, /*reply_requested=*/true);
-  }
-  return absl::OkStatus();
-}
-
 void Pipeline::EndSession() {
-  stream_.reset();
+  session_.Close();
   // The SQL sessions may have died with the same network: a query on a
   // silently dead one would block until TCP gives up (minutes), so they
   // are made again when next needed.
   sql_.reset();
-  stream_xid_.reset();
-  replay_.reset();
-  spool_ = std::make_unique<StreamSpool>(spool_options_);
+  streamed_->Reset();
   if (in_txn_) {
     // The server sends the transaction again, whole; the events already
     // produced of it are acknowledged (or not) without confirming anything.
@@ -530,7 +535,7 @@ void Pipeline::EndSession() {
   }
   // The held snapshot journal comes again with the replay, to a new machine.
   tracker_.AbandonHeld();
-  NewIncremental();
+  incremental_->Restart();
 }
 
 void Pipeline::DrainAcks(int timeout_ms) {
@@ -545,8 +550,8 @@ absl::Status Pipeline::HandleFrame(std::string_view frame) {
   absl::StatusOr<pg::ServerFrame> parsed = pg::ParseServerFrame(frame);
   if (!parsed.ok()) {
     return absl::DataLossError(absl::StrCat("bad replication frame after ",
-                                            FormatLsn(received_lsn_), ": ",
-                                            parsed.status().message()));
+                                            FormatLsn(session_.received_lsn()),
+                                            ": ", parsed.status().message()));
   }
   if (const auto* keepalive = std::get_if<pg::PrimaryKeepalive>(&*parsed)) {
     metrics_->SetServerLsn(keepalive->wal_end);
@@ -557,11 +562,8 @@ absl::Status Pipeline::HandleFrame(std::string_view frame) {
   }
   const auto& data = std::get<pg::XLogData>(*parsed);
   metrics_->SetServerLsn(data.wal_end);
-  if (data.wal_start > received_lsn_) {
-    received_lsn_ = data.wal_start;
-    metrics_->SetReceivedLsn(received_lsn_);  // an atomic store
-  }
-  return DecodeAndHandle(data.payload, data.wal_start, stream_xid_.has_value());
+  session_.Received(data.wal_start);
+  return DecodeAndHandle(data.payload, data.wal_start, streamed_->in_stream());
 }
 
 absl::Status Pipeline::DecodeAndHandle(std::string_view payload, Lsn lsn,
@@ -577,10 +579,10 @@ absl::Status Pipeline::DecodeAndHandle(std::string_view payload, Lsn lsn,
   }
   absl::Status s;
   if (std::optional<pg::TransactionId> subxid = pg::StreamXidOf(*message);
-      subxid.has_value() && stream_xid_.has_value()) {
+      subxid.has_value() && streamed_->in_stream()) {
     // A chunk of a transaction still running: kept, untouched, until its
     // Stream Commit (decoded now only to check it and learn its subxid).
-    s = spool_->Append(*stream_xid_, *subxid, lsn, payload);
+    s = streamed_->Append(*subxid, lsn, payload);
   } else {
     s = HandleMessage(*message, lsn);
   }
@@ -596,67 +598,26 @@ absl::Status Pipeline::DecodeAndHandle(std::string_view payload, Lsn lsn,
 absl::Status Pipeline::PrepareSpool() {
   const std::string directory =
       StreamSpool::Directory(config_.source.spill_directory);
-  spool_options_ = StreamSpool::Options{
-      directory, static_cast<size_t>(config_.source.spill_memory_bytes)};
-  spool_ = std::make_unique<StreamSpool>(spool_options_);
-  if (!pgoutput_.streaming) return absl::OkStatus();
-  // Found out now rather than in the middle of a large transaction.
-  if (absl::Status s = spool_->CheckDirectory(); !s.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("source.spill_directory: ", s.message()));
-  }
-  return absl::OkStatus();
+  streamed_ = std::make_unique<StreamReplay>(
+      StreamSpool::Options{
+          directory, static_cast<size_t>(config_.source.spill_memory_bytes)},
+      pgoutput_.streaming, metrics_);
+  return streamed_->CheckDirectory();
 }
 
 absl::Status Pipeline::HandleStreamControl(const pg::PgOutputMessage& message) {
-  if (const auto* start = std::get_if<pg::StreamStartMessage>(&message)) {
-    if (!pgoutput_.streaming) {
-      return absl::DataLossError(
-          "Stream Start although streaming was not asked for");
-    }
-    if (in_txn_ || stream_xid_.has_value()) {
-      return absl::DataLossError(
-          absl::StrCat("Stream Start of transaction ", start->xid, " inside ",
-                       in_txn_ ? "a transaction" : "another stream"));
-    }
-    stream_xid_ = start->xid;
-    return absl::OkStatus();
-  }
-  if (Is<pg::StreamStopMessage>(message)) {
-    if (!stream_xid_.has_value()) {
-      return absl::DataLossError("Stream Stop outside a stream");
-    }
-    stream_xid_.reset();
-    metrics_->SetSpool(spool_->total_bytes(), spool_->spilled_bytes_total());
-    return absl::OkStatus();
-  }
-  if (stream_xid_.has_value() || in_txn_) {
-    return absl::DataLossError(absl::StrCat(
-        Is<pg::StreamAbortMessage>(message) ? "Stream Abort" : "Stream Commit",
-        " inside ", in_txn_ ? "a transaction" : "a stream"));
-  }
-  if (const auto* abort = std::get_if<pg::StreamAbortMessage>(&message)) {
-    absl::Status s = spool_->Abort(abort->xid, abort->subxid);
-    metrics_->SetSpool(spool_->total_bytes(), spool_->spilled_bytes_total());
-    return s;
-  }
-  const auto& commit = std::get<pg::StreamCommitMessage>(message);
-  absl::StatusOr<std::unique_ptr<SpooledTxn>> txn = spool_->Take(commit.xid);
+  absl::StatusOr<std::unique_ptr<SpooledTxn>> txn =
+      streamed_->Control(message, in_txn_);
   if (!txn.ok()) return txn.status();
+  if (*txn == nullptr) return absl::OkStatus();
+  const auto& commit = std::get<pg::StreamCommitMessage>(message);
   if (absl::Status s =
           OpenTransaction({commit.commit_lsn, commit.xid,
                            PostgresToUnixMicros(commit.commit_ts)});
       !s.ok()) {
     return s;
   }
-  LogInfo("streamed transaction ", commit.xid, " committed at ",
-          FormatLsn(commit.commit_lsn), ": publishing its ", (*txn)->messages(),
-          " message(s) (", (*txn)->bytes(), " bytes",
-          (*txn)->spilled() ? ", spilled to disk" : "", ")");
-  replay_ = *std::move(txn);
-  replay_end_lsn_ = commit.end_lsn;
-  metrics_->CountStreamedTransaction();
-  metrics_->SetSpool(spool_->total_bytes(), spool_->spilled_bytes_total());
+  streamed_->StartReplay(*std::move(txn), commit);
   return absl::OkStatus();
 }
 
@@ -664,16 +625,9 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
   const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
   for (size_t i = 0; i < max_messages && tracker_.inflight_bytes() < window;
        ++i) {
-    absl::StatusOr<std::optional<SpooledTxn::Entry>> entry = replay_->Next();
-    if (!entry.ok()) {
-      return absl::Status(entry.status().code(),
-                          absl::StrCat("streamed transaction ", replay_->xid(),
-                                       ": ", entry.status().message()));
-    }
-    if (!entry->has_value()) {
-      replay_.reset();
-      return CloseTransaction(replay_end_lsn_);
-    }
+    absl::StatusOr<std::optional<SpooledTxn::Entry>> entry = streamed_->Next();
+    if (!entry.ok()) return entry.status();
+    if (!entry->has_value()) return CloseTransaction(streamed_->EndReplay());
     if (absl::Status s = DecodeAndHandle((*entry)->payload, (*entry)->lsn,
                                          /*in_stream=*/true);
         !s.ok()) {
@@ -685,17 +639,13 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
 
 absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
   if (in_txn_) return absl::DataLossError("Begin inside an open transaction");
-  absl::StatusOr<offsets::TxnId> id = tracker_.Begin();
+  absl::StatusOr<offsets::TxnId> id = tracker_.Begin(txn.commit_lsn);
   if (!id.ok()) return id.status();
   in_txn_ = true;
   txn_id_ = *id;
   txn_ = txn;
   seq_ = 0;
-  if (txn.xid != 0) {
-    // A transaction the server committed (see StartChunkRead).
-    recent_xids_.push_back(txn.xid);
-    if (recent_xids_.size() > kRecentXids) recent_xids_.pop_front();
-  }
+  if (txn.xid != 0) incremental_->ObserveCommitted(txn.xid);
   return absl::OkStatus();
 }
 
@@ -708,29 +658,21 @@ absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
 
 absl::Status Pipeline::CommitOpenTransaction(Lsn end_lsn, bool abandoned) {
   in_txn_ = false;
-  if (absl::Status s = tracker_.Commit(txn_id_, end_lsn, txn_.commit_ts_us);
+  // A transaction the server committed (not a snapshot's, a
+  // non-transactional message's, or one abandoned with its connection,
+  // which is measured when it comes again), so its commit-to-ack time
+  // means something.
+  const bool measured = txn_.xid != 0 && !abandoned;
+  if (absl::Status s =
+          tracker_.Commit(txn_id_, end_lsn, txn_.commit_ts_us, measured);
       !s.ok()) {
     return s;
   }
-  const bool measured = txn_.xid != 0 && !abandoned;
-  if (tracker_.Unacked(txn_id_) > 0) {
-    unacked_txns_.emplace(
-        txn_id_, UnackedTxn{txn_.commit_lsn, txn_.commit_ts_us, measured});
-  } else if (measured) {
+  if (measured && tracker_.Unacked(txn_id_) == 0) {
     // No events, or all acknowledged before the commit arrived.
     metrics_->ObserveCommitToAck((NowUnixMicros() - txn_.commit_ts_us) / 1e6);
   }
   return absl::OkStatus();
-}
-
-void Pipeline::TransactionAcked(offsets::TxnId txn) {
-  auto it = unacked_txns_.find(txn);
-  if (it == unacked_txns_.end()) return;
-  if (it->second.measured) {
-    metrics_->ObserveCommitToAck((NowUnixMicros() - it->second.commit_ts_us) /
-                                 1e6);
-  }
-  unacked_txns_.erase(it);
 }
 
 absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
@@ -744,7 +686,7 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
   if (Is<pg::OriginMessage>(message)) {
     return absl::OkStatus();  // replication origin of a replayed transaction
   }
-  if (stream_xid_.has_value()) {
+  if (streamed_->in_stream()) {
     return absl::DataLossError("unexpected pgoutput message inside a stream");
   }
   if (const auto* begin = std::get_if<pg::BeginMessage>(&message)) {
@@ -762,7 +704,9 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
   }
   if (const auto* logical = std::get_if<pg::LogicalMessage>(&message)) {
     if (logical->prefix == snapshot::kSignalPrefix) {
-      return HandleSignal(*logical);
+      const snapshot::IncrementalDriver::Txn open{txn_id_, txn_.xid,
+                                                  txn_.commit_lsn};
+      return incremental_->HandleSignal(*logical, in_txn_ ? &open : nullptr);
     }
     if (logical->prefix == kHeartbeatPrefix ||
         !config_.messages.Publishes(logical->prefix)) {
@@ -810,9 +754,7 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
 }
 
 absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
-  if (incremental_ != nullptr && incremental_->WindowOpen()) {
-    WatchChange(change);
-  }
+  if (incremental_->WindowOpen()) incremental_->WatchChange(change);
   int64_t now_ms = NowUnixMicros() / 1000;
   if (absl::Status s =
           builder_->BuildInto(change, txn_, lsn, &seq_, now_ms, &records_);
@@ -953,13 +895,7 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
   if (!report.status.ok()) {
     metrics_->CountDeliveryError();
     if (fatal_.ok()) {
-      Lsn commit_lsn = 0;
-      if (in_txn_ && report.opaque == txn_id_) {
-        commit_lsn = txn_.commit_lsn;
-      } else if (auto it = unacked_txns_.find(report.opaque);
-                 it != unacked_txns_.end()) {
-        commit_lsn = it->second.commit_lsn;
-      }
+      const Lsn commit_lsn = tracker_.CommitLsn(report.opaque);
       fatal_ = absl::Status(
           report.status.code(),
           absl::StrCat("delivery to topic ", report.topic,
@@ -971,15 +907,16 @@ void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
     }
     return;
   }
-  if (absl::Status s = tracker_.Ack(report.opaque, report.bytes); !s.ok()) {
+  std::optional<int64_t> commit_us;  // of a transaction now all acknowledged
+  if (absl::Status s = tracker_.Ack(report.opaque, report.bytes, &commit_us);
+      !s.ok()) {
     if (fatal_.ok()) fatal_ = absl::InternalError(s.message());
     return;
   }
   ++events_acked_;
   acks_pending_ = true;  // AfterAcks once per ServeAcks, not per report
-  if (!(in_txn_ && report.opaque == txn_id_) &&
-      tracker_.Unacked(report.opaque) == 0) {
-    TransactionAcked(report.opaque);
+  if (commit_us.has_value()) {
+    metrics_->ObserveCommitToAck((NowUnixMicros() - *commit_us) / 1e6);
   }
 }
 
@@ -1004,24 +941,8 @@ void Pipeline::AfterAcks() {
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
 }
 
-absl::Status Pipeline::SendStatus(bool force, bool reply_requested) {
-  auto now = Clock::now();
-  const Lsn confirmed = std::max(tracker_.confirmed(), slot_floor_);
-  bool moved =
-      confirmed > last_sent_confirmed_ && now - last_status_ >= kConfirmSpacing;
-  if (!force && !moved && now < next_status_) return absl::OkStatus();
-  pg::StandbyStatusUpdate update;
-  update.written = std::max(received_lsn_, confirmed);
-  update.flushed = confirmed;
-  update.applied = confirmed;
-  update.client_time = UnixToPostgresMicros(NowUnixMicros());
-  update.reply_requested = reply_requested;
-  absl::Status s = stream_->Send(pg::EncodeStandbyStatusUpdate(update));
-  if (!s.ok()) return s;
-  last_sent_confirmed_ = confirmed;
-  last_status_ = now;
-  next_status_ = now + status_interval_;
-  return absl::OkStatus();
+absl::Status Pipeline::SendStatus(bool force) {
+  return session_.SendStatus(tracker_.confirmed(), force);
 }
 
 void Pipeline::LogProgress(bool force) {

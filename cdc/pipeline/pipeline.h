@@ -23,21 +23,37 @@
 // time), so every event received is of a committed transaction.
 //
 // Streaming (protocol 2+, source.streaming): a transaction bigger than the
-// server's logical_decoding_work_mem arrives in chunks while it runs, between
-// Stream Start and Stream Stop, interleaved with other transactions. Its
-// messages go to the StreamSpool untouched; Stream Abort drops them (or a
-// rolled-back subtransaction's part); at Stream Commit the transaction is
+// server's logical_decoding_work_mem arrives in chunks while it runs; they
+// wait in the StreamReplay until its Stream Commit, when the transaction is
 // registered with the AckTracker — commit order is the order the server sends
-// commits in, streamed or not — and replayed from the spool through the same
+// commits in, streamed or not — and replayed through the same
 // decode-and-publish path, within the in-flight window. A keepalive's position
 // may still be confirmed while streamed transactions are open, as
 // PostgreSQL's own apply worker does: the slot's restart_lsn stays behind
 // their first change, and after a restart the server sends every transaction
 // whose commit lies past the confirmed position again, whole.
+//
+// The loop is a coordinator; the parts it coordinates live in files of
+// their own:
+//   cdc/pipeline/replication_session.h  the replication connection: where
+//       streaming starts, status updates, the receive timeout and ping;
+//   cdc/offsets/ack_tracker.h           which position may be confirmed,
+//       and the transactions in flight (what a failed delivery names, when
+//       a transaction's commit-to-ack time is observed);
+//   cdc/pipeline/stream_replay.h        streamed transactions: the spool,
+//       the order of stream control messages, the replay;
+//   cdc/snapshot/incremental_driver.h   incremental snapshots: where a
+//       signal is checked and a chunk is read and published;
+//   cdc/snapshot/snapshot_journal.h     what the journal of a new slot's
+//       snapshot says, and when;
+//   cdc/pipeline/startup_checks.h       what Prepare() decides from values;
+//   cdc/snapshot/initial_snapshot.h     the slot for snapshot.mode, and the
+//       initial snapshot's rows as READ events.
+//
 // Snapshots: before Stream(), Snapshot() publishes the rows already in the
 // tables when snapshot.mode asks for it, as READ events through the same
 // tracker, producer and window; how the slot is chosen and the handoff kept
-// exact is in pipeline_snapshot.cc and cdc/snapshot/snapshotter.h.
+// exact is in cdc/snapshot/initial_snapshot.h and snapshotter.h.
 //
 // Type facts: the built-in types are read from the catalog in Prepare();
 // a Relation message that uses a user type (OID >= 16384) or one not yet
@@ -56,14 +72,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "cdc/config/config.h"
@@ -76,15 +91,17 @@
 #include "cdc/pg/pgoutput.h"
 #include "cdc/pg/pgoutput_options.h"
 #include "cdc/pg/relation_cache.h"
+#include "cdc/pipeline/replication_session.h"
+#include "cdc/pipeline/stream_replay.h"
 #include "cdc/pipeline/stream_spool.h"
-#include "cdc/snapshot/chunk_reader.h"
-#include "cdc/snapshot/incremental.h"
+#include "cdc/snapshot/incremental_driver.h"
+#include "cdc/snapshot/initial_snapshot.h"
 #include "cdc/snapshot/signal_auth.h"
-#include "cdc/snapshot/snapshotter.h"
 
 namespace cdc::pipeline {
 
-class Pipeline : private snapshot::RowSink {
+class Pipeline : private snapshot::InitialSnapshot::Host,
+                 private snapshot::IncrementalDriver::Host {
  public:
   Pipeline(config::Config config, metrics::Metrics* metrics,
            const std::atomic<bool>* stop);
@@ -107,7 +124,7 @@ class Pipeline : private snapshot::RowSink {
   absl::Status Stream();
 
   // The snapshot snapshot.mode asks for, if Prepare() found one due (see
-  // cdc/snapshot/snapshotter.h and pipeline_snapshot.cc): reads the tables,
+  // cdc/snapshot/initial_snapshot.h): reads the tables,
   // publishes their rows as READ events and returns once the broker
   // acknowledged them all. A new slot's snapshot is journaled in the WAL:
   // when it fails or is stopped, the next start resumes it while streaming.
@@ -121,35 +138,41 @@ class Pipeline : private snapshot::RowSink {
   using Clock = std::chrono::steady_clock;
   // Wall-clock time for events' timestamps (Unix epoch microseconds).
   static int64_t NowUnixMicros();
-  // A closed transaction some of whose events the broker has yet to
-  // acknowledge: what a delivery error names and what its commit-to-ack
-  // time is measured from. (The open transaction's are in txn_.) Forgotten
-  // once its events are all acknowledged — the tracker keeps what
-  // confirming it takes — so these are bounded by the events in flight,
-  // however long one of them stays unacknowledged.
-  struct UnackedTxn {
-    Lsn commit_lsn = 0;
-    int64_t commit_ts_us = 0;
-    // A transaction the server committed (not a snapshot's, a
-    // non-transactional message's, or one abandoned with its connection,
-    // which is measured when it comes again), so its commit-to-ack time
-    // means something.
-    bool measured = false;
-  };
 
+  // --- Prepare() and its steps, in order (pipeline.cc) ---
+  // CheckServer: the server's settings, the pgoutput options they allow,
+  // the spool, the status interval.
+  absl::Status CheckServer(pg::SqlConnection& sql);
+  // The configured tables as the catalog has them, and the role's rights
+  // on them (before anything is made: a right missing halfway would leave a
+  // slot).
+  absl::StatusOr<std::vector<pg::TableInfo>> CheckTables(
+      pg::SqlConnection& sql);
+  // The producer, the brokers reached (kafka.startup_timeout_ms) and the
+  // configured topics made.
+  absl::Status ConnectKafka();
+  // The publication made or brought in line with source.tables.
+  absl::Status PreparePublication(pg::SqlConnection& sql,
+                                  const std::vector<pg::TableInfo>& tables);
+  absl::Status LoadBuiltinTypes(pg::SqlConnection& sql);
+  // Creates the spool and checks its directory when streaming is on.
+  absl::Status PrepareSpool();
+
+  // --- The streaming loop (pipeline.cc) ---
   // One replication connection: connects, starts streaming from the
   // acknowledged position and runs the loop. Returns OK on stop, the fatal
   // error, kUnavailable when the connection is lost, kAborted when another
   // connection holds the slot.
   absl::Status StreamSession();
+  // Connects and starts streaming from the acknowledged position, not
+  // below the slot's: kAborted when another connection holds the slot,
+  // kFailedPrecondition when it is gone.
+  absl::Status StartSession();
   // Whether `s` is the stop flag cutting work short rather than a failure.
   bool IsStop(const absl::Status& s) const;
   // After a lost connection: drops what the server will send again (a
   // transaction in progress, streamed chunks) and the connection.
   void EndSession();
-  // kUnavailable when the server has been silent past `timeout`; pings it
-  // (a status update asking for a reply) at half of it.
-  absl::Status CheckReceiveTimeout(std::chrono::milliseconds timeout);
   // Writes a heartbeat message (source.heartbeat_interval_ms) on the SQL
   // session, reconnecting it once if it was lost; failures are logged.
   void Heartbeat();
@@ -157,222 +180,125 @@ class Pipeline : private snapshot::RowSink {
   // Decodes one pgoutput message and handles it, naming `lsn` in errors.
   absl::Status DecodeAndHandle(std::string_view payload, Lsn lsn,
                                bool in_stream);
-  // Creates the spool and checks its directory when streaming is on.
-  absl::Status PrepareSpool();
-  // Stream Start/Stop/Commit/Abort, and data messages inside a stream.
+  absl::Status HandleMessage(const pg::PgOutputMessage& message, Lsn lsn);
+  // Stream Start/Stop/Commit/Abort (see StreamReplay); a Stream Commit
+  // opens its transaction and starts its replay.
   absl::Status HandleStreamControl(const pg::PgOutputMessage& message);
   // Publishes up to `max_messages` of the streamed transaction being
   // replayed, stopping early when the in-flight window is full; closes the
   // transaction after its last message.
   absl::Status ReplayStep(size_t max_messages);
+  // The tracker's confirmed position to the server (ReplicationSession).
+  absl::Status SendStatus(bool force);
+  void LogProgress(bool force);
+
+  // --- Catalog and SQL session (pipeline.cc) ---
   // Reads from the catalog the user types (and any type not yet known) that
   // a Relation's columns use, before any change to it is built.
-  absl::Status ResolveTypes(const pg::RelationMessage& relation);
+  absl::Status ResolveTypes(const pg::RelationMessage& relation) override;
   // An envelope builder over `relations` with the configured options.
   std::unique_ptr<envelope::EnvelopeBuilder> MakeBuilder(
       const pg::RelationCache* relations,
       const std::vector<pg::TableInfo>& tables) const;
+  std::unique_ptr<envelope::EnvelopeBuilder> NewBuilder(
+      const pg::RelationCache* relations) const override;
   // Runs `work` on the SQL session; when it finds the session gone (or there
   // is none), connects again once and runs it once more.
   absl::Status WithSqlSession(
       const std::function<absl::Status(pg::SqlConnection&)>& work);
-  absl::Status HandleMessage(const pg::PgOutputMessage& message, Lsn lsn);
+  // On the SQL session (WithSqlSession).
+  absl::Status WriteSignal(const v1::SnapshotSignal& signal) override;
+
+  // --- Transactions, publishing and acknowledgements (pipeline.cc) ---
   // Registers a transaction with the tracker; its events follow, then
   // CloseTransaction with the position that confirms it.
-  absl::Status OpenTransaction(const envelope::TxnContext& txn);
+  absl::Status OpenTransaction(const envelope::TxnContext& txn) override;
   absl::Status CloseTransaction(Lsn end_lsn);
   // Commits the open transaction to the tracker at `end_lsn` (for every
-  // kind: server, snapshot, abandoned) and remembers it until its events
-  // are all acknowledged. `abandoned`: its connection was lost, so the
-  // server sends it again whole.
+  // kind: server, snapshot, abandoned), which keeps what naming and timing
+  // it takes until its events are all acknowledged. `abandoned`: its
+  // connection was lost, so the server sends it again whole.
   absl::Status CommitOpenTransaction(Lsn end_lsn, bool abandoned = false);
-  // The closed transaction `txn` has every event acknowledged: its
-  // commit-to-ack time is observed and it is forgotten.
-  void TransactionAcked(offsets::TxnId txn);
   absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
-  void OnDelivery(const kafka::DeliveryReport& report);
-  // Serves delivery reports (Producer::Poll), then what follows from them.
-  void ServeAcks(int timeout_ms);
-  void AfterAcks();
-  absl::Status SendStatus(bool force, bool reply_requested = false);
-  void DrainAcks(int timeout_ms);
-  void LogProgress(bool force);
-
-  // Snapshot side (pipeline_snapshot.cc). PrepareSlot finds or creates the
-  // slot and decides whether a snapshot is due: when it is, `exporter_` is
-  // the replication connection whose exported snapshot Snapshot() imports.
-  absl::Status PrepareSlot(pg::SqlConnection& sql);
-  absl::Status CreateExportingSlot(const std::string& slot, bool temporary);
   // Publishes one record through the producer under the open transaction;
   // one larger than the producer's message.max.bytes goes to the
   // dead-letter topic when there is one, or stops pgcdc with a message
   // naming it.
-  absl::Status ProduceRecord(const envelope::Record& record);
+  absl::Status ProduceRecord(const envelope::Record& record) override;
+  absl::Status ProduceOne(const std::string& topic,
+                          const std::optional<std::string>& key,
+                          const std::string& value);
+  absl::Status DeadLetter(const envelope::Record& record,
+                          const absl::Status& refused);
   // Makes `topics` exist (kafka.topics, cdc/kafka/topic_admin.h) and logs
   // what it found or made. While the cluster does not answer it tries again,
   // serving acknowledgements in between, until the stop flag is set; at
   // start, with kafka.startup_timeout_ms, it gives up after that long.
   absl::Status EnsureTopics(const std::vector<std::string>& topics,
                             bool at_start);
-  absl::Status ProduceOne(const std::string& topic,
-                          const std::optional<std::string>& key,
-                          const std::string& value);
-  absl::Status DeadLetter(const envelope::Record& record,
-                          const absl::Status& refused);
-  absl::Status BeginTable(const pg::RelationMessage& relation) override;
-  absl::Status Row(const pg::RelationMessage& relation,
-                   const pg::TupleData& row, uint64_t ordinal) override;
-  absl::Status EndTable(const pg::RelationMessage& relation,
-                        uint64_t rows) override;
-  absl::Status CloseSnapshotTable();
-  std::vector<pg::TableInfo> tables_;
-  std::unique_ptr<pg::ReplicationStream> exporter_;
-  // Copies the temporary slot `from` to the configured slot (same
-  // consistent point).
-  absl::Status PromoteSnapshotSlot(pg::SqlConnection& sql,
-                                   const std::string& from);
-  pg::ReplicationStream::CreatedSlot exported_;
-  bool snapshot_due_ = false;
+  void OnDelivery(const kafka::DeliveryReport& report);
+  // Serves delivery reports (Producer::Poll), then what follows from them.
+  void ServeAcks(int timeout_ms) override;
+  void AfterAcks() override;
+  void DrainAcks(int timeout_ms);
+  void Fail(const absl::Status& status) override { fatal_ = status; }
 
-  // The journal of a new slot's snapshot (pipeline_snapshot.cc): the
-  // request written before the slot is made, then, as the broker
-  // acknowledges them, segments of rows read in key order.
-  struct Segment {
-    offsets::TxnId txn = 0;
-    std::string table;
-    std::vector<std::string> last_key;  // empty: the table is done
-    uint64_t rows = 0;                  // of the table, so far
-  };
-  absl::Status WriteInitialRequest(pg::SqlConnection& sql);
-  // Ends the tracker transaction of the rows read since the last segment
-  // (`row` the last of them, nullptr at the table's end) and, unless the
-  // table is done, opens the next.
-  absl::Status CloseSegment(const pg::TupleData* row, uint64_t rows);
-  // Writes progress for the acknowledged segments: every few seconds, at a
-  // table's end, at once with `now`; with `final`, that the snapshot is
-  // done.
-  void UpdateJournal(bool final, bool now = false);
-  std::string journal_id_;  // empty: this snapshot keeps no journal
-  std::deque<Segment> segments_;
-  v1::SnapshotState journal_;  // as far as acknowledged
-  bool journal_changed_ = false;
-  std::vector<size_t> key_positions_;
-  std::chrono::steady_clock::time_point next_segment_;
-  std::chrono::steady_clock::time_point next_journal_;
-  envelope::TxnContext snapshot_txn_;
-  envelope::Record snapshot_record_;
-  std::string snapshot_table_;  // "schema.table" being read, for metrics
+  // --- What the initial snapshot asks of the pipeline (InitialSnapshot) ---
+  absl::Status AddRelation(const pg::RelationMessage& relation) override;
+  absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
+                         const envelope::TxnContext& snapshot, uint32_t ordinal,
+                         int64_t now_ms, envelope::Record* record) override;
+  bool in_transaction() const override { return in_txn_; }
+  offsets::TxnId open_transaction() const override { return txn_id_; }
+  absl::Status CommitSnapshotTransaction(Lsn end_lsn) override;
+  absl::Status fatal() const override { return fatal_; }
 
-  // Incremental snapshots (pipeline_incremental.cc; the protocol is in
-  // cdc/snapshot/incremental.h). A new machine, with a new nonce, for every
-  // replication session: a reconnect replays the journal like a restart.
-  void NewIncremental();
-  // Tables about to be added to the publication: when the slot exists
-  // (and snapshot.mode is not never), writes a snapshot request for them.
-  absl::Status RequestSnapshotOfAdded(pg::SqlConnection& sql,
-                                      const std::vector<std::string>& added);
-  // A pgcdc.snapshot message from the stream.
-  absl::Status HandleSignal(const pg::LogicalMessage& message);
-  // A message with the signal prefix that is no signal of pgcdc's: counted,
-  // and logged at most once a minute.
-  void RejectSignal(const pg::LogicalMessage& message, std::string_view why);
-  // The effects that need no transaction: log notes, start a read, write.
-  void ApplyEffects(snapshot::IncrementalSnapshot::Effects effects);
-  // Hands a chunk to the chunk reader (or gives the table up).
-  void StartChunkRead(const snapshot::IncrementalSnapshot::Chunk& chunk);
-  // The read chunk to the machine; a failed read tried again or given up.
-  void ChunkDone(snapshot::ChunkReader::Result result);
-  // Publishes the closed chunk's rows in the open transaction.
-  absl::Status PublishChunk(Lsn close_lsn, uint64_t chunk);
-  // A streamed change inside an open chunk's window supersedes its copy.
-  void WatchChange(const pg::PgOutputMessage& change);
-  // From the loop: chunk acknowledgements, retries, progress.
-  void IncrementalTick();
-  // Every 10 s (and at once for the first chunk): the table being read,
-  // rows against the catalog's estimate, this run's rate, time left.
-  void LogIncrementalProgress();
-  const pg::TableInfo* FindTable(std::string_view qualified) const;
-  std::unique_ptr<snapshot::IncrementalSnapshot> incremental_;
-  snapshot::SignalKeys signal_keys_;
-  std::unique_ptr<snapshot::ChunkReader> chunk_reader_;
-  std::optional<snapshot::IncrementalSnapshot::Chunk> reading_;
-  // The ids of the last kRecentXids transactions the stream delivered: a
-  // chunk's snapshot must see them all (ChunkReader::Start).
-  static constexpr size_t kRecentXids = 65536;
-  std::deque<uint32_t> recent_xids_;
-  int chunk_failures_ = 0;  // reads failed in a row
-  int chunk_timeouts_ = 0;  // reads past snapshot.chunk_timeout_ms in a row
-  uint64_t rejects_unlogged_ = 0;
-  std::chrono::steady_clock::time_point next_reject_log_;
-  std::unique_ptr<pg::RelationCache> chunk_relations_;
-  std::unique_ptr<envelope::EnvelopeBuilder> chunk_builder_;
-  pg::RelationMessage chunk_relation_;
-  std::vector<std::pair<offsets::TxnId, uint64_t>> chunk_txns_;
-  std::chrono::steady_clock::time_point next_incremental_tick_;
-  std::chrono::steady_clock::time_point next_incremental_log_;
-  // For the progress line: the task, since when and from how many rows this
-  // run has read it, and the catalog's estimate of its table.
-  std::string progress_task_;
-  std::chrono::steady_clock::time_point progress_since_;
-  uint64_t progress_rows0_ = 0;
-  int64_t chunk_estimate_ = -1;
-
+  // Borrowed and configured.
   config::Config config_;
   metrics::Metrics* metrics_;
   const std::atomic<bool>* stop_;
 
+  // What Prepare() found.
   std::string database_;
+  std::vector<pg::TableInfo> tables_;
+  pg::PgOutputOptions pgoutput_;
+  snapshot::SignalKeys signal_keys_;
+  Lsn start_lsn_ = kInvalidLsn;  // the slot's position at start
+
+  // Connections and the parts the loop coordinates.
   // Kept open from Prepare() for the catalog reads of ResolveTypes.
   std::unique_ptr<pg::SqlConnection> sql_;
-  std::unique_ptr<pg::ReplicationStream> stream_;
+  ReplicationSession session_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::TopicAdmin> topics_;  // on producer_'s client
   pg::RelationCache relations_;
   std::unique_ptr<envelope::EnvelopeBuilder> builder_;
-  std::vector<envelope::Record> records_;  // reused by Publish
-  bool acks_pending_ = false;  // reports served since the last AfterAcks
   offsets::AckTracker tracker_;
-  Lsn start_lsn_ = kInvalidLsn;
-  // source.status_interval_ms, capped to a quarter of the server's
-  // wal_sender_timeout so that the server never gives up on a pgcdc that is
-  // busy (or held back by the broker) and not reading keepalives.
-  std::chrono::milliseconds status_interval_{10000};
+  std::unique_ptr<StreamReplay> streamed_;  // from Prepare()
+  // Incremental snapshots: signals, chunks, their rows.
+  std::unique_ptr<snapshot::IncrementalDriver> incremental_;
 
-  // Transaction state.
+  // The open transaction.
   bool in_txn_ = false;
   offsets::TxnId txn_id_ = 0;
   envelope::TxnContext txn_;
   uint32_t seq_ = 0;
-  absl::flat_hash_map<offsets::TxnId, UnackedTxn> unacked_txns_;
+  std::vector<envelope::Record> records_;  // reused by Publish
+
+  // The loop's own state.
+  absl::Status fatal_;
+  bool acks_pending_ = false;  // reports served since the last AfterAcks
   // tracker_.confirmed_through() when pgcdc_behind_source_ms was last set.
   offsets::TxnId behind_source_txn_ = 0;
-
-  // Streaming.
-  pg::PgOutputOptions pgoutput_;
-  StreamSpool::Options spool_options_;
-  std::unique_ptr<StreamSpool> spool_;
-  std::optional<pg::TransactionId> stream_xid_;  // inside Start..Stop
-  std::unique_ptr<SpooledTxn> replay_;           // committed, being published
-  Lsn replay_end_lsn_ = 0;
-
-  // Positions.
-  // The slot's confirmed position when the session started: another
-  // instance may have confirmed it; no status update goes below it.
-  Lsn slot_floor_ = kInvalidLsn;
-  Lsn received_lsn_ = kInvalidLsn;
-  Lsn last_sent_confirmed_ = kInvalidLsn;
-  Clock::time_point next_status_;
-  Clock::time_point last_status_;
-  Clock::time_point next_progress_log_;
-  Clock::time_point last_heard_;  // newest frame from the server
-  Clock::time_point next_heartbeat_;
-  bool ping_sent_ = false;
   bool session_started_ = false;
+  Clock::time_point next_progress_log_;
+  Clock::time_point next_heartbeat_;
   absl::BitGen bitgen_;
-
-  absl::Status fatal_;
   uint64_t events_published_ = 0;
   uint64_t events_acked_ = 0;
+
+  // The slot for snapshot.mode and the snapshot that goes with it.
+  std::unique_ptr<snapshot::InitialSnapshot> initial_;
 };
 
 }  // namespace cdc::pipeline

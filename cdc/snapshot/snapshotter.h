@@ -81,7 +81,7 @@ class Snapshotter {
 
   // Reads each table with a primary key in key order (an index scan), so
   // that the rows done so far are the keys up to the last one: what lets an
-  // interrupted snapshot resume (pipeline_snapshot.cc). Off by default: a
+  // interrupted snapshot resume (initial_snapshot.h). Off by default: a
   // sequential scan is cheaper.
   void ReadInKeyOrder() { key_order_ = true; }
 

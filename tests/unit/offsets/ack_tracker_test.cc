@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -937,6 +938,80 @@ TEST(AckTrackerTest, RandomSchedulesMatchTheReferenceTracker) {
   }
   // The merging was exercised, not just the single entries.
   EXPECT_GT(merged_schedules, 100);
+}
+
+TEST(AckTrackerTest, CommitLsnNamesTransactionsWithEventsInFlight) {
+  AckTracker tracker(10);
+  absl::StatusOr<TxnId> a = tracker.Begin(/*commit_lsn=*/100);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(tracker.CommitLsn(*a), 100u);  // open, nothing in flight yet
+  ASSERT_TRUE(tracker.AddEvent(*a, 10).ok());
+  ASSERT_TRUE(tracker.AddEvent(*a, 10).ok());
+  ASSERT_TRUE(tracker.Commit(*a, 110).ok());
+  absl::StatusOr<TxnId> b = tracker.Begin(/*commit_lsn=*/200);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(tracker.AddEvent(*b, 10).ok());
+  ASSERT_TRUE(tracker.Commit(*b, 210).ok());
+  EXPECT_EQ(tracker.CommitLsn(*a), 100u);
+  EXPECT_EQ(tracker.CommitLsn(*b), 200u);
+  // b is all acknowledged but still pending behind a: no longer named.
+  ASSERT_TRUE(tracker.Ack(*b, 10).ok());
+  EXPECT_EQ(tracker.CommitLsn(*b), kInvalidLsn);
+  EXPECT_EQ(tracker.CommitLsn(*a), 100u);
+  ASSERT_TRUE(tracker.Ack(*a, 10).ok());
+  ASSERT_TRUE(tracker.Ack(*a, 10).ok());
+  EXPECT_EQ(tracker.CommitLsn(*a), kInvalidLsn);
+  EXPECT_EQ(tracker.CommitLsn(*b + 1), kInvalidLsn);  // never begun
+  EXPECT_EQ(tracker.CommitLsn(0), kInvalidLsn);
+}
+
+TEST(AckTrackerTest, LastAckOfTimedTransactionGivesItsCommitTime) {
+  AckTracker tracker(10);
+  absl::StatusOr<TxnId> timed = tracker.Begin(100);
+  ASSERT_TRUE(timed.ok());
+  ASSERT_TRUE(tracker.AddEvent(*timed, 10).ok());
+  ASSERT_TRUE(tracker.AddEvent(*timed, 10).ok());
+  std::optional<int64_t> commit_us = 1;
+  // Acknowledged while open: not yet committed, so not timed yet.
+  ASSERT_TRUE(tracker.Ack(*timed, 10, &commit_us).ok());
+  EXPECT_FALSE(commit_us.has_value());
+  ASSERT_TRUE(tracker
+                  .Commit(*timed, 110, /*commit_time_us=*/5000,
+                          /*timed=*/true)
+                  .ok());
+  ASSERT_TRUE(tracker.Ack(*timed, 10, &commit_us).ok());
+  EXPECT_EQ(commit_us, std::optional<int64_t>(5000));
+
+  // Untimed (a snapshot's, an abandoned one): its last ack says nothing.
+  absl::StatusOr<TxnId> untimed = tracker.Begin(200);
+  ASSERT_TRUE(untimed.ok());
+  ASSERT_TRUE(tracker.AddEvent(*untimed, 10).ok());
+  ASSERT_TRUE(tracker.Commit(*untimed, 210, 6000).ok());
+  commit_us = 1;
+  ASSERT_TRUE(tracker.Ack(*untimed, 10, &commit_us).ok());
+  EXPECT_FALSE(commit_us.has_value());
+
+  // Timed behind an unacknowledged one: timed at its own last ack, not when
+  // the position reaches it; a held one too.
+  absl::StatusOr<TxnId> stuck = tracker.Begin(300);
+  ASSERT_TRUE(stuck.ok());
+  ASSERT_TRUE(tracker.AddEvent(*stuck, 10).ok());
+  ASSERT_TRUE(tracker.Commit(*stuck, 310, 7000, true).ok());
+  absl::StatusOr<TxnId> later = tracker.Begin(400);
+  ASSERT_TRUE(later.ok());
+  ASSERT_TRUE(tracker.AddEvent(*later, 10).ok());
+  ASSERT_TRUE(tracker.Hold(*later).ok());
+  ASSERT_TRUE(tracker.Commit(*later, 410, 8000, true).ok());
+  ASSERT_TRUE(tracker.Ack(*later, 10, &commit_us).ok());
+  EXPECT_EQ(commit_us, std::optional<int64_t>(8000));
+  ASSERT_TRUE(tracker.Ack(*stuck, 10, &commit_us).ok());
+  EXPECT_EQ(commit_us, std::optional<int64_t>(7000));
+  EXPECT_EQ(tracker.confirmed(), 310u);  // `later` is held
+
+  // A failed Ack leaves it unset.
+  commit_us = 1;
+  EXPECT_FALSE(tracker.Ack(*stuck, 10, &commit_us).ok());
+  EXPECT_FALSE(commit_us.has_value());
 }
 
 }  // namespace

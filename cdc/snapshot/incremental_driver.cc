@@ -1,26 +1,5 @@
-// The incremental-snapshot side of the Pipeline: snapshot signals from the
-// stream, chunks read between watermarks, their rows published as READ
-// events, and the journal held unconfirmed. The protocol and why it is exact
-// are in cdc/snapshot/incremental.h; this file is its I/O.
-//
-// Signals are honoured only when sealed with pgcdc's key and written in the
-// transaction they name (cdc/snapshot/signal_auth.h); any other message with
-// the prefix is refused, logged (at most once a minute) and counted.
-//
-// Chunks are read by a ChunkReader, on a thread and session of its own, so
-// that this loop streams, confirms and stops while a chunk is read: the
-// condition of a request is SQL, and a slow one must not hold the slot.
-// Each chunk's shape comes from the catalog at the time it is read, into a
-// relation cache of its own, so the stream's cache keeps following the
-// stream. A chunk that fails for a passing reason (a lost session, a lock,
-// a serialization conflict, its timeout) is tried again from a new low
-// watermark; one that cannot be read is given up and said so, except a
-// slot's own snapshot, whose rows would be lost: that stops pgcdc.
-//
-// A chunk's READ events belong to the tracker transaction of its close
-// watermark; their identity is (commit_lsn = the close's commit LSN,
-// snapshot, seq = row index in the chunk), ordered right before anything
-// the stream sends after the close.
+#include "cdc/snapshot/incremental_driver.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,21 +10,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
-#include "cdc/pg/catalog.h"
-#include "cdc/pg/copy_text.h"
-#include "cdc/pipeline/pipeline.h"
-#include "cdc/snapshot/chunk_reader.h"
 #include "cdc/snapshot/progress.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
 
-namespace cdc::pipeline {
+namespace cdc::snapshot {
 namespace {
-
-using Effects = snapshot::IncrementalSnapshot::Effects;
 
 constexpr auto kIncrementalTick = std::chrono::seconds(1);
 constexpr auto kIncrementalLogInterval = std::chrono::seconds(10);
@@ -55,99 +29,128 @@ constexpr auto kChunkRetryMaxDelay = std::chrono::seconds(30);
 // snapshot.chunk_timeout_ms before its table is given up.
 constexpr int kMaxChunkTimeouts = 3;
 
+int64_t NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
+
 }  // namespace
 
-void Pipeline::NewIncremental() {
+IncrementalDriver::IncrementalDriver(const config::Config* config,
+                                     const std::vector<pg::TableInfo>* tables,
+                                     const pg::RelationCache* relations,
+                                     const SignalKeys* keys,
+                                     offsets::AckTracker* tracker,
+                                     metrics::Metrics* metrics, Host* host)
+    : config_(config),
+      tables_(tables),
+      relations_(relations),
+      keys_(keys),
+      tracker_(tracker),
+      metrics_(metrics),
+      host_(host) {}
+
+IncrementalDriver::~IncrementalDriver() = default;
+
+void IncrementalDriver::Restart() {
   absl::BitGen gen;
   const std::string nonce =
       absl::StrCat(getpid(), "-", absl::Hex(absl::Uniform<uint64_t>(gen)));
   // A read in progress belongs to the machine it is replaced with.
   chunk_reader_.reset();
   reading_.reset();
-  incremental_ = std::make_unique<snapshot::IncrementalSnapshot>(
-      config_.source.slot, nonce, config_.snapshot.chunk_rows,
-      static_cast<size_t>(config_.kafka.max_inflight_bytes));
+  machine_ = std::make_unique<IncrementalSnapshot>(
+      config_->source.slot, nonce, config_->snapshot.chunk_rows,
+      static_cast<size_t>(config_->kafka.max_inflight_bytes));
   chunk_txns_.clear();
 }
 
-absl::Status Pipeline::RequestSnapshotOfAdded(
+absl::Status IncrementalDriver::RequestSnapshotOfAdded(
     pg::SqlConnection& sql, const std::vector<std::string>& added) {
   const std::string list = absl::StrJoin(added, ", ");
-  absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config_.source.slot);
+  absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config_->source.slot);
   if (!slot.ok()) return slot.status();
-  const std::string& mode = config_.snapshot.mode;
+  const std::string& mode = config_->snapshot.mode;
   if (!slot->exists || mode == "initial_only") {
-    LogInfo("adding ", list, " to publication \"", config_.source.publication,
+    LogInfo("adding ", list, " to publication \"", config_->source.publication,
             "\"");
     return absl::OkStatus();  // the snapshot of a new slot covers them
   }
   if (mode == "never") {
-    LogInfo("adding ", list, " to publication \"", config_.source.publication,
+    LogInfo("adding ", list, " to publication \"", config_->source.publication,
             "\"; no snapshot of their rows (snapshot.mode never)");
     return absl::OkStatus();
   }
-  const v1::SnapshotSignal signal = snapshot::RequestSignal(
-      config_.source.slot, snapshot::NewRequestId("added"), added);
-  absl::Status s = snapshot::WriteSignal(sql, signal_keys_, signal).status();
+  const v1::SnapshotSignal signal =
+      RequestSignal(config_->source.slot, NewRequestId("added"), added);
+  absl::Status s = WriteSignal(sql, *keys_, signal).status();
   if (!s.ok()) {
     return WithPrefix(s, absl::StrCat("cannot ask for a snapshot of ", list,
                                       ", newly added to source.tables: "));
   }
-  LogInfo("adding ", list, " to publication \"", config_.source.publication,
+  LogInfo("adding ", list, " to publication \"", config_->source.publication,
           "\"; snapshot \"", signal.request().id(),
           "\" of their rows requested");
   return absl::OkStatus();
 }
 
-const pg::TableInfo* Pipeline::FindTable(std::string_view qualified) const {
-  for (const pg::TableInfo& t : tables_) {
+void IncrementalDriver::ObserveCommitted(uint32_t xid) {
+  recent_xids_.push_back(xid);
+  if (recent_xids_.size() > kRecentXids) recent_xids_.pop_front();
+}
+
+const pg::TableInfo* IncrementalDriver::FindTable(
+    std::string_view qualified) const {
+  for (const pg::TableInfo& t : *tables_) {
     if (t.name.Qualified() == qualified) return &t;
   }
   return nullptr;
 }
 
-absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message) {
+int IncrementalDriver::wake_fd() const {
+  return chunk_reader_ != nullptr ? chunk_reader_->wake_fd() : -1;
+}
+
+absl::Status IncrementalDriver::HandleSignal(const pg::LogicalMessage& message,
+                                             const Txn* open) {
   // Anyone who can log in can write this prefix: only a signal sealed with
   // pgcdc's key, inside the transaction it names, is one (signal_auth.h).
-  absl::StatusOr<std::string_view> json = signal_keys_.Open(message.content);
+  absl::StatusOr<std::string_view> json = keys_->Open(message.content);
   if (!json.ok()) {
     RejectSignal(message, AsStd(json.status().message()));
     return absl::OkStatus();
   }
-  absl::StatusOr<v1::SnapshotSignal> signal = snapshot::ParseSignal(*json);
+  absl::StatusOr<v1::SnapshotSignal> signal = ParseSignal(*json);
   if (!signal.ok()) {
     RejectSignal(message, AsStd(signal.status().message()));
     return absl::OkStatus();
   }
-  if (signal->slot() != config_.source.slot) return absl::OkStatus();
+  if (signal->slot() != config_->source.slot) return absl::OkStatus();
   if (!message.transactional) {
     RejectSignal(message, "written outside a transaction");
     return absl::OkStatus();
   }
-  if (!in_txn_) {
+  if (open == nullptr) {
     return absl::DataLossError(
         "transactional logical message outside a transaction");
   }
-  if (signal->xid() != txn_.xid) {
+  if (signal->xid() != open->xid) {
     RejectSignal(message, absl::StrCat("it names transaction ", signal->xid(),
-                                       " but is in transaction ", txn_.xid,
+                                       " but is in transaction ", open->xid,
                                        ": a copy of another's"));
     return absl::OkStatus();
   }
-  Effects effects = incremental_->OnSignal(*signal, txn_id_);
+  Effects effects = machine_->OnSignal(*signal, open->id);
   for (offsets::TxnId token : effects.release) {
-    if (absl::Status s = tracker_.Release(token); !s.ok()) {
+    if (absl::Status s = tracker_->Release(token); !s.ok()) {
       return absl::InternalError(s.message());
     }
   }
   if (effects.hold) {
-    if (absl::Status s = tracker_.Hold(txn_id_); !s.ok()) {
+    if (absl::Status s = tracker_->Hold(open->id); !s.ok()) {
       return absl::InternalError(s.message());
     }
   }
   if (effects.publish) {
     // The chunk's rows belong to the close's transaction, at its commit.
-    if (absl::Status s = PublishChunk(txn_.commit_lsn, effects.published_chunk);
+    if (absl::Status s = PublishChunk(*open, effects.published_chunk);
         !s.ok()) {
       return s;
     }
@@ -156,8 +159,8 @@ absl::Status Pipeline::HandleSignal(const pg::LogicalMessage& message) {
   return absl::OkStatus();
 }
 
-void Pipeline::RejectSignal(const pg::LogicalMessage& message,
-                            std::string_view why) {
+void IncrementalDriver::RejectSignal(const pg::LogicalMessage& message,
+                                     std::string_view why) {
   metrics_->CountSnapshotSignalRejected();
   // Logged at most once a minute, so that a flood of them cannot flood the
   // log; the metric counts every one.
@@ -168,8 +171,8 @@ void Pipeline::RejectSignal(const pg::LogicalMessage& message,
   }
   next_reject_log_ = now + kRejectLogInterval;
   LogError(
-      "refused the logical decoding message with prefix ",
-      snapshot::kSignalPrefix, " at LSN ", FormatLsn(message.lsn),
+      "refused the logical decoding message with prefix ", kSignalPrefix,
+      " at LSN ", FormatLsn(message.lsn),
       message.transactional ? "" : " (non-transactional)", ": ", AsAbsl(why),
       rejects_unlogged_ > 0 ? absl::StrCat(" (and ", rejects_unlogged_,
                                            " more since the last one logged)")
@@ -179,61 +182,54 @@ void Pipeline::RejectSignal(const pg::LogicalMessage& message,
   rejects_unlogged_ = 0;
 }
 
-void Pipeline::ApplyEffects(Effects effects) {
+void IncrementalDriver::ApplyEffects(Effects effects) {
   for (const std::string& note : effects.notes) LogInfo(note);
-  metrics_->SetSnapshotRunning(incremental_->running());
-  metrics_->SetSnapshotTablesRemaining(incremental_->published().tasks_size());
+  metrics_->SetSnapshotRunning(machine_->running());
+  metrics_->SetSnapshotTablesRemaining(machine_->published().tasks_size());
   if (effects.read.has_value()) StartChunkRead(*effects.read);
   if (effects.emit.has_value()) {
-    absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-      return snapshot::WriteSignal(sql, signal_keys_, *effects.emit).status();
-    });
+    absl::Status s = host_->WriteSignal(*effects.emit);
     if (!s.ok()) {
       LogWarning("cannot write a snapshot watermark (", s.message(),
                  "); trying again in a moment");
-      incremental_->RetryLater();
+      machine_->RetryLater();
     }
   }
 }
 
-void Pipeline::StartChunkRead(
-    const snapshot::IncrementalSnapshot::Chunk& chunk) {
+void IncrementalDriver::StartChunkRead(
+    const IncrementalSnapshot::Chunk& chunk) {
   const std::string what =
       absl::StrCat("snapshot \"", chunk.request_id, "\" of ", chunk.table);
   const pg::TableInfo* table = FindTable(chunk.table);
   if (table == nullptr) {
-    LogError(what,
-             ": not a table this pgcdc captures (source.tables); "
-             "skipped");
-    metrics_->CountSnapshotSignalRejected();
-    ApplyEffects(incremental_->DropTask());
+    Skip(what, "not a table this pgcdc captures (source.tables)");
     return;
   }
   if (table->primary_key.empty()) {
-    if (absl::StartsWith(chunk.request_id, snapshot::kInitialRequestPrefix)) {
+    if (absl::StartsWith(chunk.request_id, kInitialRequestPrefix)) {
       // The slot's own snapshot, cut short in a keyless table: what is
       // left of it cannot be told apart, and skipping it would lose rows.
-      fatal_ = absl::FailedPreconditionError(absl::StrCat(
-          "the snapshot of replication slot \"", config_.source.slot,
+      const absl::Status fatal = absl::FailedPreconditionError(absl::StrCat(
+          "the snapshot of replication slot \"", config_->source.slot,
           "\" was interrupted before it finished ", chunk.table,
           ", which has no primary key to resume it by. Take the snapshot "
           "anew: SELECT pg_drop_replication_slot('",
-          config_.source.slot, "'), then start pgcdc again"));
-      LogError(fatal_.message());
-      incremental_->RetryLater();
+          config_->source.slot, "'), then start pgcdc again"));
+      host_->Fail(fatal);
+      LogError(fatal.message());
+      machine_->RetryLater();
       return;
     }
-    LogError(what,
-             ": the table has no primary key, which an incremental "
-             "snapshot reads it by; skipped");
-    metrics_->CountSnapshotSignalRejected();
-    ApplyEffects(incremental_->DropTask());
+    Skip(what,
+         "the table has no primary key, which an incremental snapshot reads "
+         "it by");
     return;
   }
   if (chunk_reader_ == nullptr) {
-    chunk_reader_ = std::make_unique<snapshot::ChunkReader>(
-        config_.source.dsn, config_.snapshot.chunk_timeout_ms,
-        static_cast<size_t>(config_.kafka.max_inflight_bytes));
+    chunk_reader_ = std::make_unique<ChunkReader>(
+        config_->source.dsn, config_->snapshot.chunk_timeout_ms,
+        static_cast<size_t>(config_->kafka.max_inflight_bytes));
   }
   reading_ = chunk;
   chunk_reader_->Start(
@@ -241,33 +237,33 @@ void Pipeline::StartChunkRead(
       std::vector<uint32_t>(recent_xids_.begin(), recent_xids_.end()));
 }
 
-void Pipeline::ChunkDone(snapshot::ChunkReader::Result result) {
-  const snapshot::IncrementalSnapshot::Chunk chunk = *std::move(reading_);
+void IncrementalDriver::ChunkDone(ChunkReader::Result result) {
+  const IncrementalSnapshot::Chunk chunk = *std::move(reading_);
   reading_.reset();
   const std::string what =
       absl::StrCat("snapshot \"", chunk.request_id, "\" of ", chunk.table);
   if (result.status.ok()) {
     chunk_estimate_ = result.estimated_rows;
     // The shape these rows have, in a cache of their own (see the top).
-    if (absl::Status s = ResolveTypes(result.relation); !s.ok()) {
+    if (absl::Status s = host_->ResolveTypes(result.relation); !s.ok()) {
       result.status = s;
     } else {
-      chunk_relations_ = std::make_unique<pg::RelationCache>(relations_);
+      chunk_relations_ = std::make_unique<pg::RelationCache>(*relations_);
       chunk_relations_->Apply(result.relation);
-      chunk_builder_ = MakeBuilder(chunk_relations_.get(), tables_);
+      chunk_builder_ = host_->NewBuilder(chunk_relations_.get());
       chunk_relation_ = result.relation;
       chunk_failures_ = 0;
       chunk_timeouts_ = 0;
-      Effects next = incremental_->ChunkRead(
+      Effects next = machine_->ChunkRead(
           std::move(result.rows), std::move(result.last_key), result.cut_short);
-      LogIncrementalProgress();
+      LogProgress();
       ApplyEffects(std::move(next));
       return;
     }
   }
   const absl::Status& s = result.status;
   const bool initial =
-      absl::StartsWith(chunk.request_id, snapshot::kInitialRequestPrefix);
+      absl::StartsWith(chunk.request_id, kInitialRequestPrefix);
   bool transient = s.code() == absl::StatusCode::kUnavailable ||
                    s.code() == absl::StatusCode::kAborted ||
                    s.code() == absl::StatusCode::kResourceExhausted ||
@@ -282,7 +278,7 @@ void Pipeline::ChunkDone(snapshot::ChunkReader::Result result) {
       LogError(what,
                ": reading a chunk took longer than "
                "snapshot.chunk_timeout_ms (",
-               config_.snapshot.chunk_timeout_ms, " ms) ", chunk_timeouts_,
+               config_->snapshot.chunk_timeout_ms, " ms) ", chunk_timeouts_,
                " times in a row with the condition ", chunk.where,
                "; given up (raise snapshot.chunk_timeout_ms or narrow the "
                "condition, then request it again)");
@@ -298,30 +294,35 @@ void Pipeline::ChunkDone(snapshot::ChunkReader::Result result) {
     LogWarning(what, ": ", s.message(), "; trying again in ",
                std::chrono::duration_cast<std::chrono::seconds>(delay).count(),
                " s");
-    next_incremental_tick_ = Clock::now() + delay;
-    incremental_->RetryLater();
+    next_tick_ = Clock::now() + delay;
+    machine_->RetryLater();
     return;
   }
   if (initial) {
     // The slot's own snapshot must be finished, whatever it takes: what is
     // left of it would be lost.
-    fatal_ = absl::Status(
-        s.code(),
-        absl::StrCat("the snapshot of replication slot \"", config_.source.slot,
-                     "\" cannot read ", chunk.table, ": ", s.message()));
-    LogError(fatal_.message());
-    incremental_->RetryLater();
+    const absl::Status fatal = absl::Status(
+        s.code(), absl::StrCat("the snapshot of replication slot \"",
+                               config_->source.slot, "\" cannot read ",
+                               chunk.table, ": ", s.message()));
+    host_->Fail(fatal);
+    LogError(fatal.message());
+    machine_->RetryLater();
     return;
   }
-  LogError(what, ": ", s.message(), "; skipped");
-  metrics_->CountSnapshotSignalRejected();
-  ApplyEffects(incremental_->DropTask());
+  Skip(what, s.message());
 }
 
-absl::Status Pipeline::PublishChunk(Lsn close_lsn, uint64_t chunk) {
-  std::vector<snapshot::ChunkRow> rows = incremental_->TakeWindow();
+void IncrementalDriver::Skip(const std::string& what, absl::string_view why) {
+  LogError(what, ": ", why, "; skipped");
+  metrics_->CountSnapshotSignalRejected();
+  ApplyEffects(machine_->DropTask());
+}
+
+absl::Status IncrementalDriver::PublishChunk(const Txn& txn, uint64_t chunk) {
+  std::vector<ChunkRow> rows = machine_->TakeWindow();
   envelope::TxnContext context;
-  context.commit_lsn = close_lsn;
+  context.commit_lsn = txn.commit_lsn;
   context.commit_ts_us = NowUnixMicros();
   const std::string table = absl::StrCat(chunk_relation_.namespace_name, ".",
                                          chunk_relation_.relation_name);
@@ -329,22 +330,22 @@ absl::Status Pipeline::PublishChunk(Lsn close_lsn, uint64_t chunk) {
   for (size_t i = 0; i < rows.size(); ++i) {
     if (absl::Status s = chunk_builder_->BuildRead(
             chunk_relation_.relation_oid, rows[i].row, context,
-            static_cast<uint32_t>(i), now_ms, &snapshot_record_);
+            static_cast<uint32_t>(i), now_ms, &record_);
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = ProduceRecord(snapshot_record_); !s.ok()) return s;
+    if (absl::Status s = host_->ProduceRecord(record_); !s.ok()) return s;
     metrics_->CountEvent(table, v1::READ);
   }
   metrics_->CountSnapshotRows(table, rows.size());
-  chunk_txns_.emplace_back(txn_id_, chunk);
+  chunk_txns_.emplace_back(txn.id, chunk);
   return absl::OkStatus();
 }
 
-void Pipeline::WatchChange(const pg::PgOutputMessage& change) {
+void IncrementalDriver::WatchChange(const pg::PgOutputMessage& change) {
   auto table_of =
       [&](pg::Oid oid) -> std::pair<const pg::RelationInfo*, std::string> {
-    const pg::RelationInfo* info = relations_.Find(oid);
+    const pg::RelationInfo* info = relations_->Find(oid);
     if (info == nullptr) return {nullptr, ""};
     return {info, absl::StrCat(info->relation.namespace_name, ".",
                                info->relation.relation_name)};
@@ -361,12 +362,12 @@ void Pipeline::WatchChange(const pg::PgOutputMessage& change) {
       if (i >= tuple.values.size()) return;
       key.push_back(tuple.values[i].data);
     }
-    incremental_->OnChange(name, snapshot::EncodeKey(key));
+    machine_->OnChange(name, EncodeKey(key));
   };
   auto watch = [&](pg::Oid oid, const pg::TupleData* a,
                    const pg::TupleData* b) {
     auto [info, name] = table_of(oid);
-    if (info == nullptr || !incremental_->Watching(name)) return;
+    if (info == nullptr || !machine_->Watching(name)) return;
     if (a != nullptr) supersede(*info, name, *a);
     if (b != nullptr) supersede(*info, name, *b);
   };
@@ -380,38 +381,37 @@ void Pipeline::WatchChange(const pg::PgOutputMessage& change) {
   } else if (const auto* truncate = std::get_if<pg::TruncateMessage>(&change)) {
     for (pg::Oid oid : truncate->relation_oids) {
       auto [info, name] = table_of(oid);
-      if (info != nullptr) incremental_->OnTruncate(name);
+      if (info != nullptr) machine_->OnTruncate(name);
     }
   }
 }
 
-void Pipeline::IncrementalTick() {
+void IncrementalDriver::Tick() {
   if (chunk_reader_ != nullptr && reading_.has_value()) {
-    if (std::optional<snapshot::ChunkReader::Result> result =
-            chunk_reader_->Take()) {
+    if (std::optional<ChunkReader::Result> result = chunk_reader_->Take()) {
       ChunkDone(*std::move(result));
     }
   }
   for (size_t i = 0; i < chunk_txns_.size();) {
-    if (tracker_.Unacked(chunk_txns_[i].first) == 0) {
+    if (tracker_->Unacked(chunk_txns_[i].first) == 0) {
       const uint64_t chunk = chunk_txns_[i].second;
       chunk_txns_.erase(chunk_txns_.begin() + i);
-      ApplyEffects(incremental_->ChunkAcked(chunk));
+      ApplyEffects(machine_->ChunkAcked(chunk));
     } else {
       ++i;
     }
   }
   const auto now = Clock::now();
-  if (now < next_incremental_tick_) return;
-  next_incremental_tick_ = now + kIncrementalTick;
-  ApplyEffects(incremental_->Tick());
-  LogIncrementalProgress();
+  if (now < next_tick_) return;
+  next_tick_ = now + kIncrementalTick;
+  ApplyEffects(machine_->Tick());
+  LogProgress();
 }
 
-void Pipeline::LogIncrementalProgress() {
+void IncrementalDriver::LogProgress() {
   const auto now = Clock::now();
-  if (!incremental_->running()) return;
-  const v1::SnapshotState& state = incremental_->published();
+  if (!machine_->running()) return;
+  const v1::SnapshotState& state = machine_->published();
   const v1::SnapshotTask& task = state.tasks(0);
   const std::string current =
       absl::StrCat(task.request_id(), "/", task.table());
@@ -421,8 +421,8 @@ void Pipeline::LogIncrementalProgress() {
     progress_since_ = now;
     progress_rows0_ = task.rows();
   }
-  if (now < next_incremental_log_) return;
-  next_incremental_log_ = now + kIncrementalLogInterval;
+  if (now < next_log_) return;
+  next_log_ = now + kIncrementalLogInterval;
   const double seconds =
       std::chrono::duration<double>(now - progress_since_).count();
   const double rate =
@@ -444,10 +444,10 @@ void Pipeline::LogIncrementalProgress() {
     const double left = std::max(0.0, static_cast<double>(chunk_estimate_) -
                                           static_cast<double>(task.rows())) /
                         rate;
-    absl::StrAppend(&line, "; about ", snapshot::FormatDuration(left),
+    absl::StrAppend(&line, "; about ", FormatDuration(left),
                     " left in this table");
   }
   LogInfo(line);
 }
 
-}  // namespace cdc::pipeline
+}  // namespace cdc::snapshot
