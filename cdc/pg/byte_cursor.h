@@ -142,9 +142,4 @@ class ByteWriter {
 
 }  // namespace cdc::pg
 
-// The names these macros had when they lived here, for code written against
-// them on other branches; to be removed once it is merged and converted.
-#define CDC_PG_ASSIGN_OR_RETURN CDC_ASSIGN_OR_RETURN
-#define CDC_PG_RETURN_IF_ERROR CDC_RETURN_IF_ERROR
-
 #endif  // CDC_PG_BYTE_CURSOR_H_

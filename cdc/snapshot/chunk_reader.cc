@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/common/status.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/envelope/envelope_builder.h"
 #include "cdc/pg/copy_query.h"
 #include "cdc/pg/copy_text.h"
@@ -121,7 +122,7 @@ absl::Status ChunkReader::BeginWithEveryCommitVisible(
       }
     }
     if (!unseen) return absl::OkStatus();
-    if (absl::Status s = sql.Query("ROLLBACK").status(); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(sql.Query("ROLLBACK").status());
     if (attempt == kMaxSnapshotAttempts) {
       return absl::UnavailableError(
           "a transaction the stream delivered stayed invisible to every "
@@ -181,10 +182,8 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
         "the journal's key has ", chunk.after_key.size(),
         " column(s) but the primary key now has ", table.primary_key.size()));
   }
-  if (absl::Status s = CheckRowFilter(chunk.where); !s.ok()) return s;
-  if (absl::Status s = BeginWithEveryCommitVisible(sql, streamed); !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(CheckRowFilter(chunk.where));
+  CDC_RETURN_IF_ERROR(BeginWithEveryCommitVisible(sql, streamed));
   absl::StatusOr<pg::RelationDescription> described =
       pg::DescribeRelation(sql, table);
   if (!described.ok()) return described.status();
@@ -193,9 +192,7 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
   const pg::RelationMessage& relation = out->relation;
   // Names no event can carry (envelope_builder.h): refused before the chunk
   // is read, as the stream refuses them.
-  if (absl::Status s = envelope::CheckRelationNames(relation); !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(envelope::CheckRelationNames(relation));
 
   std::vector<std::string> key_columns;
   std::vector<size_t> key_positions;
@@ -226,7 +223,7 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
       {table.name, table.partitioned, relation.columns, std::move(conditions),
        table.primary_key, chunk.limit},
       [&sql](std::string_view name) { return sql.QuoteIdentifier(name); });
-  if (absl::Status s = sql.StartCopyOut(query); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(sql.StartCopyOut(query));
   std::vector<std::string_view> key;
   size_t bytes = 0;
   out->cut_short = false;
@@ -251,7 +248,7 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
     row.key = EncodeKey(key);
     out->rows.push_back(std::move(row));
   }
-  if (absl::Status s = sql.Query("COMMIT").status(); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(sql.Query("COMMIT").status());
   if (!out->rows.empty()) {
     for (size_t p : key_positions) {
       out->last_key.push_back(out->rows.back().row.values[p].data);

@@ -14,6 +14,7 @@
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/snapshot/progress.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
@@ -150,10 +151,7 @@ absl::Status IncrementalDriver::HandleSignal(const pg::LogicalMessage& message,
   }
   if (effects.publish) {
     // The chunk's rows belong to the close's transaction, at its commit.
-    if (absl::Status s = PublishChunk(*open, effects.published_chunk);
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(PublishChunk(*open, effects.published_chunk));
   }
   ApplyEffects(std::move(effects));
   return absl::OkStatus();
@@ -328,13 +326,10 @@ absl::Status IncrementalDriver::PublishChunk(const Txn& txn, uint64_t chunk) {
                                          chunk_relation_.relation_name);
   const int64_t now_ms = NowUnixMicros() / 1000;
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (absl::Status s = chunk_builder_->BuildRead(
-            chunk_relation_.relation_oid, rows[i].row, context,
-            static_cast<uint32_t>(i), now_ms, &record_);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = host_->ProduceRecord(record_); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(chunk_builder_->BuildRead(
+        chunk_relation_.relation_oid, rows[i].row, context,
+        static_cast<uint32_t>(i), now_ms, &record_));
+    CDC_RETURN_IF_ERROR(host_->ProduceRecord(record_));
     metrics_->CountEvent(table, v1::READ);
   }
   metrics_->CountSnapshotRows(table, rows.size());

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
 
@@ -69,10 +70,7 @@ absl::StatusOr<Lsn> InitialSnapshot::PrepareSlot(
   const std::string temp =
       absl::StrCat(slot.substr(0, 40), "_snapshot_", getpid());
   if (mode == "initial_only") {
-    if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(CreateExportingSlot(temp, /*temporary=*/true));
     start_lsn_ = exported_.consistent_point;
     LogInfo("snapshot only (snapshot.mode initial_only): consistent point ",
             FormatLsn(start_lsn_), " from temporary slot \"", temp, "\" on ",
@@ -95,23 +93,20 @@ absl::StatusOr<Lsn> InitialSnapshot::PrepareSlot(
     LogWarning("replication slot \"", slot,
                "\" is lost (wal_status 'lost'): dropping it and starting "
                "over with a new snapshot (snapshot.mode when_needed)");
-    if (absl::Status s = pg::DropSlot(sql, slot); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(pg::DropSlot(sql, slot));
     found->exists = false;
   }
 
   if (!found->exists && mode != "never") {
-    if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(CreateExportingSlot(temp, /*temporary=*/true));
     start_lsn_ = exported_.consistent_point;
     // Keyless tables first: they cannot be resumed, so the sooner they are
     // behind, the more of an interrupted snapshot can be.
     std::stable_partition(
         tables->begin(), tables->end(),
         [](const pg::TableInfo& t) { return t.primary_key.empty(); });
-    if (absl::Status s = WriteInitialRequest(sql); !s.ok()) return s;
-    if (absl::Status s = PromoteSnapshotSlot(sql, temp); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(WriteInitialRequest(sql));
+    CDC_RETURN_IF_ERROR(PromoteSnapshotSlot(sql, temp));
     LogInfo("created replication slot \"", slot, "\" at ",
             FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/", database,
             " with a snapshot of the tables at that point (journaled as \"",
@@ -128,10 +123,7 @@ absl::StatusOr<Lsn> InitialSnapshot::PrepareSlot(
           "\" at ", FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/",
           database);
   if (mode == "always") {
-    if (absl::Status s = CreateExportingSlot(temp, /*temporary=*/true);
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(CreateExportingSlot(temp, /*temporary=*/true));
     LogInfo("snapshot.mode always: snapshot at ",
             FormatLsn(exported_.consistent_point),
             " (temporary slot); the stream replays from ",
@@ -250,10 +242,10 @@ absl::Status InitialSnapshot::CloseSegment(const pg::TupleData* row,
   if (row != nullptr) {
     for (size_t p : key_positions_) last_key.push_back(row->values[p].data);
   }
-  if (absl::Status s = CloseSnapshotTable(); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(CloseSnapshotTable());
   journal_->AddSegment(txn, table_, std::move(last_key), rows);
   if (row != nullptr) {
-    if (absl::Status s = host_->OpenTransaction(txn_); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(host_->OpenTransaction(txn_));
   }
   next_segment_ = Clock::now() + kSegmentInterval;
   UpdateJournal(/*final=*/false);
@@ -289,7 +281,7 @@ absl::Status InitialSnapshot::BeginTable(const pg::RelationMessage& relation) {
     return WithPrefix(
         s, absl::StrCat("at LSN ", FormatLsn(txn_.commit_lsn), ": "));
   }
-  if (absl::Status s = host_->AddRelation(relation); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(host_->AddRelation(relation));
   table_ = absl::StrCat(relation.namespace_name, ".", relation.relation_name);
   key_positions_.clear();
   if (const pg::TableInfo* table = FindTable(table_)) {
@@ -318,13 +310,10 @@ absl::Status InitialSnapshot::Row(const pg::RelationMessage& relation,
     return absl::ResourceExhaustedError(
         "more than 4294967295 rows do not fit source.seq");
   }
-  if (absl::Status s = host_->BuildRead(relation.relation_oid, row, txn_,
-                                        static_cast<uint32_t>(ordinal),
-                                        NowUnixMicros() / 1000, &record_);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = host_->ProduceRecord(record_); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(host_->BuildRead(relation.relation_oid, row, txn_,
+                                       static_cast<uint32_t>(ordinal),
+                                       NowUnixMicros() / 1000, &record_));
+  CDC_RETURN_IF_ERROR(host_->ProduceRecord(record_));
   metrics_->CountEvent(table_, v1::READ);
   metrics_->SetInflight(tracker_->inflight_events(),
                         tracker_->inflight_bytes());

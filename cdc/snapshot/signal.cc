@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cdc/common/absl_compat.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/common/utf8.h"
 #include "cdc/snapshot/row_filter.h"
 #include "google/protobuf/util/json_util.h"
@@ -75,7 +76,7 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
     return Invalid(
         "no \"xid\" (the id of the transaction the signal is written in)");
   }
-  if (absl::Status s = CheckState(signal.state()); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(CheckState(signal.state()));
   switch (signal.kind_case()) {
     case v1::SnapshotSignal::kRequest: {
       const v1::SnapshotRequest& request = signal.request();
@@ -99,20 +100,13 @@ absl::StatusOr<v1::SnapshotSignal> ParseSignal(std::string_view content) {
       return signal;
     }
     case v1::SnapshotSignal::kOpen:
-      if (absl::Status s = CheckWatermark(signal.open(), "open"); !s.ok()) {
-        return s;
-      }
+      CDC_RETURN_IF_ERROR(CheckWatermark(signal.open(), "open"));
       return signal;
     case v1::SnapshotSignal::kClose:
-      if (absl::Status s = CheckWatermark(signal.close(), "close"); !s.ok()) {
-        return s;
-      }
+      CDC_RETURN_IF_ERROR(CheckWatermark(signal.close(), "close"));
       return signal;
     case v1::SnapshotSignal::kProgress:
-      if (absl::Status s = CheckWatermark(signal.progress(), "progress");
-          !s.ok()) {
-        return s;
-      }
+      CDC_RETURN_IF_ERROR(CheckWatermark(signal.progress(), "progress"));
       return signal;
     case v1::SnapshotSignal::KIND_NOT_SET:
       break;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/pg/copy_query.h"
 #include "cdc/pg/copy_text.h"
 
@@ -123,7 +124,7 @@ absl::Status Snapshotter::CopyTable(size_t index) {
   if (!described.ok()) return described.status();
   const pg::RelationMessage& relation = described->relation;
   progress_->SetEstimate(index, described->estimated_rows);
-  if (absl::Status s = sink_->BeginTable(relation); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(sink_->BeginTable(relation));
 
   pg::CopySelect select;
   select.table = table.name;
@@ -133,7 +134,7 @@ absl::Status Snapshotter::CopyTable(size_t index) {
   const std::string sql = pg::CopyQuery(select, [this](std::string_view name) {
     return conn_->QuoteIdentifier(name);
   });
-  if (absl::Status s = conn_->StartCopyOut(sql); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(conn_->StartCopyOut(sql));
   LogInfo("snapshot: reading ", name, " (about ",
           described->estimated_rows < 0
               ? std::string("an unknown number of")
@@ -157,7 +158,7 @@ absl::Status Snapshotter::CopyTable(size_t index) {
         !s.ok()) {
       return WithPrefix(s, absl::StrCat("row ", rows + 1, ": "));
     }
-    if (absl::Status s = sink_->Row(relation, row, rows); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(sink_->Row(relation, row, rows));
     ++rows;
     if (rows % kRowsPerCheck == 0) {
       account();
@@ -168,7 +169,7 @@ absl::Status Snapshotter::CopyTable(size_t index) {
     }
   }
   account();
-  if (absl::Status s = sink_->EndTable(relation, rows); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(sink_->EndTable(relation, rows));
   progress_->Finish(index);
   metrics_->SetSnapshotTablesRemaining(progress_->tables_remaining());
   MaybeLogProgress(index, /*force=*/true);
