@@ -13,6 +13,7 @@
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/pg/sqlstate.h"
@@ -80,7 +81,7 @@ absl::Status Pipeline::Prepare() {
   // Everything that can refuse the configuration (the Kafka properties
   // included) or the environment does so before the first change pgcdc
   // makes: the signal key, the publication, a snapshot request, the slot.
-  if (absl::Status s = publisher_.Connect(); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(publisher_.Connect());
   absl::StatusOr<snapshot::SignalKeys> keys =
       snapshot::LoadSignalKeys(sql, config_.signals, /*create=*/true);
   if (!keys.ok()) return keys.status();
