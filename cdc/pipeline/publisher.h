@@ -4,8 +4,9 @@
 // large for the producer to the dead-letter topic (or stops pgcdc with a
 // message naming it), and serves the delivery reports, which it counts into
 // the AckTracker. What an acknowledgement means for the confirmed position
-// is the tracker's to decide (cdc/offsets/ack_tracker.h); what follows from
-// acknowledgements (metrics, status) the coordinator's (Host::AfterAcks).
+// is the tracker's to decide (cdc/offsets/ack_tracker.h); the metrics that
+// follow from it are the coordinator's (Host::AfterAcks). A failed delivery
+// stops pgcdc (Host::Fail) naming the topic and the transaction's commit.
 //
 // The in-flight window is the coordinator's to keep (it stops reading the
 // server). Here a record waits only while librdkafka's local queue is full
