@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
-#include <thread>
 #include <utility>
 #include <variant>
 
@@ -14,23 +13,19 @@
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
-#include "cdc/kafka/kafka_error.h"
-#include "cdc/kafka/topic_names.h"
+#include "cdc/common/status_macros.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/pg/sqlstate.h"
 #include "cdc/pipeline/startup_checks.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
-#include "cdc/v1/dead_letter.pb.h"
 
 namespace cdc::pipeline {
 namespace {
 
 // Heartbeat messages carry this prefix and are never published.
 constexpr char kHeartbeatPrefix[] = "pgcdc.heartbeat";
-// The largest event a dead letter carries whole (see dead_letter.proto).
-constexpr size_t kMaxDeadLetterValue = 64 * 1024;
 constexpr auto kProgressLogInterval = std::chrono::seconds(30);
 // How long a fatal error still waits for acknowledgements of events produced
 // before it, so that as much as possible is confirmed.
@@ -54,7 +49,9 @@ Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
     : config_(std::move(config)),
       metrics_(metrics),
       stop_(stop),
-      session_(metrics) {
+      session_(metrics),
+      publisher_(&config_, &tracker_, metrics, stop,
+                 static_cast<Publisher::Host*>(this)) {
   incremental_ = std::make_unique<snapshot::IncrementalDriver>(
       &config_, &tables_, &relations_, &signal_keys_, &tracker_, metrics_,
       static_cast<snapshot::IncrementalDriver::Host*>(this));
@@ -84,7 +81,7 @@ absl::Status Pipeline::Prepare() {
   // Everything that can refuse the configuration (the Kafka properties
   // included) or the environment does so before the first change pgcdc
   // makes: the signal key, the publication, a snapshot request, the slot.
-  if (absl::Status s = ConnectKafka(); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(publisher_.Connect());
   absl::StatusOr<snapshot::SignalKeys> keys =
       snapshot::LoadSignalKeys(sql, config_.signals, /*create=*/true);
   if (!keys.ok()) return keys.status();
@@ -151,39 +148,6 @@ absl::StatusOr<std::vector<pg::TableInfo>> Pipeline::CheckTables(
   }
   for (const std::string& w : warnings) LogWarning(w);
   return tables;
-}
-
-absl::Status Pipeline::ConnectKafka() {
-  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
-      kafka::Producer::Create(
-          config_.kafka.bootstrap_servers, config_.kafka.properties,
-          [this](const kafka::DeliveryReport& r) { OnDelivery(r); });
-  if (!producer.ok()) return producer.status();
-  producer_ = *std::move(producer);
-  if (config_.kafka.startup_timeout_ms > 0) {
-    // A broker nobody can reach at start is most likely a wrong address:
-    // said now, before a slot is made, rather than waited out forever.
-    absl::StatusOr<int> brokers =
-        producer_->CountBrokers(config_.kafka.startup_timeout_ms);
-    if (brokers.status().code() == absl::StatusCode::kUnauthenticated) {
-      // Reached, but refused: the message names the cause.
-      return absl::UnauthenticatedError(
-          absl::StrCat("Kafka at ", config_.kafka.bootstrap_servers, ": ",
-                       brokers.status().message()));
-    }
-    if (!brokers.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "Kafka at ", config_.kafka.bootstrap_servers, ": ",
-          brokers.status().message(),
-          " (kafka.startup_timeout_ms). Check kafka.bootstrap_servers and "
-          "that the brokers are up and reachable from here"));
-    }
-  }
-  // Before the slot: a topic pgcdc may not create is an error now, not a
-  // producer waiting forever for it.
-  topics_ = std::make_unique<kafka::TopicAdmin>(producer_->client(),
-                                                config_.kafka.topics);
-  return EnsureTopics(kafka::TopicsOf(config_), true);
 }
 
 absl::Status Pipeline::PreparePublication(
@@ -373,8 +337,8 @@ absl::Status Pipeline::Stream() {
   }
   metrics_->SetConnected(false);
   LogInfo("confirmed ", FormatLsn(tracker_.confirmed()), " to slot \"",
-          config_.source.slot, "\"; ", events_acked_, " of ", events_published_,
-          " event(s) acknowledged this run");
+          config_.source.slot, "\"; ", publisher_.events_acked(), " of ",
+          publisher_.events_published(), " event(s) acknowledged this run");
   if (!fatal_.ok()) return fatal_;
   if (!sent.ok()) return sent;
   if (!finished.ok()) LogWarning(finished.message());
@@ -486,7 +450,7 @@ absl::Status Pipeline::StreamSession() {
       continue;
     }
     absl::StatusOr<std::optional<std::string_view>> frame =
-        session_.Read(50, producer_->WakeFd(), incremental_->wake_fd());
+        session_.Read(50, publisher_.wake_fd(), incremental_->wake_fd());
     if (!frame.ok()) return frame.status();
     if (!frame->has_value()) {
       if (absl::Status s = session_.CheckReceiveTimeout(tracker_.confirmed(),
@@ -769,165 +733,6 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
   return absl::OkStatus();
 }
 
-absl::Status Pipeline::ProduceRecord(const envelope::Record& record) {
-  absl::Status s = ProduceOne(record.topic, record.key, record.value);
-  if (kafka::IsRecordTooLarge(s)) s = DeadLetter(record, s);
-  if (!s.ok()) return s;
-  ++events_published_;
-  return absl::OkStatus();
-}
-
-absl::Status Pipeline::EnsureTopics(const std::vector<std::string>& topics,
-                                    bool at_start) {
-  const int startup_ms = config_.kafka.startup_timeout_ms;
-  const bool bounded = at_start && startup_ms > 0;
-  const int slice_ms = bounded ? startup_ms : 30000;
-  for (;;) {
-    absl::StatusOr<std::vector<kafka::TopicOutcome>> outcomes =
-        topics_->Ensure(topics, slice_ms);
-    if (outcomes.ok()) {
-      for (const kafka::TopicOutcome& o : *outcomes) {
-        bool warning = false;
-        const std::string line =
-            kafka::DescribeOutcome(o, config_.kafka.topics, &warning);
-        if (warning) {
-          LogWarning(line);
-        } else {
-          LogInfo(line);
-        }
-      }
-      return absl::OkStatus();
-    }
-    const absl::Status& s = outcomes.status();
-    if (s.code() != absl::StatusCode::kUnavailable || bounded) {
-      return absl::Status(
-          s.code(), absl::StrCat("Kafka at ", config_.kafka.bootstrap_servers,
-                                 ": ", s.message()));
-    }
-    LogWarning(s.message(), "; trying again");
-    if (at_start) {
-      if (stop_->load(std::memory_order_relaxed)) {
-        return absl::CancelledError("stopped while waiting for Kafka");
-      }
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      continue;
-    }
-    ServeAcks(1000);
-    if (!fatal_.ok()) return fatal_;
-    if (stop_->load(std::memory_order_relaxed)) {
-      return absl::CancelledError("stopped while waiting for Kafka");
-    }
-  }
-}
-
-absl::Status Pipeline::ProduceOne(const std::string& topic,
-                                  const std::optional<std::string>& key,
-                                  const std::string& value) {
-  // A topic not named by the configuration: a table renamed, or one whose
-  // name routes elsewhere since. Made before its first record.
-  if (!topics_->Ready(topic)) {
-    if (absl::Status s = EnsureTopics({topic}, false); !s.ok()) return s;
-  }
-  for (;;) {
-    absl::Status s = producer_->Produce(topic, key, value, txn_id_);
-    if (s.ok()) break;
-    if (s.code() != absl::StatusCode::kResourceExhausted) {
-      // Worded like a failed delivery (OnDelivery): a fatal producer error
-      // reaches pgcdc through whichever of the two comes first.
-      return WithMessage(
-          s, absl::StrCat("cannot produce to ", topic, ": ", s.message(),
-                          "; nothing from that transaction on is confirmed, so "
-                          "the next start sends it again"));
-    }
-    ServeAcks(100);  // librdkafka's local queue is full
-    if (!fatal_.ok()) return fatal_;
-    // The broker may never drain it: a stop cannot wait for that. The
-    // transaction stays unconfirmed and is sent again on the next start.
-    if (stop_->load(std::memory_order_relaxed)) {
-      return absl::CancelledError("stopped while librdkafka's queue was full");
-    }
-  }
-  // Counted once librdkafka has it: its acknowledgement can only come from
-  // a later Poll on this thread.
-  return tracker_.AddEvent(txn_id_, value.size() + (key ? key->size() : 0));
-}
-
-absl::Status Pipeline::DeadLetter(const envelope::Record& record,
-                                  const absl::Status& refused) {
-  v1::ChangeEvent event;
-  (void)event.ParseFromString(record.value);  // for naming it; ours to read
-  const std::string table = absl::StrCat(record.schema, ".", record.table);
-  const std::string which = absl::StrCat(
-      "the ", v1::Op_Name(event.op()), " event of ", table, " (commit LSN ",
-      FormatLsn(event.source().commit_lsn()), ", seq ", event.source().seq(),
-      ", ", record.value.size(), " bytes)");
-  const std::string& dead_letter_topic = config_.kafka.dead_letter_topic;
-  if (dead_letter_topic.empty()) {
-    return absl::OutOfRangeError(absl::StrCat(
-        which, " cannot be published: ", refused.message(),
-        ". Nothing from its transaction on is confirmed. Raise "
-        "kafka.properties.message.max.bytes (and the topic's "
-        "max.message.bytes), or set kafka.dead_letter_topic to send such "
-        "events there instead"));
-  }
-  v1::DeadLetter letter;
-  letter.set_topic(record.topic);
-  letter.set_error(std::string(refused.message()));
-  *letter.mutable_source() = event.source();
-  letter.set_op(event.op());
-  letter.set_value_bytes(record.value.size());
-  if (record.value.size() <= kMaxDeadLetterValue)
-    letter.set_value(record.value);
-  if (absl::Status s =
-          ProduceOne(dead_letter_topic, record.key, letter.SerializeAsString());
-      !s.ok()) {
-    return WithPrefix(s,
-                      absl::StrCat(which, " was refused (", refused.message(),
-                                   ") and the dead-letter topic too: "));
-  }
-  metrics_->CountDeadLetter(table);
-  LogError(which, " was refused (", refused.message(),
-           "): sent to the dead-letter topic ", dead_letter_topic, " instead");
-  return absl::OkStatus();
-}
-
-void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
-  if (!report.status.ok()) {
-    metrics_->CountDeliveryError();
-    if (fatal_.ok()) {
-      const Lsn commit_lsn = tracker_.CommitLsn(report.opaque);
-      fatal_ = absl::Status(
-          report.status.code(),
-          absl::StrCat("delivery to topic ", report.topic,
-                       " failed for an event of the transaction committed at ",
-                       FormatLsn(commit_lsn), ": ", report.status.message(),
-                       "; nothing from that transaction on is confirmed, so "
-                       "the next start sends it again"));
-      LogError(fatal_.message());
-    }
-    return;
-  }
-  std::optional<int64_t> commit_us;  // of a transaction now all acknowledged
-  if (absl::Status s = tracker_.Ack(report.opaque, report.bytes, &commit_us);
-      !s.ok()) {
-    if (fatal_.ok()) fatal_ = absl::InternalError(s.message());
-    return;
-  }
-  ++events_acked_;
-  acks_pending_ = true;  // AfterAcks once per ServeAcks, not per report
-  if (commit_us.has_value()) {
-    metrics_->ObserveCommitToAck((NowUnixMicros() - *commit_us) / 1e6);
-  }
-}
-
-void Pipeline::ServeAcks(int timeout_ms) {
-  producer_->Poll(timeout_ms);
-  if (acks_pending_) {
-    acks_pending_ = false;
-    AfterAcks();
-  }
-}
-
 void Pipeline::AfterAcks() {
   // The confirmed position passed one more transaction (or a merged run of
   // them, of which the tracker kept the newest commit time).
@@ -949,9 +754,10 @@ void Pipeline::LogProgress(bool force) {
   auto now = Clock::now();
   if (!force && now < next_progress_log_) return;
   next_progress_log_ = now + kProgressLogInterval;
-  LogInfo("progress: ", events_published_, " event(s) produced, ",
-          events_acked_, " acknowledged, ", tracker_.inflight_events(),
-          " in flight; confirmed ", FormatLsn(tracker_.confirmed()));
+  LogInfo("progress: ", publisher_.events_published(), " event(s) produced, ",
+          publisher_.events_acked(), " acknowledged, ",
+          tracker_.inflight_events(), " in flight; confirmed ",
+          FormatLsn(tracker_.confirmed()));
 }
 
 }  // namespace cdc::pipeline

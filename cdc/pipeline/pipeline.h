@@ -37,6 +37,9 @@
 // their own:
 //   cdc/pipeline/replication_session.h  the replication connection: where
 //       streaming starts, status updates, the receive timeout and ping;
+//   cdc/pipeline/publisher.h            records to Kafka: the producer,
+//       topics made before their first record, the dead-letter topic,
+//       delivery reports;
 //   cdc/offsets/ack_tracker.h           which position may be confirmed,
 //       and the transactions in flight (what a failed delivery names, when
 //       a transaction's commit-to-ack time is observed);
@@ -83,14 +86,13 @@
 #include "absl/status/status.h"
 #include "cdc/config/config.h"
 #include "cdc/envelope/envelope_builder.h"
-#include "cdc/kafka/producer.h"
-#include "cdc/kafka/topic_admin.h"
 #include "cdc/metrics/metrics.h"
 #include "cdc/offsets/ack_tracker.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pg/pgoutput.h"
 #include "cdc/pg/pgoutput_options.h"
 #include "cdc/pg/relation_cache.h"
+#include "cdc/pipeline/publisher.h"
 #include "cdc/pipeline/replication_session.h"
 #include "cdc/pipeline/stream_replay.h"
 #include "cdc/pipeline/stream_spool.h"
@@ -101,7 +103,8 @@
 namespace cdc::pipeline {
 
 class Pipeline : private snapshot::InitialSnapshot::Host,
-                 private snapshot::IncrementalDriver::Host {
+                 private snapshot::IncrementalDriver::Host,
+                 private Publisher::Host {
  public:
   Pipeline(config::Config config, metrics::Metrics* metrics,
            const std::atomic<bool>* stop);
@@ -148,9 +151,6 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   // slot).
   absl::StatusOr<std::vector<pg::TableInfo>> CheckTables(
       pg::SqlConnection& sql);
-  // The producer, the brokers reached (kafka.startup_timeout_ms) and the
-  // configured topics made.
-  absl::Status ConnectKafka();
   // The publication made or brought in line with source.tables.
   absl::Status PreparePublication(pg::SqlConnection& sql,
                                   const std::vector<pg::TableInfo>& tables);
@@ -220,25 +220,13 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   // connection was lost, so the server sends it again whole.
   absl::Status CommitOpenTransaction(Lsn end_lsn, bool abandoned = false);
   absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
-  // Publishes one record through the producer under the open transaction;
-  // one larger than the producer's message.max.bytes goes to the
-  // dead-letter topic when there is one, or stops pgcdc with a message
-  // naming it.
-  absl::Status ProduceRecord(const envelope::Record& record) override;
-  absl::Status ProduceOne(const std::string& topic,
-                          const std::optional<std::string>& key,
-                          const std::string& value);
-  absl::Status DeadLetter(const envelope::Record& record,
-                          const absl::Status& refused);
-  // Makes `topics` exist (kafka.topics, cdc/kafka/topic_admin.h) and logs
-  // what it found or made. While the cluster does not answer it tries again,
-  // serving acknowledgements in between, until the stop flag is set; at
-  // start, with kafka.startup_timeout_ms, it gives up after that long.
-  absl::Status EnsureTopics(const std::vector<std::string>& topics,
-                            bool at_start);
-  void OnDelivery(const kafka::DeliveryReport& report);
-  // Serves delivery reports (Producer::Poll), then what follows from them.
-  void ServeAcks(int timeout_ms) override;
+  // Publishes one record under the open transaction (Publisher).
+  absl::Status ProduceRecord(const envelope::Record& record) override {
+    return publisher_.ProduceRecord(record);
+  }
+  // Serves delivery reports, then what follows from them (Publisher).
+  void ServeAcks(int timeout_ms) override { publisher_.ServeAcks(timeout_ms); }
+  // What follows from acknowledgements: the confirmed position's metrics.
   void AfterAcks() override;
   void DrainAcks(int timeout_ms);
   void Fail(const absl::Status& status) override { fatal_ = status; }
@@ -269,8 +257,8 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   // Kept open from Prepare() for the catalog reads of ResolveTypes.
   std::unique_ptr<pg::SqlConnection> sql_;
   ReplicationSession session_;
-  std::unique_ptr<kafka::Producer> producer_;
-  std::unique_ptr<kafka::TopicAdmin> topics_;  // on producer_'s client
+  // The producer and the topics: records out, delivery reports in.
+  Publisher publisher_;
   pg::RelationCache relations_;
   std::unique_ptr<envelope::EnvelopeBuilder> builder_;
   offsets::AckTracker tracker_;
@@ -287,15 +275,12 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
 
   // The loop's own state.
   absl::Status fatal_;
-  bool acks_pending_ = false;  // reports served since the last AfterAcks
   // tracker_.confirmed_through() when pgcdc_behind_source_ms was last set.
   offsets::TxnId behind_source_txn_ = 0;
   bool session_started_ = false;
   Clock::time_point next_progress_log_;
   Clock::time_point next_heartbeat_;
   absl::BitGen bitgen_;
-  uint64_t events_published_ = 0;
-  uint64_t events_acked_ = 0;
 
   // The slot for snapshot.mode and the snapshot that goes with it.
   std::unique_ptr<snapshot::InitialSnapshot> initial_;
