@@ -75,7 +75,7 @@ absl::Status Pipeline::Prepare() {
   if (!conn.ok()) return conn.status();
   pg::SqlConnection& sql = **conn;
 
-  if (absl::Status s = CheckServer(sql); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(CheckServer(sql));
   absl::StatusOr<std::vector<pg::TableInfo>> tables = CheckTables(sql);
   if (!tables.ok()) return tables.status();
   // Everything that can refuse the configuration (the Kafka properties
@@ -86,8 +86,8 @@ absl::Status Pipeline::Prepare() {
       snapshot::LoadSignalKeys(sql, config_.signals, /*create=*/true);
   if (!keys.ok()) return keys.status();
   signal_keys_ = *std::move(keys);
-  if (absl::Status s = PreparePublication(sql, *tables); !s.ok()) return s;
-  if (absl::Status s = LoadBuiltinTypes(sql); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(PreparePublication(sql, *tables));
+  CDC_RETURN_IF_ERROR(LoadBuiltinTypes(sql));
 
   builder_ = MakeBuilder(&relations_, *tables);
   for (const std::string& w : ReplicaIdentityWarnings(*tables)) LogWarning(w);
@@ -121,7 +121,7 @@ absl::Status Pipeline::CheckServer(pg::SqlConnection& sql) {
       config_.source.publication);
   if (!pgoutput.ok()) return pgoutput.status();
   pgoutput_ = *std::move(pgoutput);
-  if (absl::Status s = PrepareSpool(); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(PrepareSpool());
   const StatusInterval status = ChooseStatusInterval(
       config_.source.status_interval_ms, server->wal_sender_timeout_ms);
   session_.set_status_interval(status.interval);
@@ -142,10 +142,7 @@ absl::StatusOr<std::vector<pg::TableInfo>> Pipeline::CheckTables(
   absl::StatusOr<pg::RoleRights> rights = pg::ReadRoleRights(sql, *tables);
   if (!rights.ok()) return rights.status();
   std::vector<std::string> warnings;
-  if (absl::Status s = pg::RequireRoleRights(*rights, config_, &warnings);
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(pg::RequireRoleRights(*rights, config_, &warnings));
   for (const std::string& w : warnings) LogWarning(w);
   return tables;
 }
@@ -230,7 +227,7 @@ absl::Status Pipeline::BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
 }
 
 absl::Status Pipeline::CommitSnapshotTransaction(Lsn end_lsn) {
-  if (absl::Status s = CommitOpenTransaction(end_lsn); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(CommitOpenTransaction(end_lsn));
   AfterAcks();
   return absl::OkStatus();
 }
@@ -346,7 +343,7 @@ absl::Status Pipeline::Stream() {
 }
 
 absl::Status Pipeline::StartSession() {
-  if (absl::Status s = session_.Connect(config_.source.dsn); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(session_.Connect(config_.source.dsn));
   const std::string options = pg::FormatPgOutputOptions(pgoutput_);
   // Another instance may have moved the slot on while this one waited for
   // it (a standby) or was disconnected: what it confirmed is published, and
@@ -354,16 +351,12 @@ absl::Status Pipeline::StartSession() {
   // PostgreSQL minors accept). So the slot's position, read now, is both
   // where streaming starts and a floor for every status update.
   Lsn slot_position = kInvalidLsn;
-  if (absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-        absl::StatusOr<pg::SlotInfo> slot =
-            pg::FindSlot(sql, config_.source.slot);
-        if (!slot.ok()) return slot.status();
-        if (slot->exists) slot_position = slot->confirmed_flush;
-        return absl::OkStatus();
-      });
-      !s.ok()) {
-    return s;
-  }
+  CDC_RETURN_IF_ERROR(WithSqlSession([&](pg::SqlConnection& sql) {
+    absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config_.source.slot);
+    if (!slot.ok()) return slot.status();
+    if (slot->exists) slot_position = slot->confirmed_flush;
+    return absl::OkStatus();
+  }));
   if (session_.RaiseFloor(slot_position) && !tracker_.in_transaction()) {
     tracker_.ObserveServerPosition(session_.floor());
   }
@@ -398,7 +391,7 @@ absl::Status Pipeline::StartSession() {
 
 absl::Status Pipeline::StreamSession() {
   session_started_ = false;
-  if (absl::Status s = StartSession(); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(StartSession());
 
   auto now = Clock::now();
   next_progress_log_ = now + kProgressLogInterval;
@@ -412,7 +405,7 @@ absl::Status Pipeline::StreamSession() {
 
   int frames_since_poll = 0;
   while (fatal_.ok() && !stop_->load(std::memory_order_relaxed)) {
-    if (absl::Status s = SendStatus(/*force=*/false); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(SendStatus(/*force=*/false));
     incremental_->Tick();
     if (heartbeat.count() > 0 && Clock::now() >= next_heartbeat_) {
       next_heartbeat_ = Clock::now() + heartbeat;
@@ -453,11 +446,8 @@ absl::Status Pipeline::StreamSession() {
         session_.Read(50, publisher_.wake_fd(), incremental_->wake_fd());
     if (!frame.ok()) return frame.status();
     if (!frame->has_value()) {
-      if (absl::Status s = session_.CheckReceiveTimeout(tracker_.confirmed(),
-                                                        receive_timeout);
-          !s.ok()) {
-        return s;
-      }
+      CDC_RETURN_IF_ERROR(
+          session_.CheckReceiveTimeout(tracker_.confirmed(), receive_timeout));
     }
     if (!frame->has_value() || ++frames_since_poll >= 256) {
       ServeAcks(0);
@@ -592,11 +582,8 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
     absl::StatusOr<std::optional<SpooledTxn::Entry>> entry = streamed_->Next();
     if (!entry.ok()) return entry.status();
     if (!entry->has_value()) return CloseTransaction(streamed_->EndReplay());
-    if (absl::Status s = DecodeAndHandle((*entry)->payload, (*entry)->lsn,
-                                         /*in_stream=*/true);
-        !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(DecodeAndHandle((*entry)->payload, (*entry)->lsn,
+                                        /*in_stream=*/true));
   }
   return absl::OkStatus();
 }
@@ -614,7 +601,7 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
 }
 
 absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
-  if (absl::Status s = CommitOpenTransaction(end_lsn); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(CommitOpenTransaction(end_lsn));
   metrics_->CountTransaction();
   AfterAcks();
   return absl::OkStatus();
@@ -690,11 +677,8 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
     // Written at once, whether or not its transaction commits: it is a
     // transaction of its own, "committed" at its own LSN, which is confirmed
     // as it is (see pg::ConfirmPositionOf).
-    if (absl::Status s = OpenTransaction({logical->lsn, 0, NowUnixMicros()});
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = Publish(message, lsn); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(OpenTransaction({logical->lsn, 0, NowUnixMicros()}));
+    CDC_RETURN_IF_ERROR(Publish(message, lsn));
     return CloseTransaction(pg::ConfirmPositionOf(*logical));
   }
   if (const auto* relation = std::get_if<pg::RelationMessage>(&message)) {
@@ -726,7 +710,7 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
     return s;
   }
   for (const envelope::Record& record : records_) {
-    if (absl::Status s = ProduceRecord(record); !s.ok()) return s;
+    CDC_RETURN_IF_ERROR(ProduceRecord(record));
     metrics_->CountEvent(record.schema, record.table, record.op);
   }
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());

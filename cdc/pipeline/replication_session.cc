@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "cdc/common/status_macros.h"
 
 namespace cdc::pipeline {
 namespace {
@@ -43,7 +44,7 @@ bool ReplicationSession::RaiseFloor(Lsn slot_position) {
 
 absl::Status ReplicationSession::Start(const std::string& slot, Lsn from,
                                        const std::string& options) {
-  if (absl::Status s = stream_->Start(slot, from, options); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(stream_->Start(slot, from, options));
   const auto now = Clock::now();
   next_status_ = now + status_interval_;
   last_status_ = now;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "cdc/common/status_macros.h"
 
 namespace cdc::pipeline {
 namespace {
@@ -209,9 +210,7 @@ absl::Status StreamSpool::EnforceBudget() {
     }
     if (largest == nullptr) break;
     const size_t moved = largest->bytes();
-    if (absl::Status s = largest->Spill(options_.directory); !s.ok()) {
-      return s;
-    }
+    CDC_RETURN_IF_ERROR(largest->Spill(options_.directory));
     memory_bytes_ -= moved;
     spilled_total_ += moved;
   }
@@ -249,7 +248,7 @@ absl::StatusOr<std::unique_ptr<SpooledTxn>> StreamSpool::Take(
     txns_.erase(it);
     if (!txn->spilled()) memory_bytes_ -= txn->bytes();
   }
-  if (absl::Status s = txn->StartReading(); !s.ok()) return s;
+  CDC_RETURN_IF_ERROR(txn->StartReading());
   return txn;
 }
 
