@@ -14,6 +14,7 @@
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
 #include "cdc/common/status_macros.h"
+#include "cdc/common/wall_clock.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/pg/sqlstate.h"
@@ -66,8 +67,6 @@ bool Pipeline::IsStop(const absl::Status& s) const {
   return s.code() == absl::StatusCode::kCancelled &&
          stop_->load(std::memory_order_relaxed);
 }
-
-int64_t Pipeline::NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 absl::Status Pipeline::Prepare() {
   absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =

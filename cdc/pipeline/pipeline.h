@@ -139,8 +139,6 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
 
  private:
   using Clock = std::chrono::steady_clock;
-  // Wall-clock time for events' timestamps (Unix epoch microseconds).
-  static int64_t NowUnixMicros();
 
   // --- Prepare() and its steps, in order (pipeline.cc) ---
   // CheckServer: the server's settings, the pgoutput options they allow,

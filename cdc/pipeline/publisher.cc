@@ -10,6 +10,7 @@
 #include "cdc/common/lsn.h"
 #include "cdc/common/status.h"
 #include "cdc/common/status_macros.h"
+#include "cdc/common/wall_clock.h"
 #include "cdc/kafka/kafka_error.h"
 #include "cdc/kafka/topic_names.h"
 #include "cdc/v1/change_event.pb.h"
@@ -21,8 +22,6 @@ namespace {
 // The largest event a dead letter carries whole (see dead_letter.proto).
 constexpr size_t kMaxDeadLetterValue = 64 * 1024;
 
-// Wall-clock time (Unix epoch microseconds), as events' timestamps have it.
-int64_t NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
 #include "cdc/common/status_macros.h"
+#include "cdc/common/wall_clock.h"
 #include "cdc/snapshot/progress.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
@@ -30,7 +31,6 @@ constexpr auto kChunkRetryMaxDelay = std::chrono::seconds(30);
 // snapshot.chunk_timeout_ms before its table is given up.
 constexpr int kMaxChunkTimeouts = 3;
 
-int64_t NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "cdc/common/log.h"
 #include "cdc/common/status.h"
 #include "cdc/common/status_macros.h"
+#include "cdc/common/wall_clock.h"
 #include "cdc/snapshot/signal.h"
 #include "cdc/snapshot/signal_writer.h"
 
@@ -22,7 +23,6 @@ namespace {
 // SnapshotJournal::kInterval).
 constexpr auto kSegmentInterval = std::chrono::seconds(1);
 
-int64_t NowUnixMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 }  // namespace
 
