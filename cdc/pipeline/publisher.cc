@@ -22,7 +22,6 @@ namespace {
 // The largest event a dead letter carries whole (see dead_letter.proto).
 constexpr size_t kMaxDeadLetterValue = 64 * 1024;
 
-
 }  // namespace
 
 Publisher::Publisher(const config::Config* config, offsets::AckTracker* tracker,
