@@ -52,15 +52,24 @@ struct TxnContext {
   int64_t commit_ts_us = 0;  // Unix epoch microseconds
 };
 
+// One Kafka record header: a name and its bytes.
+struct Header {
+  std::string name;
+  std::string value;
+};
+
 // One Kafka record, ready to produce. Its key and value are in the format of
 // the encoder that wrote them (for protobuf: a serialized cdc.v1.Row key and
-// cdc.v1.ChangeEvent value). It has no headers and always a value: a format
-// that needs headers or tombstones adds them here and to the pipeline's
-// produce call.
+// cdc.v1.ChangeEvent value).
 struct Record {
   std::string topic;
   std::optional<std::string> key;  // nullopt: a null key
   std::string value;
+  // A tombstone: the record's value is null (`value` is ignored), as a
+  // format that follows a DELETE with one writes it.
+  bool null_value = false;
+  // Produced in this order; empty for most formats.
+  std::vector<Header> headers;
   std::string schema;  // for metrics and messages
   std::string table;
   v1::Op op = v1::OP_UNSPECIFIED;
@@ -106,6 +115,18 @@ struct ColumnValue {
   const v1::Value* value;     // converted (value_codec.h)
 };
 
+// Where a snapshot row stands in the snapshot that read it, as a format that
+// marks the first and last rows (Debezium's source.snapshot) needs it.
+enum class SnapshotMark : uint8_t {
+  kNone,          // a streamed event
+  kMiddle,        // neither first nor last of its table
+  kFirst,         // the first row of the whole initial snapshot
+  kFirstInTable,  // the first row of its table (not the snapshot's first)
+  kLastInTable,   // the last row of its table (not the snapshot's last)
+  kLast,          // the last row of the whole initial snapshot
+  kIncremental,   // a row of an incremental snapshot's chunk
+};
+
 // What every event has.
 struct Event {
   v1::Op op = v1::OP_UNSPECIFIED;
@@ -118,6 +139,8 @@ struct Event {
   // index in its table's snapshot.
   uint32_t seq = 0;
   bool snapshot = false;  // a row a snapshot read (op READ)
+  // For a snapshot row: where it stands in its snapshot.
+  SnapshotMark snapshot_mark = SnapshotMark::kNone;
   int64_t now_ms = 0;     // when the event is made, Unix epoch milliseconds
 };
 
@@ -159,9 +182,9 @@ class RecordWriter {
   RecordWriter(const RecordWriter&) = delete;
   RecordWriter& operator=(const RecordWriter&) = delete;
 
-  // The next record, with the topic, schema, table and op of `event`. Its
-  // key and value hold whatever they held before, for the encoder to
-  // overwrite.
+  // The next record, with the topic, schema, table and op of `event`, a
+  // value that is not null and no headers. Its key and value hold whatever
+  // they held before, for the encoder to overwrite.
   Record* Add(const Event& event) {
     if (used_ == records_->size()) records_->emplace_back();
     Record* record = &(*records_)[used_++];
@@ -169,6 +192,8 @@ class RecordWriter {
     record->schema = event.table->schema;
     record->table = event.table->table;
     record->op = event.op;
+    record->null_value = false;
+    record->headers.clear();
     return record;
   }
   // Drops the records past those added.
