@@ -2,7 +2,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +36,43 @@ struct OptionsDeleter {
 using Queue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 using Event = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
 using Options = std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDeleter>;
+struct ClientDeleter {
+  void operator()(rd_kafka_t* c) const { rd_kafka_destroy(c); }
+};
+struct TopicDeleter {
+  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
+};
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* m) const {
+    rd_kafka_metadata_destroy(m);
+  }
+};
+using Client = std::unique_ptr<rd_kafka_t, ClientDeleter>;
+using TopicHandle = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+// How often a broker that does not know a new topic yet is asked again.
+constexpr int kPropagationPollMs = 50;
+
+// Whether `metadata` shows `topic` with every partition led.
+bool ShowsTopicLed(const rd_kafka_metadata_t& metadata,
+                   const std::string& topic) {
+  for (int t = 0; t < metadata.topic_cnt; ++t) {
+    const rd_kafka_metadata_topic_t& mt = metadata.topics[t];
+    if (topic != mt.topic) continue;
+    if (mt.err != RD_KAFKA_RESP_ERR_NO_ERROR || mt.partition_cnt <= 0) {
+      return false;
+    }
+    for (int p = 0; p < mt.partition_cnt; ++p) {
+      if (mt.partitions[p].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+          mt.partitions[p].leader < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+  return false;
+}
 
 Options NewOptions(rd_kafka_t* client, rd_kafka_admin_op_t op, int timeout_ms) {
   Options options(rd_kafka_AdminOptions_new(client, op));
@@ -76,15 +117,15 @@ std::vector<std::string> DifferencesFrom(const config::TopicsConfig& wanted,
                                          const TopicState& state) {
   std::vector<std::string> out;
   if (wanted.partitions > 0 && state.partitions != wanted.partitions) {
-    out.push_back(absl::StrCat(state.partitions,
-                               " partitions (kafka.topics.partitions: ",
-                               wanted.partitions, ")"));
+    out.push_back(absl::StrCat(
+        state.partitions,
+        " partitions (kafka.topics.partitions: ", wanted.partitions, ")"));
   }
   if (wanted.replication_factor > 0 &&
       state.replication_factor != wanted.replication_factor) {
-    out.push_back(absl::StrCat("replication factor ", state.replication_factor,
-                               " (kafka.topics.replication_factor: ",
-                               wanted.replication_factor, ")"));
+    out.push_back(absl::StrCat(
+        "replication factor ", state.replication_factor,
+        " (kafka.topics.replication_factor: ", wanted.replication_factor, ")"));
   }
   if (!wanted.configs.empty() && !state.configs_known) {
     out.push_back(
@@ -94,21 +135,19 @@ std::vector<std::string> DifferencesFrom(const config::TopicsConfig& wanted,
   }
   for (const auto& [name, value] : wanted.configs) {
     auto it = state.configs.find(name);
-    const std::string have =
-        it == state.configs.end() ? "unknown" : it->second;
+    const std::string have = it == state.configs.end() ? "unknown" : it->second;
     if (it == state.configs.end() || it->second != value) {
-      out.push_back(absl::StrCat(name, "=", have, " (kafka.topics.configs: ",
-                                 value, ")"));
+      out.push_back(absl::StrCat(name, "=", have,
+                                 " (kafka.topics.configs: ", value, ")"));
     }
   }
   return out;
 }
 
-absl::Status TopicFailure(std::string_view topic, TopicRequest request,
-                          int err, std::string_view message) {
-  const std::string cause =
-      absl::StrCat(ErrorName(err), message.empty() ? "" : ": ",
-                   AsAbsl(message));
+absl::Status TopicFailure(std::string_view topic, TopicRequest request, int err,
+                          std::string_view message) {
+  const std::string cause = absl::StrCat(
+      ErrorName(err), message.empty() ? "" : ": ", AsAbsl(message));
   const std::string verb =
       request == TopicRequest::kCreate ? "create" : "describe";
   switch (static_cast<rd_kafka_resp_err_t>(err)) {
@@ -121,8 +160,7 @@ absl::Status TopicFailure(std::string_view topic, TopicRequest request,
             AsAbsl(topic),
             " or on the cluster (an ACL such as `--allow-principal User:... "
             "--operation Create --topic ",
-            AsAbsl(topic),
-            "`), or the topic made beforehand"));
+            AsAbsl(topic), "`), or the topic made beforehand"));
       }
       return absl::PermissionDeniedError(absl::StrCat(
           "not allowed to describe topic ", AsAbsl(topic), " (", cause,
@@ -142,8 +180,8 @@ absl::Status TopicFailure(std::string_view topic, TopicRequest request,
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
     case RD_KAFKA_RESP_ERR__SSL:
-      return absl::UnauthenticatedError(absl::StrCat(
-          "cannot ", verb, " topic ", AsAbsl(topic), ": ", cause));
+      return absl::UnauthenticatedError(
+          absl::StrCat("cannot ", verb, " topic ", AsAbsl(topic), ": ", cause));
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TRANSPORT:
@@ -157,8 +195,8 @@ absl::Status TopicFailure(std::string_view topic, TopicRequest request,
       return absl::UnavailableError(absl::StrCat(
           "Kafka did not ", verb, " topic ", AsAbsl(topic), ": ", cause));
     default:
-      return absl::InternalError(absl::StrCat("cannot ", verb, " topic ",
-                                              AsAbsl(topic), ": ", cause));
+      return absl::InternalError(
+          absl::StrCat("cannot ", verb, " topic ", AsAbsl(topic), ": ", cause));
   }
 }
 
@@ -168,15 +206,14 @@ std::string DescribeOutcome(const TopicOutcome& outcome,
   const std::string& topic = outcome.topic;
   // What pgcdc makes a topic with.
   auto settings = [&]() {
-    std::string out =
-        wanted.partitions > 0
-            ? absl::StrCat(wanted.partitions, " partitions")
-            : std::string("the broker's default partitions");
-    absl::StrAppend(&out, ", ",
-                    wanted.replication_factor > 0
-                        ? absl::StrCat("replication factor ",
-                                       wanted.replication_factor)
-                        : std::string("its default replication factor"));
+    std::string out = wanted.partitions > 0
+                          ? absl::StrCat(wanted.partitions, " partitions")
+                          : std::string("the broker's default partitions");
+    absl::StrAppend(
+        &out, ", ",
+        wanted.replication_factor > 0
+            ? absl::StrCat("replication factor ", wanted.replication_factor)
+            : std::string("its default replication factor"));
     for (const auto& [name, value] : wanted.configs) {
       absl::StrAppend(&out, ", ", name, "=", value);
     }
@@ -186,16 +223,16 @@ std::string DescribeOutcome(const TopicOutcome& outcome,
     case TopicOutcome::What::kExists:
       if (!outcome.differences.empty()) {
         *warning = true;
-        return absl::StrCat("topic ", topic,
-                            " exists with settings other than kafka.topics: ",
-                            absl::StrJoin(outcome.differences, ", "),
-                            "; it is used as it is");
+        return absl::StrCat(
+            "topic ", topic, " exists with settings other than kafka.topics: ",
+            absl::StrJoin(outcome.differences, ", "), "; it is used as it is");
       }
       if (outcome.state.partitions == 0) {
         return absl::StrCat("topic ", topic, " exists");
       }
       return absl::StrCat("topic ", topic, " exists (",
-                          outcome.state.partitions, " partitions, replication "
+                          outcome.state.partitions,
+                          " partitions, replication "
                           "factor ",
                           outcome.state.replication_factor, ")");
     case TopicOutcome::What::kCreated:
@@ -226,9 +263,8 @@ TopicAdmin::TopicAdmin(rd_kafka_s* client, config::TopicsConfig settings)
 
 absl::StatusOr<bool> TopicAdmin::HasController(int timeout_ms) {
   const rd_kafka_metadata_t* metadata = nullptr;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(client_, /*all_topics=*/0, nullptr, &metadata,
-                        timeout_ms);
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(
+      client_, /*all_topics=*/0, nullptr, &metadata, timeout_ms);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return TopicFailure("(cluster metadata)", TopicRequest::kDescribe, err,
                         rd_kafka_err2str(err));
@@ -309,9 +345,9 @@ absl::Status TopicAdmin::Describe(const std::vector<std::string>& topics,
       NewOptions(client_, RD_KAFKA_ADMIN_OP_DESCRIBETOPICS, timeout_ms);
   rd_kafka_DescribeTopics(client_, collection, options.get(), queue.get());
   rd_kafka_TopicCollection_destroy(collection);
-  absl::StatusOr<Event> event = AwaitResult(
-      queue.get(), absl::StrJoin(topics, ", "), TopicRequest::kDescribe,
-      timeout_ms);
+  absl::StatusOr<Event> event =
+      AwaitResult(queue.get(), absl::StrJoin(topics, ", "),
+                  TopicRequest::kDescribe, timeout_ms);
   if (!event.ok()) return event.status();
   const rd_kafka_DescribeTopics_result_t* result =
       rd_kafka_event_DescribeTopics_result(event->get());
@@ -327,8 +363,9 @@ absl::Status TopicAdmin::Describe(const std::vector<std::string>& topics,
     if (i == topics.size()) continue;  // not asked for
     const rd_kafka_error_t* error =
         rd_kafka_TopicDescription_error(descriptions[d]);
-    const rd_kafka_resp_err_t err =
-        error == nullptr ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_error_code(error);
+    const rd_kafka_resp_err_t err = error == nullptr
+                                        ? RD_KAFKA_RESP_ERR_NO_ERROR
+                                        : rd_kafka_error_code(error);
     if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return TopicFailure(name, TopicRequest::kDescribe, err,
@@ -367,9 +404,9 @@ absl::Status TopicAdmin::DescribeConfigs(const std::vector<std::string>& topics,
   for (rd_kafka_ConfigResource_t* r : resources) {
     rd_kafka_ConfigResource_destroy(r);
   }
-  absl::StatusOr<Event> event = AwaitResult(
-      queue.get(), absl::StrJoin(topics, ", "), TopicRequest::kDescribe,
-      timeout_ms);
+  absl::StatusOr<Event> event =
+      AwaitResult(queue.get(), absl::StrJoin(topics, ", "),
+                  TopicRequest::kDescribe, timeout_ms);
   if (!event.ok()) return event.status();
   const rd_kafka_DescribeConfigs_result_t* result =
       rd_kafka_event_DescribeConfigs_result(event->get());
@@ -406,14 +443,86 @@ absl::Status TopicAdmin::DescribeConfigs(const std::vector<std::string>& topics,
   return absl::OkStatus();
 }
 
+absl::Status TopicAdmin::AwaitEveryBroker(const std::string& topic,
+                                          int timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto remaining_ms = [&deadline] {
+    return static_cast<int>(std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(
+               deadline - std::chrono::steady_clock::now())
+               .count()));
+  };
+  const rd_kafka_metadata_t* raw = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(client_, /*all_topics=*/0, nullptr, &raw, timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return TopicFailure(topic, TopicRequest::kDescribe, err,
+                        rd_kafka_err2str(err));
+  }
+  const Metadata cluster(raw);
+  for (int b = 0; b < cluster->broker_cnt; ++b) {
+    const rd_kafka_metadata_broker_t& broker = cluster->brokers[b];
+    // A client of this broker alone, with the producer's settings
+    // (credentials, TLS): its first request can go nowhere else, and the
+    // answer names the broker that gave it.
+    // It produces nothing and is never polled: none of the producer's
+    // callbacks, which take the producer as their opaque, may reach it.
+    rd_kafka_conf_t* conf = rd_kafka_conf_dup(rd_kafka_conf(client_));
+    rd_kafka_conf_set_dr_msg_cb(conf, nullptr);
+    rd_kafka_conf_set_error_cb(conf, nullptr);
+    rd_kafka_conf_set_opaque(conf, nullptr);
+    char errstr[512];
+    const std::string address = absl::StrCat(broker.host, ":", broker.port);
+    if (rd_kafka_conf_set(conf, "enable.gapless.guarantee", "false", errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "enable.idempotence", "false", errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "bootstrap.servers", address.c_str(), errstr,
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return TopicFailure(topic, TopicRequest::kDescribe,
+                          RD_KAFKA_RESP_ERR__INVALID_ARG, errstr);
+    }
+    // rd_kafka_new owns conf from here, also when it fails.
+    const Client probe(
+        rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)));
+    if (probe == nullptr) {
+      return TopicFailure(topic, TopicRequest::kDescribe,
+                          RD_KAFKA_RESP_ERR__INVALID_ARG, errstr);
+    }
+    const TopicHandle handle(
+        rd_kafka_topic_new(probe.get(), topic.c_str(), nullptr));
+    for (;;) {
+      raw = nullptr;
+      err = rd_kafka_metadata(probe.get(), /*all_topics=*/0, handle.get(), &raw,
+                              remaining_ms());
+      const Metadata seen(raw);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          seen->orig_broker_id == broker.id && ShowsTopicLed(*seen, topic)) {
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return TopicFailure(
+            topic, TopicRequest::kDescribe, RD_KAFKA_RESP_ERR__TIMED_OUT,
+            absl::StrCat("created, but broker ", broker.id, " at ", address,
+                         " does not show it with a leader for every "
+                         "partition yet"));
+      }
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(kPropagationPollMs));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TopicOutcome::What> TopicAdmin::Create(const std::string& topic,
                                                       int timeout_ms,
                                                       bool validate_only) {
   char errstr[512];
-  rd_kafka_NewTopic_t* new_topic =
-      rd_kafka_NewTopic_new(topic.c_str(), settings_.partitions,
-                            settings_.replication_factor, errstr,
-                            sizeof(errstr));
+  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(
+      topic.c_str(), settings_.partitions, settings_.replication_factor, errstr,
+      sizeof(errstr));
   if (new_topic == nullptr) {
     return TopicFailure(topic, TopicRequest::kCreate,
                         RD_KAFKA_RESP_ERR__INVALID_ARG, errstr);
@@ -469,11 +578,12 @@ absl::StatusOr<TopicOutcome::What> TopicAdmin::Create(const std::string& topic,
       return TopicFailure(topic, TopicRequest::kCreate, err,
                           text != nullptr ? text : "");
     }
-    return validate_only ? TopicOutcome::What::kWouldCreate
-                         : TopicOutcome::What::kCreated;
+    if (validate_only) return TopicOutcome::What::kWouldCreate;
+    CDC_RETURN_IF_ERROR(AwaitEveryBroker(topic, timeout_ms));
+    return TopicOutcome::What::kCreated;
   }
-  return TopicFailure(topic, TopicRequest::kCreate,
-                      RD_KAFKA_RESP_ERR__BAD_MSG, "no result for the topic");
+  return TopicFailure(topic, TopicRequest::kCreate, RD_KAFKA_RESP_ERR__BAD_MSG,
+                      "no result for the topic");
 }
 
 }  // namespace cdc::kafka

@@ -65,8 +65,8 @@ enum class TopicRequest { kDescribe, kCreate };
 // ACL the client's principal lacks; a refused setting (partitions,
 // replication factor, a config, a policy) kInvalidArgument; a broker that
 // did not answer in time kUnavailable. Pure.
-absl::Status TopicFailure(std::string_view topic, TopicRequest request,
-                          int err, std::string_view message);
+absl::Status TopicFailure(std::string_view topic, TopicRequest request, int err,
+                          std::string_view message);
 
 // What Ensure found or did for one topic.
 struct TopicOutcome {
@@ -99,9 +99,7 @@ class TopicAdmin {
 
   // Whether Ensure has seen to `topic` already (made it, found it, or found
   // it missing with kafka.topics.create false).
-  bool Ready(const std::string& topic) const {
-    return ready_.contains(topic);
-  }
+  bool Ready(const std::string& topic) const { return ready_.contains(topic); }
 
   // Makes each of `topics` exist as the class comment says, each request
   // waiting at most timeout_ms. With validate_only nothing is created: the
@@ -124,6 +122,13 @@ class TopicAdmin {
   absl::Status DescribeConfigs(const std::vector<std::string>& topics,
                                int timeout_ms,
                                std::vector<TopicState*>* states);
+  // Waits until every broker's metadata shows `topic`, just created, with a
+  // leader for each partition. The controller answers CreateTopics before
+  // the other brokers have applied the new topic: a producer that asks one
+  // of them in that window sees the topic without partitions and fails its
+  // queued records for good (_UNKNOWN_PARTITION). kUnavailable past
+  // timeout_ms.
+  absl::Status AwaitEveryBroker(const std::string& topic, int timeout_ms);
   // kCreated, kWouldCreate or kAutoCreated.
   absl::StatusOr<TopicOutcome::What> Create(const std::string& topic,
                                             int timeout_ms, bool validate_only);

@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/harness/change_log.h"
 #include "tests/integration/harness/load.h"
 #include "tests/integration/harness/real_kafka_fixture.h"
 #include "tests/integration/harness/three_tables.h"
@@ -220,6 +221,36 @@ TEST_F(ThreeBrokersTest, LeaderKilledUnderLoadIsRiddenThrough) {
       "leader ", leader, " killed (node ", elected, " elected after ",
       elected_ms, " ms, all written before confirmed after ", confirmed_ms,
       " ms, restarted in ", restart_ms, " ms)"));
+}
+
+// The controller answers CreateTopics before the other brokers have applied
+// the topic; a record produced at once could meet a broker that shows the
+// topic without partitions and fail for good. Each rename makes pgcdc create
+// a topic and produce to it straight away, ten times over.
+TEST_F(ThreeBrokersTest, TopicsCreatedMidStreamTakeTheirFirstRecordAtOnce) {
+  Sql("CREATE TABLE r0 (id int PRIMARY KEY, body text)");
+  ASSERT_NO_FATAL_FAILURE(StartStreaming({"r0"}));
+  constexpr int kRenames = 10;
+  for (int i = 1; i <= kRenames; ++i) {
+    Sql(absl::StrCat("ALTER TABLE r", i - 1, " RENAME TO r", i, ";",
+                     "INSERT INTO r", i, " VALUES (", i, ", 'row ", i, "')"));
+  }
+  ASSERT_TRUE(ConfirmsWhatWasWritten(120000)) << p_->ReadLog();
+  ASSERT_TRUE(p_->Running()) << p_->ReadLog();
+  EXPECT_EQ(Metric(port_, "pgcdc_delivery_errors_total"), 0);
+  const std::string log = p_->ReadLog();
+  EXPECT_THAT(log, Not(HasSubstr("UNKNOWN_PARTITION")));
+  for (int i = 1; i <= kRenames; ++i) {
+    EXPECT_THAT(log,
+                HasSubstr(absl::StrCat("created topic ",
+                                       TopicOf(absl::StrCat("public.r", i)))));
+    absl::StatusOr<std::vector<ReadEvent>> events =
+        ReadAll(kafka().bootstrap(), TopicOf(absl::StrCat("public.r", i)));
+    ASSERT_TRUE(events.ok()) << events.status();
+    EXPECT_EQ(events->size(), 1u) << "topic of r" << i;
+  }
+  load_->Stop();
+  StopPgcdc(*p_);
 }
 
 TEST_F(ThreeBrokersTest, OneBrokerDownForAMinuteIsRiddenThrough) {
