@@ -73,6 +73,8 @@ public class DebeziumCapture {
   private static boolean done;
   private static String failure;
   private static long written;
+  private static boolean signalled;
+  private static boolean finished;
 
   public static void main(String[] args) throws Exception {
     String propsPath = null, outPath = null, stopTopic = null;
@@ -120,7 +122,9 @@ public class DebeziumCapture {
               lastRecordNanos = System.nanoTime();
               lock.notifyAll();
             }
-            System.out.println("READY");
+            // One write, so that a line-by-line reader of a log that also
+            // takes stderr sees it whole.
+            System.out.print("READY\n");
             System.out.flush();
           }
         })
@@ -157,10 +161,23 @@ public class DebeziumCapture {
         })
         .build();
 
+    // SIGTERM: main closes the engine (flushing offsets) while the hook
+    // waits, since the JVM halts once its hooks return; main then returns
+    // instead of calling System.exit, which would block forever inside a
+    // shutdown.
+    Thread mainThread = Thread.currentThread();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       synchronized (lock) {
-        if (!done && failure == null) failure = "terminated by a signal";
+        // Finished: this is main's own System.exit, which waits for us.
+        if (finished) return;
+        signalled = true;
+        if (failure == null) failure = "terminated by a signal";
         lock.notifyAll();
+      }
+      try {
+        mainThread.join(60000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }));
 
@@ -214,12 +231,15 @@ public class DebeziumCapture {
       System.err.println("DebeziumCapture: the engine did not stop within 60 s");
       rc = 1;
     }
+    boolean bySignal;
     synchronized (lock) {
       out.close();
       if (rc != 0) System.err.println("DebeziumCapture: " + failure);
       else System.err.println("DebeziumCapture: " + written + " records written");
+      finished = true;
+      bySignal = signalled;
     }
-    System.exit(rc);
+    if (!bySignal) System.exit(rc);
   }
 
   // One output line. Headers are converted from the SourceRecord as Kafka
