@@ -261,6 +261,23 @@ public class DebeziumCapture {
       headers.add(pair);
     }
     line.put("headers", headers);
+    // The engine converted the same headers with `header.converter.class`:
+    // they must be these, but for the null ones it drops.
+    List<List<String>> fromEngine = new ArrayList<>();
+    for (io.debezium.engine.Header<Object> h : r.<Object>headers()) {
+      List<String> pair = new ArrayList<>();
+      pair.add(h.getKey());
+      pair.add(new String((byte[]) h.getValue(), StandardCharsets.UTF_8));
+      fromEngine.add(pair);
+    }
+    List<List<String>> nonNull = new ArrayList<>();
+    for (List<String> pair : headers) {
+      if (pair.get(1) != null) nonNull.add(pair);
+    }
+    if (!fromEngine.equals(nonNull)) {
+      System.err.println("DebeziumCapture: WARN the engine's headers " + fromEngine
+          + " differ from Connect's conversion " + headers);
+    }
     return mapper.writeValueAsString(line);
   }
 
