@@ -23,6 +23,8 @@ RUN apt-get update \
 COPY --from=build /opt/pgcdc/librdkafka-2.8.0/lib/librdkafka.so.1 \
      /opt/pgcdc/librdkafka-2.8.0/lib/librdkafka.so.1
 COPY --from=build /src/build/bin/pgcdc /usr/local/bin/pgcdc
+COPY --from=build /src/build/share/pgcdc/cdc-v1.binpb /usr/local/share/pgcdc/cdc-v1.binpb
+COPY proto /usr/local/share/pgcdc/proto
 USER nobody
 EXPOSE 9187
 ENTRYPOINT ["/usr/local/bin/pgcdc"]

@@ -19,6 +19,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/types/span.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/status_macros.h"
@@ -38,8 +40,9 @@ constexpr size_t kMaxTopicBytes = 249;
 // be checked against what is parsed. Maps whose keys are free-form
 // (kafka.properties, kafka.topics.configs) have no list.
 using KeyList = absl::Span<const std::string_view>;
-constexpr std::string_view kRootKeys[] = {
-    "source", "kafka", "metrics", "snapshot", "messages", "events", "signals"};
+constexpr std::string_view kRootKeys[] = {"source",   "kafka",    "metrics",
+                                          "snapshot", "messages", "events",
+                                          "signals",  "debezium"};
 constexpr std::string_view kSourceKeys[] = {"dsn",
                                             "slot",
                                             "publication",
@@ -51,11 +54,15 @@ constexpr std::string_view kSourceKeys[] = {"dsn",
                                             "streaming",
                                             "spill_directory",
                                             "spill_memory_bytes"};
-constexpr std::string_view kKafkaKeys[] = {
-    "bootstrap_servers",   "topic_prefix",
-    "properties",          "max_inflight_bytes",
-    "shutdown_timeout_ms", "startup_timeout_ms",
-    "dead_letter_topic",   "topics"};
+constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers",
+                                           "topic_prefix",
+                                           "properties",
+                                           "max_inflight_bytes",
+                                           "shutdown_timeout_ms",
+                                           "startup_timeout_ms",
+                                           "dead_letter_topic",
+                                           "topics",
+                                           "format"};
 constexpr std::string_view kTopicsKeys[] = {"create", "partitions",
                                             "replication_factor", "configs"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
@@ -64,6 +71,11 @@ constexpr std::string_view kSnapshotKeys[] = {"mode", "chunk_rows",
 constexpr std::string_view kMessagesKeys[] = {"prefixes", "topic"};
 constexpr std::string_view kEventsKeys[] = {"key_change"};
 constexpr std::string_view kSignalsKeys[] = {"secret"};
+constexpr std::string_view kDebeziumKeys[] = {
+    "schemas.enable",       "decimal.handling.mode",
+    "time.precision.mode",  "binary.handling.mode",
+    "tombstones.on.delete", "unavailable.value.placeholder",
+    "skipped.operations"};
 
 // Where each list applies, by the dotted path of its map ("" is the top).
 struct Section {
@@ -78,7 +90,8 @@ constexpr Section kSections[] = {{"", kRootKeys},
                                  {"snapshot", kSnapshotKeys},
                                  {"messages", kMessagesKeys},
                                  {"events", kEventsKeys},
-                                 {"signals", kSignalsKeys}};
+                                 {"signals", kSignalsKeys},
+                                 {"debezium", kDebeziumKeys}};
 
 // Kafka's legal topic names (and prefixes of them).
 bool IsTopicName(std::string_view name) {
@@ -529,6 +542,13 @@ class Parser {
                              MessagesConfig* out) const;
   absl::Status ParseEvents(const Map& root, EventsConfig* out) const;
   absl::Status ParseSignals(const Map& root, SignalsConfig* out) const;
+  absl::Status ParseDebezium(const Map& root, const KafkaConfig& kafka,
+                             DebeziumConfig* out) const;
+  // Reads `key` of `map` when present into `*out`, which must be one of
+  // `allowed`.
+  absl::Status ReadChoice(const Map& map, std::string_view key,
+                          absl::Span<const char* const> allowed,
+                          std::string* out) const;
 
   std::string origin_;
   EnvLookup getenv_;
@@ -992,6 +1012,7 @@ absl::Status Parser::ParseKafka(const Map& root, KafkaConfig* out) const {
     out->dead_letter_topic = std::move(dead_letter.text);
   }
   CDC_RETURN_IF_ERROR(ParseTopics(kafka, &out->topics));
+  CDC_RETURN_IF_ERROR(ReadChoice(kafka, "format", kFormats, &out->format));
   return ReadInt(kafka, "shutdown_timeout_ms", 0, 600000,
                  &out->shutdown_timeout_ms);
 }
@@ -1144,7 +1165,9 @@ absl::Status Parser::ParseMessages(const Map& root, const KafkaConfig& kafka,
     }
     out->topic = std::move(topic.text);
   } else {
-    out->topic = kafka.topic_prefix + ".messages";
+    out->topic =
+        kafka.topic_prefix +
+        (kafka.format == kFormatDebeziumJson ? ".message" : ".messages");
   }
   return absl::OkStatus();
 }
@@ -1164,6 +1187,81 @@ absl::Status Parser::ParseEvents(const Map& root, EventsConfig* out) const {
                               ": expected \"delete_create\" or \"update\""));
   }
   out->key_change = std::move(key_change.text);
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ReadChoice(const Map& map, std::string_view key,
+                                absl::Span<const char* const> allowed,
+                                std::string* out) const {
+  Value value;
+  bool found = false;
+  CDC_RETURN_IF_ERROR(ReadString(map, key, /*required=*/false, &value, &found));
+  if (!found) return absl::OkStatus();
+  for (const char* a : allowed) {
+    if (value.text == a) {
+      *out = std::move(value.text);
+      return absl::OkStatus();
+    }
+  }
+  std::vector<std::string> quoted;
+  for (const char* a : allowed) quoted.push_back(absl::StrCat("\"", a, "\""));
+  return Error(value.line, value.path,
+               absl::StrCat(Quoted(value), ": expected one of ",
+                            absl::StrJoin(quoted, ", ")));
+}
+
+absl::Status Parser::ParseDebezium(const Map& root, const KafkaConfig& kafka,
+                                   DebeziumConfig* out) const {
+  const Entry* entry = root.Find("debezium");
+  if (entry != nullptr && kafka.format != kFormatDebeziumJson) {
+    return Error(entry->line, "debezium",
+                 absl::StrCat("these settings are those of kafka.format \"",
+                              kFormatDebeziumJson, "\"; the format is \"",
+                              kafka.format, "\""));
+  }
+  Map debezium;
+  CDC_RETURN_IF_ERROR(ReadSection(root, "debezium", /*required=*/false,
+                                  kDebeziumKeys, &debezium));
+  CDC_RETURN_IF_ERROR(
+      ReadBool(debezium, "schemas.enable", &out->schemas_enable));
+  static constexpr const char* kDecimalModes[] = {"precise", "double",
+                                                  "string"};
+  CDC_RETURN_IF_ERROR(ReadChoice(debezium, "decimal.handling.mode",
+                                 kDecimalModes, &out->decimal_handling_mode));
+  static constexpr const char* kTimeModes[] = {
+      "adaptive", "adaptive_time_microseconds", "connect"};
+  CDC_RETURN_IF_ERROR(ReadChoice(debezium, "time.precision.mode", kTimeModes,
+                                 &out->time_precision_mode));
+  static constexpr const char* kBinaryModes[] = {"bytes", "base64",
+                                                 "base64-url-safe", "hex"};
+  CDC_RETURN_IF_ERROR(ReadChoice(debezium, "binary.handling.mode", kBinaryModes,
+                                 &out->binary_handling_mode));
+  CDC_RETURN_IF_ERROR(
+      ReadBool(debezium, "tombstones.on.delete", &out->tombstones_on_delete));
+  Value placeholder;
+  bool found = false;
+  CDC_RETURN_IF_ERROR(ReadString(debezium, "unavailable.value.placeholder",
+                                 /*required=*/false, &placeholder, &found));
+  if (found) out->unavailable_value_placeholder = std::move(placeholder.text);
+  Value skipped;
+  found = false;
+  CDC_RETURN_IF_ERROR(ReadString(debezium, "skipped.operations",
+                                 /*required=*/false, &skipped, &found));
+  if (found) {
+    // Debezium's form: a comma-separated list of c, u, d, t, or "none".
+    out->skipped_operations.clear();
+    for (absl::string_view op : absl::StrSplit(skipped.text, ',')) {
+      op = absl::StripAsciiWhitespace(op);
+      if (op == "none" && skipped.text.find(',') == std::string::npos) break;
+      if (op != "c" && op != "u" && op != "d" && op != "t") {
+        return Error(skipped.line, skipped.path,
+                     absl::StrCat(Quoted(skipped),
+                                  ": expected \"none\" or a comma-separated "
+                                  "list of c, u, d and t"));
+      }
+      out->skipped_operations.emplace_back(op);
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -1226,13 +1324,13 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
     CDC_RETURN_IF_ERROR(ParseMessages(root, config.kafka, &config.messages));
     CDC_RETURN_IF_ERROR(ParseEvents(root, &config.events));
     CDC_RETURN_IF_ERROR(ParseSignals(root, &config.signals));
+    CDC_RETURN_IF_ERROR(ParseDebezium(root, config.kafka, &config.debezium));
     return config;
   } catch (const YAML::Exception& e) {
     const int error_line = e.mark.is_null() ? 1 : e.mark.line + 1;
     return Error(error_line, "", absl::StrCat("invalid YAML: ", e.msg));
   }
 }
-
 
 }  // namespace
 

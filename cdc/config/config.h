@@ -97,9 +97,18 @@ struct TopicsConfig {
   std::map<std::string, std::string> configs;
 };
 
+// The values kafka.format accepts: how records are written.
+inline constexpr const char kFormatProtobuf[] = "protobuf";  // cdc.v1
+inline constexpr const char kFormatJson[] = "json";  // cdc.v1, canonical JSON
+// Debezium 3.x's PostgreSQL connector through Kafka's JsonConverter.
+inline constexpr const char kFormatDebeziumJson[] = "debezium-json";
+inline constexpr const char* kFormats[] = {kFormatProtobuf, kFormatJson,
+                                           kFormatDebeziumJson};
+
 struct KafkaConfig {
   std::string bootstrap_servers;  // required; "embedded" = in-process broker
   std::string topic_prefix;       // required
+  std::string format = kFormatProtobuf;           // one of kFormats
   std::map<std::string, std::string> properties;  // passed to librdkafka
   // Bytes of produced but unacknowledged events past which pgcdc stops
   // reading from PostgreSQL (backpressure); at most kMaxInflightBytesLimit.
@@ -155,11 +164,35 @@ struct EventsConfig {
 struct MessagesConfig {
   // Published prefixes, matched exactly; "*" publishes every prefix.
   std::vector<std::string> prefixes;
-  std::string topic;  // default <topic_prefix>.messages
+  // Default <topic_prefix>.messages; with kafka.format debezium-json
+  // <topic_prefix>.message, as Debezium names it.
+  std::string topic;
   bool enabled() const { return !prefixes.empty(); }
   bool Publishes(std::string_view prefix) const {
     for (const std::string& p : prefixes) {
       if (p == "*" || p == prefix) return true;
+    }
+    return false;
+  }
+};
+
+// The settings of the debezium-json format, under Debezium's own names and
+// with its defaults (the `debezium` section; only with that format).
+struct DebeziumConfig {
+  bool schemas_enable = true;                     // schemas.enable
+  std::string decimal_handling_mode = "precise";  // precise|double|string
+  // adaptive|adaptive_time_microseconds|connect
+  std::string time_precision_mode = "adaptive";
+  // bytes|base64|base64-url-safe|hex
+  std::string binary_handling_mode = "bytes";
+  bool tombstones_on_delete = true;
+  std::string unavailable_value_placeholder = "__debezium_unavailable_value";
+  // skipped.operations: of c, u, d, t ("none": none). Debezium skips
+  // truncates by default.
+  std::vector<std::string> skipped_operations = {"t"};
+  bool Skips(std::string_view op) const {
+    for (const std::string& s : skipped_operations) {
+      if (s == op) return true;
     }
     return false;
   }
@@ -182,6 +215,7 @@ struct Config {
   MessagesConfig messages;
   EventsConfig events;
   SignalsConfig signals;
+  DebeziumConfig debezium;
 };
 
 // Parses YAML text. `origin` names the text in messages (usually the path).

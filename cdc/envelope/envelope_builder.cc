@@ -524,9 +524,10 @@ absl::Status EnvelopeBuilder::BuildInto(const pg::PgOutputMessage& change,
 absl::Status EnvelopeBuilder::BuildRead(pg::Oid relation_oid,
                                         const pg::TupleData& row,
                                         const TxnContext& snapshot,
-                                        uint32_t ordinal, int64_t now_ms,
-                                        Record* record) {
+                                        uint32_t ordinal, SnapshotMark mark,
+                                        int64_t now_ms, Record* record) {
   Event stamp;
+  stamp.snapshot_mark = mark;
   stamp.txn = &snapshot;
   stamp.lsn = snapshot.commit_lsn;
   stamp.seq = ordinal;

@@ -79,6 +79,11 @@ class EnvelopeBuilder {
   enum class KeyChange { kDeleteCreate, kUpdate };
   void SetKeyChange(KeyChange mode) { key_change_ = mode; }
 
+  // The output format; ProtobufEncoder's cdc.v1 envelope unless set.
+  void SetEncoder(std::unique_ptr<Encoder> encoder) {
+    encoder_ = std::move(encoder);
+  }
+
   // The topic of MESSAGE events (logical decoding messages).
   void SetMessageTopic(const std::string& topic);
 
@@ -111,9 +116,10 @@ class EnvelopeBuilder {
   // (the snapshot's consistent point) and source.seq = `ordinal`, the row's
   // index in its table's snapshot. Errors as for Build; kDataLoss messages
   // name the row and that LSN.
+  // `mark` says where the row stands in its snapshot (Event::snapshot_mark).
   absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                          const TxnContext& snapshot, uint32_t ordinal,
-                         int64_t now_ms, Record* record);
+                         SnapshotMark mark, int64_t now_ms, Record* record);
 
  private:
   // What Build derives from one shape of a table, kept per relation OID so

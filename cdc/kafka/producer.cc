@@ -331,7 +331,9 @@ rd_kafka_topic_s* Producer::TopicHandle(const std::string& topic) {
 
 absl::Status Producer::Produce(const std::string& topic,
                                const std::optional<std::string>& key,
-                               std::string_view value, uint64_t opaque) {
+                               std::optional<std::string_view> value,
+                               uint64_t opaque,
+                               absl::Span<const HeaderView> headers) {
   rd_kafka_topic_t* rkt = TopicHandle(topic);
   if (rkt == nullptr) {
     const rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -344,29 +346,54 @@ absl::Status Producer::Produce(const std::string& topic,
   }
   void* const msg_opaque =
       reinterpret_cast<void*>(static_cast<uintptr_t>(opaque));
-  // Keys are optional: a null key (no RD_KAFKA_V_KEY at all) is not the same
-  // record as an empty one.
-  rd_kafka_resp_err_t err;
+  // Keys and values are optional: a null key or value (no KEY or VALUE
+  // entry at all) is not the same record as an empty one.
+  rd_kafka_vu_t vus[6];
+  size_t n = 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_RKT;
+  vus[n++].u.rkt = rkt;
   if (key.has_value()) {
-    err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key->data(), key->size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(msg_opaque),
-        RD_KAFKA_V_END);
-  } else {
-    err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_RKT(rkt),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(msg_opaque),
-        RD_KAFKA_V_END);
+    vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[n].u.mem.ptr = const_cast<char*>(key->data());
+    vus[n++].u.mem.size = key->size();
   }
+  if (value.has_value()) {
+    vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+    vus[n].u.mem.ptr = const_cast<char*>(value->data());
+    vus[n++].u.mem.size = value->size();
+  }
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i32 = RD_KAFKA_MSG_F_COPY;
+  vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vus[n++].u.ptr = msg_opaque;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (!headers.empty()) {
+    hdrs = rd_kafka_headers_new(headers.size());
+    for (const HeaderView& h : headers) {
+      (void)rd_kafka_header_add(
+          hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()),
+          h.value.data(), static_cast<ssize_t>(h.value.size()));
+    }
+    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[n++].u.headers = hdrs;
+  }
+  rd_kafka_error_t* error = rd_kafka_produceva(rk_, vus, n);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (error != nullptr) {
+    // A fatal error keeps its cause's code; FatalErrorOf reads the cause.
+    err = rd_kafka_error_is_fatal(error) ? RD_KAFKA_RESP_ERR__FATAL
+                                         : rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+    // Owned by librdkafka only once the record is accepted.
+    if (hdrs != nullptr) rd_kafka_headers_destroy(hdrs);
+  }
+  const size_t bytes = (value ? value->size() : 0) + (key ? key->size() : 0);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   if (err == RD_KAFKA_RESP_ERR__FATAL) return FatalErrorOf(rk_);
   if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
     return KafkaError(
         absl::StatusCode::kOutOfRange, err,
-        absl::StrCat("a record of ", value.size() + (key ? key->size() : 0),
-                     " bytes for Kafka topic \"", topic,
+        absl::StrCat("a record of ", bytes, " bytes for Kafka topic \"", topic,
                      "\": ", rd_kafka_err2str(err),
                      " (the producer's message.max.bytes)"));
   }
@@ -442,10 +469,10 @@ absl::StatusOr<int> Producer::CountBrokers(int timeout_ms) {
   // slices grow, so that a broker slow to answer is still waited for.
   int slice_ms = 500;
   while (true) {
-    const int left = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                              Clock::now())
-            .count());
+    const int left =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             deadline - Clock::now())
+                             .count());
     if (left <= 0) break;
     const rd_kafka_metadata_t* metadata = nullptr;
     err = rd_kafka_metadata(rk_, /*all_topics=*/0, nullptr, &metadata,
@@ -460,9 +487,9 @@ absl::StatusOr<int> Producer::CountBrokers(int timeout_ms) {
     rd_kafka_poll(rk_, 50);
     if (!connect_failure_.ok()) return connect_failure_;
   }
-  return absl::UnavailableError(
-      absl::StrCat("no Kafka broker answered within ", timeout_ms,
-                   " ms: ", rd_kafka_err2str(err)));
+  return absl::UnavailableError(absl::StrCat("no Kafka broker answered within ",
+                                             timeout_ms,
+                                             " ms: ", rd_kafka_err2str(err)));
 }
 
 }  // namespace cdc::kafka

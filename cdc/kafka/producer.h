@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "cdc/kafka/client_failure.h"
 
 struct rd_kafka_conf_s;
@@ -34,6 +35,12 @@ struct rd_kafka_message_s;
 struct rd_kafka_queue_s;
 
 namespace cdc::kafka {
+
+// One record header, borrowed for a Produce call.
+struct HeaderView {
+  std::string_view name;
+  std::string_view value;
+};
 
 struct DeliveryReport {
   uint64_t opaque = 0;  // what the caller passed to Produce
@@ -75,9 +82,12 @@ class Producer {
   // IsRecordTooLarge (kafka_error.h), when the record is larger than
   // message.max.bytes (nothing was sent); other errors as their codes, each
   // with librdkafka's error code as a payload (KafkaErrorOf).
+  // `value` nullopt is a null value (a tombstone), not an empty one;
+  // `headers` are added in order.
   absl::Status Produce(const std::string& topic,
                        const std::optional<std::string>& key,
-                       std::string_view value, uint64_t opaque);
+                       std::optional<std::string_view> value, uint64_t opaque,
+                       absl::Span<const HeaderView> headers = {});
   // Serves delivery reports, waiting up to timeout_ms for the first.
   void Poll(int timeout_ms);
   // Becomes readable when delivery reports are waiting to be served, so an

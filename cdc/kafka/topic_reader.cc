@@ -213,6 +213,23 @@ absl::StatusOr<std::optional<ConsumedMessage>> TopicReader::PollOnce(
   }
   if (m->payload != nullptr) {
     out.value.assign(static_cast<const char*>(m->payload), m->len);
+  } else {
+    out.null_value = true;
+  }
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+         RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      out.headers.emplace_back(
+          name, value != nullptr
+                    ? std::string(static_cast<const char*>(value), size)
+                    : std::string());
+    }
   }
   if (known) {
     at_end_[p] = false;

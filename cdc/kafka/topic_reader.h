@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,6 +28,9 @@ struct ConsumedMessage {
   int64_t offset = -1;
   std::optional<std::string> key;  // nullopt: null key
   std::string value;
+  bool null_value = false;  // a tombstone (`value` is then empty)
+  // In the record's order; a header with a null value reads as "".
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class TopicReader {

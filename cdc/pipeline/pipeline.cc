@@ -15,6 +15,7 @@
 #include "cdc/common/status.h"
 #include "cdc/common/status_macros.h"
 #include "cdc/common/wall_clock.h"
+#include "cdc/envelope/json_encoder.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
 #include "cdc/pg/sqlstate.h"
@@ -186,6 +187,9 @@ std::unique_ptr<envelope::EnvelopeBuilder> Pipeline::MakeBuilder(
   source.slot = config_.source.slot;
   auto builder = std::make_unique<envelope::EnvelopeBuilder>(
       source, config_.kafka.topic_prefix, relations);
+  if (config_.kafka.format == config::kFormatJson) {
+    builder->SetEncoder(std::make_unique<envelope::JsonEncoder>(source));
+  }
   if (config_.messages.enabled()) {
     builder->SetMessageTopic(config_.messages.topic);
   }
@@ -219,9 +223,9 @@ absl::Status Pipeline::AddRelation(const pg::RelationMessage& relation) {
 
 absl::Status Pipeline::BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                                  const envelope::TxnContext& snapshot,
-                                 uint32_t ordinal, int64_t now_ms,
-                                 envelope::Record* record) {
-  return builder_->BuildRead(relation_oid, row, snapshot, ordinal, now_ms,
+                                 uint32_t ordinal, envelope::SnapshotMark mark,
+                                 int64_t now_ms, envelope::Record* record) {
+  return builder_->BuildRead(relation_oid, row, snapshot, ordinal, mark, now_ms,
                              record);
 }
 

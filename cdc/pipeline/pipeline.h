@@ -233,7 +233,8 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   absl::Status AddRelation(const pg::RelationMessage& relation) override;
   absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                          const envelope::TxnContext& snapshot, uint32_t ordinal,
-                         int64_t now_ms, envelope::Record* record) override;
+                         envelope::SnapshotMark mark, int64_t now_ms,
+                         envelope::Record* record) override;
   bool in_transaction() const override { return in_txn_; }
   offsets::TxnId open_transaction() const override { return txn_id_; }
   absl::Status CommitSnapshotTransaction(Lsn end_lsn) override;

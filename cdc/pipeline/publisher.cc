@@ -1,9 +1,12 @@
 #include "cdc/pipeline/publisher.h"
 
 #include <chrono>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cdc/common/log.h"
@@ -68,7 +71,11 @@ absl::Status Publisher::Connect() {
 }
 
 absl::Status Publisher::ProduceRecord(const envelope::Record& record) {
-  absl::Status s = ProduceOne(record.topic, record.key, record.value);
+  absl::Status s = ProduceOne(
+      record.topic, record.key,
+      record.null_value ? std::nullopt
+                        : std::optional<std::string_view>(record.value),
+      record.headers);
   if (kafka::IsRecordTooLarge(s)) s = DeadLetter(record, s);
   CDC_RETURN_IF_ERROR(s);
   ++events_published_;
@@ -118,15 +125,19 @@ absl::Status Publisher::EnsureTopics(const std::vector<std::string>& topics,
   }
 }
 
-absl::Status Publisher::ProduceOne(const std::string& topic,
-                                   const std::optional<std::string>& key,
-                                   const std::string& value) {
+absl::Status Publisher::ProduceOne(
+    const std::string& topic, const std::optional<std::string>& key,
+    std::optional<std::string_view> value,
+    const std::vector<envelope::Header>& headers) {
   // A topic not named by the configuration: a table renamed, or one whose
   // name routes elsewhere since. Made before its first record.
   if (!topics_->Ready(topic)) CDC_RETURN_IF_ERROR(EnsureTopics({topic}, false));
   const offsets::TxnId txn = host_->open_transaction();
+  // Views of the record's headers: few records have any.
+  absl::InlinedVector<kafka::HeaderView, 2> views;
+  for (const envelope::Header& h : headers) views.push_back({h.name, h.value});
   for (;;) {
-    absl::Status s = producer_->Produce(topic, key, value, txn);
+    absl::Status s = producer_->Produce(topic, key, value, txn, views);
     if (s.ok()) break;
     if (s.code() != absl::StatusCode::kResourceExhausted) {
       // Worded like a failed delivery (OnDelivery): a fatal producer error
@@ -146,13 +157,18 @@ absl::Status Publisher::ProduceOne(const std::string& topic,
   }
   // Counted once librdkafka has it: its acknowledgement can only come from
   // a later Poll on this thread.
-  return tracker_->AddEvent(txn, value.size() + (key ? key->size() : 0));
+  return tracker_->AddEvent(
+      txn, (value ? value->size() : 0) + (key ? key->size() : 0));
 }
 
 absl::Status Publisher::DeadLetter(const envelope::Record& record,
                                    const absl::Status& refused) {
+  // For naming it: ours to read, when it is a cdc.v1 envelope.
   v1::ChangeEvent event;
-  (void)event.ParseFromString(record.value);  // for naming it; ours to read
+  if (config_->kafka.format == config::kFormatProtobuf) {
+    (void)event.ParseFromString(record.value);
+  }
+  event.set_op(record.op);
   const std::string table = absl::StrCat(record.schema, ".", record.table);
   const std::string which = absl::StrCat(
       "the ", v1::Op_Name(event.op()), " event of ", table, " (commit LSN ",
@@ -175,8 +191,8 @@ absl::Status Publisher::DeadLetter(const envelope::Record& record,
   letter.set_value_bytes(record.value.size());
   if (record.value.size() <= kMaxDeadLetterValue)
     letter.set_value(record.value);
-  if (absl::Status s =
-          ProduceOne(dead_letter_topic, record.key, letter.SerializeAsString());
+  if (absl::Status s = ProduceOne(dead_letter_topic, record.key,
+                                  letter.SerializeAsString(), {});
       !s.ok()) {
     return WithPrefix(s,
                       absl::StrCat(which, " was refused (", refused.message(),

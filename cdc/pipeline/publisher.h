@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -82,9 +83,11 @@ class Publisher {
   uint64_t events_acked() const { return events_acked_; }
 
  private:
+  // `value` nullopt: a null value (a tombstone).
   absl::Status ProduceOne(const std::string& topic,
                           const std::optional<std::string>& key,
-                          const std::string& value);
+                          std::optional<std::string_view> value,
+                          const std::vector<envelope::Header>& headers);
   absl::Status DeadLetter(const envelope::Record& record,
                           const absl::Status& refused);
   // Makes `topics` exist (kafka.topics, cdc/kafka/topic_admin.h) and logs

@@ -31,7 +31,6 @@ constexpr auto kChunkRetryMaxDelay = std::chrono::seconds(30);
 // snapshot.chunk_timeout_ms before its table is given up.
 constexpr int kMaxChunkTimeouts = 3;
 
-
 }  // namespace
 
 IncrementalDriver::IncrementalDriver(const config::Config* config,
@@ -328,7 +327,8 @@ absl::Status IncrementalDriver::PublishChunk(const Txn& txn, uint64_t chunk) {
   for (size_t i = 0; i < rows.size(); ++i) {
     CDC_RETURN_IF_ERROR(chunk_builder_->BuildRead(
         chunk_relation_.relation_oid, rows[i].row, context,
-        static_cast<uint32_t>(i), now_ms, &record_));
+        static_cast<uint32_t>(i), envelope::SnapshotMark::kIncremental, now_ms,
+        &record_));
     CDC_RETURN_IF_ERROR(host_->ProduceRecord(record_));
     metrics_->CountEvent(table, v1::READ);
   }

@@ -23,7 +23,6 @@ namespace {
 // SnapshotJournal::kInterval).
 constexpr auto kSegmentInterval = std::chrono::seconds(1);
 
-
 }  // namespace
 
 InitialSnapshot::InitialSnapshot(const config::Config* config,
@@ -139,6 +138,7 @@ absl::Status InitialSnapshot::Run() {
   txn_ = envelope::TxnContext();
   txn_.commit_lsn = exported_.consistent_point;
   txn_.commit_ts_us = NowUnixMicros();
+  tables_begun_ = 0;
 
   absl::Status status = absl::OkStatus();
   if (stop_->load()) {
@@ -282,6 +282,7 @@ absl::Status InitialSnapshot::BeginTable(const pg::RelationMessage& relation) {
         s, absl::StrCat("at LSN ", FormatLsn(txn_.commit_lsn), ": "));
   }
   CDC_RETURN_IF_ERROR(host_->AddRelation(relation));
+  ++tables_begun_;
   table_ = absl::StrCat(relation.namespace_name, ".", relation.relation_name);
   key_positions_.clear();
   if (const pg::TableInfo* table = FindTable(table_)) {
@@ -295,8 +296,24 @@ absl::Status InitialSnapshot::BeginTable(const pg::RelationMessage& relation) {
   return host_->OpenTransaction(txn_);
 }
 
+envelope::SnapshotMark InitialSnapshot::MarkOf(uint64_t ordinal,
+                                               bool last) const {
+  // As Debezium marks them (RelationalSnapshotChangeEventSource's
+  // setSnapshotMarker): the snapshot's last row wins over a first one, a
+  // table's last over its first; first and last table by their place in
+  // the list read, whether or not they have rows.
+  const bool first_table = tables_begun_ == 1;
+  const bool last_table = tables_begun_ == tables_->size();
+  if (last && last_table) return envelope::SnapshotMark::kLast;
+  if (ordinal == 0 && first_table) return envelope::SnapshotMark::kFirst;
+  if (last) return envelope::SnapshotMark::kLastInTable;
+  if (ordinal == 0) return envelope::SnapshotMark::kFirstInTable;
+  return envelope::SnapshotMark::kMiddle;
+}
+
 absl::Status InitialSnapshot::Row(const pg::RelationMessage& relation,
-                                  const pg::TupleData& row, uint64_t ordinal) {
+                                  const pg::TupleData& row, uint64_t ordinal,
+                                  bool last) {
   const size_t window = static_cast<size_t>(config_->kafka.max_inflight_bytes);
   // Backpressure, as in Stream(): stop reading while the window is full.
   while (tracker_->inflight_bytes() >= window && host_->fatal().ok()) {
@@ -310,9 +327,9 @@ absl::Status InitialSnapshot::Row(const pg::RelationMessage& relation,
     return absl::ResourceExhaustedError(
         "more than 4294967295 rows do not fit source.seq");
   }
-  CDC_RETURN_IF_ERROR(host_->BuildRead(relation.relation_oid, row, txn_,
-                                       static_cast<uint32_t>(ordinal),
-                                       NowUnixMicros() / 1000, &record_));
+  CDC_RETURN_IF_ERROR(host_->BuildRead(
+      relation.relation_oid, row, txn_, static_cast<uint32_t>(ordinal),
+      MarkOf(ordinal, last), NowUnixMicros() / 1000, &record_));
   CDC_RETURN_IF_ERROR(host_->ProduceRecord(record_));
   metrics_->CountEvent(table_, v1::READ);
   metrics_->SetInflight(tracker_->inflight_events(),

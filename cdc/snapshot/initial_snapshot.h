@@ -95,7 +95,8 @@ class InitialSnapshot : private RowSink {
     virtual absl::Status BuildRead(pg::Oid relation_oid,
                                    const pg::TupleData& row,
                                    const envelope::TxnContext& snapshot,
-                                   uint32_t ordinal, int64_t now_ms,
+                                   uint32_t ordinal,
+                                   envelope::SnapshotMark mark, int64_t now_ms,
                                    envelope::Record* record) = 0;
     // Registers a tracker transaction; its records follow.
     virtual absl::Status OpenTransaction(const envelope::TxnContext& txn) = 0;
@@ -154,10 +155,13 @@ class InitialSnapshot : private RowSink {
   void UpdateJournal(bool final, bool now = false);
   absl::Status CloseSnapshotTable();
   const pg::TableInfo* FindTable(std::string_view qualified) const;
+  // Where row `ordinal` of the table being read stands in the snapshot.
+  envelope::SnapshotMark MarkOf(uint64_t ordinal, bool last) const;
 
   absl::Status BeginTable(const pg::RelationMessage& relation) override;
   absl::Status Row(const pg::RelationMessage& relation,
-                   const pg::TupleData& row, uint64_t ordinal) override;
+                   const pg::TupleData& row, uint64_t ordinal,
+                   bool last) override;
   absl::Status EndTable(const pg::RelationMessage& relation,
                         uint64_t rows) override;
 
@@ -177,7 +181,9 @@ class InitialSnapshot : private RowSink {
   // nullptr: this snapshot keeps no journal.
   std::unique_ptr<SnapshotJournal> journal_;
 
-  // The table being read.
+  // The table being read: its index among those this snapshot reads (for
+  // the first and last rows' marks), its key columns.
+  size_t tables_begun_ = 0;
   std::vector<size_t> key_positions_;
   Clock::time_point next_segment_;
   envelope::TxnContext txn_;

@@ -141,7 +141,11 @@ absl::Status Snapshotter::CopyTable(size_t index) {
               : absl::StrCat(described->estimated_rows),
           " rows)");
 
+  // Each row is handed on once the next one is read (or the table ends), so
+  // that the sink knows which is the last.
   pg::TupleData row;
+  pg::TupleData pending;
+  bool have_pending = false;
   uint64_t rows = 0;
   uint64_t counted = 0;  // rows already added to progress and metrics
   auto account = [&] {
@@ -158,7 +162,11 @@ absl::Status Snapshotter::CopyTable(size_t index) {
         !s.ok()) {
       return WithPrefix(s, absl::StrCat("row ", rows + 1, ": "));
     }
-    CDC_RETURN_IF_ERROR(sink_->Row(relation, row, rows));
+    if (have_pending) {
+      CDC_RETURN_IF_ERROR(sink_->Row(relation, pending, rows - 1, false));
+    }
+    std::swap(row, pending);
+    have_pending = true;
     ++rows;
     if (rows % kRowsPerCheck == 0) {
       account();
@@ -167,6 +175,9 @@ absl::Status Snapshotter::CopyTable(size_t index) {
       }
       MaybeLogProgress(index, /*force=*/false);
     }
+  }
+  if (have_pending) {
+    CDC_RETURN_IF_ERROR(sink_->Row(relation, pending, rows - 1, true));
   }
   account();
   CDC_RETURN_IF_ERROR(sink_->EndTable(relation, rows));

@@ -61,9 +61,11 @@ class RowSink {
   virtual ~RowSink() = default;
   // Before the first row of a table: its shape, as pgoutput describes it.
   virtual absl::Status BeginTable(const pg::RelationMessage& relation) = 0;
-  // One row, `ordinal` counting from 0 within the table.
+  // One row, `ordinal` counting from 0 within the table; `last` when no
+  // row of the table follows (the reader looks one row ahead).
   virtual absl::Status Row(const pg::RelationMessage& relation,
-                           const pg::TupleData& row, uint64_t ordinal) = 0;
+                           const pg::TupleData& row, uint64_t ordinal,
+                           bool last) = 0;
   // After the last row of a table.
   virtual absl::Status EndTable(const pg::RelationMessage& relation,
                                 uint64_t rows) = 0;

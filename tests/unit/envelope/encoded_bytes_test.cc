@@ -271,7 +271,8 @@ TEST_F(EncodedBytesTest, SnapshotRead) {
   snapshot.commit_lsn = 0x16B3700000;
   ASSERT_TRUE(builder_
                   .BuildRead(kOrders, Order("3", "thing"), snapshot,
-                             /*ordinal=*/41, kNowMs, &record)
+                             /*ordinal=*/41, SnapshotMark::kMiddle, kNowMs,
+                             &record)
                   .ok());
   EXPECT_EQ(Dump({record}),
             "pgcdc.public.orders|public|orders|READ|"

@@ -648,7 +648,8 @@ TEST_F(EnvelopeBuilderTest, SnapshotRowIsReadWithSnapshotIdentity) {
   Record record;
   ASSERT_TRUE(builder_
                   .BuildRead(kOrders, Tuple({T("7"), T("gadget"), Null()}),
-                             snapshot, 41, kNowMs, &record)
+                             snapshot, 41, SnapshotMark::kMiddle, kNowMs,
+                             &record)
                   .ok());
   EXPECT_EQ(record.op, v1::READ);
   EXPECT_EQ(record.topic, "pgcdc.public.orders");
@@ -680,7 +681,8 @@ TEST_F(EnvelopeBuilderTest, NegativeTimesAndZerosEncodeAsProtobufDoes) {
   Record record;
   ASSERT_TRUE(builder_
                   .BuildRead(kOrders, Tuple({T("0"), T(""), T("-0.5")}), txn, 0,
-                             /*now_ms=*/-86400000, &record)
+                             SnapshotMark::kMiddle, /*now_ms=*/-86400000,
+                             &record)
                   .ok());
   v1::ChangeEvent event = Event(record);  // checks the bytes
   EXPECT_EQ(event.source().commit_ts_us(), -1);
@@ -692,11 +694,12 @@ TEST_F(EnvelopeBuilderTest, NegativeTimesAndZerosEncodeAsProtobufDoes) {
 
 TEST_F(EnvelopeBuilderTest, SnapshotRowOfUnknownTableOrWrongWidthIsDataLoss) {
   Record record;
-  absl::Status unknown =
-      builder_.BuildRead(999, Tuple({T("1")}), txn_, 0, kNowMs, &record);
+  absl::Status unknown = builder_.BuildRead(
+      999, Tuple({T("1")}), txn_, 0, SnapshotMark::kMiddle, kNowMs, &record);
   EXPECT_EQ(unknown.code(), absl::StatusCode::kDataLoss);
   absl::Status narrow =
-      builder_.BuildRead(kOrders, Tuple({T("1")}), txn_, 0, kNowMs, &record);
+      builder_.BuildRead(kOrders, Tuple({T("1")}), txn_, 0,
+                         SnapshotMark::kMiddle, kNowMs, &record);
   EXPECT_EQ(narrow.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(narrow.message(), HasSubstr("has 1 columns"));
 }

@@ -260,8 +260,10 @@ TEST_F(NotUtf8BuilderTest, EventsAndKeysParseAndCarryTheBytes) {
   ASSERT_TRUE(event.ParseFromString((*records)[0].value));
   EXPECT_EQ(event.before().columns(0).value().text_bytes(), "k\xe9y");
   Record read;
-  ASSERT_TRUE(
-      builder_.BuildRead(kTable, Insert().new_tuple, txn_, 0, 1, &read).ok());
+  ASSERT_TRUE(builder_
+                  .BuildRead(kTable, Insert().new_tuple, txn_, 0,
+                             SnapshotMark::kMiddle, 1, &read)
+                  .ok());
   ASSERT_TRUE(event.ParseFromString(read.value));
   EXPECT_EQ(event.SerializeAsString(), read.value);
   EXPECT_EQ(event.after().columns(0).value().text_bytes(), "k\xe9y");
@@ -298,7 +300,8 @@ TEST_F(NotUtf8BuilderTest, NamesThatAreNotUtf8StopTheEvent) {
     truncate.relation_oids = {kTable};
     EXPECT_EQ(Build(truncate).status().code(), absl::StatusCode::kDataLoss);
     Record read;
-    s = builder_.BuildRead(kTable, Insert().new_tuple, txn_, 5, 1, &read);
+    s = builder_.BuildRead(kTable, Insert().new_tuple, txn_, 5,
+                           SnapshotMark::kMiddle, 1, &read);
     EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
     EXPECT_THAT(s.message(),
                 HasSubstr("row 5 of the snapshot at LSN 16/B374D848"));

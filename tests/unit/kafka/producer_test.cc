@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -173,6 +174,38 @@ TEST(KafkaProducerTest, WakeFdSignalsWaitingDeliveryReports) {
     EXPECT_EQ(reports.all.back().opaque, static_cast<uint64_t>(round));
     EXPECT_FALSE(Readable(fd, 0)) << "Poll left the fd set, round " << round;
   }
+}
+
+// A tombstone is a null value, not an empty one, and headers arrive as
+// given, in order (Debezium's format needs both).
+TEST(KafkaProducerTest, NullValuesAndHeadersReachTheBroker) {
+  auto broker = StartBroker();
+  ASSERT_NE(broker, nullptr);
+  Reports reports;
+  auto producer = MakeProducer(*broker, &reports);
+  ASSERT_NE(producer, nullptr);
+  const HeaderView headers[] = {{"__debezium.newkey", "{\"id\":20}"},
+                                {"empty", ""},
+                                {"__debezium.newkey", "again"}};
+  ASSERT_TRUE(producer->Produce("tomb", "k1", std::nullopt, 1, headers).ok());
+  ASSERT_TRUE(producer->Produce("tomb", "k2", "", 2).ok());
+  ASSERT_TRUE(producer->Flush(10000).ok());
+  ASSERT_EQ(reports.all.size(), 2u);
+  for (const DeliveryReport& r : reports.all) EXPECT_TRUE(r.status.ok());
+  std::vector<ConsumedMessage> read = ReadAll(*broker, "tomb");
+  ASSERT_EQ(read.size(), 2u);
+  std::sort(read.begin(), read.end(),
+            [](const ConsumedMessage& a, const ConsumedMessage& b) {
+              return a.key < b.key;
+            });
+  EXPECT_TRUE(read[0].null_value);
+  EXPECT_EQ(read[0].headers, (std::vector<std::pair<std::string, std::string>>{
+                                 {"__debezium.newkey", "{\"id\":20}"},
+                                 {"empty", ""},
+                                 {"__debezium.newkey", "again"}}));
+  EXPECT_FALSE(read[1].null_value);
+  EXPECT_EQ(read[1].value, "");
+  EXPECT_TRUE(read[1].headers.empty());
 }
 
 TEST(KafkaProducerTest, NullKeyAndEmptyKeyStayDistinct) {

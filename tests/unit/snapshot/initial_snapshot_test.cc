@@ -22,7 +22,9 @@ class FakeSnapshotHost : public InitialSnapshot::Host {
   }
   absl::Status BuildRead(pg::Oid, const pg::TupleData& row,
                          const envelope::TxnContext& snapshot, uint32_t ordinal,
-                         int64_t, envelope::Record* record) override {
+                         envelope::SnapshotMark mark, int64_t,
+                         envelope::Record* record) override {
+    marks.push_back(mark);
     record->topic = "t";
     record->value = row.values.empty() ? "" : row.values[0].data;
     commit_lsns.push_back(snapshot.commit_lsn);
@@ -55,6 +57,7 @@ class FakeSnapshotHost : public InitialSnapshot::Host {
   std::vector<std::string> relations;
   std::vector<Lsn> commit_lsns;
   std::vector<uint32_t> ordinals;
+  std::vector<envelope::SnapshotMark> marks;
   std::vector<Lsn> committed_at;
   std::vector<std::string> produced;
   int serves = 0;
@@ -109,7 +112,8 @@ TEST_F(InitialSnapshotTest, ATableIsOneTransactionAtTheSlotsStart) {
   EXPECT_EQ(host_.relations, std::vector<std::string>{"t"});
   EXPECT_TRUE(tracker_.in_transaction());
   for (uint64_t i = 0; i < 3; ++i) {
-    ASSERT_TRUE(sink().Row(relation, Row("r" + std::to_string(i)), i).ok());
+    ASSERT_TRUE(
+        sink().Row(relation, Row("r" + std::to_string(i)), i, false).ok());
   }
   ASSERT_TRUE(sink().EndTable(relation, 3).ok());
   EXPECT_EQ(host_.produced, (std::vector<std::string>{"r0", "r1", "r2"}));
@@ -123,15 +127,38 @@ TEST_F(InitialSnapshotTest, ATableIsOneTransactionAtTheSlotsStart) {
   EXPECT_THAT(metrics_->Render(), ::testing::HasSubstr("table=\"public.t\""));
 }
 
+// As Debezium marks its snapshot's rows (source.snapshot): the last of the
+// last table wins over a first, a table's last over its first.
+TEST_F(InitialSnapshotTest, RowsAreMarkedFirstAndLastAsDebeziumMarksThem) {
+  tables_.resize(3);
+  using M = envelope::SnapshotMark;
+  const std::vector<int> rows_per_table = {3, 1, 2};
+  for (size_t t = 0; t < rows_per_table.size(); ++t) {
+    pg::RelationMessage relation;
+    relation.relation_oid = 16400 + t;
+    relation.namespace_name = "public";
+    relation.relation_name = "t" + std::to_string(t);
+    ASSERT_TRUE(sink().BeginTable(relation).ok());
+    const int n = rows_per_table[t];
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(sink().Row(relation, Row("r"), i, i == n - 1).ok());
+    }
+    ASSERT_TRUE(sink().EndTable(relation, n).ok());
+  }
+  EXPECT_EQ(host_.marks,
+            (std::vector<M>{M::kFirst, M::kMiddle, M::kLastInTable,
+                            M::kLastInTable, M::kFirstInTable, M::kLast}));
+}
+
 TEST_F(InitialSnapshotTest, AFullWindowWaitsAndAStopEndsTheRead) {
   config_.kafka.max_inflight_bytes = 4;
   pg::RelationMessage relation;
   relation.relation_name = "t";
   relation.namespace_name = "public";
   ASSERT_TRUE(sink().BeginTable(relation).ok());
-  ASSERT_TRUE(sink().Row(relation, Row("abcd"), 0).ok());
+  ASSERT_TRUE(sink().Row(relation, Row("abcd"), 0, false).ok());
   stop_ = true;
-  EXPECT_EQ(sink().Row(relation, Row("e"), 1),
+  EXPECT_EQ(sink().Row(relation, Row("e"), 1, false),
             absl::CancelledError("stopped by a signal"));
   EXPECT_GE(host_.serves, 1);  // acknowledgements were served meanwhile
   EXPECT_EQ(host_.produced.size(), 1u);
