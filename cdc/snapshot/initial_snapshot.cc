@@ -138,7 +138,7 @@ absl::Status InitialSnapshot::Run() {
   txn_ = envelope::TxnContext();
   txn_.commit_lsn = exported_.consistent_point;
   txn_.commit_ts_us = NowUnixMicros();
-  tables_begun_ = 0;
+  rows_read_ = 0;
 
   absl::Status status = absl::OkStatus();
   if (stop_->load()) {
@@ -282,7 +282,6 @@ absl::Status InitialSnapshot::BeginTable(const pg::RelationMessage& relation) {
         s, absl::StrCat("at LSN ", FormatLsn(txn_.commit_lsn), ": "));
   }
   CDC_RETURN_IF_ERROR(host_->AddRelation(relation));
-  ++tables_begun_;
   table_ = absl::StrCat(relation.namespace_name, ".", relation.relation_name);
   key_positions_.clear();
   if (const pg::TableInfo* table = FindTable(table_)) {
@@ -297,23 +296,24 @@ absl::Status InitialSnapshot::BeginTable(const pg::RelationMessage& relation) {
 }
 
 envelope::SnapshotMark InitialSnapshot::MarkOf(uint64_t ordinal,
-                                               bool last) const {
-  // As Debezium marks them (RelationalSnapshotChangeEventSource's
-  // setSnapshotMarker): the snapshot's last row wins over a first one, a
-  // table's last over its first; first and last table by their place in
-  // the list read, whether or not they have rows.
-  const bool first_table = tables_begun_ == 1;
-  const bool last_table = tables_begun_ == tables_->size();
-  if (last && last_table) return envelope::SnapshotMark::kLast;
-  if (ordinal == 0 && first_table) return envelope::SnapshotMark::kFirst;
-  if (last) return envelope::SnapshotMark::kLastInTable;
+                                               RowPlace place) const {
+  // As Debezium 3.6 marks them (seen from the running connector; its
+  // RelationalSnapshotChangeEventSource.setSnapshotMarker, then its
+  // buffering receiver marking the very last record "last"): the
+  // snapshot's last row wins over a first one, a table's last over its
+  // first, and empty tables take no part.
+  if (place == RowPlace::kLastOfSnapshot) return envelope::SnapshotMark::kLast;
+  if (rows_read_ == 0) return envelope::SnapshotMark::kFirst;
+  if (place == RowPlace::kLastInTable) {
+    return envelope::SnapshotMark::kLastInTable;
+  }
   if (ordinal == 0) return envelope::SnapshotMark::kFirstInTable;
   return envelope::SnapshotMark::kMiddle;
 }
 
 absl::Status InitialSnapshot::Row(const pg::RelationMessage& relation,
                                   const pg::TupleData& row, uint64_t ordinal,
-                                  bool last) {
+                                  RowPlace place) {
   const size_t window = static_cast<size_t>(config_->kafka.max_inflight_bytes);
   // Backpressure, as in Stream(): stop reading while the window is full.
   while (tracker_->inflight_bytes() >= window && host_->fatal().ok()) {
@@ -329,8 +329,9 @@ absl::Status InitialSnapshot::Row(const pg::RelationMessage& relation,
   }
   CDC_RETURN_IF_ERROR(host_->BuildRead(
       relation.relation_oid, row, txn_, static_cast<uint32_t>(ordinal),
-      MarkOf(ordinal, last), NowUnixMicros() / 1000, &record_));
+      MarkOf(ordinal, place), NowUnixMicros() / 1000, &record_));
   CDC_RETURN_IF_ERROR(host_->ProduceRecord(record_));
+  ++rows_read_;
   metrics_->CountEvent(table_, v1::READ);
   metrics_->SetInflight(tracker_->inflight_events(),
                         tracker_->inflight_bytes());

@@ -156,12 +156,12 @@ class InitialSnapshot : private RowSink {
   absl::Status CloseSnapshotTable();
   const pg::TableInfo* FindTable(std::string_view qualified) const;
   // Where row `ordinal` of the table being read stands in the snapshot.
-  envelope::SnapshotMark MarkOf(uint64_t ordinal, bool last) const;
+  envelope::SnapshotMark MarkOf(uint64_t ordinal, RowPlace place) const;
 
   absl::Status BeginTable(const pg::RelationMessage& relation) override;
   absl::Status Row(const pg::RelationMessage& relation,
                    const pg::TupleData& row, uint64_t ordinal,
-                   bool last) override;
+                   RowPlace place) override;
   absl::Status EndTable(const pg::RelationMessage& relation,
                         uint64_t rows) override;
 
@@ -181,9 +181,9 @@ class InitialSnapshot : private RowSink {
   // nullptr: this snapshot keeps no journal.
   std::unique_ptr<SnapshotJournal> journal_;
 
-  // The table being read: its index among those this snapshot reads (for
-  // the first and last rows' marks), its key columns.
-  size_t tables_begun_ = 0;
+  // Rows this snapshot has published (the first is marked so), and the
+  // table being read: its key columns.
+  uint64_t rows_read_ = 0;
   std::vector<size_t> key_positions_;
   Clock::time_point next_segment_;
   envelope::TxnContext txn_;

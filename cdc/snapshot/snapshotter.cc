@@ -86,7 +86,7 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
               ? " (a fresh snapshot)"
               : absl::StrCat(" (exported snapshot ", snapshot_name, ")"));
 
-  absl::Status status = absl::OkStatus();
+  absl::Status status = FindLastTableWithRows();
   for (size_t i = 0; i < tables_.size() && status.ok(); ++i) {
     status = ReadTable(i);
   }
@@ -108,6 +108,28 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
   LogInfo("snapshot done: ", result.rows, " row(s) of ", tables_.size(),
           " table(s) in ", FormatDuration(seconds));
   return result;
+}
+
+absl::Status Snapshotter::FindLastTableWithRows() {
+  // One probe per table from the last, within the snapshot: the rows of
+  // every table it passes are there to read, none are missed.
+  last_with_rows_ = tables_.size();
+  for (size_t i = tables_.size(); i-- > 0;) {
+    absl::StatusOr<std::vector<pg::SqlRow>> r = conn_->Query(
+        absl::StrCat("SELECT EXISTS (SELECT FROM ",
+                     conn_->QuoteIdentifier(tables_[i].name.schema), ".",
+                     conn_->QuoteIdentifier(tables_[i].name.table), ")"));
+    if (!r.ok()) {
+      return WithPrefix(
+          r.status(),
+          absl::StrCat("snapshot of ", tables_[i].name.Qualified(), ": "));
+    }
+    if (!r->empty() && !(*r)[0].empty() && (*r)[0][0] == std::string("t")) {
+      last_with_rows_ = i;
+      break;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Snapshotter::ReadTable(size_t index) {
@@ -163,7 +185,8 @@ absl::Status Snapshotter::CopyTable(size_t index) {
       return WithPrefix(s, absl::StrCat("row ", rows + 1, ": "));
     }
     if (have_pending) {
-      CDC_RETURN_IF_ERROR(sink_->Row(relation, pending, rows - 1, false));
+      CDC_RETURN_IF_ERROR(
+          sink_->Row(relation, pending, rows - 1, RowPlace::kMore));
     }
     std::swap(row, pending);
     have_pending = true;
@@ -177,7 +200,10 @@ absl::Status Snapshotter::CopyTable(size_t index) {
     }
   }
   if (have_pending) {
-    CDC_RETURN_IF_ERROR(sink_->Row(relation, pending, rows - 1, true));
+    CDC_RETURN_IF_ERROR(sink_->Row(relation, pending, rows - 1,
+                                   index == last_with_rows_
+                                       ? RowPlace::kLastOfSnapshot
+                                       : RowPlace::kLastInTable));
   }
   account();
   CDC_RETURN_IF_ERROR(sink_->EndTable(relation, rows));

@@ -53,6 +53,14 @@
 
 namespace cdc::snapshot {
 
+// Whether more rows follow a row: the reader looks one row ahead, and knows
+// before it reads which table is the last with rows.
+enum class RowPlace {
+  kMore,            // another row of its table follows
+  kLastInTable,     // the table's last row; rows of a later table follow
+  kLastOfSnapshot,  // the snapshot's last row
+};
+
 // Where the rows go (the pipeline). Each call may block, e.g. while the
 // in-flight window is full; an error stops the snapshot and is returned by
 // Run().
@@ -61,11 +69,10 @@ class RowSink {
   virtual ~RowSink() = default;
   // Before the first row of a table: its shape, as pgoutput describes it.
   virtual absl::Status BeginTable(const pg::RelationMessage& relation) = 0;
-  // One row, `ordinal` counting from 0 within the table; `last` when no
-  // row of the table follows (the reader looks one row ahead).
+  // One row, `ordinal` counting from 0 within the table.
   virtual absl::Status Row(const pg::RelationMessage& relation,
                            const pg::TupleData& row, uint64_t ordinal,
-                           bool last) = 0;
+                           RowPlace place) = 0;
   // After the last row of a table.
   virtual absl::Status EndTable(const pg::RelationMessage& relation,
                                 uint64_t rows) = 0;
@@ -95,6 +102,8 @@ class Snapshotter {
                                      const std::function<void()>& on_imported);
 
  private:
+  // Sets last_with_rows_.
+  absl::Status FindLastTableWithRows();
   // Reads table `index`; its errors name the table.
   absl::Status ReadTable(size_t index);
   absl::Status CopyTable(size_t index);
@@ -104,6 +113,9 @@ class Snapshotter {
   std::string dsn_;
   std::vector<pg::TableInfo> tables_;
   bool key_order_ = false;
+  // The index of the last table with rows in the snapshot; tables_.size()
+  // when none has any.
+  size_t last_with_rows_ = 0;
   RowSink* sink_;
   metrics::Metrics* metrics_;
   const std::atomic<bool>* stop_;

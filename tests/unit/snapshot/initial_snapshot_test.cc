@@ -113,7 +113,9 @@ TEST_F(InitialSnapshotTest, ATableIsOneTransactionAtTheSlotsStart) {
   EXPECT_TRUE(tracker_.in_transaction());
   for (uint64_t i = 0; i < 3; ++i) {
     ASSERT_TRUE(
-        sink().Row(relation, Row("r" + std::to_string(i)), i, false).ok());
+        sink()
+            .Row(relation, Row("r" + std::to_string(i)), i, RowPlace::kMore)
+            .ok());
   }
   ASSERT_TRUE(sink().EndTable(relation, 3).ok());
   EXPECT_EQ(host_.produced, (std::vector<std::string>{"r0", "r1", "r2"}));
@@ -127,12 +129,13 @@ TEST_F(InitialSnapshotTest, ATableIsOneTransactionAtTheSlotsStart) {
   EXPECT_THAT(metrics_->Render(), ::testing::HasSubstr("table=\"public.t\""));
 }
 
-// As Debezium marks its snapshot's rows (source.snapshot): the last of the
-// last table wins over a first, a table's last over its first.
+// As Debezium marks its snapshot's rows (source.snapshot): the snapshot's
+// last row wins over a first, a table's last over its first, and empty
+// tables take no part.
 TEST_F(InitialSnapshotTest, RowsAreMarkedFirstAndLastAsDebeziumMarksThem) {
-  tables_.resize(3);
   using M = envelope::SnapshotMark;
-  const std::vector<int> rows_per_table = {3, 1, 2};
+  const std::vector<int> rows_per_table = {3, 1, 0, 2, 0};
+  const size_t last_with_rows = 3;
   for (size_t t = 0; t < rows_per_table.size(); ++t) {
     pg::RelationMessage relation;
     relation.relation_oid = 16400 + t;
@@ -141,7 +144,12 @@ TEST_F(InitialSnapshotTest, RowsAreMarkedFirstAndLastAsDebeziumMarksThem) {
     ASSERT_TRUE(sink().BeginTable(relation).ok());
     const int n = rows_per_table[t];
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(sink().Row(relation, Row("r"), i, i == n - 1).ok());
+      RowPlace place = RowPlace::kMore;
+      if (i == n - 1) {
+        place = t == last_with_rows ? RowPlace::kLastOfSnapshot
+                                    : RowPlace::kLastInTable;
+      }
+      ASSERT_TRUE(sink().Row(relation, Row("r"), i, place).ok());
     }
     ASSERT_TRUE(sink().EndTable(relation, n).ok());
   }
@@ -156,9 +164,9 @@ TEST_F(InitialSnapshotTest, AFullWindowWaitsAndAStopEndsTheRead) {
   relation.relation_name = "t";
   relation.namespace_name = "public";
   ASSERT_TRUE(sink().BeginTable(relation).ok());
-  ASSERT_TRUE(sink().Row(relation, Row("abcd"), 0, false).ok());
+  ASSERT_TRUE(sink().Row(relation, Row("abcd"), 0, RowPlace::kMore).ok());
   stop_ = true;
-  EXPECT_EQ(sink().Row(relation, Row("e"), 1, false),
+  EXPECT_EQ(sink().Row(relation, Row("e"), 1, RowPlace::kMore),
             absl::CancelledError("stopped by a signal"));
   EXPECT_GE(host_.serves, 1);  // acknowledgements were served meanwhile
   EXPECT_EQ(host_.produced.size(), 1u);
