@@ -1,7 +1,7 @@
 // EnvelopeBuilder: decoded pgoutput changes → pgcdc's events → Kafka
 // records. It decides which events a change makes and what each holds (the
 // event view of encoder.h); its Encoder writes them in the output format,
-// today always ProtobufEncoder's cdc.v1 envelope.
+// ProtobufEncoder's cdc.v1 envelope unless SetEncoder gives another.
 //
 // Pure: it reads table shapes from a RelationCache it does not own (which
 // must outlive it) and primary keys the caller loaded from the catalog at
@@ -68,6 +68,10 @@ class EnvelopeBuilder {
   EnvelopeBuilder(SourceInfo source, std::string topic_prefix,
                   const pg::RelationCache* relations);
 
+  // The output format; ProtobufEncoder until this is called. Call it before
+  // the first Build.
+  void SetEncoder(std::unique_ptr<Encoder> encoder);
+
   // Primary-key column names of a table, in key order, from the catalog.
   void SetPrimaryKey(const std::string& schema, const std::string& table,
                      std::vector<std::string> columns);
@@ -111,9 +115,11 @@ class EnvelopeBuilder {
   // (the snapshot's consistent point) and source.seq = `ordinal`, the row's
   // index in its table's snapshot. Errors as for Build; kDataLoss messages
   // name the row and that LSN.
+  // `mark` says where the row stands in its snapshot (Event::snapshot_mark).
   absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                          const TxnContext& snapshot, uint32_t ordinal,
-                         int64_t now_ms, Record* record);
+                         int64_t now_ms, Record* record,
+                         SnapshotMark mark = SnapshotMark::kNone);
 
  private:
   // What Build derives from one shape of a table, kept per relation OID so
