@@ -19,20 +19,34 @@
 #include "cdc/envelope/datetime.h"
 #include "cdc/envelope/value_codec.h"
 
-// Known differences from Debezium 3.6.1.Final, on purpose or not yet done:
+// Known differences from Debezium 3.6.1.Final (the test compares six
+// captures of the real connector and lists each with the record it shows in):
 //   - No __debezium.context.* headers (extended.headers.enabled): they name
 //     Kafka Connect's task and run, which pgcdc has not.
 //   - `transaction` is always null (provide.transaction.metadata=false).
 //   - Envelope ts_us/ts_ns are now_ms scaled (pgcdc's clock is read in ms).
-//   - Columns of types Debezium maps to structs or special schemas pgcdc
-//     does not write (point and PostGIS geometries, hstore, pgvector,
-//     ltree arrays) are left out of the event, as Debezium leaves out the
-//     types it cannot map (include.unknown.datatypes=false); so are
-//     composites, geometric types and arrays of domains, as in Debezium.
+//   - Generated columns are missing: pgoutput (PostgreSQL 15) does not send
+//     them; Debezium reads them from the catalog.
+//   - hstore columns are left out (Debezium writes the JSON of a Java
+//     HashMap, in its iteration order), as are the types Debezium has no
+//     schema for (include.unknown.datatypes=false): composites, geometric
+//     types but point, multiranges, arrays of those and of money, name,
+//     interval, varbit, xml, bit and domains; PostGIS and pgvector types
+//     are not mapped either.
+//   - Where Debezium writes garbage or loses values, pgcdc writes the value:
+//     multi-dimensional arrays (Debezium: nulls or "[Ljava.lang.String;@…"),
+//     a numeric array holding NaN (Debezium: null), a name column streamed
+//     (Debezium: null), a BC date read by a snapshot (Debezium: as AD).
+//   - Values past what Debezium's arithmetic holds: an infinite date in an
+//     array (Debezium: -625821272 for -infinity), a timestamp past int64
+//     microseconds (Debezium overflows; pgcdc writes its 'infinity' value).
+//     Top-level infinite dates and timestamps are copied (see below).
 //   - An unchanged TOASTed array of any element type becomes a one-element
-//     array holding the placeholder (Debezium does so for text arrays).
-//   - Infinite date and timestamp values are copied from Debezium's
-//     overflowing numbers (see the writers), so that the output matches.
+//     array holding the placeholder (seen for text[]).
+//   - Enum columns' `allowed` needs pg::TypeInfo::enum_labels, and domain
+//     columns' modifiers pg::TypeInfo::domain_typmod, from the catalog
+//     reader; column nullability and defaults need TableShape::not_null and
+//     default_text.
 namespace cdc::envelope {
 namespace {
 
@@ -1417,21 +1431,15 @@ void DebeziumJsonEncoderImpl::AppendSource(const DebeziumJsonEncoder& e,
                                            const TableState* table,
                                            bool own_commit, std::string* out) {
   const TxnContext& txn = *event.txn;
-  out->append("{\"version\":");
-  AppendQuoted(e.options_.version, out);
-  out->append(",\"connector\":\"postgresql\",\"name\":");
-  AppendQuoted(e.options_.topic_prefix, out);
-  out->append(",\"ts_ms\":");
+  out->append(e.source_head_);
   AppendInt(FloorDiv(txn.commit_ts_us, 1000), out);
   out->append(",\"snapshot\":\"");
   out->append(SnapshotText(event.snapshot_mark));
-  out->append("\",\"db\":");
-  AppendQuoted(e.source_.db, out);
+  out->append(e.source_db_);
   // SourceInfo.sequence: [lastCommitLsn, lsn] as decimal strings, JSON
   // text in a string. A non-transactional message is committed
   // (commitMessage) before it is dispatched, so it is its own last commit.
   const Lsn last_commit = own_commit ? event.lsn : txn.last_commit_lsn;
-  out->append(",\"sequence\":\"[");
   if (last_commit == 0) {
     out->append("null");
   } else {
@@ -1566,6 +1574,14 @@ DebeziumJsonEncoder::DebeziumJsonEncoder(SourceInfo source,
       "\"optional\":false,\"name\":"
       "\"io.debezium.connector.postgresql.Source\",\"version\":1,"
       "\"field\":\"source\"}";
+  source_head_ = "{\"version\":";
+  AppendQuoted(options_.version, &source_head_);
+  source_head_.append(",\"connector\":\"postgresql\",\"name\":");
+  AppendQuoted(options_.topic_prefix, &source_head_);
+  source_head_.append(",\"ts_ms\":");
+  source_db_ = "\",\"db\":";
+  AppendQuoted(source_.db, &source_db_);
+  source_db_.append(",\"sequence\":\"[");
 }
 
 namespace {

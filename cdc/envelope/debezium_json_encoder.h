@@ -102,6 +102,10 @@ class DebeziumJsonEncoder : public Encoder {
   const pg::TypeRegistry* types_;
   // The source block's schema JSON, the same for every event.
   std::string source_schema_;
+  // The source block's constant parts: up to ts_ms's value, and from the
+  // snapshot value's closing quote to the sequence's opening bracket.
+  std::string source_head_;
+  std::string source_db_;
   // Scratch, kept to reuse their memory: the key as header text, a
   // decimal's digits and bytes, a partial image's values by column.
   std::string header_;
