@@ -26,8 +26,14 @@
 //
 // What it does not do (see the .cc's "Known differences"): the
 // __debezium.context.* headers (extended.headers.enabled), transaction
-// metadata, column types Debezium maps to geometry structs (point, PostGIS),
-// hstore, pgvector.
+// metadata, generated columns (pgoutput does not send them), hstore, PostGIS
+// and pgvector types; where Debezium writes garbage (multi-dimensional
+// arrays, say) pgcdc writes the value.
+//
+// Source positions: source.lsn is the event's LSN; source.sequence is
+// [TxnContext::last_commit_lsn, lsn] (a non-transactional message is its own
+// last commit); source.txId is the xid, null for 0 and for an incremental
+// snapshot's rows; source.ts_ms/ts_us/ts_ns the transaction's commit time.
 //
 // Columns: a column's schema is optional unless TableShape::not_null says
 // otherwise (without it: key columns required, the rest optional); its
