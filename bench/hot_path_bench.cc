@@ -11,10 +11,12 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
+#include "cdc/envelope/debezium_json_encoder.h"
 #include "cdc/envelope/envelope_builder.h"
 #include "cdc/offsets/ack_tracker.h"
 #include "cdc/pg/pgoutput.h"
@@ -154,6 +156,31 @@ void BM_BuildEnvelope(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_BuildEnvelope);
+
+void BM_BuildEnvelopeDebeziumJson(benchmark::State& state) {
+  // BM_BuildEnvelope's row, written by the debezium-json encoder.
+  pg::RelationCache cache = MakeCache();
+  const envelope::SourceInfo source{"pgcdc", "bench", "app", "pgcdc"};
+  envelope::EnvelopeBuilder builder(source, "app", &cache);
+  envelope::DebeziumJsonOptions options;
+  options.topic_prefix = "app";
+  builder.SetEncoder(std::make_unique<envelope::DebeziumJsonEncoder>(
+      source, options, &cache.types()));
+  builder.SetPrimaryKey("public", "orders", {"id"});
+  const pg::PgOutputMessage insert = SixColumnInsert(1);
+  envelope::TxnContext txn{0x16B374D900, 4242, 1700000000000000};
+  uint32_t seq = 0;
+  std::vector<envelope::Record> records;
+  AllocationCounter allocations(state);
+  for (auto _ : state) {
+    absl::Status s = builder.BuildInto(insert, txn, 0x16B374D848, &seq,
+                                       1700000000000, &records);
+    benchmark::DoNotOptimize(s);
+    benchmark::DoNotOptimize(records);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BuildEnvelopeDebeziumJson);
 
 void BM_AckTracker(benchmark::State& state) {
   // One transaction of 100 events, acknowledged in order, per 100 items.

@@ -50,6 +50,15 @@ struct TxnContext {
   Lsn commit_lsn = 0;
   pg::TransactionId xid = 0;
   int64_t commit_ts_us = 0;  // Unix epoch microseconds
+  // Debezium's lastCommitLsn, the first element of its source.sequence
+  // (PostgresStreamingChangeEventSource.commitMessage): the position of the
+  // last transaction end the stream passed before this event, that is the
+  // end LSN of the previous transaction's Commit message (its end_lsn, the
+  // XLogData position pgoutput sent it at) or, when one came after it, the
+  // `lsn` of a non-transactional logical message. 0: none since the stream
+  // started (Debezium's null). Read only by DebeziumJsonEncoder; the
+  // pipeline fills it.
+  Lsn last_commit_lsn = 0;
 };
 
 // One Kafka record header: a name and its bytes.
@@ -104,6 +113,13 @@ struct TableShape {
   std::vector<int> key_columns;   // the message key's columns, in key order
   std::vector<bool> in_key;       // parallel to the relation's columns
   std::vector<ColumnType> types;  // parallel to the relation's columns
+  // Catalog facts the stream does not carry, parallel to the relation's
+  // columns, or empty when not known: whether a column is NOT NULL, and its
+  // default as the text of a constant (nullopt: none, or not a constant).
+  // Debezium's schemas carry both (TableSchemaBuilder.addField); only
+  // DebeziumJsonEncoder reads them.
+  std::vector<bool> not_null;
+  std::vector<std::optional<std::string>> default_text;
   // The encoder's, for it to make and use as it likes.
   mutable std::unique_ptr<EncoderTableState> encoder_state;
 };
@@ -141,7 +157,7 @@ struct Event {
   bool snapshot = false;  // a row a snapshot read (op READ)
   // For a snapshot row: where it stands in its snapshot.
   SnapshotMark snapshot_mark = SnapshotMark::kNone;
-  int64_t now_ms = 0;     // when the event is made, Unix epoch milliseconds
+  int64_t now_ms = 0;  // when the event is made, Unix epoch milliseconds
 };
 
 // CREATE, UPDATE, DELETE or READ.
@@ -165,6 +181,9 @@ struct RowEvent : Event {
 };
 
 struct TruncateEvent : Event {
+  // The table's Relation message (a format whose truncate event carries the
+  // table's schema needs its columns).
+  const pg::RelationMessage* relation = nullptr;
   bool cascade = false;
   bool restart_identity = false;
 };

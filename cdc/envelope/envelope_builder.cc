@@ -183,6 +183,13 @@ EnvelopeBuilder::EnvelopeBuilder(SourceInfo source, std::string topic_prefix,
       arena_block_(new char[kArenaBlockBytes]),
       arena_(FirstBlock(arena_block_.get(), kArenaBlockBytes)) {}
 
+void EnvelopeBuilder::SetEncoder(std::unique_ptr<Encoder> encoder) {
+  encoder_ = std::move(encoder);
+  // The shapes' encoder state is the old encoder's.
+  shapes_.clear();
+  message_shape_.table.encoder_state.reset();
+}
+
 void EnvelopeBuilder::SetPrimaryKey(const std::string& schema,
                                     const std::string& table,
                                     std::vector<std::string> columns) {
@@ -429,6 +436,7 @@ absl::Status EnvelopeBuilder::BuildTruncate(const pg::TruncateMessage& truncate,
     if (!shape.names.ok()) return shape.names;
     TruncateEvent event;
     Stamp(v1::TRUNCATE, &shape.table, stamp, &event);
+    event.relation = &info->relation;
     event.cascade = (truncate.options & pg::TruncateMessage::kCascade) != 0;
     event.restart_identity =
         (truncate.options & pg::TruncateMessage::kRestartIdentity) != 0;

@@ -1,7 +1,7 @@
 // EnvelopeBuilder: decoded pgoutput changes → pgcdc's events → Kafka
 // records. It decides which events a change makes and what each holds (the
 // event view of encoder.h); its Encoder writes them in the output format,
-// today always ProtobufEncoder's cdc.v1 envelope.
+// ProtobufEncoder's cdc.v1 envelope unless SetEncoder gives another.
 //
 // Pure: it reads table shapes from a RelationCache it does not own (which
 // must outlive it) and primary keys the caller loaded from the catalog at
@@ -68,6 +68,10 @@ class EnvelopeBuilder {
   EnvelopeBuilder(SourceInfo source, std::string topic_prefix,
                   const pg::RelationCache* relations);
 
+  // The output format; ProtobufEncoder until this is called. Call it before
+  // the first Build.
+  void SetEncoder(std::unique_ptr<Encoder> encoder);
+
   // Primary-key column names of a table, in key order, from the catalog.
   void SetPrimaryKey(const std::string& schema, const std::string& table,
                      std::vector<std::string> columns);
@@ -78,11 +82,6 @@ class EnvelopeBuilder {
   // key with both images.
   enum class KeyChange { kDeleteCreate, kUpdate };
   void SetKeyChange(KeyChange mode) { key_change_ = mode; }
-
-  // The output format; ProtobufEncoder's cdc.v1 envelope unless set.
-  void SetEncoder(std::unique_ptr<Encoder> encoder) {
-    encoder_ = std::move(encoder);
-  }
 
   // The topic of MESSAGE events (logical decoding messages).
   void SetMessageTopic(const std::string& topic);

@@ -12,6 +12,7 @@
 #ifndef CDC_PG_TYPE_REGISTRY_H_
 #define CDC_PG_TYPE_REGISTRY_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,11 @@ struct TypeInfo {
   // (',' for all built-ins but box, which uses ';').
   char delimiter = ',';
   Oid domain_base = 0;                // kDomain: typbasetype
+  int32_t domain_typmod = -1;         // kDomain: typtypmod (-1: none)
   std::vector<Attribute> attributes;  // kComposite: live attributes in order
+  // kEnum: the labels in sort order (pg_enum.enumsortorder), when the
+  // catalog reader loaded them (DebeziumJsonEncoder's `allowed`).
+  std::vector<std::string> enum_labels;
 };
 
 class TypeRegistry {

@@ -1,0 +1,125 @@
+// DebeziumJsonEncoder: the `debezium-json` output format. It writes each
+// event's key and value as Debezium 3.6.1.Final's PostgreSQL connector writes
+// them through Kafka Connect's JsonConverter (compact JSON, fields in schema
+// order, `{"schema":…,"payload":…}` unless schemas are off), so that a
+// consumer written for Debezium (Flink's debezium-json, Debezium's JDBC sink,
+// …) reads pgcdc's topics unchanged.
+//
+// What it copies, with the Debezium file each rule is read from (all at tag
+// v3.6.1.Final of debezium/debezium, and apache/kafka's JsonConverter.java
+// and Values.java):
+//   - the value envelope `<prefix>.<schema>.<table>.Envelope` version 2:
+//     before, after, source, transaction (always null: no transaction
+//     metadata), op, ts_ms, ts_us, ts_ns (Envelope.java, SchemaFactory.java);
+//   - the source block io.debezium.connector.postgresql.Source
+//     (PostgresSourceInfoStructMaker.java, AbstractSourceInfoStructMaker.java,
+//     SourceInfo.java: sequence = [lastCommitLsn, lsn], see TxnContext);
+//   - the key struct `<…>.Key` of the key columns (TableSchemaBuilder.java);
+//   - a tombstone after each DELETE and the key-change headers
+//     __debezium.newkey / __debezium.oldkey written as Kafka's
+//     SimpleHeaderConverter writes a Struct (RelationalChangeRecordEmitter,
+//     Values.convertToString);
+//   - truncate `t` and logical message `m` events
+//     (LogicalDecodingMessageMonitor.java, PostgresSchemaFactory.java);
+//   - every column type as PostgresValueConverter.java maps it under the
+//     options below (see the .cc for each).
+//
+// What it does not do (see the .cc's "Known differences"): the
+// __debezium.context.* headers (extended.headers.enabled), transaction
+// metadata, generated columns (pgoutput does not send them), hstore, PostGIS
+// and pgvector types; where Debezium writes garbage (multi-dimensional
+// arrays, say) pgcdc writes the value.
+//
+// Source positions: source.lsn is the event's LSN; source.sequence is
+// [TxnContext::last_commit_lsn, lsn] (a non-transactional message is its own
+// last commit); source.txId is the xid, null for 0 and for an incremental
+// snapshot's rows; source.ts_ms/ts_us/ts_ns the transaction's commit time.
+//
+// Columns: a column's schema is optional unless TableShape::not_null says
+// otherwise (without it: key columns required, the rest optional); its
+// default appears in the schema when TableShape::default_text has one.
+// Enum columns list their labels (parameter `allowed`) when the TypeRegistry
+// has them (pg::TypeInfo::enum_labels), else an empty list.
+//
+// Ownership: it borrows a TypeRegistry (domains, arrays, enums), which must
+// outlive it; nullptr means built-in types only. Per table shape it keeps in
+// EncoderTableState the schema JSON and the columns' writers, so that a row
+// event only writes values.
+//
+// Thread-compatible: one owner (its EnvelopeBuilder).
+#ifndef CDC_ENVELOPE_DEBEZIUM_JSON_ENCODER_H_
+#define CDC_ENVELOPE_DEBEZIUM_JSON_ENCODER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cdc/envelope/encoder.h"
+#include "cdc/pg/type_registry.h"
+
+namespace cdc::envelope {
+
+// Debezium's connector and converter settings that change what is written,
+// under Debezium's names, with its defaults.
+struct DebeziumJsonOptions {
+  // topic.prefix: source.name, and the schema names' prefix.
+  std::string topic_prefix;
+  // converter's schemas.enable: {"schema":…,"payload":…}, or the payload.
+  bool schemas_enable = true;
+  // decimal.handling.mode (numeric and money).
+  enum class DecimalMode { kPrecise, kDouble, kString };
+  DecimalMode decimal_mode = DecimalMode::kPrecise;
+  // time.precision.mode.
+  enum class TimePrecision { kAdaptive, kAdaptiveTimeMicroseconds, kConnect };
+  TimePrecision time_precision = TimePrecision::kAdaptive;
+  // binary.handling.mode (bytea, and logical message content).
+  enum class BinaryMode { kBytes, kBase64, kBase64UrlSafe, kHex };
+  BinaryMode binary_mode = BinaryMode::kBytes;
+  // tombstones.on.delete.
+  bool tombstones_on_delete = true;
+  // unavailable.value.placeholder: what an unchanged TOASTed value becomes.
+  std::string unavailable_value_placeholder = "__debezium_unavailable_value";
+  // money.fraction.digits: the scale of money as a Decimal.
+  int money_fraction_digits = 2;
+  // source.version: the Debezium version pgcdc stands in for (consumers
+  // may check it), not pgcdc's.
+  std::string version = "3.6.1.Final";
+};
+
+class DebeziumJsonEncoder : public Encoder {
+ public:
+  // `source.db` is source.db; the rest of SourceInfo is not written.
+  DebeziumJsonEncoder(SourceInfo source, DebeziumJsonOptions options,
+                      const pg::TypeRegistry* types = nullptr);
+
+  absl::Status EncodeRow(const RowEvent& event, RecordWriter* out) override;
+  absl::Status EncodeTruncate(const TruncateEvent& event,
+                              RecordWriter* out) override;
+  absl::Status EncodeMessage(const MessageEvent& event,
+                             RecordWriter* out) override;
+
+  const DebeziumJsonOptions& options() const { return options_; }
+
+ private:
+  friend class DebeziumJsonEncoderImpl;
+
+  SourceInfo source_;
+  DebeziumJsonOptions options_;
+  const pg::TypeRegistry* types_;
+  // The source block's schema JSON, the same for every event.
+  std::string source_schema_;
+  // The source block's constant parts: up to ts_ms's value, and from the
+  // snapshot value's closing quote to the sequence's opening bracket.
+  std::string source_head_;
+  std::string source_db_;
+  // Scratch, kept to reuse their memory: the key as header text, a
+  // decimal's digits and bytes, a partial image's values by column.
+  std::string header_;
+  std::string digits_;
+  std::string bytes_;
+  std::vector<const v1::Value*> slots_;
+};
+
+}  // namespace cdc::envelope
+
+#endif  // CDC_ENVELOPE_DEBEZIUM_JSON_ENCODER_H_
