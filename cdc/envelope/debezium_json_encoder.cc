@@ -21,8 +21,6 @@
 
 // Known differences from Debezium 3.6.1.Final (the test compares six
 // captures of the real connector and lists each with the record it shows in):
-//   - No __debezium.context.* headers (extended.headers.enabled): they name
-//     Kafka Connect's task and run, which pgcdc has not.
 //   - `transaction` is always null (provide.transaction.metadata=false).
 //   - Envelope ts_us/ts_ns are now_ms scaled (pgcdc's clock is read in ms).
 //   - Generated columns are missing: pgoutput (PostgreSQL 15) does not send
@@ -1547,6 +1545,14 @@ DebeziumJsonEncoder::DebeziumJsonEncoder(SourceInfo source,
                                          DebeziumJsonOptions options,
                                          const pg::TypeRegistry* types)
     : source_(std::move(source)), options_(std::move(options)), types_(types) {
+  if (options_.context_headers) {
+    // AbstractWorkerSourceTask's context headers, in Connect's order.
+    context_headers_ = {
+        {"__debezium.context.connectorLogicalName", options_.topic_prefix},
+        {"__debezium.context.taskId", "0"},
+        {"__debezium.context.connectorName", "postgresql"},
+        {"__debezium.context.runId", options_.run_id}};
+  }
   // PostgresSourceInfoStructMaker.init over SchemaFactory's
   // sourceInfoSchemaBuilder; snapshot is SnapshotRecord's Enum with its
   // default.
@@ -1642,6 +1648,8 @@ absl::Status DebeziumJsonEncoder::EncodeRow(const RowEvent& event,
                                        true, &header_);
     record->headers.push_back({header_name, header_});
   }
+  record->headers.insert(record->headers.end(), context_headers_.begin(),
+                         context_headers_.end());
 
   if (event.op == v1::DELETE && options_.tombstones_on_delete) {
     // Copied before Add: it may move the records.
@@ -1665,6 +1673,7 @@ absl::Status DebeziumJsonEncoder::EncodeTruncate(const TruncateEvent& event,
       DebeziumJsonEncoderImpl::StateFor(*this, *event.table, *event.relation);
   Record* record = out->Add(event);
   record->key.reset();
+  record->headers = context_headers_;
   std::string& value = record->value;
   value.clear();
   value.append(table.value_head);

@@ -81,6 +81,12 @@ struct DebeziumJsonOptions {
   std::string unavailable_value_placeholder = "__debezium_unavailable_value";
   // money.fraction.digits: the scale of money as a Decimal.
   int money_fraction_digits = 2;
+  // extended.headers.enabled (Debezium 3.3+): every change record (not a
+  // logical message) carries __debezium.context.connectorLogicalName (the
+  // topic prefix), .taskId ("0"), .connectorName ("postgresql") and .runId
+  // (`run_id`, one per run).
+  bool context_headers = true;
+  std::string run_id;
   // source.version: the Debezium version pgcdc stands in for (consumers
   // may check it), not pgcdc's.
   std::string version = "3.6.1.Final";
@@ -104,6 +110,8 @@ class DebeziumJsonEncoder : public Encoder {
   friend class DebeziumJsonEncoderImpl;
 
   SourceInfo source_;
+  // The context headers, made once.
+  std::vector<Header> context_headers_;
   DebeziumJsonOptions options_;
   const pg::TypeRegistry* types_;
   // The source block's schema JSON, the same for every event.

@@ -86,9 +86,9 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
   // 15 introduced the CREATE_REPLICATION_SLOT option list that pgcdc's slot
   // is created with, (SNAPSHOT 'export'), and pgoutput protocol 3.
   if (info.server_version_num > 0 && info.server_version_num < 150000) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "PostgreSQL server_version_num ", info.server_version_num,
-        " is not supported: pgcdc needs PostgreSQL 15 or later"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("PostgreSQL server_version_num ", info.server_version_num,
+                     " is not supported: pgcdc needs PostgreSQL 15 or later"));
   }
   return info;
 }
@@ -537,7 +537,7 @@ namespace {
 constexpr char kTypeColumns[] =
     "SELECT t.oid, n.nspname, t.typname, t.typtype, t.typdelim, "
     "CASE WHEN EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid) "
-    "THEN t.typelem ELSE 0 END, t.typbasetype, t.typrelid "
+    "THEN t.typelem ELSE 0 END, t.typbasetype, t.typrelid, t.typtypmod "
     "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace ";
 
 std::string OidArrayLiteral(const std::vector<Oid>& oids) {
@@ -554,13 +554,15 @@ absl::StatusOr<std::vector<TypeInfo>> ReadTypes(SqlConnection& conn,
   if (!rows.ok()) return rows.status();
   std::vector<TypeInfo> types;
   absl::flat_hash_map<Oid, size_t> by_relid;  // composite typrelid → index
+  absl::flat_hash_map<Oid, size_t> by_enum;   // enum oid → index
   for (const SqlRow& row : *rows) {
     TypeInfo info;
     Oid relid = 0;
     if (!absl::SimpleAtoi(row[0].value_or(""), &info.oid) ||
         !absl::SimpleAtoi(row[5].value_or(""), &info.array_element) ||
         !absl::SimpleAtoi(row[6].value_or(""), &info.domain_base) ||
-        !absl::SimpleAtoi(row[7].value_or(""), &relid)) {
+        !absl::SimpleAtoi(row[7].value_or(""), &relid) ||
+        !absl::SimpleAtoi(row[8].value_or("-1"), &info.domain_typmod)) {
       return absl::InternalError("pg_type returned a non-numeric oid");
     }
     const std::string nspname = row[1].value_or("");
@@ -571,10 +573,29 @@ absl::StatusOr<std::vector<TypeInfo>> ReadTypes(SqlConnection& conn,
     info.kind = static_cast<TypeInfo::Kind>(typtype.empty() ? 'b' : typtype[0]);
     const std::string typdelim = row[4].value_or(",");
     info.delimiter = typdelim.empty() ? ',' : typdelim[0];
+    if (info.kind == TypeInfo::Kind::kEnum) by_enum[info.oid] = types.size();
     if (info.kind == TypeInfo::Kind::kComposite && relid != 0) {
       by_relid[relid] = types.size();
     }
     types.push_back(std::move(info));
+  }
+  if (!by_enum.empty()) {
+    std::vector<Oid> enums;
+    for (const auto& [oid, index] : by_enum) enums.push_back(oid);
+    absl::StatusOr<std::vector<SqlRow>> labels = conn.Query(
+        "SELECT enumtypid, enumlabel FROM pg_enum "
+        "WHERE enumtypid = ANY($1::oid[]) ORDER BY enumtypid, enumsortorder",
+        {OidArrayLiteral(enums)});
+    if (!labels.ok()) return labels.status();
+    for (const SqlRow& row : *labels) {
+      Oid oid = 0;
+      if (!absl::SimpleAtoi(row[0].value_or(""), &oid)) {
+        return absl::InternalError("pg_enum returned a non-numeric oid");
+      }
+      if (auto it = by_enum.find(oid); it != by_enum.end()) {
+        types[it->second].enum_labels.push_back(row[1].value_or(""));
+      }
+    }
   }
   if (by_relid.empty()) return types;
   std::vector<Oid> relids;

@@ -1,12 +1,14 @@
 #include "cdc/pipeline/pipeline.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <utility>
 #include <variant>
 
 #include "absl/random/distributions.h"
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -15,6 +17,7 @@
 #include "cdc/common/status.h"
 #include "cdc/common/status_macros.h"
 #include "cdc/common/wall_clock.h"
+#include "cdc/envelope/debezium_json_encoder.h"
 #include "cdc/envelope/json_encoder.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/replication_protocol.h"
@@ -178,6 +181,78 @@ absl::Status Pipeline::LoadBuiltinTypes(pg::SqlConnection& sql) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A random UUID (version 4) naming this process's run, as Kafka Connect's
+// __debezium.context.runId does.
+const std::string& RunId() {
+  static const std::string* const kRunId = [] {
+    absl::BitGen gen;
+    const uint64_t hi =
+        (absl::Uniform<uint64_t>(gen) & ~uint64_t{0xF000}) | uint64_t{0x4000};
+    const uint64_t lo =
+        (absl::Uniform<uint64_t>(gen) & ~(uint64_t{0xC} << 60)) |
+        (uint64_t{0x8} << 60);
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+                  static_cast<unsigned>(hi >> 32),
+                  static_cast<unsigned>((hi >> 16) & 0xFFFF),
+                  static_cast<unsigned>(hi & 0xFFFF),
+                  static_cast<unsigned>(lo >> 48),
+                  static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+    return new std::string(buf);
+  }();
+  return *kRunId;
+}
+
+// The debezium section as the encoder takes it (the parser has checked
+// every value).
+envelope::DebeziumJsonOptions DebeziumOptions(const config::Config& config) {
+  using Options = envelope::DebeziumJsonOptions;
+  const config::DebeziumConfig& d = config.debezium;
+  Options o;
+  o.topic_prefix = config.kafka.topic_prefix;
+  o.schemas_enable = d.schemas_enable;
+  o.decimal_mode =
+      d.decimal_handling_mode == "double"   ? Options::DecimalMode::kDouble
+      : d.decimal_handling_mode == "string" ? Options::DecimalMode::kString
+                                            : Options::DecimalMode::kPrecise;
+  o.time_precision = d.time_precision_mode == "connect"
+                         ? Options::TimePrecision::kConnect
+                     : d.time_precision_mode == "adaptive_time_microseconds"
+                         ? Options::TimePrecision::kAdaptiveTimeMicroseconds
+                         : Options::TimePrecision::kAdaptive;
+  o.binary_mode =
+      d.binary_handling_mode == "base64" ? Options::BinaryMode::kBase64
+      : d.binary_handling_mode == "base64-url-safe"
+          ? Options::BinaryMode::kBase64UrlSafe
+      : d.binary_handling_mode == "hex" ? Options::BinaryMode::kHex
+                                        : Options::BinaryMode::kBytes;
+  o.tombstones_on_delete = d.tombstones_on_delete;
+  o.unavailable_value_placeholder = d.unavailable_value_placeholder;
+  o.run_id = RunId();
+  return o;
+}
+
+// Whether records of `op` are left out (debezium.skipped.operations).
+bool Skipped(const config::Config& config, v1::Op op) {
+  if (config.kafka.format != config::kFormatDebeziumJson) return false;
+  switch (op) {
+    case v1::CREATE:
+      return config.debezium.Skips("c");
+    case v1::UPDATE:
+      return config.debezium.Skips("u");
+    case v1::DELETE:
+      return config.debezium.Skips("d");
+    case v1::TRUNCATE:
+      return config.debezium.Skips("t");
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<envelope::EnvelopeBuilder> Pipeline::MakeBuilder(
     const pg::RelationCache* relations,
     const std::vector<pg::TableInfo>& tables) const {
@@ -189,6 +264,9 @@ std::unique_ptr<envelope::EnvelopeBuilder> Pipeline::MakeBuilder(
       source, config_.kafka.topic_prefix, relations);
   if (config_.kafka.format == config::kFormatJson) {
     builder->SetEncoder(std::make_unique<envelope::JsonEncoder>(source));
+  } else if (config_.kafka.format == config::kFormatDebeziumJson) {
+    builder->SetEncoder(std::make_unique<envelope::DebeziumJsonEncoder>(
+        source, DebeziumOptions(config_), &relations->types()));
   }
   if (config_.messages.enabled()) {
     builder->SetMessageTopic(config_.messages.topic);
@@ -598,6 +676,7 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
   in_txn_ = true;
   txn_id_ = *id;
   txn_ = txn;
+  txn_.last_commit_lsn = last_commit_lsn_;
   seq_ = 0;
   if (txn.xid != 0) incremental_->ObserveCommitted(txn.xid);
   return absl::OkStatus();
@@ -605,6 +684,8 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
 
 absl::Status Pipeline::CloseTransaction(Lsn end_lsn) {
   CDC_RETURN_IF_ERROR(CommitOpenTransaction(end_lsn));
+  last_commit_lsn_ = end_lsn;
+  last_commit_ts_us_ = txn_.commit_ts_us;
   metrics_->CountTransaction();
   AfterAcks();
   return absl::OkStatus();
@@ -680,9 +761,17 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
     // Written at once, whether or not its transaction commits: it is a
     // transaction of its own, "committed" at its own LSN, which is confirmed
     // as it is (see pg::ConfirmPositionOf).
-    CDC_RETURN_IF_ERROR(OpenTransaction({logical->lsn, 0, NowUnixMicros()}));
+    // Debezium dates it at the last commit it saw and counts it as a
+    // commit at its own LSN (its lastCommitLsn).
+    const int64_t ts_us = config_.kafka.format == config::kFormatDebeziumJson
+                              ? last_commit_ts_us_
+                              : NowUnixMicros();
+    CDC_RETURN_IF_ERROR(OpenTransaction({logical->lsn, 0, ts_us}));
     CDC_RETURN_IF_ERROR(Publish(message, lsn));
-    return CloseTransaction(pg::ConfirmPositionOf(*logical));
+    CDC_RETURN_IF_ERROR(CloseTransaction(pg::ConfirmPositionOf(*logical)));
+    last_commit_lsn_ = logical->lsn;
+    last_commit_ts_us_ = ts_us;
+    return absl::OkStatus();
   }
   if (const auto* relation = std::get_if<pg::RelationMessage>(&message)) {
     relations_.Apply(*relation);
@@ -713,6 +802,7 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
     return s;
   }
   for (const envelope::Record& record : records_) {
+    if (Skipped(config_, record.op)) continue;
     CDC_RETURN_IF_ERROR(ProduceRecord(record));
     metrics_->CountEvent(record.schema, record.table, record.op);
   }

@@ -270,6 +270,11 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   offsets::TxnId txn_id_ = 0;
   envelope::TxnContext txn_;
   uint32_t seq_ = 0;
+  // The last transaction end the stream passed, and its commit time: what
+  // the next transaction's events name as the one before (0: none since
+  // this run began streaming).
+  Lsn last_commit_lsn_ = 0;
+  int64_t last_commit_ts_us_ = 0;
   std::vector<envelope::Record> records_;  // reused by Publish
 
   // The loop's own state.
