@@ -14,7 +14,7 @@
 //   latency BOOTSTRAP BASE TOPIC...
 //       reads every record after BASE, takes the commit time from the
 //       Debezium-JSON value's source block (ts_us, else ts_ms) and its
-//       transaction (txId), and prints "transactions records p50_ms p99_ms
+//       transaction (txId; without one, each record is its own), and prints "transactions records p50_ms p99_ms
 //       max_ms timestamp_type commit_field": per transaction, the broker
 //       timestamp of its last record to arrive minus its commit time.
 import java.io.IOException;
@@ -156,6 +156,7 @@ public class TopicWatch {
                 field = "source.ts_ms";
               }
               long tx = number(v, "\"txId\":", s);
+              if (tx < 0) tx = -1 - records; // no transaction id: per record
               long[] t = txns.computeIfAbsent(tx, k -> new long[] {commitUs, Long.MIN_VALUE});
               t[1] = Math.max(t[1], r.timestamp());
               type = r.timestampType().toString();
