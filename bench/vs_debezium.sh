@@ -500,7 +500,7 @@ summary() {
         }
       }
       if (any) printf "- W4 p99 ≤ 1/5 of Debezium'"'"'s: %s: **%s**%s\n", line, all ? "met" : "not met",
-        short ? " (at rates not reached: compare within the row only)" : ""
+        short ? " (where pgbench fell short of the rate, the two carried different loads)" : ""
       else print "- W4 p99 ≤ 1/5 of Debezium'"'"'s: not measured (needs WORKLOADS with w4)"
     }' "$RESULTS"
 }
@@ -510,7 +510,7 @@ OUT=bench/results/vs-debezium$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-
 {
   echo "# pgcdc vs Debezium, end to end$( ((QUICK)) && echo ' (--quick)' || true)"
   echo
-  machine_line "$PGCDC"
+  machine_line "$PGCDC" | sed 's/PostgreSQL, dev broker and pgcdc/PostgreSQL, Kafka, Kafka Connect with Debezium, and pgcdc/'
   echo "Load average (1, 5, 15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "One Apache Kafka $(bash scripts/kafka.sh version) node (scripts/kafka.sh, heap ${PGCDC_KAFKA_HEAP:--Xms256m -Xmx1g}, $PARTITIONS partitions per topic, message.timestamp.type LogAppendTime$([[ -n ${KAFKA_BROKER_SETTINGS:-} ]] && echo ", $KAFKA_BROKER_SETTINGS")) for both; $(java -version 2>&1 | head -1)."
@@ -535,6 +535,7 @@ history_rows() {
   [[ -n ${PGCDC_BIN:-} ]] && note="PGCDC_BIN=$PGCDC_BIN"
   [[ -n ${KAFKA_PROPERTIES:-} ]] && note+="${note:+; }kafka.properties $KAFKA_PROPERTIES"
   [[ -n ${DEBEZIUM_HEAP:-} ]] && note+="${note:+; }Debezium heap $DEBEZIUM_HEAP"
+  [[ $WORKLOADS != " w1 w2 w4 " ]] && note+="${note:+; }workloads$WORKLOADS"
   head="| $(date -u '+%Y-%m-%d %H:%M') | $(bench_commit) | $( ((QUICK)) && echo quick || echo full) | ${LOAD_BEFORE%% *} |"
   awk -F'\t' -v head="$head" -v fmt="$PGCDC_FORMAT" -v note="$note" '
     {
