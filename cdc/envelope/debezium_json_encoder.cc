@@ -1005,6 +1005,12 @@ struct ValueWriter {
       // As bytes: the placeholder's bytes; in the string modes the
       // placeholder itself (seen under binary.handling.mode=hex).
       Binary(p, out);
+    } else if (spec.writer == Writer::kBinary &&
+               options.binary_mode != BinaryMode::kHex) {
+      // PostgresValueConverter overrides convertBinaryToBytes and
+      // convertBinaryToHex for the placeholder, not the base64 modes,
+      // which see no bytes and write null (seen under base64).
+      out->append("null");
     } else {
       Text(p, header, out);
     }

@@ -24,8 +24,7 @@
 //   - every column type as PostgresValueConverter.java maps it under the
 //     options below (see the .cc for each).
 //
-// What it does not do (see the .cc's "Known differences"): the
-// __debezium.context.* headers (extended.headers.enabled), transaction
+// What it does not do (see the .cc's "Known differences"): transaction
 // metadata, generated columns (pgoutput does not send them), hstore, PostGIS
 // and pgvector types; where Debezium writes garbage (multi-dimensional
 // arrays, say) pgcdc writes the value.

@@ -464,7 +464,7 @@ TEST_F(DebeziumCompatTest, ChangesWithOtherModesAndNoTombstones) {
            {{"skipped.operations", "none"},
             {"decimal.handling.mode", "double"},
             {"time.precision.mode", "adaptive_time_microseconds"},
-            {"binary.handling.mode", "hex"},
+            {"binary.handling.mode", "base64"},
             {"tombstones.on.delete", "false"}}});
 }
 

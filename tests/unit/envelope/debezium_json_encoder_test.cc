@@ -342,6 +342,7 @@ class DebeziumJsonEncoderTest : public ::testing::Test {
     txn_.commit_ts_us = 1700000000123456;
     txn_.last_commit_lsn = 0x100;
     options_.topic_prefix = "dbz";
+    options_.run_id = "run-1";
   }
 
   std::unique_ptr<DebeziumJsonEncoder> Encoder() {
@@ -465,7 +466,18 @@ TEST_F(DebeziumJsonEncoderTest, InsertIsOneRecordWithSchemaAndPayload) {
   EXPECT_EQ(p["ts_ms"].text, "1700000001000");
   EXPECT_EQ(p["ts_us"].text, "1700000001000000");
   EXPECT_EQ(p["ts_ns"].text, "1700000001000000000");
-  EXPECT_TRUE(r.headers.empty());
+  // Connect's context headers (extended.headers.enabled), in its order.
+  ASSERT_EQ(r.headers.size(), 4u);
+  EXPECT_EQ(r.headers[0].name, "__debezium.context.connectorLogicalName");
+  EXPECT_EQ(r.headers[0].value, "dbz");
+  EXPECT_EQ(r.headers[1].name, "__debezium.context.taskId");
+  EXPECT_EQ(r.headers[1].value, "0");
+  EXPECT_EQ(r.headers[2].name, "__debezium.context.connectorName");
+  EXPECT_EQ(r.headers[2].value, "postgresql");
+  EXPECT_EQ(r.headers[3].name, "__debezium.context.runId");
+  EXPECT_EQ(r.headers[3].value, "run-1");
+  options_.context_headers = false;
+  EXPECT_TRUE(Encode(Insert())[0].headers.empty());
 }
 
 TEST_F(DebeziumJsonEncoderTest, SourceBlockFieldForField) {
@@ -592,13 +604,14 @@ TEST_F(DebeziumJsonEncoderTest, KeyChangeHeaders) {
   writer.Finish();
   ASSERT_EQ(records.size(), 3u);
   const std::vector<Header> newkey = {{"__debezium.newkey", "{\"id\":20}"}};
-  EXPECT_EQ(records[0].headers.size(), 1u);
+  // The key-change header first, then the four context headers.
+  EXPECT_EQ(records[0].headers.size(), 5u);
   EXPECT_EQ(records[0].headers[0].name, "__debezium.newkey");
   EXPECT_EQ(records[0].headers[0].value, "{\"id\":20}");
   EXPECT_TRUE(records[1].null_value);
-  ASSERT_EQ(records[1].headers.size(), 1u);
+  ASSERT_EQ(records[1].headers.size(), 5u);
   EXPECT_EQ(records[1].headers[0].value, "{\"id\":20}");
-  ASSERT_EQ(records[2].headers.size(), 1u);
+  ASSERT_EQ(records[2].headers.size(), 5u);
   EXPECT_EQ(records[2].headers[0].name, "__debezium.oldkey");
   EXPECT_EQ(records[2].headers[0].value, "{\"id\":7}");
   EXPECT_EQ(Payload(records[2])["op"].text, "c");
@@ -624,7 +637,7 @@ TEST_F(DebeziumJsonEncoderTest, HeaderTextIsValuesConvertToString) {
   create.key = &key;
   create.key_change_pair = &del;
   std::vector<Record> records = Encode(create);
-  ASSERT_EQ(records[0].headers.size(), 1u);
+  ASSERT_EQ(records[0].headers.size(), 5u);
   EXPECT_EQ(records[0].headers[0].value,
             "{\"k\":\"a\\\"b\\\\c\n\",\"n\":1E-7}");
 }
@@ -693,6 +706,14 @@ TEST_F(DebeziumJsonEncoderTest, UnchangedToastIsThePlaceholder) {
       absl::StrCat("\"", absl::Base64Escape("__debezium_unavailable_value"),
                    "\""));
   EXPECT_EQ(One(1009, -1, toast), "[\"__debezium_unavailable_value\"]");
+  // The string modes of bytea: hex writes the placeholder, the base64 modes
+  // null (PostgresValueConverter handles the placeholder in the first only).
+  options_.binary_mode = DebeziumJsonOptions::BinaryMode::kHex;
+  EXPECT_EQ(One(17, -1, toast), "\"__debezium_unavailable_value\"");
+  options_.binary_mode = DebeziumJsonOptions::BinaryMode::kBase64;
+  EXPECT_EQ(One(17, -1, toast), "null");
+  options_.binary_mode = DebeziumJsonOptions::BinaryMode::kBase64UrlSafe;
+  EXPECT_EQ(One(17, -1, toast), "null");
 }
 
 TEST_F(DebeziumJsonEncoderTest, NumbersAndBooleans) {
@@ -1119,9 +1140,9 @@ TEST_P(DebeziumCaptureTest, RecordsMatchTheRealDebezium) {
     if (kind == "read") {
       txn.commit_lsn = lsn;
       records.emplace_back();
-      status = builder.BuildRead(oid, TupleOf(m["new"]), txn, ordinal++,
-                                 MarkOf(c["snapshot"].text), now_ms,
-                                 &records[0]);
+      status =
+          builder.BuildRead(oid, TupleOf(m["new"]), txn, ordinal++,
+                            MarkOf(c["snapshot"].text), now_ms, &records[0]);
     } else {
       pg::PgOutputMessage change;
       if (kind == "insert") {
@@ -1183,14 +1204,18 @@ TEST_P(DebeziumCaptureTest, RecordsMatchTheRealDebezium) {
         StripLeftOut(&want_value);
         Compare(want_value, ParseJson(got.value), "value", &diffs);
       }
+      // Every header but the run id's value, which names a run.
+      auto comparable = [](const std::string& name, const std::string& value) {
+        return std::make_pair(
+            name, name == "__debezium.context.runId" ? "(a run)" : value);
+      };
       std::vector<std::pair<std::string, std::string>> want_headers;
       for (const Json& h : w["headers"].items) {
-        if (h.items[0].text.rfind("__debezium.context.", 0) == 0) continue;
-        want_headers.emplace_back(h.items[0].text, h.items[1].text);
+        want_headers.push_back(comparable(h.items[0].text, h.items[1].text));
       }
       std::vector<std::pair<std::string, std::string>> got_headers;
       for (const Header& h : got.headers) {
-        got_headers.emplace_back(h.name, h.value);
+        got_headers.push_back(comparable(h.name, h.value));
       }
       if (want_headers != got_headers) diffs.push_back("headers");
       for (const std::string& d : diffs) {
