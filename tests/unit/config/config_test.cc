@@ -165,15 +165,15 @@ snapshot:
 }
 
 TEST(ConfigTest, KafkaTopics) {
-  absl::StatusOr<Config> config = Parse(absl::StrCat(
-      kMinimal,
-      "  topics:\n"
-      "    partitions: 12\n"
-      "    replication_factor: 3\n"
-      "    configs:\n"
-      "      cleanup.policy: compact\n"
-      "      min.insync.replicas: 2\n"
-      "      retention.ms: \"604800000\"\n"));
+  absl::StatusOr<Config> config =
+      Parse(absl::StrCat(kMinimal,
+                         "  topics:\n"
+                         "    partitions: 12\n"
+                         "    replication_factor: 3\n"
+                         "    configs:\n"
+                         "      cleanup.policy: compact\n"
+                         "      min.insync.replicas: 2\n"
+                         "      retention.ms: \"604800000\"\n"));
   ASSERT_TRUE(config.ok()) << config.status();
   const TopicsConfig& topics = config->kafka.topics;
   EXPECT_TRUE(topics.create);
@@ -202,15 +202,15 @@ TEST(ConfigTest, KafkaTopicsAreChecked) {
   ExpectError(absl::StrCat(kMinimal, "  topics:\n    partitions: 0\n"), 10,
               "kafka.topics.partitions", "from 1 to 2147483647");
   ExpectError(
-      absl::StrCat(kMinimal, "  topics:\n    replication_factor: 40000\n"),
-      10, "kafka.topics.replication_factor", "from 1 to 32767");
+      absl::StrCat(kMinimal, "  topics:\n    replication_factor: 40000\n"), 10,
+      "kafka.topics.replication_factor", "from 1 to 32767");
   ExpectError(absl::StrCat(kMinimal, "  topics:\n    create: yes\n"), 10,
               "kafka.topics.create", "true or false");
   ExpectError(absl::StrCat(kMinimal, "  topics:\n    partition: 3\n"), 10,
               "kafka.topics.partition", "did you mean");
-  ExpectError(absl::StrCat(kMinimal,
-                           "  topics:\n    configs:\n      \"a b\": x\n"),
-              11, "kafka.topics.configs.a b", "not a Kafka topic config name");
+  ExpectError(
+      absl::StrCat(kMinimal, "  topics:\n    configs:\n      \"a b\": x\n"), 11,
+      "kafka.topics.configs.a b", "not a Kafka topic config name");
   ExpectError(absl::StrCat(kMinimal,
                            "  topics:\n    configs:\n      sasl.password: "
                            "x\n"),
@@ -220,6 +220,64 @@ TEST(ConfigTest, KafkaTopicsAreChecked) {
                            "  topics:\n    configs:\n      retention.ms: "
                            "[1]\n"),
               11, "kafka.topics.configs.retention.ms");
+}
+
+TEST(ConfigTest, OutputFormats) {
+  absl::StatusOr<Config> config = Parse(kMinimal);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->kafka.format, "protobuf");
+  EXPECT_TRUE(config->debezium.schemas_enable);
+  EXPECT_EQ(config->debezium.skipped_operations, std::vector<std::string>{"t"});
+  for (const char* format : {"protobuf", "json", "debezium-json"}) {
+    config = Parse(absl::StrCat(kMinimal, "  format: ", format, "\n"));
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->kafka.format, format);
+  }
+  ExpectError(absl::StrCat(kMinimal, "  format: avro\n"), 9, "kafka.format",
+              "expected one of \"protobuf\", \"json\", \"debezium-json\"");
+}
+
+TEST(ConfigTest, DebeziumSettingsUnderDebeziumsNames) {
+  const std::string base = absl::StrCat(kMinimal, "  format: debezium-json\n");
+  absl::StatusOr<Config> config =
+      Parse(absl::StrCat(base,
+                         "debezium:\n"
+                         "  schemas.enable: false\n"
+                         "  decimal.handling.mode: string\n"
+                         "  time.precision.mode: connect\n"
+                         "  binary.handling.mode: hex\n"
+                         "  tombstones.on.delete: false\n"
+                         "  unavailable.value.placeholder: \"?\"\n"
+                         "  skipped.operations: \"u, d\"\n"
+                         "messages:\n"
+                         "  prefixes: [\"*\"]\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const DebeziumConfig& d = config->debezium;
+  EXPECT_FALSE(d.schemas_enable);
+  EXPECT_EQ(d.decimal_handling_mode, "string");
+  EXPECT_EQ(d.time_precision_mode, "connect");
+  EXPECT_EQ(d.binary_handling_mode, "hex");
+  EXPECT_FALSE(d.tombstones_on_delete);
+  EXPECT_EQ(d.unavailable_value_placeholder, "?");
+  EXPECT_EQ(d.skipped_operations, (std::vector<std::string>{"u", "d"}));
+  EXPECT_TRUE(d.Skips("u"));
+  EXPECT_FALSE(d.Skips("t"));
+  // Debezium's name for the message topic.
+  EXPECT_EQ(config->messages.topic, "app.message");
+
+  config = Parse(absl::StrCat(base, "debezium:\n  skipped.operations: none\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->debezium.skipped_operations.empty());
+
+  ExpectError(absl::StrCat(base, "debezium:\n  skipped.operations: x\n"), 11,
+              "debezium.skipped.operations", "c, u, d and t");
+  ExpectError(absl::StrCat(base, "debezium:\n  decimal.handling.mode: exact\n"),
+              11, "debezium.decimal.handling.mode", "expected one of");
+  ExpectError(absl::StrCat(base, "debezium:\n  schemas: true\n"), 11,
+              "debezium.schemas");
+  // The settings of another format are a mistake, not ignored.
+  ExpectError(absl::StrCat(kMinimal, "debezium:\n  schemas.enable: false\n"), 9,
+              "debezium", "the format is \"protobuf\"");
 }
 
 TEST(ConfigTest, FlowStyleMaps) {
