@@ -2,7 +2,8 @@
 """Makes the inputs of debezium_json_encoder_test's comparison with captures
 of the real Debezium 3.6.1.Final (PostgreSQL connector, pgoutput, Kafka
 Connect JsonConverter), made by /work/scratch/dbz/capture.sh from
-sql/{ops,types}_{setup,workload}.sql (copied here beside the captures).
+tests/debezium/sql/{ops,types}_{setup,workload}.sql (the workloads the live
+comparison, debezium_compat_test.cc, runs too).
 
 For each capture NAME.jsonl (one record a line: topic, key, value, headers)
 it writes NAME.input.json: the relations and types the stream described, and
