@@ -47,6 +47,23 @@ bool Is(const pg::PgOutputMessage& m) {
   return std::holds_alternative<T>(m);
 }
 
+// Whether records of `op` are left out (debezium.skipped.operations).
+bool Skipped(const config::Config& config, v1::Op op) {
+  if (config.kafka.format != config::kFormatDebeziumJson) return false;
+  switch (op) {
+    case v1::CREATE:
+      return config.debezium.Skips("c");
+    case v1::UPDATE:
+      return config.debezium.Skips("u");
+    case v1::DELETE:
+      return config.debezium.Skips("d");
+    case v1::TRUNCATE:
+      return config.debezium.Skips("t");
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
@@ -63,6 +80,9 @@ Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
   initial_ = std::make_unique<snapshot::InitialSnapshot>(
       &config_, &tracker_, &signal_keys_, metrics_, stop_,
       static_cast<snapshot::InitialSnapshot::Host*>(this));
+  for (int op = 0; op < v1::Op_ARRAYSIZE; ++op) {
+    skipped_ops_[op] = Skipped(config_, static_cast<v1::Op>(op));
+  }
 }
 
 Pipeline::~Pipeline() = default;
@@ -232,23 +252,6 @@ envelope::DebeziumJsonOptions DebeziumOptions(const config::Config& config) {
   o.unavailable_value_placeholder = d.unavailable_value_placeholder;
   o.run_id = RunId();
   return o;
-}
-
-// Whether records of `op` are left out (debezium.skipped.operations).
-bool Skipped(const config::Config& config, v1::Op op) {
-  if (config.kafka.format != config::kFormatDebeziumJson) return false;
-  switch (op) {
-    case v1::CREATE:
-      return config.debezium.Skips("c");
-    case v1::UPDATE:
-      return config.debezium.Skips("u");
-    case v1::DELETE:
-      return config.debezium.Skips("d");
-    case v1::TRUNCATE:
-      return config.debezium.Skips("t");
-    default:
-      return false;
-  }
 }
 
 }  // namespace
@@ -802,7 +805,7 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
     return s;
   }
   for (const envelope::Record& record : records_) {
-    if (Skipped(config_, record.op)) continue;
+    if (skipped_ops_[record.op]) continue;
     CDC_RETURN_IF_ERROR(ProduceRecord(record));
     metrics_->CountEvent(record.schema, record.table, record.op);
   }

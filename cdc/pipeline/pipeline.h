@@ -72,6 +72,7 @@
 #ifndef CDC_PIPELINE_PIPELINE_H_
 #define CDC_PIPELINE_PIPELINE_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -276,6 +277,9 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   Lsn last_commit_lsn_ = 0;
   int64_t last_commit_ts_us_ = 0;
   std::vector<envelope::Record> records_;  // reused by Publish
+  // By op: left out of what is produced (debezium.skipped.operations),
+  // decided once from the configuration.
+  std::array<bool, v1::Op_ARRAYSIZE> skipped_ops_{};
 
   // The loop's own state.
   absl::Status fatal_;
