@@ -75,7 +75,7 @@ constexpr std::string_view kDebeziumKeys[] = {
     "schemas.enable",       "decimal.handling.mode",
     "time.precision.mode",  "binary.handling.mode",
     "tombstones.on.delete", "unavailable.value.placeholder",
-    "skipped.operations"};
+    "skipped.operations",   "provide.transaction.metadata"};
 
 // Where each list applies, by the dotted path of its map ("" is the top).
 struct Section {
@@ -1238,6 +1238,8 @@ absl::Status Parser::ParseDebezium(const Map& root, const KafkaConfig& kafka,
                                  &out->binary_handling_mode));
   CDC_RETURN_IF_ERROR(
       ReadBool(debezium, "tombstones.on.delete", &out->tombstones_on_delete));
+  CDC_RETURN_IF_ERROR(ReadBool(debezium, "provide.transaction.metadata",
+                               &out->provide_transaction_metadata));
   Value placeholder;
   bool found = false;
   CDC_RETURN_IF_ERROR(ReadString(debezium, "unavailable.value.placeholder",

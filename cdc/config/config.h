@@ -196,6 +196,9 @@ struct DebeziumConfig {
     }
     return false;
   }
+  // provide.transaction.metadata: each streamed event's `transaction`
+  // block, and BEGIN and END records on <topic_prefix>.transaction.
+  bool provide_transaction_metadata = false;
 };
 
 // Who may steer pgcdc through the WAL (cdc/snapshot/signal_auth.h).

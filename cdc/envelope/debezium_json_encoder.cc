@@ -21,7 +21,10 @@
 
 // Known differences from Debezium 3.6.1.Final (the test compares six
 // captures of the real connector and lists each with the record it shows in):
-//   - `transaction` is always null (provide.transaction.metadata=false).
+//   - With provide.transaction.metadata, a transaction's logical messages
+//     are each counted under a data collection of their own, as Debezium
+//     does, but named LOGICAL_DECODING_MESSAGE where Debezium prints a Java
+//     object's identity (debezium_transaction.h).
 //   - Envelope ts_us/ts_ns are now_ms scaled (pgcdc's clock is read in ms).
 //   - Generated columns are missing: pgoutput (PostgreSQL 15) does not send
 //     them; Debezium reads them from the catalog.
@@ -1599,8 +1602,11 @@ DebeziumJsonEncoder::DebeziumJsonEncoder(SourceInfo source,
 namespace {
 
 // The envelope's fields after `source`.
-void AppendTail(const Event& event, std::string* out) {
-  out->append(",\"transaction\":null,\"op\":\"");
+void AppendTail(const Event& event, std::string_view transaction,
+                std::string* out) {
+  out->append(",\"transaction\":");
+  out->append(transaction);
+  out->append(",\"op\":\"");
   out->append(OpText(event.op));
   out->append("\",\"ts_ms\":");
   AppendInt(event.now_ms, out);
@@ -1612,8 +1618,134 @@ void AppendTail(const Event& event, std::string* out) {
 
 }  // namespace
 
+bool DebeziumJsonEncoder::Skips(v1::Op op) const {
+  const char* letter = OpText(op);
+  return letter[0] != '\0' && letter[1] == '\0' && op != v1::READ &&
+         options_.skipped_operations.find(letter[0]) != std::string::npos;
+}
+
+std::string_view DebeziumJsonEncoder::TransactionBlock(const Event& event,
+                                                       bool message) {
+  // TransactionMonitor.dataEvent: an event with a transaction id, streamed
+  // (snapshot rows go through no monitor), in the transaction begun.
+  if (!transaction_.in_progress() || event.snapshot || event.txn->xid == 0) {
+    return "null";
+  }
+  int64_t order;
+  if (message) {
+    order = transaction_.CountMessage();
+  } else {
+    collection_.assign(event.table->schema);
+    collection_.push_back('.');
+    collection_.append(event.table->table);
+    order = transaction_.Count(collection_);
+  }
+  transaction_block_.assign("{\"id\":");
+  AppendTransactionId(event.lsn, &transaction_block_);
+  transaction_block_.append(",\"total_order\":");
+  AppendInt(transaction_.total(), &transaction_block_);
+  transaction_block_.append(",\"data_collection_order\":");
+  AppendInt(order, &transaction_block_);
+  transaction_block_.push_back('}');
+  return transaction_block_;
+}
+
+void DebeziumJsonEncoder::AppendTransactionId(Lsn lsn, std::string* out) const {
+  out->push_back('"');
+  out->append(transaction_.id());
+  out->push_back(':');
+  out->append(std::to_string(lsn));
+  out->push_back('"');
+}
+
+absl::Status DebeziumJsonEncoder::BeginTransaction(const TxnContext& txn,
+                                                   Lsn lsn, RecordWriter* out) {
+  if (!options_.provide_transaction_metadata) return absl::OkStatus();
+  // PostgresStreamingChangeEventSource: a BEGIN record at every Begin
+  // message, the transaction id being the xid (Long.toString).
+  transaction_.Begin(std::to_string(txn.xid));
+  AppendBoundary(true, txn, lsn, out);
+  return absl::OkStatus();
+}
+
+absl::Status DebeziumJsonEncoder::EndTransaction(const TxnContext& txn, Lsn lsn,
+                                                 RecordWriter* out) {
+  if (!options_.provide_transaction_metadata) return absl::OkStatus();
+  if (transaction_.in_progress()) AppendBoundary(false, txn, lsn, out);
+  transaction_.End();
+  return absl::OkStatus();
+}
+
+void DebeziumJsonEncoder::AppendBoundary(bool begin, const TxnContext& txn,
+                                         Lsn lsn, RecordWriter* out) {
+  // SchemaFactory.transactionKeySchema / transactionValueSchema and
+  // AbstractTransactionStructMaker's values; ts_ms is the commit time
+  // (Instant.toEpochMilli) from the Begin or Commit message.
+  Record* record = out->AddTo(options_.transaction_topic);
+  record->key.emplace();
+  std::string& key = *record->key;
+  key.clear();
+  if (options_.schemas_enable) {
+    key.append(
+        "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+        "\"optional\":false,\"field\":\"id\"}],\"optional\":false,\"name\":"
+        "\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":"
+        "1},\"payload\":");
+  }
+  key.append("{\"id\":");
+  AppendTransactionId(lsn, &key);
+  key.append(options_.schemas_enable ? "}}" : "}");
+
+  std::string& value = record->value;
+  value.clear();
+  if (options_.schemas_enable) {
+    value.append(
+        "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+        "\"optional\":false,\"field\":\"status\"},{\"type\":\"string\","
+        "\"optional\":false,\"field\":\"id\"},{\"type\":\"int64\","
+        "\"optional\":true,\"field\":\"event_count\"},{\"type\":\"array\","
+        "\"items\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+        "\"optional\":false,\"field\":\"data_collection\"},{\"type\":"
+        "\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
+        "\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
+        "\"optional\":true,\"field\":\"data_collections\"},{\"type\":"
+        "\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":"
+        "false,\"name\":"
+        "\"io.debezium.connector.common.TransactionMetadataValue\","
+        "\"version\":1},\"payload\":");
+  }
+  value.append(begin ? "{\"status\":\"BEGIN\",\"id\":"
+                     : "{\"status\":\"END\",\"id\":");
+  AppendTransactionId(lsn, &value);
+  if (begin) {
+    value.append(",\"event_count\":null,\"data_collections\":null");
+  } else {
+    value.append(",\"event_count\":");
+    AppendInt(transaction_.total(), &value);
+    value.append(",\"data_collections\":[");
+    bool first = true;
+    for (const auto& [name, count] : transaction_.InHashMapOrder()) {
+      if (!first) value.push_back(',');
+      first = false;
+      value.append("{\"data_collection\":");
+      AppendQuoted(name, &value);
+      value.append(",\"event_count\":");
+      AppendInt(count, &value);
+      value.push_back('}');
+    }
+    value.push_back(']');
+  }
+  value.append(",\"ts_ms\":");
+  // Instant.toEpochMilli: floor division.
+  int64_t ms = txn.commit_ts_us / 1000;
+  if (txn.commit_ts_us % 1000 < 0) --ms;
+  AppendInt(ms, &value);
+  value.append(options_.schemas_enable ? "}}" : "}");
+}
+
 absl::Status DebeziumJsonEncoder::EncodeRow(const RowEvent& event,
                                             RecordWriter* out) {
+  if (Skips(event.op)) return absl::OkStatus();
   TableState& table =
       DebeziumJsonEncoderImpl::StateFor(*this, *event.table, *event.relation);
   Record* record = out->Add(event);
@@ -1627,7 +1759,7 @@ absl::Status DebeziumJsonEncoder::EncodeRow(const RowEvent& event,
                                      false, &slots_, &value);
   value.append(",\"source\":");
   DebeziumJsonEncoderImpl::AppendSource(*this, event, &table, false, &value);
-  AppendTail(event, &value);
+  AppendTail(event, TransactionBlock(event, false), &value);
   value.append(options_.schemas_enable ? "}}" : "}");
 
   if (event.key == nullptr) {
@@ -1675,6 +1807,7 @@ absl::Status DebeziumJsonEncoder::EncodeTruncate(const TruncateEvent& event,
   if (event.relation == nullptr) {
     return absl::InternalError("a truncate event without its relation");
   }
+  if (Skips(event.op)) return absl::OkStatus();
   TableState& table =
       DebeziumJsonEncoderImpl::StateFor(*this, *event.table, *event.relation);
   Record* record = out->Add(event);
@@ -1685,7 +1818,7 @@ absl::Status DebeziumJsonEncoder::EncodeTruncate(const TruncateEvent& event,
   value.append(table.value_head);
   value.append("null,\"after\":null,\"source\":");
   DebeziumJsonEncoderImpl::AppendSource(*this, event, &table, false, &value);
-  AppendTail(event, &value);
+  AppendTail(event, TransactionBlock(event, false), &value);
   value.append(options_.schemas_enable ? "}}" : "}");
   return absl::OkStatus();
 }
@@ -1729,7 +1862,9 @@ absl::Status DebeziumJsonEncoder::EncodeMessage(const MessageEvent& event,
   stamped.txn = &txn;
   DebeziumJsonEncoderImpl::AppendSource(*this, stamped, nullptr,
                                         !message.transactional, &value);
-  value.append(",\"transaction\":null,\"message\":{\"prefix\":");
+  value.append(",\"transaction\":");
+  value.append(TransactionBlock(stamped, true));
+  value.append(",\"message\":{\"prefix\":");
   AppendQuoted(message.prefix, &value);
   value.append(",\"content\":");
   ValueWriter writer{options_, &digits_, &bytes_};

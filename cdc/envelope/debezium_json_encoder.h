@@ -9,8 +9,14 @@
 // v3.6.1.Final of debezium/debezium, and apache/kafka's JsonConverter.java
 // and Values.java):
 //   - the value envelope `<prefix>.<schema>.<table>.Envelope` version 2:
-//     before, after, source, transaction (always null: no transaction
-//     metadata), op, ts_ms, ts_us, ts_ns (Envelope.java, SchemaFactory.java);
+//     before, after, source, transaction, op, ts_ms, ts_us, ts_ns
+//     (Envelope.java, SchemaFactory.java);
+//   - with provide.transaction.metadata, the `transaction` block of each
+//     streamed event and a BEGIN and an END record per transaction on the
+//     transaction topic (TransactionMonitor.java,
+//     AbstractTransactionStructMaker.java; see debezium_transaction.h);
+//   - skipped.operations: events of a skipped op are not written (and not
+//     counted in their transaction, as EventDispatcher does not);
 //   - the source block io.debezium.connector.postgresql.Source
 //     (PostgresSourceInfoStructMaker.java, AbstractSourceInfoStructMaker.java,
 //     SourceInfo.java: sequence = [lastCommitLsn, lsn], see TxnContext);
@@ -24,10 +30,10 @@
 //   - every column type as PostgresValueConverter.java maps it under the
 //     options below (see the .cc for each).
 //
-// What it does not do (see the .cc's "Known differences"): transaction
-// metadata, generated columns (pgoutput does not send them), hstore, PostGIS
-// and pgvector types; where Debezium writes garbage (multi-dimensional
-// arrays, say) pgcdc writes the value.
+// What it does not do (see the .cc's "Known differences"): generated columns
+// (pgoutput does not send them), hstore, PostGIS and pgvector types; where
+// Debezium writes garbage (multi-dimensional arrays, say) pgcdc writes the
+// value.
 //
 // Source positions: source.lsn is the event's LSN; source.sequence is
 // [TxnContext::last_commit_lsn, lsn] (a non-transactional message is its own
@@ -50,9 +56,11 @@
 #define CDC_ENVELOPE_DEBEZIUM_JSON_ENCODER_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "cdc/envelope/debezium_transaction.h"
 #include "cdc/envelope/encoder.h"
 #include "cdc/pg/type_registry.h"
 
@@ -89,6 +97,13 @@ struct DebeziumJsonOptions {
   // source.version: the Debezium version pgcdc stands in for (consumers
   // may check it), not pgcdc's.
   std::string version = "3.6.1.Final";
+  // skipped.operations: the ops whose events are not written, of 'c', 'u',
+  // 'd' and 't'.
+  std::string skipped_operations = "t";
+  // provide.transaction.metadata, and the topic of the BEGIN and END
+  // records (Debezium's `<topic.prefix>.transaction`).
+  bool provide_transaction_metadata = false;
+  std::string transaction_topic;
 };
 
 class DebeziumJsonEncoder : public Encoder {
@@ -102,13 +117,34 @@ class DebeziumJsonEncoder : public Encoder {
                               RecordWriter* out) override;
   absl::Status EncodeMessage(const MessageEvent& event,
                              RecordWriter* out) override;
+  absl::Status BeginTransaction(const TxnContext& txn, Lsn lsn,
+                                RecordWriter* out) override;
+  absl::Status EndTransaction(const TxnContext& txn, Lsn lsn,
+                              RecordWriter* out) override;
 
   const DebeziumJsonOptions& options() const { return options_; }
 
  private:
   friend class DebeziumJsonEncoderImpl;
 
+  // Whether `op`'s events are left out (skipped.operations).
+  bool Skips(v1::Op op) const;
+  // A boundary record of the transaction in progress (BEGIN or END).
+  void AppendBoundary(bool begin, const TxnContext& txn, Lsn lsn,
+                      RecordWriter* out);
+  // PostgresTransactionMonitor.adjustTxId: "<xid>:<lsn>", the LSN being
+  // the position of the message at hand (the offset's lastSeenLsn).
+  void AppendTransactionId(Lsn lsn, std::string* out) const;
+  // The event's `transaction` block, counting the event in its transaction
+  // (a row's or truncate's under its table, a logical message under one of
+  // its own), or "null" outside of one.
+  std::string_view TransactionBlock(const Event& event, bool message);
+
   SourceInfo source_;
+  // The transaction in progress, with provide.transaction.metadata.
+  DebeziumTransaction transaction_;
+  std::string transaction_block_;
+  std::string collection_;
   // The context headers, made once.
   std::vector<Header> context_headers_;
   DebeziumJsonOptions options_;

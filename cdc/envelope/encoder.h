@@ -215,6 +215,19 @@ class RecordWriter {
     record->headers.clear();
     return record;
   }
+  // The next record, to `topic`, of no table and no op: one a format adds
+  // of its own (a transaction boundary, say). Otherwise as Add.
+  Record* AddTo(const std::string& topic) {
+    if (used_ == records_->size()) records_->emplace_back();
+    Record* record = &(*records_)[used_++];
+    record->topic = topic;
+    record->schema.clear();
+    record->table.clear();
+    record->op = v1::OP_UNSPECIFIED;
+    record->null_value = false;
+    record->headers.clear();
+    return record;
+  }
   // Drops the records past those added.
   void Finish() { records_->resize(used_); }
 
@@ -234,6 +247,22 @@ class Encoder {
                                       RecordWriter* out) = 0;
   virtual absl::Status EncodeMessage(const MessageEvent& event,
                                      RecordWriter* out) = 0;
+
+  // A transaction the server committed begins (before its first event) or
+  // ends (after its last), for a format that publishes its boundaries
+  // (Debezium's transaction metadata) or numbers its events within it.
+  // `lsn`: where the stream says so, the XLogData position of the Begin
+  // (for a streamed transaction, of its first change) or of the Commit
+  // message. Snapshot rows and non-transactional messages come outside of
+  // any. By default nothing is written.
+  virtual absl::Status BeginTransaction(const TxnContext& /*txn*/, Lsn /*lsn*/,
+                                        RecordWriter* /*out*/) {
+    return absl::OkStatus();
+  }
+  virtual absl::Status EndTransaction(const TxnContext& /*txn*/, Lsn /*lsn*/,
+                                      RecordWriter* /*out*/) {
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace cdc::envelope

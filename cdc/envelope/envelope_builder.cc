@@ -529,6 +529,15 @@ absl::Status EnvelopeBuilder::BuildInto(const pg::PgOutputMessage& change,
   return status;
 }
 
+absl::Status EnvelopeBuilder::BuildTransactionBoundary(
+    bool begin, const TxnContext& txn, Lsn lsn, std::vector<Record>* records) {
+  RecordWriter writer(records);
+  absl::Status status = begin ? encoder_->BeginTransaction(txn, lsn, &writer)
+                              : encoder_->EndTransaction(txn, lsn, &writer);
+  writer.Finish();
+  return status;
+}
+
 absl::Status EnvelopeBuilder::BuildRead(pg::Oid relation_oid,
                                         const pg::TupleData& row,
                                         const TxnContext& snapshot,

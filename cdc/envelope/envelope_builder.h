@@ -107,6 +107,13 @@ class EnvelopeBuilder {
                          const TxnContext& txn, Lsn lsn, uint32_t* seq,
                          int64_t now_ms, std::vector<Record>* records);
 
+  // The records that the start (`begin`) or the end of a transaction the
+  // server committed makes in the output format (Encoder::BeginTransaction
+  // and EndTransaction, which say what `lsn` is), into `records`, resized
+  // to them: usually none.
+  absl::Status BuildTransactionBoundary(bool begin, const TxnContext& txn,
+                                        Lsn lsn, std::vector<Record>* records);
+
   // Builds the READ record of one row a snapshot read from table
   // `relation_oid` (described in the cache like a streamed table), into
   // `record`: the new image only, keyed like a streamed row, flagged as a

@@ -47,23 +47,6 @@ bool Is(const pg::PgOutputMessage& m) {
   return std::holds_alternative<T>(m);
 }
 
-// Whether records of `op` are left out (debezium.skipped.operations).
-bool Skipped(const config::Config& config, v1::Op op) {
-  if (config.kafka.format != config::kFormatDebeziumJson) return false;
-  switch (op) {
-    case v1::CREATE:
-      return config.debezium.Skips("c");
-    case v1::UPDATE:
-      return config.debezium.Skips("u");
-    case v1::DELETE:
-      return config.debezium.Skips("d");
-    case v1::TRUNCATE:
-      return config.debezium.Skips("t");
-    default:
-      return false;
-  }
-}
-
 }  // namespace
 
 Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
@@ -80,9 +63,6 @@ Pipeline::Pipeline(config::Config config, metrics::Metrics* metrics,
   initial_ = std::make_unique<snapshot::InitialSnapshot>(
       &config_, &tracker_, &signal_keys_, metrics_, stop_,
       static_cast<snapshot::InitialSnapshot::Host*>(this));
-  for (int op = 0; op < v1::Op_ARRAYSIZE; ++op) {
-    skipped_ops_[op] = Skipped(config_, static_cast<v1::Op>(op));
-  }
 }
 
 Pipeline::~Pipeline() = default;
@@ -250,6 +230,9 @@ envelope::DebeziumJsonOptions DebeziumOptions(const config::Config& config) {
                                         : Options::BinaryMode::kBytes;
   o.tombstones_on_delete = d.tombstones_on_delete;
   o.unavailable_value_placeholder = d.unavailable_value_placeholder;
+  o.skipped_operations = absl::StrJoin(d.skipped_operations, "");
+  o.provide_transaction_metadata = d.provide_transaction_metadata;
+  o.transaction_topic = absl::StrCat(config.kafka.topic_prefix, ".transaction");
   o.run_id = RunId();
   return o;
 }
@@ -656,6 +639,8 @@ absl::Status Pipeline::HandleStreamControl(const pg::PgOutputMessage& message) {
     return s;
   }
   streamed_->StartReplay(*std::move(txn), commit);
+  // Its Begin's position: its first change's, learned as it is replayed.
+  begin_ = {true, 0, false};
   return absl::OkStatus();
 }
 
@@ -665,7 +650,12 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
        ++i) {
     absl::StatusOr<std::optional<SpooledTxn::Entry>> entry = streamed_->Next();
     if (!entry.ok()) return entry.status();
-    if (!entry->has_value()) return CloseTransaction(streamed_->EndReplay());
+    if (!entry->has_value()) {
+      const Lsn end_lsn = streamed_->EndReplay();
+      CDC_RETURN_IF_ERROR(PublishEnd(end_lsn));
+      return CloseTransaction(end_lsn);
+    }
+    if (begin_.pending && begin_.lsn == 0) begin_.lsn = (*entry)->lsn;
     CDC_RETURN_IF_ERROR(DecodeAndHandle((*entry)->payload, (*entry)->lsn,
                                         /*in_stream=*/true));
   }
@@ -681,6 +671,7 @@ absl::Status Pipeline::OpenTransaction(const envelope::TxnContext& txn) {
   txn_ = txn;
   txn_.last_commit_lsn = last_commit_lsn_;
   seq_ = 0;
+  begin_ = {};  // a server's transaction sets it after this
   if (txn.xid != 0) incremental_->ObserveCommitted(txn.xid);
   return absl::OkStatus();
 }
@@ -728,8 +719,11 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
     return absl::DataLossError("unexpected pgoutput message inside a stream");
   }
   if (const auto* begin = std::get_if<pg::BeginMessage>(&message)) {
-    return OpenTransaction(
-        {begin->final_lsn, begin->xid, PostgresToUnixMicros(begin->commit_ts)});
+    CDC_RETURN_IF_ERROR(
+        OpenTransaction({begin->final_lsn, begin->xid,
+                         PostgresToUnixMicros(begin->commit_ts)}));
+    begin_ = {true, lsn, false};
+    return absl::OkStatus();
   }
   if (const auto* commit = std::get_if<pg::CommitMessage>(&message)) {
     if (!in_txn_) return absl::DataLossError("Commit without Begin");
@@ -738,16 +732,21 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
           "Commit LSN ", FormatLsn(commit->commit_lsn),
           " differs from its Begin's ", FormatLsn(txn_.commit_lsn)));
     }
+    CDC_RETURN_IF_ERROR(PublishEnd(lsn));
     return CloseTransaction(commit->end_lsn);
   }
   if (const auto* logical = std::get_if<pg::LogicalMessage>(&message)) {
     if (logical->prefix == snapshot::kSignalPrefix) {
+      begin_.own_messages = true;
       const snapshot::IncrementalDriver::Txn open{txn_id_, txn_.xid,
                                                   txn_.commit_lsn};
       return incremental_->HandleSignal(*logical, in_txn_ ? &open : nullptr);
     }
-    if (logical->prefix == kHeartbeatPrefix ||
-        !config_.messages.Publishes(logical->prefix)) {
+    if (logical->prefix == kHeartbeatPrefix) {
+      begin_.own_messages = true;
+      return absl::OkStatus();
+    }
+    if (!config_.messages.Publishes(logical->prefix)) {
       return absl::OkStatus();  // a prefix the configuration leaves out
     }
     if (logical->transactional) {
@@ -799,17 +798,45 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
 absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
   if (incremental_->WindowOpen()) incremental_->WatchChange(change);
   int64_t now_ms = NowUnixMicros() / 1000;
+  if (begin_.pending) CDC_RETURN_IF_ERROR(PublishBegin());
   if (absl::Status s =
           builder_->BuildInto(change, txn_, lsn, &seq_, now_ms, &records_);
       !s.ok()) {
     return s;
   }
   for (const envelope::Record& record : records_) {
-    if (skipped_ops_[record.op]) continue;
     CDC_RETURN_IF_ERROR(ProduceRecord(record));
     metrics_->CountEvent(record.schema, record.table, record.op);
   }
   metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::PublishBegin() {
+  begin_.pending = false;
+  return PublishBoundary(/*begin=*/true, begin_.lsn);
+}
+
+absl::Status Pipeline::PublishEnd(Lsn lsn) {
+  if (begin_.pending) {
+    // Nothing of it was published: it begins now, unless it was only
+    // pgcdc's own messages, which are no one else's business.
+    if (begin_.own_messages) {
+      begin_.pending = false;
+      return absl::OkStatus();
+    }
+    if (begin_.lsn == 0) begin_.lsn = lsn;
+    CDC_RETURN_IF_ERROR(PublishBegin());
+  }
+  return PublishBoundary(/*begin=*/false, lsn);
+}
+
+absl::Status Pipeline::PublishBoundary(bool begin, Lsn lsn) {
+  CDC_RETURN_IF_ERROR(
+      builder_->BuildTransactionBoundary(begin, txn_, lsn, &records_));
+  for (const envelope::Record& record : records_) {
+    CDC_RETURN_IF_ERROR(ProduceRecord(record));
+  }
   return absl::OkStatus();
 }
 

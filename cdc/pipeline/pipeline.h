@@ -219,6 +219,17 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   // connection was lost, so the server sends it again whole.
   absl::Status CommitOpenTransaction(Lsn end_lsn, bool abandoned = false);
   absl::Status Publish(const pg::PgOutputMessage& change, Lsn lsn);
+  // Publishes what the output format writes at the start (`begin`) or end
+  // of the open transaction, a server's (Encoder::BeginTransaction): with
+  // Debezium's transaction metadata, its BEGIN or END record. `lsn` is the
+  // Begin's or Commit's XLogData position.
+  absl::Status PublishBoundary(bool begin, Lsn lsn);
+  // The pending Begin boundary (begin_), before the transaction's first
+  // record.
+  absl::Status PublishBegin();
+  // At the open transaction's end (`lsn`: its Commit's position): its End
+  // boundary, after its Begin if that is still pending (see begin_).
+  absl::Status PublishEnd(Lsn lsn);
   // Publishes one record under the open transaction (Publisher).
   absl::Status ProduceRecord(const envelope::Record& record) override {
     return publisher_.ProduceRecord(record);
@@ -277,9 +288,19 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   Lsn last_commit_lsn_ = 0;
   int64_t last_commit_ts_us_ = 0;
   std::vector<envelope::Record> records_;  // reused by Publish
-  // By op: left out of what is produced (debezium.skipped.operations),
-  // decided once from the configuration.
-  std::array<bool, v1::Op_ARRAYSIZE> skipped_ops_{};
+  // The open transaction's Begin boundary, published before its first
+  // record rather than at its Begin message, so that a transaction of
+  // pgcdc's own messages alone (signals, heartbeats) publishes none. A
+  // streamed transaction, whose Begin pgcdc never sees, begins at its first
+  // change's position (the server's Begin would say its first WAL record,
+  // txn->first_lsn, which the stream does not carry), or at its end when
+  // it has none.
+  struct PendingBegin {
+    bool pending = false;
+    Lsn lsn = 0;                // the Begin's XLogData position; 0: not known
+    bool own_messages = false;  // it holds a message of pgcdc's own
+  };
+  PendingBegin begin_;
 
   // The loop's own state.
   absl::Status fatal_;

@@ -12,7 +12,14 @@
 //   - source.version: the connector's version;
 //   - header __debezium.context.runId's value: an id of each run;
 //   - Debezium's records of pgcdc's own logical messages (prefix pgcdc.*:
-//     its snapshot's signals), which pgcdc never publishes;
+//     its snapshot's signals), which pgcdc never publishes, and both
+//     connectors' transaction records (BEGIN, END) of the transactions
+//     that wrote them, whose counts differ by those messages;
+//   - in an END record's data_collections, the name of each logical
+//     message's entry and its place in the list: Debezium names it by a
+//     Java object's identity hash (LogicalDecodingMessageId has no
+//     toString()), so both are read as LOGICAL_DECODING_MESSAGE, listed
+//     after the tables;
 //   - of a snapshot row (op r), source.ts_ms/ts_us/ts_ns, lsn, txId and
 //     sequence: each connector reads its own snapshot, at its own slot's
 //     consistent point, in its own transaction, at its own time;
@@ -51,6 +58,12 @@ using ::google::protobuf::Value;
 
 constexpr char kPrefix[] = "dbz";
 constexpr char kStopTopic[] = "dbz.public.zz_stop";
+constexpr char kTransactionTopic[] = "dbz.transaction";
+// How Debezium names a logical message's data collection in an END record:
+// this, then an identity hash.
+constexpr char kMessageIdClass[] =
+    "io.debezium.connector.postgresql.LogicalDecodingMessageMonitor$"
+    "LogicalDecodingMessageId@";
 
 // Values compared by neither side, by column and by the row's id (no ids:
 // every row), each for a reason of Debezium's making, seen from the
@@ -226,14 +239,45 @@ void DropColumns(Struct* row) {
   }
 }
 
+// An END record's data_collections with each logical message's entry
+// named alike and moved after the tables' (see the header).
+void NormalizeDataCollections(Struct* payload) {
+  auto it = payload->mutable_fields()->find("data_collections");
+  if (it == payload->mutable_fields()->end() || !it->second.has_list_value()) {
+    return;
+  }
+  google::protobuf::ListValue tables, messages;
+  for (const Value& entry : it->second.list_value().values()) {
+    const auto& fields = entry.struct_value().fields();
+    const auto name = fields.find("data_collection");
+    const bool message =
+        name != fields.end() &&
+        (absl::StartsWith(name->second.string_value(), kMessageIdClass) ||
+         name->second.string_value() == "LOGICAL_DECODING_MESSAGE");
+    Value copy = entry;
+    if (message) {
+      (*copy.mutable_struct_value()->mutable_fields())["data_collection"]
+          .set_string_value("LOGICAL_DECODING_MESSAGE");
+    }
+    *(message ? messages : tables).add_values() = std::move(copy);
+  }
+  for (const Value& m : messages.values()) *tables.add_values() = m;
+  *it->second.mutable_list_value() = std::move(tables);
+}
+
 // A record's value as compared: the fields that differ by nature removed.
-std::string ComparableValue(const std::string& json) {
+// A transaction record's ts_ms is its commit time, and is compared.
+std::string ComparableValue(const std::string& json, bool transaction_record) {
   absl::StatusOr<Struct> parsed = ParseJsonObject(json);
   EXPECT_TRUE(parsed.ok()) << parsed.status() << "\n" << json;
   if (!parsed.ok()) return "unparsable: " + json;
   Struct root = *parsed;
   Struct* payload = Child(&root, "payload");
   if (payload == nullptr) payload = &root;
+  if (transaction_record) {
+    NormalizeDataCollections(payload);
+    return Canon(root);
+  }
   for (const char* f : {"ts_ms", "ts_us", "ts_ns"}) {
     payload->mutable_fields()->erase(f);
   }
@@ -297,7 +341,9 @@ void Add(const std::string& topic, const std::optional<std::string>& key,
          ByTopic* out) {
   Comparable c;
   c.key = ComparableKey(key);
-  c.value = value.has_value() ? ComparableValue(*value) : "tombstone";
+  c.value = value.has_value()
+                ? ComparableValue(*value, topic == kTransactionTopic)
+                : "tombstone";
   c.headers = ComparableHeaders(headers);
   (*out)[topic][c.key].push_back(std::move(c));
 }
@@ -360,17 +406,49 @@ class DebeziumCompatTest : public PgcdcTest {
 
     ByTopic expected;
     std::set<std::string> topics = {absl::StrCat(kPrefix, ".message")};
+    const auto metadata = run.properties.find("provide.transaction.metadata");
+    if (metadata != run.properties.end() && metadata->second == "true") {
+      topics.insert(kTransactionTopic);
+    }
     for (const std::string& t : tables) {
       topics.insert(absl::StrCat(kPrefix, ".", t));
     }
+    // pgcdc's own control messages (its snapshot's signals), which
+    // Debezium publishes like any message and pgcdc never does, and the
+    // ids of the transactions that wrote them.
+    auto own = [](const DebeziumRecord& r) {
+      return r.topic == absl::StrCat(kPrefix, ".message") &&
+             r.key.has_value() &&
+             absl::StrContains(*r.key, "\"prefix\":\"pgcdc.");
+    };
+    std::set<std::string> own_transactions;
+    for (const DebeziumRecord& r : *theirs) {
+      if (!own(r) || !r.value.has_value()) continue;
+      absl::StatusOr<Struct> v = ParseJsonObject(*r.value);
+      ASSERT_TRUE(v.ok()) << *r.value;
+      const Struct* payload = &*v;
+      if (auto p = v->fields().find("payload"); p != v->fields().end()) {
+        payload = &p->second.struct_value();
+      }
+      const auto& source = payload->fields().at("source").struct_value();
+      const Value& tx = source.fields().at("txId");
+      if (tx.has_number_value()) {
+        // Debezium's transaction ids are "<xid>:<lsn>".
+        own_transactions.insert(absl::StrCat(
+            "\"id\":\"", static_cast<int64_t>(tx.number_value()), ":"));
+      }
+    }
+    auto of_own_transaction = [&](const std::string& topic,
+                                  const std::optional<std::string>& key) {
+      if (topic != kTransactionTopic || !key.has_value()) return false;
+      for (const std::string& id : own_transactions) {
+        if (absl::StrContains(*key, id)) return true;
+      }
+      return false;
+    };
     for (const DebeziumRecord& r : *theirs) {
       EXPECT_EQ(topics.count(r.topic), 1u) << r.topic;
-      // pgcdc's own control messages (its snapshot's signals), which
-      // Debezium publishes like any message and pgcdc never does.
-      if (r.topic == absl::StrCat(kPrefix, ".message") && r.key.has_value() &&
-          absl::StrContains(*r.key, "\"prefix\":\"pgcdc.")) {
-        continue;
-      }
+      if (own(r) || of_own_transaction(r.topic, r.key)) continue;
       std::vector<std::pair<std::string, std::string>> headers;
       for (const auto& [name, value] : r.headers) {
         headers.emplace_back(name, value.value_or(""));
@@ -391,6 +469,7 @@ class DebeziumCompatTest : public PgcdcTest {
           (*reader)->ReadToEnd();
       ASSERT_TRUE(read.ok()) << read.status();
       for (const kafka::ConsumedMessage& m : *read) {
+        if (of_own_transaction(topic, m.key)) continue;
         Add(topic, m.key,
             m.null_value ? std::nullopt : std::optional<std::string>(m.value),
             m.headers, &actual);
@@ -400,6 +479,10 @@ class DebeziumCompatTest : public PgcdcTest {
     int differences = 0;
     size_t compared = 0;
     for (const std::string& topic : topics) {
+      // Transaction metadata asked for is there to compare.
+      if (topic == kTransactionTopic) {
+        EXPECT_FALSE(expected[topic].empty());
+      }
       const ByKey& want = expected[topic];
       const ByKey& got = actual[topic];
       std::set<std::string> keys;
@@ -448,14 +531,17 @@ TEST_F(DebeziumCompatTest, EveryTypeSchemasOffOtherModes) {
   Compare({"types_setup.sql",
            "types_workload.sql",
            {{"converter.schemas.enable", "false"},
+            {"provide.transaction.metadata", "true"},
             {"decimal.handling.mode", "string"},
             {"time.precision.mode", "connect"},
             {"binary.handling.mode", "hex"}}});
 }
 
 TEST_F(DebeziumCompatTest, ChangesTruncateToastAndMessages) {
-  Compare(
-      {"ops_setup.sql", "ops_workload.sql", {{"skipped.operations", "none"}}});
+  Compare({"ops_setup.sql",
+           "ops_workload.sql",
+           {{"skipped.operations", "none"},
+            {"provide.transaction.metadata", "true"}}});
 }
 
 TEST_F(DebeziumCompatTest, ChangesWithOtherModesAndNoTombstones) {

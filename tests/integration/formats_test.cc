@@ -1,7 +1,9 @@
 // kafka.format json end to end: pgcdc's records, read back from the broker,
 // are the cdc.v1 envelope in protobuf's canonical JSON mapping, which any
 // protobuf runtime parses into the same messages: keys, snapshot rows and
-// streamed changes alike. (debezium-json has debezium_compat_test.cc.)
+// streamed changes alike. (debezium-json has debezium_compat_test.cc, which
+// compares it with the real Debezium; here only what Debezium never does:
+// the transaction metadata of a transaction the server streamed.)
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +13,7 @@
 #include "cdc/v1/change_event.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/integration/harness/debezium_capture.h"
 #include "tests/integration/harness/fixture.h"
 
 namespace cdc::testing {
@@ -66,6 +69,97 @@ TEST_F(FormatsTest, JsonIsTheEnvelopeInCanonicalJson) {
             (std::vector<std::string>{"READ one 1.50", "UPDATE uno 1.50"}));
   EXPECT_EQ(ops_by_key[2],
             (std::vector<std::string>{"CREATE two 2", "DELETE"}));
+}
+
+// A transaction larger than logical_decoding_work_mem arrives in streamed
+// chunks and is replayed at its Stream Commit: with Debezium's transaction
+// metadata it still has one BEGIN, every event numbered in order, and one
+// END that counts them.
+TEST_F(FormatsTest, DebeziumTransactionMetadataOfAStreamedTransaction) {
+  UseCluster("-c logical_decoding_work_mem=64kB");
+  Sql("CREATE TABLE items (id int PRIMARY KEY, note text)");
+  const std::string config =
+      WriteConfig({"public.items"}, "  format: debezium-json\n",
+                  "debezium:\n  schemas.enable: false\n"
+                  "  provide.transaction.metadata: true\n");
+  Subprocess p = StartPgcdc(config);
+  constexpr int kRows = 3000;
+  Sql(
+      absl::StrCat("INSERT INTO items SELECT i, repeat('x', 100) FROM "
+                   "generate_series(1, ",
+                   kRows, ") i"));
+  WaitCaughtUp();
+  StopPgcdc(p);
+  const std::vector<pg::SqlRow> streamed =
+      Rows(absl::StrCat("SELECT stream_txns FROM pg_stat_replication_slots "
+                        "WHERE slot_name = '",
+                        slot_, "'"));
+  ASSERT_EQ(streamed.size(), 1u);
+  ASSERT_GT(std::stoll(*streamed[0][0]), 0) << "the server did not stream";
+
+  auto read = [&](const std::string& topic) {
+    std::vector<google::protobuf::Struct> out;
+    absl::StatusOr<std::unique_ptr<kafka::TopicReader>> reader =
+        kafka::TopicReader::Open(broker_->bootstrap_servers(), topic,
+                                 /*from_beginning=*/true);
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    if (!reader.ok()) return out;
+    absl::StatusOr<std::vector<kafka::ConsumedMessage>> read =
+        (*reader)->ReadToEnd();
+    EXPECT_TRUE(read.ok()) << read.status();
+    if (!read.ok()) return out;
+    for (const kafka::ConsumedMessage& m : *read) {
+      absl::StatusOr<google::protobuf::Struct> v = ParseJsonObject(m.value);
+      EXPECT_TRUE(v.ok()) << m.value;
+      if (v.ok()) out.push_back(*std::move(v));
+    }
+    return out;
+  };
+  auto text = [](const google::protobuf::Struct& s, const char* field) {
+    return s.fields().at(field).string_value();
+  };
+  auto number = [](const google::protobuf::Struct& s, const char* field) {
+    return static_cast<int64_t>(s.fields().at(field).number_value());
+  };
+
+  const std::vector<google::protobuf::Struct> boundaries =
+      read("test.transaction");
+  ASSERT_EQ(boundaries.size(), 2u);
+  EXPECT_EQ(text(boundaries[0], "status"), "BEGIN");
+  EXPECT_EQ(text(boundaries[1], "status"), "END");
+  EXPECT_EQ(number(boundaries[1], "event_count"), kRows);
+  const auto& collections =
+      boundaries[1].fields().at("data_collections").list_value();
+  ASSERT_EQ(collections.values_size(), 1);
+  EXPECT_EQ(text(collections.values(0).struct_value(), "data_collection"),
+            "public.items");
+  EXPECT_EQ(number(collections.values(0).struct_value(), "event_count"), kRows);
+  // "<xid>:<lsn>", the same xid in both.
+  const std::string begin_id = text(boundaries[0], "id");
+  const std::string xid = begin_id.substr(0, begin_id.find(':'));
+  EXPECT_EQ(text(boundaries[1], "id").substr(0, xid.size() + 1), xid + ":");
+
+  // In the order they were numbered (the topic's partitions each keep
+  // their own order): 1 to kRows, in the order of their LSNs.
+  std::map<int64_t, int64_t> lsn_by_order;
+  for (const google::protobuf::Struct& event : read("test.public.items")) {
+    const google::protobuf::Struct& block =
+        event.fields().at("transaction").struct_value();
+    const google::protobuf::Struct& source =
+        event.fields().at("source").struct_value();
+    EXPECT_EQ(number(block, "total_order"),
+              number(block, "data_collection_order"));
+    EXPECT_EQ(text(block, "id"), absl::StrCat(xid, ":", number(source, "lsn")));
+    lsn_by_order[number(block, "total_order")] = number(source, "lsn");
+  }
+  ASSERT_EQ(lsn_by_order.size(), static_cast<size_t>(kRows));
+  EXPECT_EQ(lsn_by_order.begin()->first, 1);
+  EXPECT_EQ(lsn_by_order.rbegin()->first, kRows);
+  int64_t previous = 0;
+  for (const auto& [order, lsn] : lsn_by_order) {
+    EXPECT_GT(lsn, previous) << "event " << order;
+    previous = lsn;
+  }
 }
 
 }  // namespace

@@ -39,6 +39,21 @@ INSERT INTO t_default VALUES (4, 'four', 4);
 COMMIT;
 SELECT pg_logical_emit_message(false, 'pfx-nt', 'non-transactional content');
 SELECT pg_logical_emit_message(true, 'pfx-bin', '\x00ff80'::bytea);
+-- One transaction over six tables with a truncate and two messages: the
+-- transaction metadata's per-table counts and their order.
+BEGIN;
+INSERT INTO t_default VALUES (5, 'five', 5);
+INSERT INTO t_full VALUES (5, 'five', 5);
+INSERT INTO t_trunc VALUES (2, 'y');
+TRUNCATE t_trunc;
+INSERT INTO t_multikey VALUES (5, 'e', 'v');
+SELECT pg_logical_emit_message(true, 'pfx', 'one');
+UPDATE t_default SET b = 6 WHERE id = 5;
+INSERT INTO t_nopk VALUES (5, 'z');
+SELECT pg_logical_emit_message(true, 'pfx', 'two');
+DELETE FROM t_full WHERE id = 5;
+INSERT INTO toast_default VALUES (5, 'small', 5);
+COMMIT;
 -- Typed values.
 INSERT INTO t_typed VALUES (1, 'NaN', -12345678.90, '23:59:59.999', '00:00:00.000001', '1970-01-01 00:00:00.001',
   '1969-12-31 23:59:59.999999', '2024-02-29 12:00:00.5+01', '1969-12-31', '-1 mon 2 days -00:00:01', '\x', 'NaN');

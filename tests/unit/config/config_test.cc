@@ -228,6 +228,7 @@ TEST(ConfigTest, OutputFormats) {
   EXPECT_EQ(config->kafka.format, "protobuf");
   EXPECT_TRUE(config->debezium.schemas_enable);
   EXPECT_EQ(config->debezium.skipped_operations, std::vector<std::string>{"t"});
+  EXPECT_FALSE(config->debezium.provide_transaction_metadata);
   for (const char* format : {"protobuf", "json", "debezium-json"}) {
     config = Parse(absl::StrCat(kMinimal, "  format: ", format, "\n"));
     ASSERT_TRUE(config.ok()) << config.status();
@@ -249,6 +250,7 @@ TEST(ConfigTest, DebeziumSettingsUnderDebeziumsNames) {
                          "  tombstones.on.delete: false\n"
                          "  unavailable.value.placeholder: \"?\"\n"
                          "  skipped.operations: \"u, d\"\n"
+                         "  provide.transaction.metadata: true\n"
                          "messages:\n"
                          "  prefixes: [\"*\"]\n"));
   ASSERT_TRUE(config.ok()) << config.status();
@@ -262,6 +264,7 @@ TEST(ConfigTest, DebeziumSettingsUnderDebeziumsNames) {
   EXPECT_EQ(d.skipped_operations, (std::vector<std::string>{"u", "d"}));
   EXPECT_TRUE(d.Skips("u"));
   EXPECT_FALSE(d.Skips("t"));
+  EXPECT_TRUE(d.provide_transaction_metadata);
   // Debezium's name for the message topic.
   EXPECT_EQ(config->messages.topic, "app.message");
 
