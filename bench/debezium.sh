@@ -31,6 +31,7 @@
 # -Xms256M -Xmx2G). Jars are cached in PGCDC_KAFKA_CACHE (default
 # ~/.cache/pgcdc), like scripts/kafka.sh's.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/maven.sh"
 
 CONNECT_VERSION=4.3.0
 DEBEZIUM_VERSION=3.6.1.Final
@@ -43,45 +44,20 @@ die() {
   exit 1
 }
 
-resolve() { # dir pom-dependencies [excluded artifact ids]
-  local work
-  work=$(mktemp -d)
-  cat >"$work/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>pgcdc</groupId><artifactId>debezium-bench</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>$2</dependencies>
-</project>
-EOF
-  if ! (cd "$work" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime \
-    ${3:+-DexcludeArtifactIds="$3"} -DoutputDirectory="$1" >"$work/mvn.log" 2>&1); then
-    tail -n 30 "$work/mvn.log" >&2
-    die "could not resolve $1 from Maven"
-  fi
-  rm -rf "$work"
-}
-
-dep() { echo "<dependency><groupId>$1</groupId><artifactId>$2</artifactId><version>$3</version></dependency>"; }
-
 jars() {
-  if [[ ! -f $CACHE/.complete ]]; then
-    command -v mvn >/dev/null || die "Maven (mvn) is missing: run scripts/install-deps.sh"
-    rm -rf "$CACHE"
-    mkdir -p "$CACHE"
-    resolve "$CACHE/worker" "$(dep org.apache.kafka connect-runtime "$CONNECT_VERSION")
-      $(dep org.apache.kafka connect-json "$CONNECT_VERSION")
-      $(dep org.apache.logging.log4j log4j-core "$LOG4J_VERSION")
-      $(dep org.apache.logging.log4j log4j-slf4j-impl "$LOG4J_VERSION")"
-    # connect-api and connect-transforms are provided-scope in Debezium's pom;
-    # the exclusion keeps them (and kafka-clients, slf4j-api) out whatever
-    # brings them, and kafka-clients' compression libraries: the worker's own
-    # must be the only ones.
-    resolve "$CACHE/plugins/debezium-connector-postgres" \
-      "$(dep io.debezium debezium-connector-postgres "$DEBEZIUM_VERSION")" \
-      connect-api,connect-transforms,kafka-clients,lz4-java,snappy-java,zstd-jni,slf4j-api
-    touch "$CACHE/.complete"
-  fi
+  # connect-api and connect-transforms are provided-scope in Debezium's pom;
+  # the exclusion keeps them (and kafka-clients, slf4j-api) out whatever
+  # brings them, and kafka-clients' compression libraries: the worker's own
+  # must be the only ones.
+  maven_resolve "$CACHE" --into worker \
+    "org.apache.kafka:connect-runtime:$CONNECT_VERSION" \
+    "org.apache.kafka:connect-json:$CONNECT_VERSION" \
+    "org.apache.logging.log4j:log4j-core:$LOG4J_VERSION" \
+    "org.apache.logging.log4j:log4j-slf4j-impl:$LOG4J_VERSION" \
+    --into plugins/debezium-connector-postgres \
+    --exclude connect-api,connect-transforms,kafka-clients,lz4-java,snappy-java,zstd-jni,slf4j-api \
+    "io.debezium:debezium-connector-postgres:$DEBEZIUM_VERSION" ||
+    die "could not resolve Debezium $DEBEZIUM_VERSION and Kafka Connect $CONNECT_VERSION from Maven"
   echo "$CACHE/worker $CACHE/plugins"
 }
 

@@ -114,12 +114,13 @@ read -ra KAFKA_SETS <<<"${KAFKA_BROKER_SETTINGS:-}"
 bash scripts/install-deps.sh >/dev/null
 source scripts/lib/throwaway.sh
 source scripts/lib/measure.sh
+source bench/lib.sh
 pgcdc_binary
 RECVLOGICAL=$PG_BIN/pg_recvlogical
 PGBENCH=$PG_BIN/pgbench
 
 # The machine is shared: what else ran is part of the result.
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_BEFORE=$(load_average)
 workdir_start pgcdc-e2e
 # Kafka's JVMs run in sessions of their own (scripts/kafka.sh): they are
 # stopped on every way out, before the work directory with their data goes.
@@ -240,13 +241,13 @@ metric_sum() {  # sum of every series of metric $1 on pgcdc's endpoint
   curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" |
     awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $NF } END { printf "%d", s }'
 }
-start_pgcdc() {  # slot broker [metrics port]; sets PGCDC_PID
-  sed -e "s/@SLOT@/$1/g" -e "s/@BOOTSTRAP@/${BOOT[$2]}/g" \
-    -e "s/@METRICS_PORT@/${3:-$METRICS_PORT}/g" \
-    "$WORK/pgcdc.yaml.in" >"$WORK/$1.yaml"
-  "$PGCDC" run --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
-  PGCDC_PID=$!
-  PIDS+=("$PGCDC_PID")
+# slot broker [metrics port]; sets PGCDC_PID, and METRICS_PORT when that
+# port was taken (start_serving).
+start_pgcdc() {
+  start_serving "$PGCDC" "$WORK/pgcdc.yaml.in" "$1" "${3:-$METRICS_PORT}" \
+    "s/@SLOT@/$1/g" "s/@BOOTSTRAP@/${BOOT[$2]}/g"
+  PGCDC_PID=$SERVED_PID
+  [[ -n ${3:-} ]] || METRICS_PORT=$SERVED_PORT
 }
 stop_pgcdc() {
   kill -TERM "$PGCDC_PID"
@@ -473,28 +474,6 @@ if wanted w3; then
   catch_up "W3: $W3_TXNS mixed txns, ~1 KB rows + TOAST" w3 0 w3
 fi
 
-# Histogram quantile $1 (0..1) of pgcdc_commit_to_ack_seconds in ms, from
-# a scrape in file $2, interpolated linearly within the bucket.
-quantile_ms() {
-  awk -v q="$1" '
-    /^pgcdc_commit_to_ack_seconds_bucket/ {
-      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
-      n++; bound[n] = (le == "+Inf") ? -1 : le; count[n] = $NF
-    }
-    END {
-      total = count[n]; if (total == 0) { print "—"; exit }
-      rank = q * total; prev_b = 0; prev_c = 0
-      for (i = 1; i <= n; i++) {
-        if (count[i] >= rank) {
-          if (bound[i] < 0) { printf "%.1f", prev_b * 1000; exit }
-          f = (count[i] == prev_c) ? 0 : (rank - prev_c) / (count[i] - prev_c)
-          printf "%.1f", (prev_b + (bound[i] - prev_b) * f) * 1000; exit
-        }
-        prev_b = bound[i]; prev_c = count[i]
-      }
-    }' "$2"
-}
-
 wanted w4 || W4_RATES=()
 for rate in "${W4_RATES[@]}"; do
   for b in "${BROKER_LIST[@]}"; do
@@ -598,13 +577,11 @@ summary() {
     }' "$RESULTS"
 }
 
-mkdir -p bench/results
-OUT=bench/results/e2e$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H%M%S)
+OUT=$(results_path e2e)
 {
   echo "# pgcdc vs pg_recvlogical, end to end$( ((QUICK)) && echo ' (--quick)' || true)"
   echo
-  machine_line "$PGCDC"
-  echo "Load average (1, 5, 15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  report_machine "$PGCDC"
   echo
   B=()
   for b in "${BROKER_LIST[@]}"; do
@@ -620,8 +597,7 @@ OUT=bench/results/e2e$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H
   if [[ " ${BROKER_LIST[*]} " == *" single "* || " ${BROKER_LIST[*]} " == *" three "* ]]; then
     echo "Kafka on $(java -version 2>&1 | head -1), heap ${PGCDC_KAFKA_HEAP:--Xms256m -Xmx1g}; broker settings beyond scripts/kafka.sh's: ${KAFKA_BROKER_SETTINGS:-none}."
   fi
-  defaults="{} (pgcdc's defaults: acks=all, idempotence, linger.ms 2, lz4)"
-  echo "pgcdc kafka.properties: ${KAFKA_PROPERTIES:-$defaults}."
+  echo "pgcdc kafka.properties: ${KAFKA_PROPERTIES:-$PGCDC_KAFKA_DEFAULTS}."
   echo
   echo "$TABLE_HEAD"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -643,11 +619,10 @@ echo "written to $OUT.md and $OUT.csv"
 # This run's rows for bench/history.md, one per broker: the catch-up ratios
 # (mean over rounds), W4's latency at 20,000 rows/s, the highest peak RSS.
 history_rows() {
-  local note="" head
-  [[ -n ${PGCDC_BIN:-} ]] && note="PGCDC_BIN=$PGCDC_BIN"
-  [[ -n ${KAFKA_PROPERTIES:-} ]] && note+="${note:+; }kafka.properties $KAFKA_PROPERTIES"
+  local note head
+  note=$(history_note)
   [[ -n ${KAFKA_BROKER_SETTINGS:-} ]] && note+="${note:+; }broker $KAFKA_BROKER_SETTINGS"
-  head="| $(date -u '+%Y-%m-%d %H:%M') | $(bench_commit) | $( ((QUICK)) && echo quick || echo full) | ${LOAD_BEFORE%% *} |"
+  head=$(history_head)
   awk -F'\t' -v brokers="${BROKER_LIST[*]}" -v head="$head" \
     -v workloads="$(echo $WORKLOADS | tr '[:lower:]' '[:upper:]')" -v note="$note" '
     {

@@ -90,10 +90,11 @@ TIMEOUT=1800
 bash scripts/install-deps.sh >/dev/null
 source scripts/lib/throwaway.sh
 source scripts/lib/measure.sh
+source bench/lib.sh
 pgcdc_binary
 PGBENCH=$PG_BIN/pgbench
 
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_BEFORE=$(load_average)
 workdir_start pgcdc-vs-debezium
 DBZ_DIR=$WORK/debezium
 cleanup() {
@@ -181,13 +182,14 @@ slot_active() { # slot pid log: wait until the slot streams, failing if pid dies
 }
 w4_max_id() { q "SELECT coalesce(max(id), 0) FROM w4"; }
 
-start_pgcdc() { # slot [metrics port]; sets CPID, CLOG
-  sed -e "s/@SLOT@/$1/g" -e "s/@METRICS_PORT@/${2:-$METRICS_PORT}/g" \
-    "$WORK/pgcdc.yaml.in" >"$WORK/$1.yaml"
+# slot [metrics port]; sets CPID, CLOG, and METRICS_PORT when that port was
+# taken (start_serving).
+start_pgcdc() {
+  start_serving "$PGCDC" "$WORK/pgcdc.yaml.in" "$1" "${2:-$METRICS_PORT}" \
+    "s/@SLOT@/$1/g"
+  CPID=$SERVED_PID
   CLOG=$WORK/$1.log
-  "$PGCDC" run --config "$WORK/$1.yaml" >"$CLOG" 2>&1 &
-  CPID=$!
-  PIDS+=("$CPID")
+  [[ -n ${2:-} ]] || METRICS_PORT=$SERVED_PORT
 }
 stop_pgcdc() {
   kill -TERM "$CPID"
@@ -346,28 +348,6 @@ w2() {
     -t $((W2_TXNS / 4)) -f "$WORK/w2.sql" postgres >"$WORK/w2.pgbench" 2>&1
 }
 
-# Histogram quantile $1 (0..1) of pgcdc_commit_to_ack_seconds in ms, from
-# a scrape in file $2 (as bench/e2e.sh's).
-quantile_ms() {
-  awk -v q="$1" '
-    /^pgcdc_commit_to_ack_seconds_bucket/ {
-      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
-      n++; bound[n] = (le == "+Inf") ? -1 : le; count[n] = $NF
-    }
-    END {
-      total = count[n]; if (total == 0) { print "—"; exit }
-      rank = q * total; prev_b = 0; prev_c = 0
-      for (i = 1; i <= n; i++) {
-        if (count[i] >= rank) {
-          if (bound[i] < 0) { printf "%.1f", prev_b * 1000; exit }
-          f = (count[i] == prev_c) ? 0 : (rank - prev_c) / (count[i] - prev_c)
-          printf "%.1f", (prev_b + (bound[i] - prev_b) * f) * 1000; exit
-        }
-        prev_b = bound[i]; prev_c = count[i]
-      }
-    }' "$2"
-}
-
 # One W4 rate with the contender (CPID) streaming already: contender rate.
 w4_rate() {
   local c=$1 rate=$2 t id0 n cpu0 b0 cpu bcpu rss offered p50 p99 max rb="—" m lat
@@ -505,17 +485,14 @@ summary() {
     }' "$RESULTS"
 }
 
-mkdir -p bench/results
-OUT=bench/results/vs-debezium$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-%m-%d-%H%M%S)
+OUT=$(results_path vs-debezium)
 {
   echo "# pgcdc vs Debezium, end to end$( ((QUICK)) && echo ' (--quick)' || true)"
   echo
-  machine_line "$PGCDC" | sed 's/PostgreSQL, dev broker and pgcdc/PostgreSQL, Kafka, Kafka Connect with Debezium, and pgcdc/'
-  echo "Load average (1, 5, 15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  report_machine "$PGCDC" "PostgreSQL, Kafka, Kafka Connect with Debezium, and pgcdc"
   echo
   echo "One Apache Kafka $(bash scripts/kafka.sh version) node (scripts/kafka.sh, heap ${PGCDC_KAFKA_HEAP:--Xms256m -Xmx1g}, $PARTITIONS partitions per topic, message.timestamp.type LogAppendTime$([[ -n ${KAFKA_BROKER_SETTINGS:-} ]] && echo ", $KAFKA_BROKER_SETTINGS")) for both; $(java -version 2>&1 | head -1)."
-  defaults="{} (pgcdc's defaults: acks=all, idempotence, linger.ms 2, lz4)"
-  echo "- pgcdc: kafka.format **$PGCDC_FORMAT**$([[ $PGCDC_FORMAT == protobuf ]] && echo " (the default; not written in the config)"), kafka.properties ${KAFKA_PROPERTIES:-$defaults}."
+  echo "- pgcdc: kafka.format **$PGCDC_FORMAT**$([[ $PGCDC_FORMAT == protobuf ]] && echo " (the default; not written in the config)"), kafka.properties ${KAFKA_PROPERTIES:-$PGCDC_KAFKA_DEFAULTS}."
   echo "- Debezium: $(bash bench/debezium.sh version), heap ${DEBEZIUM_HEAP:--Xms256M -Xmx2G}, G1; JsonConverter (schemas on), file offsets flushed every 1 s, max.batch.size 8192, max.queue.size 32768, poll.interval.ms 100, producer batch.size 1048576, linger.ms 5, lz4 (Connect's producer defaults otherwise: acks=all, idempotence off); snapshot.mode no_data. Its W4 latency: commit from $DBZ_COMMIT_FIELD, arrival from the record's $DBZ_TS_TYPE."
   echo
   echo "$TABLE_HEAD"
@@ -531,12 +508,11 @@ OUT=bench/results/vs-debezium$( ((QUICK)) && echo -quick || true)-$(date -u +%Y-
 echo "written to $OUT.md"
 
 history_rows() {
-  local head note=""
-  [[ -n ${PGCDC_BIN:-} ]] && note="PGCDC_BIN=$PGCDC_BIN"
-  [[ -n ${KAFKA_PROPERTIES:-} ]] && note+="${note:+; }kafka.properties $KAFKA_PROPERTIES"
+  local head note
+  note=$(history_note)
   [[ -n ${DEBEZIUM_HEAP:-} ]] && note+="${note:+; }Debezium heap $DEBEZIUM_HEAP"
   [[ $WORKLOADS != " w1 w2 w4 " ]] && note+="${note:+; }workloads$WORKLOADS"
-  head="| $(date -u '+%Y-%m-%d %H:%M') | $(bench_commit) | $( ((QUICK)) && echo quick || echo full) | ${LOAD_BEFORE%% *} |"
+  head=$(history_head)
   awk -F'\t' -v head="$head" -v fmt="$PGCDC_FORMAT" -v note="$note" '
     {
       c = $1; k = $2; seen[c] = 1; rate[c, k] = $4 " (" $12 ")"

@@ -14,6 +14,7 @@
 # JDK 17 (the single-file launcher compiles the program: jdk.compiler) and
 # Maven (scripts/install-deps.sh installs both where missing).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/maven.sh"
 
 DEBEZIUM_VERSION=3.6.1.Final
 # The Kafka that Debezium 3.6.1.Final is built against (its parent pom's
@@ -29,38 +30,15 @@ die() {
 }
 
 jars() {
-  if [[ -f $CACHE/.complete ]]; then
-    echo "$CACHE/jars"
-    return
-  fi
-  command -v mvn >/dev/null || die "Maven (mvn) is missing: run scripts/install-deps.sh"
-  local work
-  work=$(mktemp -d)
-  cat >"$work/pom.xml" <<POM
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>pgcdc</groupId><artifactId>debezium-capture</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>io.debezium</groupId><artifactId>debezium-api</artifactId><version>$DEBEZIUM_VERSION</version></dependency>
-    <dependency><groupId>io.debezium</groupId><artifactId>debezium-embedded</artifactId><version>$DEBEZIUM_VERSION</version></dependency>
-    <dependency><groupId>io.debezium</groupId><artifactId>debezium-connector-postgres</artifactId><version>$DEBEZIUM_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-api</artifactId><version>$CONNECT_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>$CONNECT_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-json</artifactId><version>$CONNECT_VERSION</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-simple</artifactId><version>$SLF4J_VERSION</version></dependency>
-  </dependencies>
-</project>
-POM
-  rm -rf "$CACHE"
-  mkdir -p "$CACHE"
-  if ! (cd "$work" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$CACHE/jars" >"$work/mvn.log" 2>&1); then
-    tail -n 30 "$work/mvn.log" >&2
+  maven_resolve "$CACHE" --into jars \
+    "io.debezium:debezium-api:$DEBEZIUM_VERSION" \
+    "io.debezium:debezium-embedded:$DEBEZIUM_VERSION" \
+    "io.debezium:debezium-connector-postgres:$DEBEZIUM_VERSION" \
+    "org.apache.kafka:connect-api:$CONNECT_VERSION" \
+    "org.apache.kafka:connect-runtime:$CONNECT_VERSION" \
+    "org.apache.kafka:connect-json:$CONNECT_VERSION" \
+    "org.slf4j:slf4j-simple:$SLF4J_VERSION" ||
     die "could not resolve Debezium $DEBEZIUM_VERSION from Maven"
-  fi
-  rm -rf "$work"
-  touch "$CACHE/.complete"
   echo "$CACHE/jars"
 }
 

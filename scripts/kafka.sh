@@ -32,6 +32,7 @@
 # Jars are cached in PGCDC_KAFKA_CACHE (default ~/.cache/pgcdc). Needs Java 17
 # and Maven (scripts/install-deps.sh installs both where missing).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/maven.sh"
 
 KAFKA_VERSION=4.1.1
 LOG4J_VERSION=2.24.3 # the log4j-core kafka_2.13 brings; its SLF4J binding
@@ -45,34 +46,11 @@ die() {
 }
 
 jars() {
-  if [[ -f $CACHE/.complete ]]; then
-    echo "$CACHE/jars"
-    return
-  fi
-  command -v mvn >/dev/null || die "Maven (mvn) is missing: run scripts/install-deps.sh"
-  local work
-  work=$(mktemp -d)
-  cat >"$work/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>pgcdc</groupId><artifactId>kafka-broker</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
-  </dependencies>
-</project>
-EOF
-  rm -rf "$CACHE"
-  mkdir -p "$CACHE"
-  if ! (cd "$work" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$CACHE/jars" >"$work/mvn.log" 2>&1); then
-    tail -n 30 "$work/mvn.log" >&2
+  maven_resolve "$CACHE" --into jars \
+    "org.apache.kafka:kafka_2.13:$KAFKA_VERSION" \
+    "org.apache.kafka:kafka-tools:$KAFKA_VERSION" \
+    "org.apache.logging.log4j:log4j-slf4j-impl:$LOG4J_VERSION" ||
     die "could not resolve Kafka $KAFKA_VERSION from Maven"
-  fi
-  rm -rf "$work"
-  touch "$CACHE/.complete"
   echo "$CACHE/jars"
 }
 

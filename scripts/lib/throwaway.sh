@@ -11,8 +11,10 @@
 #   pg_stop DIR                    fast shutdown of the cluster in DIR/pg
 #   broker_start PGCDC DIR         `pgcdc dev-broker` in the background; sets
 #                                  BOOTSTRAP and BROKER_PID
-#   machine_line PGCDC             one line saying when, on what machine and
-#                                  with which pgcdc a measurement was taken
+#   machine_line PGCDC [WHAT]      one line saying when, on what machine and
+#                                  with which pgcdc a measurement was taken,
+#                                  and that WHAT ran on that machine
+#                                  (default: PostgreSQL, dev broker and pgcdc)
 #   pgcdc_binary                   sets PGCDC: $PGCDC_BIN when given (for A/B
 #                                  runs), else builds ./build and uses its
 
@@ -69,7 +71,7 @@ broker_start() {
 }
 
 machine_line() {
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); PostgreSQL, dev broker and pgcdc on the same machine; pgcdc $("$1" --version | awk 'NR == 1 { v = $NF } /^librdkafka/ { r = " (" $0 ")" } END { print v r }')."
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo); ${2:-PostgreSQL, dev broker and pgcdc} on the same machine; pgcdc $("$1" --version | awk 'NR == 1 { v = $NF } /^librdkafka/ { r = " (" $0 ")" } END { print v r }')."
 }
 
 pgcdc_binary() {

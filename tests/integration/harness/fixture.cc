@@ -197,8 +197,7 @@ void PgcdcTest::StopPgcdc(Subprocess& p) {
   EXPECT_EQ(*code, 0) << p.ReadLog();
 }
 
-void PgcdcTest::KillAndRestartPgcdc(Subprocess& p,
-                                    const std::string& config_path) {
+void PgcdcTest::KillPgcdc(Subprocess& p) {
   p.Signal(SIGKILL);
   ASSERT_TRUE(p.Wait(10000).has_value());
   ASSERT_TRUE(WaitFor(
@@ -207,6 +206,12 @@ void PgcdcTest::KillAndRestartPgcdc(Subprocess& p,
         return active.ok() && !*active;
       },
       20000));
+}
+
+void PgcdcTest::KillAndRestartPgcdc(Subprocess& p,
+                                    const std::string& config_path) {
+  KillPgcdc(p);
+  if (::testing::Test::HasFatalFailure()) return;
   p = StartPgcdc(config_path);
   ASSERT_TRUE(p.Running());
 }

@@ -58,8 +58,10 @@ class PgcdcTest : public ::testing::Test {
   int RunPgcdc(const std::vector<std::string>& args, std::string* output);
   // SIGTERM, then expects exit code 0.
   void StopPgcdc(Subprocess& p);
-  // SIGKILL, then StartPgcdc(config_path) once the server has let go of the
-  // slot (so that it waits for the new run's walsender, not the dead one's).
+  // SIGKILL, then waits until the server has let go of the slot (so that a
+  // later StartPgcdc waits for the new run's walsender, not the dead one's).
+  void KillPgcdc(Subprocess& p);
+  // KillPgcdc, then StartPgcdc(config_path).
   void KillAndRestartPgcdc(Subprocess& p, const std::string& config_path);
   // Flushes the WAL written so far (with a committed write) and waits until
   // the slot confirmed it all.
