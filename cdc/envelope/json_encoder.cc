@@ -19,9 +19,8 @@ absl::Status Print(const google::protobuf::Message& message, const char* what,
   if (!status.ok()) {
     // Only a message that is not valid (a string that is not UTF-8) fails;
     // the builder never makes one.
-    return absl::DataLossError(
-        absl::StrCat("cannot write the ", what,
-                     " as JSON: ", std::string(status.message())));
+    return absl::DataLossError(absl::StrCat(
+        "cannot write the ", what, " as JSON: ", std::string(status.message())));
   }
   return absl::OkStatus();
 }

@@ -55,8 +55,8 @@ TEST(DescriptorSetTest, ReadsAnEventWithoutGeneratedCode) {
   // Written back by the set's own description: the same bytes, so no field
   // was unknown to it.
   EXPECT_EQ(dynamic->SerializeAsString(), wire);
-  EXPECT_EQ(dynamic->GetReflection()->GetInt64(*dynamic,
-                                               type->FindFieldByName("ts_ms")),
+  EXPECT_EQ(dynamic->GetReflection()->GetInt64(
+                *dynamic, type->FindFieldByName("ts_ms")),
             1700000000123);
 }
 
