@@ -1252,22 +1252,46 @@ struct ColumnState {
   std::string absent_json;
 };
 
-// JdbcValueConverters' fallback for a NOT NULL column without a value, where
-// the JSON is plain: 0, 0.0, false, "". Else null (not yet matched).
-std::string FallbackJson(const Spec& spec) {
-  if (!spec.name.empty()) {
-    // Logical integer types (Date, MicroTimestamp, …) fall back to 0 too.
-    if (spec.type == "int32" || spec.type == "int64") return "0";
-    return "null";
+// JdbcValueConverters' fallback for a NOT NULL column without a value
+// (convertValue's `fallback` of each converter), as seen from Debezium
+// 3.6.1; null where not seen yet. `numeric_scale`: a numeric column's
+// declared scale, -1 for none.
+std::string FallbackJson(const Spec& spec, int numeric_scale) {
+  switch (spec.writer) {
+    case Writer::kBool:
+    case Writer::kBitBool:
+      return "false";
+    case Writer::kInt:
+    case Writer::kDate:
+    case Writer::kTimeMs:
+    case Writer::kTimeUs:
+    case Writer::kTimestampMs:
+    case Writer::kTimestampUs:
+    case Writer::kMicroDuration:
+      return "0";
+    case Writer::kFloat32:
+    case Writer::kFloat64:
+    case Writer::kDecimalDouble:
+      return "0.0";
+    case Writer::kDecimal:  // BigDecimal.ZERO: one zero byte
+      return "\"AA==\"";
+    case Writer::kVariableScale:
+      return "{\"scale\":0,\"value\":\"AA==\"}";
+    case Writer::kZonedTimestamp:  // the epoch, without a fraction
+      return "\"1970-01-01T00:00:00Z\"";
+    case Writer::kString:
+    case Writer::kBinary:
+    case Writer::kBits:
+      return "\"\"";
+    case Writer::kDecimalString:  // BigDecimal.ZERO at the column's scale
+      return numeric_scale > 0
+                 ? absl::StrCat("\"0.", std::string(numeric_scale, '0'), "\"")
+                 : "\"0\"";
+    case Writer::kArray:
+      return "[]";
+    default:
+      return "null";
   }
-  if (spec.type == "int8" || spec.type == "int16" || spec.type == "int32" ||
-      spec.type == "int64") {
-    return "0";
-  }
-  if (spec.type == "float32" || spec.type == "float64") return "0.0";
-  if (spec.type == "boolean") return "false";
-  if (spec.type == "string") return "\"\"";
-  return "null";
 }
 
 struct TableState : EncoderTableState {
@@ -1383,18 +1407,18 @@ TableState& DebeziumJsonEncoderImpl::StateFor(
   ValueWriter writer{e.options_, &digits, &bytes};
   for (size_t i = 0; i < n; ++i) {
     ColumnState& c = state->columns[i];
+    const pg::RelationColumn& column = relation.columns[i];
+    // numeric(p,s)'s scale, to which Debezium raises a default's.
+    const int scale =
+        column.type_oid == kNumericOid && column.type_modifier >= 4
+            ? (column.type_modifier - 4) & 0xFFFF
+            : -1;
     if (i < table.default_expr.size() && table.default_expr[i].has_value() &&
         c.spec.type != "struct") {
       // A struct (VariableScaleDecimal, Point) is never a default: Kafka
       // cannot hold one (PostgresDefaultValueConverter, KAFKA-12694).
-      const pg::RelationColumn& column = relation.columns[i];
       const pg::TypeInfo* type =
           e.types_ != nullptr ? e.types_->Find(column.type_oid) : nullptr;
-      // numeric(p,s): Debezium raises a default's scale to the column's.
-      const int scale =
-          column.type_oid == kNumericOid && column.type_modifier >= 4
-              ? (column.type_modifier - 4) & 0xFFFF
-              : -1;
       const std::optional<std::string> text = DebeziumDefaultText(
           type != nullptr ? std::string_view(type->name) : std::string_view(),
           type != nullptr && type->kind == pg::TypeInfo::Kind::kEnum,
@@ -1410,7 +1434,7 @@ TableState& DebeziumJsonEncoderImpl::StateFor(
     c.null_json = c.default_json.empty() ? "null" : c.default_json;
     c.absent_json = !c.default_json.empty() ? c.default_json
                     : optional(i)           ? "null"
-                                            : FallbackJson(c.spec);
+                                            : FallbackJson(c.spec, scale);
   }
   auto field_schema = [&](size_t i, std::string* out) {
     const ColumnState& c = state->columns[i];

@@ -474,6 +474,14 @@ TEST_F(DebeziumCompatTest, NotNullAndDefaultsOtherModes) {
             {"binary.handling.mode", "hex"}}});
 }
 
+TEST_F(DebeziumCompatTest, NotNullAndDefaultsDoubleAndBase64) {
+  Compare({"defaults_setup.sql",
+           "defaults_workload.sql",
+           {{"decimal.handling.mode", "double"},
+            {"time.precision.mode", "adaptive_time_microseconds"},
+            {"binary.handling.mode", "base64"}}});
+}
+
 TEST_F(DebeziumCompatTest, ChangesTruncateToastAndMessages) {
   Compare(
       {"ops_setup.sql", "ops_workload.sql", {{"skipped.operations", "none"}}});
