@@ -3,8 +3,9 @@
 // and pgcdc run on the same database, each with its own slot and
 // publication, through one workload: an initial snapshot, then every type
 // of the fidelity test, inserts, updates under REPLICA IDENTITY DEFAULT and
-// FULL, key changes, deletes, unchanged TOASTed values, a truncate and
-// logical messages (tests/debezium/sql/). Every record of every topic must
+// FULL, key changes, deletes, unchanged TOASTed values, a truncate,
+// logical messages, and NOT NULL columns with defaults of every kind
+// (tests/debezium/sql/). Every record of every topic must
 // be equal as JSON (key, value, headers), record for record in each key's
 // order, once the fields below that differ by nature are set aside:
 //   - the envelope's ts_ms, ts_us, ts_ns: when each connector processed the
