@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cdc/envelope/datetime.h"
+#include "cdc/envelope/debezium_default.h"
 #include "cdc/envelope/value_codec.h"
 
 // Known differences from Debezium 3.6.1.Final (the test compares six
@@ -47,7 +48,7 @@
 //   - Enum columns' `allowed` needs pg::TypeInfo::enum_labels, and domain
 //     columns' modifiers pg::TypeInfo::domain_typmod, from the catalog
 //     reader; column nullability and defaults need TableShape::not_null and
-//     default_text.
+//     default_expr (the defaults as debezium_default.h reads them).
 namespace cdc::envelope {
 namespace {
 
@@ -1242,7 +1243,59 @@ struct ValueWriter {
 struct ColumnState {
   Spec spec;
   std::string field;  // "\"name\":"
+  // The schema's default as JSON; "" for none.
+  std::string default_json;
+  // What a SQL NULL is written as: JsonConverter writes a field's default
+  // for a null value (replace.null.with.default, on by default), with
+  // schemas on or off.
+  std::string null_json;
+  // What a column missing from a 'K' image is written as: the null_json of
+  // an optional column; for a NOT NULL one, Debezium's converters give its
+  // default, else their fallback (JdbcValueConverters.convertValue).
+  std::string absent_json;
 };
+
+// JdbcValueConverters' fallback for a NOT NULL column without a value
+// (convertValue's `fallback` of each converter), as seen from Debezium
+// 3.6.1; null where not seen yet. `numeric_scale`: a numeric column's
+// declared scale, -1 for none.
+std::string FallbackJson(const Spec& spec, int numeric_scale) {
+  switch (spec.writer) {
+    case Writer::kBool:
+    case Writer::kBitBool:
+      return "false";
+    case Writer::kInt:
+    case Writer::kDate:
+    case Writer::kTimeMs:
+    case Writer::kTimeUs:
+    case Writer::kTimestampMs:
+    case Writer::kTimestampUs:
+    case Writer::kMicroDuration:
+      return "0";
+    case Writer::kFloat32:
+    case Writer::kFloat64:
+    case Writer::kDecimalDouble:
+      return "0.0";
+    case Writer::kDecimal:  // BigDecimal.ZERO: one zero byte
+      return "\"AA==\"";
+    case Writer::kVariableScale:
+      return "{\"scale\":0,\"value\":\"AA==\"}";
+    case Writer::kZonedTimestamp:  // the epoch, without a fraction
+      return "\"1970-01-01T00:00:00Z\"";
+    case Writer::kString:
+    case Writer::kBinary:
+    case Writer::kBits:
+      return "\"\"";
+    case Writer::kDecimalString:  // BigDecimal.ZERO at the column's scale
+      return numeric_scale > 0
+                 ? absl::StrCat("\"0.", std::string(numeric_scale, '0'), "\"")
+                 : "\"0\"";
+    case Writer::kArray:
+      return "[]";
+    default:
+      return "null";
+  }
+}
 
 struct TableState : EncoderTableState {
   std::vector<uint32_t> type_versions;  // ColumnType::version made for
@@ -1352,20 +1405,46 @@ TableState& DebeziumJsonEncoderImpl::StateFor(
     if (i < table.not_null.size()) return !table.not_null[i];
     return !(i < table.in_key.size() && table.in_key[i]);
   };
-  // A column's field schema, its default converted as its values are.
+  // Each column's default, converted as its values are.
   std::string digits, bytes;
   ValueWriter writer{e.options_, &digits, &bytes};
+  for (size_t i = 0; i < n; ++i) {
+    ColumnState& c = state->columns[i];
+    const pg::RelationColumn& column = relation.columns[i];
+    // numeric(p,s)'s scale, to which Debezium raises a default's.
+    const int scale =
+        column.type_oid == kNumericOid && column.type_modifier >= 4
+            ? (column.type_modifier - 4) & 0xFFFF
+            : -1;
+    if (i < table.default_expr.size() && table.default_expr[i].has_value() &&
+        c.spec.type != "struct") {
+      // A struct (VariableScaleDecimal, Point) is never a default: Kafka
+      // cannot hold one (PostgresDefaultValueConverter, KAFKA-12694).
+      const pg::TypeInfo* type =
+          e.types_ != nullptr ? e.types_->Find(column.type_oid) : nullptr;
+      const std::optional<std::string> text = DebeziumDefaultText(
+          type != nullptr ? std::string_view(type->name) : std::string_view(),
+          type != nullptr && type->kind == pg::TypeInfo::Kind::kEnum,
+          *table.default_expr[i], scale);
+      // A text that does not convert is none, as a value Debezium's
+      // mapper cannot parse is.
+      v1::Value value;
+      if (text.has_value() &&
+          ConvertText(e.types_, column.type_oid, *text, &value).ok()) {
+        writer.Write(c.spec, value, false, &c.default_json);
+      }
+    }
+    c.null_json = c.default_json.empty() ? "null" : c.default_json;
+    c.absent_json = !c.default_json.empty() ? c.default_json
+                    : optional(i)           ? "null"
+                                            : FallbackJson(c.spec, scale);
+  }
   auto field_schema = [&](size_t i, std::string* out) {
     const ColumnState& c = state->columns[i];
     AppendSchemaBody(c.spec, optional(i), out);
-    if (i < table.default_text.size() && table.default_text[i].has_value()) {
-      v1::Value value;
-      if (ConvertText(e.types_, relation.columns[i].type_oid,
-                      *table.default_text[i], &value)
-              .ok()) {
-        out->append(",\"default\":");
-        writer.Write(c.spec, value, false, out);
-      }
+    if (!c.default_json.empty()) {
+      out->append(",\"default\":");
+      out->append(c.default_json);
     }
     out->append(",\"field\":");
     AppendQuoted(relation.columns[i].name, out);
@@ -1518,7 +1597,9 @@ void DebeziumJsonEncoderImpl::AppendRow(DebeziumJsonEncoder& e,
       value = (*old_row)[i].value;
     }
     if (value == nullptr) {
-      out->append("null");
+      out->append(header ? "null" : c.absent_json);
+    } else if (value->kind_case() == v1::Value::kNull && !header) {
+      out->append(c.null_json);
     } else {
       writer.Write(c.spec, *value, header, out);
     }

@@ -42,7 +42,8 @@
 //
 // Columns: a column's schema is optional unless TableShape::not_null says
 // otherwise (without it: key columns required, the rest optional); its
-// default appears in the schema when TableShape::default_text has one.
+// default appears in the schema when TableShape::default_expr has one that
+// Debezium reads (debezium_default.h).
 // Enum columns list their labels (parameter `allowed`) when the TypeRegistry
 // has them (pg::TypeInfo::enum_labels), else an empty list.
 //

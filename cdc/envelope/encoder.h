@@ -113,13 +113,14 @@ struct TableShape {
   std::vector<int> key_columns;   // the message key's columns, in key order
   std::vector<bool> in_key;       // parallel to the relation's columns
   std::vector<ColumnType> types;  // parallel to the relation's columns
-  // Catalog facts the stream does not carry, parallel to the relation's
-  // columns, or empty when not known: whether a column is NOT NULL, and its
-  // default as the text of a constant (nullopt: none, or not a constant).
-  // Debezium's schemas carry both (TableSchemaBuilder.addField); only
+  // Catalog facts the stream does not carry (pg::ColumnFacts), parallel to
+  // the relation's columns, or empty when not read (formats other than
+  // debezium-json): whether a column is NOT NULL, and its default
+  // expression as the server deparses it (nullopt: none). Debezium's
+  // schemas carry both (TableSchemaBuilder.addField); only
   // DebeziumJsonEncoder reads them.
   std::vector<bool> not_null;
-  std::vector<std::optional<std::string>> default_text;
+  std::vector<std::optional<std::string>> default_expr;
   // The encoder's, for it to make and use as it likes.
   mutable std::unique_ptr<EncoderTableState> encoder_state;
 };

@@ -231,6 +231,14 @@ EnvelopeBuilder::Shape& EnvelopeBuilder::ShapeFor(
   table.in_key.assign(column_count, false);
   for (int i : table.key_columns) table.in_key[i] = true;
   table.types.resize(column_count);
+  if (info.column_facts.size() == relation.columns.size()) {
+    table.not_null.reserve(column_count);
+    table.default_expr.reserve(column_count);
+    for (const pg::ColumnFacts& f : info.column_facts) {
+      table.not_null.push_back(f.not_null);
+      table.default_expr.push_back(f.default_expr);
+    }
+  }
   // Checked once per shape; every event of the shape reports it.
   shape.names = CheckRelationNames(relation);
   if (shape.names.ok() && !IsValidUtf8(source_.db)) {

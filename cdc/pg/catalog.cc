@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/status.h"
 #include "cdc/common/status_macros.h"
@@ -679,6 +682,47 @@ absl::StatusOr<Lsn> EmitLogicalMessage(SqlConnection& conn,
   absl::StatusOr<Lsn> lsn = ParseLsn(*rows->front()[0]);
   if (!lsn.ok()) return absl::DataLossError(lsn.status().message());
   return lsn;
+}
+
+absl::StatusOr<std::vector<ColumnFacts>> ReadColumnFacts(SqlConnection& conn,
+                                                         Oid relation_oid) {
+  // pg_get_expr prints a constant with the session's output function, so
+  // the read runs under the replication session's settings: a default then
+  // has the one text form the stream gives the column's values (an ISO
+  // 8601 interval, say), which the codec reads.
+  std::string begin = "BEGIN READ ONLY";
+  for (absl::string_view option :
+       absl::StrSplit(kReplicationSessionOptions, "-c ", absl::SkipEmpty())) {
+    const std::pair<absl::string_view, absl::string_view> setting =
+        absl::StrSplit(absl::StripAsciiWhitespace(option), '=');
+    absl::StrAppend(&begin, "; SET LOCAL ", setting.first, " = '",
+                    setting.second, "'");
+  }
+  CDC_RETURN_IF_ERROR(conn.Query(begin).status());
+  absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
+      "SELECT a.attname, a.attnotnull OR (t.typtype = 'd' AND t.typnotnull), "
+      "pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
+      "FROM pg_catalog.pg_attribute a "
+      "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+      "LEFT JOIN pg_catalog.pg_attrdef d "
+      "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+      "ORDER BY a.attnum",
+      {absl::StrCat(relation_oid)});
+  // Ends the transaction whether the read failed or not.
+  absl::Status ended = conn.Query(rows.ok() ? "COMMIT" : "ROLLBACK").status();
+  if (!rows.ok()) return rows.status();
+  CDC_RETURN_IF_ERROR(ended);
+  std::vector<ColumnFacts> facts;
+  facts.reserve(rows->size());
+  for (SqlRow& row : *rows) {
+    ColumnFacts f;
+    f.name = row[0].value_or("");
+    f.not_null = row[1].value_or("f") == "t";
+    f.default_expr = std::move(row[2]);
+    facts.push_back(std::move(f));
+  }
+  return facts;
 }
 
 }  // namespace cdc::pg

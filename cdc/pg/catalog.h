@@ -29,6 +29,7 @@
 #include "cdc/config/config.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pg/pgoutput.h"
+#include "cdc/pg/relation_cache.h"
 #include "cdc/pg/type_registry.h"
 
 namespace cdc::pg {
@@ -188,6 +189,15 @@ absl::StatusOr<std::vector<TypeInfo>> LoadTypes(SqlConnection& conn,
 // types never change and are not read again.
 absl::Status RefreshTypes(SqlConnection& conn, const std::vector<Oid>& roots,
                           TypeRegistry* types);
+
+// The NOT NULL flags and default expressions of a relation's live columns,
+// as PgJDBC's getColumns gives them to Debezium: NOT NULL is attnotnull or
+// a NOT NULL domain; the default is pg_get_expr(adbin, adrelid) in this
+// session (its search_path decides which names are qualified). The OID is
+// a parameter, so no name of the table is ever in the SQL text. A relation
+// that no longer exists has no columns.
+absl::StatusOr<std::vector<ColumnFacts>> ReadColumnFacts(SqlConnection& conn,
+                                                         Oid relation_oid);
 
 }  // namespace cdc::pg
 

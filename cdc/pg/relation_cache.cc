@@ -8,6 +8,23 @@
 namespace cdc::pg {
 namespace {
 
+// `facts` in the order of `info`'s columns, by name.
+void MatchColumnFacts(const std::vector<ColumnFacts>& facts,
+                      RelationInfo* info) {
+  info->column_facts.clear();
+  info->column_facts.resize(info->relation.columns.size());
+  for (size_t i = 0; i < info->relation.columns.size(); ++i) {
+    const std::string& name = info->relation.columns[i].name;
+    for (const ColumnFacts& f : facts) {
+      if (f.name == name) {
+        info->column_facts[i] = f;
+        break;
+      }
+    }
+    info->column_facts[i].name = name;
+  }
+}
+
 std::string QualifiedTypeName(const TypeMessage& type) {
   if (type.namespace_name.empty() || type.namespace_name == "pg_catalog") {
     return type.type_name;
@@ -68,6 +85,19 @@ void RelationCache::Apply(const RelationMessage& relation) {
   for (const RelationColumn& column : relation.columns) {
     info.column_type_names.push_back(TypeName(column.type_oid));
   }
+  info.column_facts.clear();
+  if (auto it = column_facts_.find(relation.relation_oid);
+      it != column_facts_.end()) {
+    MatchColumnFacts(it->second, &info);
+  }
+}
+
+void RelationCache::SetColumnFacts(Oid relation_oid,
+                                   std::vector<ColumnFacts> facts) {
+  if (auto it = relations_.find(relation_oid); it != relations_.end()) {
+    MatchColumnFacts(facts, &it->second);
+  }
+  column_facts_[relation_oid] = std::move(facts);
 }
 
 void RelationCache::Apply(const TypeMessage& type) {

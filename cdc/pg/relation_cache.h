@@ -16,6 +16,7 @@
 #define CDC_PG_RELATION_CACHE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,18 @@
 
 namespace cdc::pg {
 
+// A column's facts that pgoutput does not send, as the catalog has them
+// (pg_attribute, pg_attrdef): the caller reads them when a Relation message
+// arrives, only for a format that writes them (debezium-json).
+struct ColumnFacts {
+  std::string name;
+  // attnotnull, or a domain type declared NOT NULL (PgJDBC's getColumns
+  // NULLABLE, which Debezium reads).
+  bool not_null = false;
+  // pg_get_expr(adbin, adrelid): the default as the server deparses it.
+  std::optional<std::string> default_expr;
+};
+
 struct RelationInfo {
   RelationMessage relation;
   uint32_t shape_version = 0;  // 1 for the first Relation seen for the OID
@@ -33,6 +46,10 @@ struct RelationInfo {
   // session, so unlike shape_version it survives restarts.
   uint64_t shape_id = 0;
   std::vector<std::string> column_type_names;  // parallel to columns
+  // Parallel to columns, matched by name, when the caller has given the
+  // relation's facts (SetColumnFacts); else empty. A column the facts lack
+  // (added after they were read) is nullable, without a default.
+  std::vector<ColumnFacts> column_facts;
 };
 
 // The fingerprint RelationInfo::shape_id holds (64-bit FNV-1a).
@@ -55,6 +72,12 @@ class RelationCache {
   void Apply(const RelationMessage& relation);
   void Apply(const TypeMessage& type);
 
+  // The catalog's column facts of a relation, kept by OID (a copy of the
+  // cache keeps them too) and matched to the columns of its Relation
+  // messages, this one and later ones, by name. Read them again after
+  // each Relation message: a schema change may have changed them.
+  void SetColumnFacts(Oid relation_oid, std::vector<ColumnFacts> facts);
+
   // nullptr when no Relation message has been seen for the OID.
   const RelationInfo* Find(Oid relation_oid) const;
 
@@ -68,6 +91,7 @@ class RelationCache {
   absl::flat_hash_map<Oid, std::string> builtin_type_names_;
   absl::flat_hash_map<Oid, std::string> stream_type_names_;
   absl::flat_hash_map<Oid, RelationInfo> relations_;
+  absl::flat_hash_map<Oid, std::vector<ColumnFacts>> column_facts_;
 };
 
 }  // namespace cdc::pg

@@ -319,13 +319,25 @@ absl::Status Pipeline::ResolveTypes(const pg::RelationMessage& relation) {
   for (const pg::RelationColumn& column : relation.columns) {
     roots.push_back(column.type_oid);
   }
+  // Debezium's schemas say which columns are NOT NULL and carry their
+  // defaults, which pgoutput does not send: like Debezium, read them when
+  // a Relation message arrives (a schema change sends one). Other formats
+  // write neither and do not pay the query.
+  const bool column_facts = config_.kafka.format == config::kFormatDebeziumJson;
   absl::Status s = WithSqlSession([&](pg::SqlConnection& sql) {
-    return pg::RefreshTypes(sql, roots, relations_.mutable_types());
+    CDC_RETURN_IF_ERROR(
+        pg::RefreshTypes(sql, roots, relations_.mutable_types()));
+    if (!column_facts) return absl::OkStatus();
+    absl::StatusOr<std::vector<pg::ColumnFacts>> facts =
+        pg::ReadColumnFacts(sql, relation.relation_oid);
+    if (!facts.ok()) return facts.status();
+    relations_.SetColumnFacts(relation.relation_oid, *std::move(facts));
+    return absl::OkStatus();
   });
   if (!s.ok()) {
     return absl::Status(
         s.code(),
-        absl::StrCat("cannot read the column types of ",
+        absl::StrCat("cannot read the column types and facts of ",
                      relation.namespace_name, ".", relation.relation_name,
                      " from the catalog: ", s.message()));
   }

@@ -193,7 +193,8 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
 
   // --- Catalog and SQL session (pipeline.cc) ---
   // Reads from the catalog the user types (and any type not yet known) that
-  // a Relation's columns use, before any change to it is built.
+  // a Relation's columns use, and for debezium-json its columns' NOT NULL
+  // flags and defaults, before any change to it is built.
   absl::Status ResolveTypes(const pg::RelationMessage& relation) override;
   // An envelope builder over `relations` with the configured options.
   std::unique_ptr<envelope::EnvelopeBuilder> MakeBuilder(

@@ -3,8 +3,9 @@
 // and pgcdc run on the same database, each with its own slot and
 // publication, through one workload: an initial snapshot, then every type
 // of the fidelity test, inserts, updates under REPLICA IDENTITY DEFAULT and
-// FULL, key changes, deletes, unchanged TOASTed values, a truncate and
-// logical messages (tests/debezium/sql/). Every record of every topic must
+// FULL, key changes, deletes, unchanged TOASTed values, a truncate,
+// logical messages, and NOT NULL columns with defaults of every kind
+// (tests/debezium/sql/). Every record of every topic must
 // be equal as JSON (key, value, headers), record for record in each key's
 // order, once the fields below that differ by nature are set aside:
 //   - the envelope's ts_ms, ts_us, ts_ns: when each connector processed the
@@ -95,6 +96,15 @@ const std::map<std::string, std::set<int>>& Unmatched() {
       // timestamp 294276-12-31 23:59:59.999999 overflows Debezium's
       // microseconds to a negative number.
       {"c_ts", {3, 13}},
+      // Defaults Debezium misreads (defaults_setup.sql), for which pgcdc
+      // writes the value or none: 'it''s' is "it" (its pattern stops at
+      // the doubled quote, fixed after 3.6.1); 'a' || 'b' is "a" (the
+      // first literal of an expression); CURRENT_USER is the text
+      // "CURRENT_USER"; (1 = 1) is false (Boolean.parseBoolean).
+      {"t_quote", {}},
+      {"t_concat", {}},
+      {"t_user", {}},
+      {"b_expr", {}},
   };
   return *kValues;
 }
@@ -535,6 +545,26 @@ TEST_F(DebeziumCompatTest, EveryTypeSchemasOffOtherModes) {
             {"decimal.handling.mode", "string"},
             {"time.precision.mode", "connect"},
             {"binary.handling.mode", "hex"}}});
+}
+
+TEST_F(DebeziumCompatTest, NotNullAndDefaults) {
+  Compare({"defaults_setup.sql", "defaults_workload.sql", {}});
+}
+
+TEST_F(DebeziumCompatTest, NotNullAndDefaultsOtherModes) {
+  Compare({"defaults_setup.sql",
+           "defaults_workload.sql",
+           {{"decimal.handling.mode", "string"},
+            {"time.precision.mode", "connect"},
+            {"binary.handling.mode", "hex"}}});
+}
+
+TEST_F(DebeziumCompatTest, NotNullAndDefaultsDoubleAndBase64) {
+  Compare({"defaults_setup.sql",
+           "defaults_workload.sql",
+           {{"decimal.handling.mode", "double"},
+            {"time.precision.mode", "adaptive_time_microseconds"},
+            {"binary.handling.mode", "base64"}}});
 }
 
 TEST_F(DebeziumCompatTest, ChangesTruncateToastAndMessages) {

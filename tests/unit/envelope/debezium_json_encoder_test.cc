@@ -394,6 +394,10 @@ class DebeziumJsonEncoderTest : public ::testing::Test {
     table.topic = "dbz.public.t";
     table.in_key = {false};
     table.types = {Type("x")};
+    if (default_expr_.has_value()) {
+      table.not_null = {true};
+      table.default_expr = {default_expr_};
+    }
     std::vector<ColumnValue> after = {{0, nullptr, &value}};
     RowEvent event = Insert();
     event.table = &table;
@@ -427,6 +431,8 @@ class DebeziumJsonEncoderTest : public ::testing::Test {
   }
 
   DebeziumJsonOptions options_;
+  // When set, One's column is NOT NULL with this default expression.
+  std::optional<std::string> default_expr_;
   pg::TypeRegistry types_;
   pg::RelationMessage relation_;
   TableShape table_;
@@ -924,13 +930,116 @@ TEST_F(DebeziumJsonEncoderTest, BinaryBitsAndPoint) {
 }
 
 TEST_F(DebeziumJsonEncoderTest, ColumnDefaultsAndNullability) {
+  pg::TypeInfo text;
+  text.oid = 25;
+  text.name = "text";
+  types_.Add(text);
   table_.not_null = {true, true};
-  table_.default_text = {std::nullopt, std::string("none")};
+  table_.default_expr = {std::nullopt, std::string("'it''s'::text")};
   const Json v = ParseJson(Encode(Insert())[0].value);
   const Json& name = v["schema"]["fields"].items[1]["fields"].items[1];
   EXPECT_EQ(name["field"].text, "name");
   EXPECT_EQ(name["optional"].boolean, false);
-  EXPECT_EQ(name["default"].text, "none");
+  EXPECT_EQ(name["default"].text, "it's");
+}
+
+TEST_F(DebeziumJsonEncoderTest, DefaultsDebeziumCannotReadAreLeftOut) {
+  // Nullable, and an expression: no default, as Debezium drops it.
+  table_.not_null = {true, false};
+  table_.default_expr = {std::string("nextval('s'::regclass)"),
+                         std::string("('a'::text || 'b'::text)")};
+  pg::TypeInfo text;
+  text.oid = 25;
+  text.name = "text";
+  types_.Add(text);
+  const Json v = ParseJson(Encode(Insert())[0].value);
+  const Json& fields = v["schema"]["fields"].items[1]["fields"];
+  // int4 has no registry entry here: no mapper, no default.
+  EXPECT_EQ(fields.items[0]["optional"].boolean, false);
+  EXPECT_EQ(fields.items[0].Get("default"), nullptr);
+  EXPECT_EQ(fields.items[1]["optional"].boolean, true);
+  EXPECT_EQ(fields.items[1].Get("default"), nullptr);
+}
+
+// JsonConverter writes a field's default for a null value, schemas on or
+// off; a NOT NULL column missing from a key-only image is its default, else
+// the converters' fallback ("" for text). Seen from Debezium 3.6.1.
+TEST_F(DebeziumJsonEncoderTest, NullsAreDefaultsAndMissingColumnsFallBack) {
+  pg::TypeInfo text;
+  text.oid = 25;
+  text.name = "text";
+  types_.Add(text);
+  v1::Value null;
+  null.mutable_null();
+  after_ = {{0, nullptr, &id_}, {1, nullptr, &null}};
+  table_.not_null = {true, false};
+  table_.default_expr = {std::nullopt, std::string("'none'::text")};
+  EXPECT_EQ(Payload(Encode(Insert())[0])["after"]["name"].text, "none");
+  options_.schemas_enable = false;
+  EXPECT_EQ(ParseJson(Encode(Insert())[0].value)["after"]["name"].text, "none");
+  options_.schemas_enable = true;
+
+  // A delete's 'K' image: only the key.
+  RowEvent del = Insert();
+  del.op = v1::DELETE;
+  del.after = nullptr;
+  del.before = &key_;
+  EXPECT_EQ(Payload(Encode(del)[0])["before"]["name"].text, "none");
+  table_.default_expr.clear();
+  EXPECT_TRUE(Payload(Encode(del)[0])["before"]["name"].IsNull());
+  table_.not_null = {true, true};
+  const Json name = Payload(Encode(del)[0])["before"]["name"];
+  EXPECT_EQ(name.type, Json::Type::kString);
+  EXPECT_EQ(name.text, "");
+}
+
+// Defaults converted as the column's values are, under the modes (the
+// values the live comparison saw from Debezium 3.6.1).
+TEST_F(DebeziumJsonEncoderTest, DefaultsAreConvertedAsValues) {
+  for (auto [oid, name] : {std::pair<pg::Oid, const char*>{1186, "interval"},
+                           {1700, "numeric"},
+                           {1114, "timestamp"},
+                           {1184, "timestamptz"},
+                           {1082, "date"},
+                           {1560, "bit"}}) {
+    pg::TypeInfo info;
+    info.oid = oid;
+    info.name = name;
+    types_.Add(info);
+  }
+  auto schema_of = [&](pg::Oid oid, int32_t typmod, const char* expression,
+                       const char* value) {
+    default_expr_ = expression;
+    std::string schema;
+    Text(oid, typmod, value, &schema);
+    return schema;
+  };
+  EXPECT_EQ(schema_of(1186, -1, "'P1DT2H'::interval", "PT0S"),
+            "{\"type\":\"int64\",\"optional\":false,\"name\":"
+            "\"io.debezium.time.MicroDuration\",\"version\":1,"
+            "\"default\":93600000000,\"field\":\"v\"}");
+  // numeric(10,2): 12.50 is 1250 at scale 2.
+  EXPECT_NE(schema_of(1700, (10 << 16 | 2) + 4, "12.50", "1")
+                .find("\"default\":\"BOI=\""),
+            std::string::npos);
+  // numeric without a precision is a struct: never a default.
+  EXPECT_EQ(schema_of(1700, -1, "3.14", "1").find("default"),
+            std::string::npos);
+  EXPECT_NE(schema_of(1114, -1, "now()", "2024-01-01 00:00:00")
+                .find("\"default\":0,"),
+            std::string::npos);
+  EXPECT_NE(schema_of(1184, -1, "CURRENT_TIMESTAMP", "2024-01-01 00:00:00+00")
+                .find("\"default\":\"1970-01-01T00:00:00.000000Z\""),
+            std::string::npos);
+  EXPECT_NE(schema_of(1082, -1, "'2024-02-29'::date", "2024-01-01")
+                .find("\"default\":19782,"),
+            std::string::npos);
+  EXPECT_NE(
+      schema_of(1560, 3, "B'101'::\"bit\"", "000").find("\"default\":\"BQ==\""),
+      std::string::npos);
+  options_.decimal_mode = DebeziumJsonOptions::DecimalMode::kString;
+  EXPECT_NE(schema_of(1700, -1, "3.14", "1").find("\"default\":\"3.14\""),
+            std::string::npos);
 }
 
 // ---- The real Debezium's records ------------------------------------------

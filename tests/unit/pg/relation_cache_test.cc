@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace cdc::pg {
@@ -48,6 +50,41 @@ TEST(RelationCacheTest, ShapeVersionCountsRelationMessagesPerOid) {
   cache.Apply(Relation(200, {23}));
   EXPECT_EQ(cache.Find(200)->shape_version, 1u);
   EXPECT_EQ(cache.Find(100)->shape_version, 2u);
+}
+
+TEST(RelationCacheTest, ColumnFactsFollowTheColumnsByName) {
+  RelationCache cache;
+  cache.Apply(Relation(100, {23}));
+  EXPECT_TRUE(cache.Find(100)->column_facts.empty());  // none given
+
+  // The catalog's order and columns need not be the Relation's: a
+  // publication's column list or a generated column leaves some out.
+  cache.SetColumnFacts(100, {{"gone", true, "1"},
+                             {"c0", true, std::string("42")},
+                             {"c1", false, std::nullopt}});
+  const std::vector<ColumnFacts>* facts = &cache.Find(100)->column_facts;
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_TRUE((*facts)[0].not_null);
+  EXPECT_EQ((*facts)[0].default_expr, "42");
+
+  // A later Relation message (a column added) is matched again; a column
+  // the facts lack is nullable, without a default.
+  cache.Apply(Relation(100, {23, 25, 16}));
+  facts = &cache.Find(100)->column_facts;
+  ASSERT_EQ(facts->size(), 3u);
+  EXPECT_TRUE((*facts)[0].not_null);
+  EXPECT_FALSE((*facts)[1].not_null);
+  EXPECT_EQ((*facts)[2].name, "c2");
+  EXPECT_FALSE((*facts)[2].not_null);
+  EXPECT_EQ((*facts)[2].default_expr, std::nullopt);
+
+  // A copy of the cache keeps them for a relation it has not seen yet
+  // (an incremental snapshot's chunk builder).
+  cache.SetColumnFacts(200, {{"c0", true, std::nullopt}});
+  RelationCache copy = cache;
+  copy.Apply(Relation(200, {23}));
+  ASSERT_EQ(copy.Find(200)->column_facts.size(), 1u);
+  EXPECT_TRUE(copy.Find(200)->column_facts[0].not_null);
 }
 
 TEST(RelationCacheTest, TypeNameOrder) {
