@@ -277,6 +277,9 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   Lsn last_commit_lsn_ = 0;
   int64_t last_commit_ts_us_ = 0;
   std::vector<envelope::Record> records_;  // reused by Publish
+  // While a replay step runs: its one reading of the clock, the ts_ms of
+  // the events it builds; -1 otherwise (each change reads the clock).
+  int64_t step_now_ms_ = -1;
   // By op: left out of what is produced (debezium.skipped.operations),
   // decided once from the configuration.
   std::array<bool, v1::Op_ARRAYSIZE> skipped_ops_{};
