@@ -414,7 +414,7 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationStream::Read(
       busy_ = false;
       return std::nullopt;
     }
-    const bool coalesce = busy_ && coalesce_ && timeout_ms > 0;
+    const bool coalesce = busy_ && timeout_ms > 0;
     SetLowWater(coalesce);
     // poll ignores entries with a negative fd.
     struct pollfd pfds[3] = {{PQsocket(conn_), POLLIN, 0},

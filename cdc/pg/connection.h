@@ -149,21 +149,12 @@ class ReplicationStream {
   // passed. The walsender writes each message to the socket on its own, so
   // a client that keeps up would otherwise wake (poll, recv, two context
   // switches) once per message — CPU taken from the walsender on a small
-  // machine. An idle stream is waited for normally, and so is every wait
-  // while set_coalesce(false).
+  // machine. An idle stream is waited for normally.
   absl::StatusOr<std::optional<std::string_view>> Read(int timeout_ms,
                                                        int wake_fd = -1,
                                                        int other_wake_fd = -1);
   static constexpr int kCoalesceBytes = 32 * 1024;
   static constexpr int kCoalesceMicros = 1000;
-  // Whether Read may coalesce its waits (the default). Off while the server
-  // streams a large transaction in chunks: it then writes back to back, and
-  // a reader that lets 32 KiB pile up in the socket makes each of the
-  // walsender's send() copy into freshly allocated socket pages, which cost
-  // it more CPU than the reader's wake-ups save (bench/README.md, "The W1
-  // gap": the walsender's CPU for the same 1M-row stream 4.0-5.3 s against
-  // 3.4-3.6 s, like pg_recvlogical's, with a reader that does not wait).
-  void set_coalesce(bool coalesce) { coalesce_ = coalesce; }
 
   // Sends one CopyData frame to the server (a standby status update).
   absl::Status Send(std::string_view frame);
@@ -181,7 +172,6 @@ class ReplicationStream {
   pg_conn* conn_;
   char* buffer_ = nullptr;
   bool busy_ = false;       // the last wait found frames: coalesce the next
-  bool coalesce_ = true;    // set_coalesce
   bool low_water_ = false;  // SO_RCVLOWAT is kCoalesceBytes
 };
 

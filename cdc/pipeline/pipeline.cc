@@ -571,7 +571,6 @@ void Pipeline::EndSession() {
   // are made again when next needed.
   sql_.reset();
   streamed_->Reset();
-  session_.CoalesceWaits(true);
   if (in_txn_) {
     // The server sends the transaction again, whole; the events already
     // produced of it are acknowledged (or not) without confirming anything.
@@ -655,9 +654,6 @@ absl::Status Pipeline::PrepareSpool() {
 absl::Status Pipeline::HandleStreamControl(const pg::PgOutputMessage& message) {
   absl::StatusOr<std::unique_ptr<SpooledTxn>> txn =
       streamed_->Control(message, in_txn_);
-  // Between Stream Start and Stop the server writes chunks back to back:
-  // read them as they come (see pg::ReplicationStream::set_coalesce).
-  session_.CoalesceWaits(!streamed_->in_stream());
   if (!txn.ok()) return txn.status();
   if (*txn == nullptr) return absl::OkStatus();
   const auto& commit = std::get<pg::StreamCommitMessage>(message);

@@ -54,7 +54,6 @@ absl::Status ReplicationSession::Start(const std::string& slot, Lsn from,
 
 absl::StatusOr<std::optional<std::string_view>> ReplicationSession::Read(
     int timeout_ms, int wake_fd, int wake_fd2) {
-  stream_->set_coalesce(coalesce_);
   absl::StatusOr<std::optional<std::string_view>> frame =
       stream_->Read(timeout_ms, wake_fd, wake_fd2);
   if (frame.ok() && frame->has_value()) {

@@ -74,9 +74,6 @@ class ReplicationSession {
   absl::StatusOr<std::optional<std::string_view>> Read(int timeout_ms,
                                                        int wake_fd,
                                                        int wake_fd2);
-  // Whether waits for frames may be coalesced (pg::ReplicationStream::
-  // set_coalesce): not while a large transaction is being streamed.
-  void CoalesceWaits(bool coalesce) { coalesce_ = coalesce; }
   // The loop chose not to read (backpressure, a replay): not reading is not
   // the server's silence.
   void NotReading() {
@@ -127,7 +124,6 @@ class ReplicationSession {
   Clock::time_point last_heard_;
   bool heard_ = false;  // frames since last_heard_ was stamped
   bool ping_sent_ = false;
-  bool coalesce_ = true;  // CoalesceWaits
 };
 
 }  // namespace cdc::pipeline
