@@ -7,6 +7,11 @@
 #   bash bench/e2e.sh --quick    # smaller volumes, W4 2 × 15 s: ~6 minutes
 #                                # with the three brokers, < 3 with BROKERS=mock
 #   PGCDC_BIN=/path/to/pgcdc bash bench/e2e.sh ...   # another build
+#   PGCDC_BIN_B=/path/to/other/pgcdc bash bench/e2e.sh ...   # A/B: W1–W3
+#                                # also caught up by this second build, on
+#                                # every broker, in the same rounds on the
+#                                # same WAL (rows "mock_b" etc.; its "×
+#                                # mock" is B ÷ A); W4 runs A only
 #   ROUNDS=N bash bench/e2e.sh ...   # each catch-up measured N times
 #                                # (default 2 full, 1 quick), alternating
 #   WORKLOADS="w4" bash bench/e2e.sh ...   # only these (default w1 w2 w3 w4)
@@ -107,6 +112,12 @@ done
 # The mock auto-creates every topic with 4 partitions; the real brokers get
 # the same, so that pgcdc batches and sends alike on all three.
 PARTITIONS=4
+# The pgcdc consumers of a catch-up: one per broker, and with PGCDC_BIN_B a
+# second build's per broker ("<broker>_b", a valid slot name too).
+PCONS=("${BROKER_LIST[@]}")
+if [[ -n ${PGCDC_BIN_B:-} ]]; then
+  for b in "${BROKER_LIST[@]}"; do PCONS+=("${b}_b"); done
+fi
 read -ra KAFKA_SETS <<<"${KAFKA_BROKER_SETTINGS:-}"
 
 # From a fresh Debian 12 machine: what is missing is installed first (the
@@ -241,10 +252,10 @@ metric_sum() {  # sum of every series of metric $1 on pgcdc's endpoint
   curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" |
     awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $NF } END { printf "%d", s }'
 }
-# slot broker [metrics port]; sets PGCDC_PID, and METRICS_PORT when that
-# port was taken (start_serving).
+# slot broker [metrics port [binary]]; sets PGCDC_PID, and METRICS_PORT
+# when that port was taken (start_serving).
 start_pgcdc() {
-  start_serving "$PGCDC" "$WORK/pgcdc.yaml.in" "$1" "${3:-$METRICS_PORT}" \
+  start_serving "${4:-$PGCDC}" "$WORK/pgcdc.yaml.in" "$1" "${3:-$METRICS_PORT}" \
     "s/@SLOT@/$1/g" "s/@BOOTSTRAP@/${BOOT[$2]}/g"
   PGCDC_PID=$SERVED_PID
   [[ -n ${3:-} ]] || METRICS_PORT=$SERVED_PORT
@@ -350,16 +361,26 @@ run_recv() {
   RECV_RSS=$(awk '{ printf "%d", $3 / 1024 }' "$WORK/$1.time")
 }
 
-# Catch-up of pgcdc on slot $1 up to $2, publishing to broker $3: sets
-# PGCDC_S, PGCDC_CPU, PGCDC_RSS, EVENTS, BROKER_CPU.
+# Catch-up of pgcdc on slot $1 up to $2, publishing to broker $3, with
+# binary $4 (default $PGCDC): sets PGCDC_S, PGCDC_CPU, PGCDC_RSS, EVENTS,
+# BROKER_CPU, and PGCDC_COMMIT_S, when a transaction came streamed: the
+# seconds from start to its Stream Commit (pgcdc's log line, ms), after
+# which it is published (W1: the rest of PGCDC_S is the publication).
 run_pgcdc() {
-  local t0 bcpu0
+  local t0 t1 bcpu0 commit_line
   bcpu0=$(broker_cpu "$3")
   t0=$(now)
-  start_pgcdc "$1" "$3"
+  start_pgcdc "$1" "$3" "" "${4:-}"
   perf_start "$1"
   until_reached "$1" "$2" "$PGCDC_PID"
-  PGCDC_S=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+  t1=$(now)
+  PGCDC_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  PGCDC_COMMIT_S=
+  commit_line=$(grep 'streamed transaction .* committed at' "$WORK/$1.log" | tail -1 || true)
+  if [[ -n $commit_line ]]; then
+    PGCDC_COMMIT_S=$(awk -v a="$t0" -v b="$(date -d "${commit_line%% *}" +%s.%N)" \
+      'BEGIN { printf "%.2f", b - a }')
+  fi
   BROKER_CPU=$(awk -v a="$bcpu0" -v b="$(broker_cpu "$3")" 'BEGIN { printf "%.2f", b - a }')
   perf_stop "$1" "$3"
   PGCDC_CPU=$(cpu_secs_exact "$PGCDC_PID")
@@ -370,6 +391,7 @@ run_pgcdc() {
 
 ROWS_MD=()
 ROWS_CSV=()
+PHASES=()  # streamed transactions: start → Stream Commit → last ack
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 TABLE_HEAD="| broker | workload | round | events | pg_recvlogical (s) | pg_recvlogical events/s | pgcdc (s) | pgcdc events/s | pgcdc ÷ pg_recvlogical | pgcdc CPU s / M events | pgcdc peak RSS (MiB) | broker CPU s / M events | pg_recvlogical peak RSS (MiB) | p50 (ms) | p99 (ms) | max (ms) |"
@@ -404,38 +426,49 @@ record() {
 SEQ=0
 ROT=0
 catch_up() {
-  local name=$1 key=$2 expected=$3 target r s b i n slots=() consumers
-  local -A p_s p_cpu p_rss p_events p_bcpu
+  local name=$1 key=$2 expected=$3 target r s b i n slots=() consumers pc
+  local -A p_s p_cpu p_rss p_events p_bcpu p_commit
   shift 3
   for r in $(seq "$ROUNDS"); do
     SEQ=$((SEQ + 1))
     new_slot "r$SEQ"
-    for b in "${BROKER_LIST[@]}"; do new_slot "p${SEQ}_$b"; done
+    for b in "${PCONS[@]}"; do new_slot "p${SEQ}_$b"; done
     slots+=("$SEQ")
   done
   "$@"
   target=$(wal_end)
-  consumers=(recv "${BROKER_LIST[@]}")
-  n=${#consumers[@]}
+  n=$((${#PCONS[@]} + 1))
   r=0
   for s in "${slots[@]}"; do
     r=$((r + 1))
-    # Rotate which consumer goes first, round to round and workload to
-    # workload, so that none always meets a warmer or busier machine.
-    for ((i = 0; i < n; i++)); do
-      b=${consumers[(i + ROT) % n]}
+    # Move pg_recvlogical's place round to round and workload to workload,
+    # so that no consumer always meets a warmer or busier machine; with a
+    # B build, A and B also swap order every round.
+    pc=("${PCONS[@]}")
+    if [[ -n ${PGCDC_BIN_B:-} ]] && ((r % 2 == 0)); then
+      pc=()
+      for ((i = ${#PCONS[@]} - 1; i >= 0; i--)); do pc+=("${PCONS[i]}"); done
+    fi
+    i=$((ROT % n))
+    consumers=("${pc[@]:0:i}" recv "${pc[@]:i}")
+    for b in "${consumers[@]}"; do
       if [[ $b == recv ]]; then
         run_recv "r$s" "$target"
         drop_slot "r$s"
       else
-        run_pgcdc "p${s}_$b" "$target" "$b"
+        local bin=$PGCDC
+        [[ $b == *_b ]] && bin=$PGCDC_BIN_B
+        run_pgcdc "p${s}_$b" "$target" "${b%_b}" "$bin"
         drop_slot "p${s}_$b"
         p_s[$b]=$PGCDC_S p_cpu[$b]=$PGCDC_CPU p_rss[$b]=$PGCDC_RSS
-        p_events[$b]=$EVENTS p_bcpu[$b]=$BROKER_CPU
+        p_events[$b]=$EVENTS p_bcpu[$b]=$BROKER_CPU p_commit[$b]=$PGCDC_COMMIT_S
       fi
     done
     ROT=$((ROT + 1))
-    for b in "${BROKER_LIST[@]}"; do
+    for b in "${PCONS[@]}"; do
+      if [[ -n ${p_commit[$b]} ]]; then
+        PHASES+=("| $b | $name | $r | ${p_s[$b]} | ${p_commit[$b]} | $(awk -v a="${p_commit[$b]}" -v b="${p_s[$b]}" 'BEGIN { printf "%.2f", b - a }') | $RECV_S |")
+      fi
       if ((expected > 0 && p_events[$b] != expected)); then
         echo "$name ($b): pgcdc published ${p_events[$b]} events, expected $expected" >&2
         exit 1
@@ -522,7 +555,7 @@ done
 # 20,000 rows/s), the highest peak RSS. Then the targets for the real
 # single broker, each said met or not.
 summary() {
-  awk -F'\t' -v brokers="${BROKER_LIST[*]}" '
+  awk -F'\t' -v brokers="${PCONS[*]}" '
     function fmt(x) { return (x == "") ? "—" : x }
     {
       b = $1; k = $2
@@ -602,6 +635,18 @@ OUT=$(results_path e2e)
   echo "$TABLE_HEAD"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${ROWS_MD[@]}"
+  if [[ -n ${PGCDC_BIN_B:-} ]]; then
+    echo
+    echo "A: $PGCDC; B (rows \"<broker>_b\"): $PGCDC_BIN_B, in the same rounds on the same WAL, A and B swapping order every round."
+  fi
+  if ((${#PHASES[@]})); then
+    echo
+    echo "Streamed transactions (W1): pgcdc's time to the Stream Commit (from its log, ms) and from there to the last acknowledgement, the publication; pg_recvlogical's whole run in the same round."
+    echo
+    echo "| consumer | workload | round | pgcdc (s) | start → Stream Commit (s) | Stream Commit → confirmed (s) | pg_recvlogical (s) |"
+    echo "|---|---|---|---|---|---|---|"
+    printf '%s\n' "${PHASES[@]}"
+  fi
   echo
   echo "W1–W3: catch-up on the same WAL, each consumer on its own slot created before the workload, one after the other in the same round, from process start until the slot confirmed the WAL end (pgcdc: every event acknowledged by its broker; each broker's ratio is to the round's pg_recvlogical). W4: pgcdc streaming live while pgbench writes at the rate (its time and CPU are the run's, so events/s is the offered rate), latency from the commit timestamp to the broker's acknowledgement of the transaction's last event (pgcdc_commit_to_ack_seconds, p50/p99 interpolated in 1 ms buckets); pg_recvlogical's figures are its catch-up on that WAL afterwards. Broker CPU: every node's JVM (or the dev broker), over the same span as pgcdc's."
   echo
@@ -621,9 +666,10 @@ echo "written to $OUT.md and $OUT.csv"
 history_rows() {
   local note head
   note=$(history_note)
+  [[ -n ${PGCDC_BIN_B:-} ]] && note+="${note:+; }PGCDC_BIN_B=$PGCDC_BIN_B (rows *_b)"
   [[ -n ${KAFKA_BROKER_SETTINGS:-} ]] && note+="${note:+; }broker $KAFKA_BROKER_SETTINGS"
   head=$(history_head)
-  awk -F'\t' -v brokers="${BROKER_LIST[*]}" -v head="$head" \
+  awk -F'\t' -v brokers="${PCONS[*]}" -v head="$head" \
     -v workloads="$(echo $WORKLOADS | tr '[:lower:]' '[:upper:]')" -v note="$note" '
     {
       b = $1; k = $2

@@ -418,8 +418,16 @@ absl::Status Convert(const pg::TypeRegistry* types, pg::Oid type_oid,
     return envelope::BadText(TypeNameFor(types, type_oid), text,
                              "nested too deeply");
   }
-  const pg::Oid base = types->ResolveDomain(type_oid);
-  if (const pg::TypeInfo* info = types->Find(base); info != nullptr) {
+  // One lookup for the common case, a type that is no domain (this runs
+  // for every column of every row); a domain is resolved to its base.
+  pg::Oid base = type_oid;
+  const pg::TypeInfo* info = types->Find(type_oid);
+  if (info != nullptr && info->kind == pg::TypeInfo::Kind::kDomain &&
+      info->domain_base != 0) {
+    base = types->ResolveDomain(type_oid);
+    info = types->Find(base);
+  }
+  if (info != nullptr) {
     if (info->array_element != 0) {
       return ConvertArray(*types, *info, text, depth, out);
     }

@@ -320,12 +320,18 @@ Producer::~Producer() {
 }
 
 rd_kafka_topic_s* Producer::TopicHandle(const std::string& topic) {
-  auto it = topics_.find(topic);
-  if (it != topics_.end()) return it->second;
-  // NULL conf: the producer's default topic conf, which carries acks=all.
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
-  if (rkt == nullptr) return nullptr;
-  topics_.emplace(topic, rkt);
+  if (last_rkt_ != nullptr && topic == last_topic_) return last_rkt_;
+  rd_kafka_topic_t* rkt;
+  if (auto it = topics_.find(topic); it != topics_.end()) {
+    rkt = it->second;
+  } else {
+    // NULL conf: the producer's default topic conf, which carries acks=all.
+    rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+    if (rkt == nullptr) return nullptr;
+    topics_.emplace(topic, rkt);
+  }
+  last_topic_ = topic;
+  last_rkt_ = rkt;
   return rkt;
 }
 

@@ -130,6 +130,10 @@ class Producer {
   // lock on every call; a pgcdc producer writes to a few topics, so the
   // handles are kept for its lifetime.
   std::unordered_map<std::string, rd_kafka_topic_s*> topics_;
+  // The last topic produced to and its handle: records come in runs of one
+  // topic, so most find theirs by one string compare, not a hash lookup.
+  std::string last_topic_;
+  rd_kafka_topic_s* last_rkt_ = nullptr;
 };
 
 // Sends the log lines of the librdkafka client configured by `conf` to

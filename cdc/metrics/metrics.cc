@@ -164,20 +164,38 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
 
 void Metrics::CountEvent(std::string_view schema, std::string_view table,
                          int op) {
-  event_table_.clear();
-  if (!table.empty()) {
-    event_table_.append(schema).append(".").append(table);
+  // Events come in runs of one table (a transaction's rows): the run's
+  // counters are found by comparing two short strings, without building
+  // "schema.table" and hashing it for every event.
+  if (last_events_ == nullptr || table != last_table_ ||
+      schema != last_schema_) {
+    event_table_.clear();
+    if (!table.empty()) {
+      event_table_.append(schema).append(".").append(table);
+    }
+    last_events_ = &EventCounters(event_table_);
+    last_schema_.assign(schema);
+    last_table_.assign(table);
   }
-  CountEvent(event_table_, op);
+  Increment(*last_events_, event_table_, op);
 }
 
 void Metrics::CountEvent(const std::string& table, int op) {
+  Increment(EventCounters(table), table, op);
+}
+
+Metrics::EventCounterArray& Metrics::EventCounters(const std::string& table) {
   auto it = events_.find(table);
   if (it == events_.end()) {
-    it = events_.emplace(table, std::array<prometheus::Counter*, 8>{}).first;
+    it = events_.emplace(table, EventCounterArray{}).first;
   }
+  return it->second;
+}
+
+void Metrics::Increment(EventCounterArray& counters, const std::string& table,
+                        int op) {
   size_t slot = op >= 0 && op < 7 ? static_cast<size_t>(op) : 7;
-  prometheus::Counter*& counter = it->second[slot];
+  prometheus::Counter*& counter = counters[slot];
   if (counter == nullptr) {
     counter = &events_family_->Add({{"table", table}, {"op", OpLabel(op)}});
   }

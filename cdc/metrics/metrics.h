@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 
 namespace prometheus {
@@ -89,14 +90,27 @@ class Metrics {
   int port() const;
 
  private:
+  using EventCounterArray = std::array<prometheus::Counter*, 8>;  // by op
+
   Metrics();
   void UpdateLag();
+  // The counters of `table` ("schema.table"), made empty on first use.
+  EventCounterArray& EventCounters(const std::string& table);
+  // Counts one event of `op` in `counters` (`table`'s), registering its
+  // series on first use.
+  void Increment(EventCounterArray& counters, const std::string& table, int op);
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* events_family_ = nullptr;
-  absl::flat_hash_map<std::string, std::array<prometheus::Counter*, 8>> events_;
-  std::string event_table_;  // scratch for CountEvent's "schema.table"
+  // Node-based: last_events_ points into it across inserts.
+  absl::node_hash_map<std::string, EventCounterArray> events_;
+  // CountEvent(schema, table, op)'s last table: its "schema.table", its
+  // parts and its counters (null before the first).
+  std::string event_table_;
+  std::string last_schema_;
+  std::string last_table_;
+  EventCounterArray* last_events_ = nullptr;
   prometheus::Counter* transactions_ = nullptr;
   prometheus::Counter* delivery_errors_ = nullptr;
   prometheus::Counter* snapshot_signals_rejected_ = nullptr;

@@ -72,7 +72,6 @@
 #ifndef CDC_PIPELINE_PIPELINE_H_
 #define CDC_PIPELINE_PIPELINE_H_
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -302,6 +301,9 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
     bool own_messages = false;  // it holds a message of pgcdc's own
   };
   PendingBegin begin_;
+  // While a replay step runs: its one reading of the clock, the ts_ms of
+  // the events it builds; -1 otherwise (each change reads the clock).
+  int64_t step_now_ms_ = -1;
 
   // The loop's own state.
   absl::Status fatal_;

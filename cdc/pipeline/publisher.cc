@@ -67,6 +67,7 @@ absl::Status Publisher::Connect() {
   // producer waiting forever for it.
   topics_ = std::make_unique<kafka::TopicAdmin>(producer_->client(),
                                                 config_->kafka.topics);
+  last_ready_topic_.clear();
   return EnsureTopics(kafka::TopicsOf(*config_), true);
 }
 
@@ -131,7 +132,13 @@ absl::Status Publisher::ProduceOne(
     const std::vector<envelope::Header>& headers) {
   // A topic not named by the configuration: a table renamed, or one whose
   // name routes elsewhere since. Made before its first record.
-  if (!topics_->Ready(topic)) CDC_RETURN_IF_ERROR(EnsureTopics({topic}, false));
+  // (A topic once ready stays so: the last one is not looked up again.)
+  if (topic != last_ready_topic_) {
+    if (!topics_->Ready(topic)) {
+      CDC_RETURN_IF_ERROR(EnsureTopics({topic}, false));
+    }
+    last_ready_topic_ = topic;
+  }
   const offsets::TxnId txn = host_->open_transaction();
   // Views of the record's headers: few records have any.
   absl::InlinedVector<kafka::HeaderView, 2> views;

@@ -113,7 +113,8 @@ class Publisher {
   // Counts and the reports' state.
   uint64_t events_published_ = 0;
   uint64_t events_acked_ = 0;
-  bool acks_pending_ = false;  // reports served since the last AfterAcks
+  bool acks_pending_ = false;     // reports served since the last AfterAcks
+  std::string last_ready_topic_;  // ProduceOne's last topic, made ready
 };
 
 }  // namespace cdc::pipeline

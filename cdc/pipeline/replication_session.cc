@@ -57,8 +57,15 @@ absl::StatusOr<std::optional<std::string_view>> ReplicationSession::Read(
   absl::StatusOr<std::optional<std::string_view>> frame =
       stream_->Read(timeout_ms, wake_fd, wake_fd2);
   if (frame.ok() && frame->has_value()) {
-    last_heard_ = Clock::now();
+    // Stamped when the frames stop (below), not per frame: a streamed
+    // transaction's million frames made these clock reads a tenth of
+    // pgcdc's CPU. The silence is then counted from at most one wait
+    // (timeout_ms) after the last frame.
+    heard_ = true;
     ping_sent_ = false;
+  } else if (heard_) {
+    heard_ = false;
+    last_heard_ = Clock::now();
   }
   return frame;
 }

@@ -76,7 +76,10 @@ class ReplicationSession {
                                                        int wake_fd2);
   // The loop chose not to read (backpressure, a replay): not reading is not
   // the server's silence.
-  void NotReading() { last_heard_ = Clock::now(); }
+  void NotReading() {
+    heard_ = false;
+    last_heard_ = Clock::now();
+  }
   // An XLogData frame starting at `wal_start` was received.
   void Received(Lsn wal_start);
   Lsn received_lsn() const { return received_lsn_; }
@@ -117,7 +120,9 @@ class ReplicationSession {
   // Timers.
   Clock::time_point next_status_;
   Clock::time_point last_status_;
-  Clock::time_point last_heard_;  // newest frame from the server
+  // Newest frame from the server, or the first Read without one after it.
+  Clock::time_point last_heard_;
+  bool heard_ = false;  // frames since last_heard_ was stamped
   bool ping_sent_ = false;
 };
 
