@@ -1682,6 +1682,31 @@ DebeziumJsonEncoder::DebeziumJsonEncoder(SourceInfo source,
 
 namespace {
 
+// Starts `record`'s key, a struct `name` (version 1) of one string field:
+// its schema when schemas are on, then the payload up to the field's value,
+// which the caller writes and closes (one brace, two with schemas).
+std::string& StartStringKey(bool schemas, std::string_view field, bool optional,
+                            std::string_view name, Record* record) {
+  record->key.emplace();
+  std::string& key = *record->key;
+  key.clear();
+  if (schemas) {
+    key.append(
+        "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":"
+        "\"string\",\"optional\":");
+    key.append(optional ? "true" : "false");
+    key.append(",\"field\":");
+    AppendQuoted(field, &key);
+    key.append("}],\"optional\":false,\"name\":");
+    AppendQuoted(name, &key);
+    key.append(",\"version\":1},\"payload\":");
+  }
+  key.append("{");
+  AppendQuoted(field, &key);
+  key.push_back(':');
+  return key;
+}
+
 // The envelope's fields after `source`.
 void AppendTail(const Event& event, std::string_view transaction,
                 std::string* out) {
@@ -1763,17 +1788,9 @@ void DebeziumJsonEncoder::AppendBoundary(bool begin, const TxnContext& txn,
   // AbstractTransactionStructMaker's values; ts_ms is the commit time
   // (Instant.toEpochMilli) from the Begin or Commit message.
   Record* record = out->AddTo(options_.transaction_topic);
-  record->key.emplace();
-  std::string& key = *record->key;
-  key.clear();
-  if (options_.schemas_enable) {
-    key.append(
-        "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
-        "\"optional\":false,\"field\":\"id\"}],\"optional\":false,\"name\":"
-        "\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":"
-        "1},\"payload\":");
-  }
-  key.append("{\"id\":");
+  std::string& key = StartStringKey(
+      options_.schemas_enable, "id", false,
+      "io.debezium.connector.common.TransactionMetadataKey", record);
   AppendTransactionId(lsn, &key);
   key.append(options_.schemas_enable ? "}}" : "}");
 
@@ -1952,17 +1969,9 @@ absl::Status DebeziumJsonEncoder::EncodeMessage(const MessageEvent& event,
   writer.Binary(message.content, &value);
   value.append(options_.schemas_enable ? "}}}" : "}}");
 
-  record->key.emplace();
-  std::string& key = *record->key;
-  key.clear();
-  if (options_.schemas_enable) {
-    key.append(
-        "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
-        "\"optional\":true,\"field\":\"prefix\"}],\"optional\":false,"
-        "\"name\":\"io.debezium.connector.postgresql.MessageKey\","
-        "\"version\":1},\"payload\":");
-  }
-  key.append("{\"prefix\":");
+  std::string& key =
+      StartStringKey(options_.schemas_enable, "prefix", true,
+                     "io.debezium.connector.postgresql.MessageKey", record);
   AppendQuoted(message.prefix, &key);
   key.append(options_.schemas_enable ? "}}" : "}");
   return absl::OkStatus();

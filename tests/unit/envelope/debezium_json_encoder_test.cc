@@ -364,6 +364,16 @@ class DebeziumJsonEncoderTest : public ::testing::Test {
     return event;
   }
 
+  TruncateEvent Truncate() {
+    TruncateEvent event;
+    event.op = v1::TRUNCATE;
+    event.table = &table_;
+    event.txn = &txn_;
+    event.lsn = 0x300;
+    event.relation = &relation_;
+    return event;
+  }
+
   std::vector<Record> Encode(const RowEvent& event) {
     std::vector<Record> records;
     RecordWriter writer(&records);
@@ -653,13 +663,7 @@ TEST_F(DebeziumJsonEncoderTest, TruncateAndMessage) {
   auto encoder = Encoder();
   std::vector<Record> records;
   RecordWriter writer(&records);
-  TruncateEvent truncate;
-  truncate.op = v1::TRUNCATE;
-  truncate.table = &table_;
-  truncate.txn = &txn_;
-  truncate.lsn = 0x300;
-  truncate.relation = &relation_;
-  ASSERT_TRUE(encoder->EncodeTruncate(truncate, &writer).ok());
+  ASSERT_TRUE(encoder->EncodeTruncate(Truncate(), &writer).ok());
 
   TableShape message_table;
   message_table.topic = "dbz.message";
@@ -1189,12 +1193,7 @@ TEST_F(DebeziumJsonEncoderTest, TransactionMetadata) {
   ASSERT_TRUE(encoder->BeginTransaction(txn_, 0x150, &writer).ok());
   ASSERT_TRUE(encoder->EncodeRow(Insert(), &writer).ok());
   // A skipped op is not counted.
-  TruncateEvent truncate;
-  truncate.op = v1::TRUNCATE;
-  truncate.table = &table_;
-  truncate.txn = &txn_;
-  truncate.relation = &relation_;
-  ASSERT_TRUE(encoder->EncodeTruncate(truncate, &writer).ok());
+  ASSERT_TRUE(encoder->EncodeTruncate(Truncate(), &writer).ok());
   TableShape other;
   other.schema = "public";
   other.key_columns = table_.key_columns;
