@@ -865,8 +865,8 @@ absl::Status Pipeline::PublishEnd(Lsn lsn) {
 
 absl::Status Pipeline::PublishBoundary(bool begin, Lsn lsn) {
   CDC_RETURN_IF_ERROR(
-      builder_->BuildTransactionBoundary(begin, txn_, lsn, &records_));
-  for (const envelope::Record& record : records_) {
+      builder_->BuildTransactionBoundary(begin, txn_, lsn, &boundary_records_));
+  for (const envelope::Record& record : boundary_records_) {
     CDC_RETURN_IF_ERROR(ProduceRecord(record));
   }
   return absl::OkStatus();

@@ -288,6 +288,9 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   Lsn last_commit_lsn_ = 0;
   int64_t last_commit_ts_us_ = 0;
   std::vector<envelope::Record> records_;  // reused by Publish
+  // Reused by PublishBoundary: apart from records_, which it would empty
+  // (and free) at every transaction when the format writes no boundaries.
+  std::vector<envelope::Record> boundary_records_;
   // The open transaction's Begin boundary, published before its first
   // record rather than at its Begin message, so that a transaction of
   // pgcdc's own messages alone (signals, heartbeats) publishes none. A
