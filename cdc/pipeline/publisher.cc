@@ -154,7 +154,12 @@ absl::Status Publisher::ProduceOne(
                           "; nothing from that transaction on is confirmed, so "
                           "the next start sends it again"));
     }
-    ServeAcks(100);  // librdkafka's local queue is full
+    // librdkafka's local queue is full. The loop, which sets the in-flight
+    // gauges once per batch, does not run while this waits (a broker down
+    // may keep it waiting until a stop): they say now what waits.
+    metrics_->SetInflight(tracker_->inflight_events(),
+                          tracker_->inflight_bytes());
+    ServeAcks(100);
     CDC_RETURN_IF_ERROR(host_->fatal());
     // The broker may never drain it: a stop cannot wait for that. The
     // transaction stays unconfirmed and is sent again on the next start.
