@@ -839,8 +839,10 @@ absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
     CDC_RETURN_IF_ERROR(ProduceRecord(record));
     metrics_->CountEvent(record.schema, record.table, record.op);
   }
-  // The in-flight gauges are set by the loop once per batch of frames or
-  // replay step, and after acknowledgements (AfterAcks): not per change.
+  // Per change: the change that fills the window is the last one before
+  // the loop only serves acknowledgements, and the gauges must say so then
+  // (two stores; per batch, they stayed below the window during an outage).
+  metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
   return absl::OkStatus();
 }
 
