@@ -537,8 +537,6 @@ absl::Status Pipeline::StreamSession() {
     if (!frame->has_value() || ++frames_since_poll >= 256) {
       ServeAcks(0);
       frames_since_poll = 0;
-      metrics_->SetInflight(tracker_.inflight_events(),
-                            tracker_.inflight_bytes());
       LogProgress(false);
       if (!frame->has_value()) continue;
     }
@@ -688,7 +686,6 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
     if (!s.ok()) break;
   }
   step_now_ms_ = -1;
-  metrics_->SetInflight(tracker_.inflight_events(), tracker_.inflight_bytes());
   return s;
 }
 
