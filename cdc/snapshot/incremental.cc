@@ -100,7 +100,7 @@ void IncrementalSnapshot::Release(const v1::SnapshotState& state, Effects* e) {
   held_.erase(std::remove_if(held_.begin(), held_.end(), covered), held_.end());
 }
 
-void IncrementalSnapshot::Adopt(const v1::SnapshotState& state, Effects* e) {
+void IncrementalSnapshot::Adopt(const v1::SnapshotState& state) {
   // A journal written before this run: what it says was acknowledged, so it
   // replaces what this run knows only from requests.
   for (const std::string& id : state.finished()) {
@@ -135,12 +135,19 @@ void IncrementalSnapshot::Adopt(const v1::SnapshotState& state, Effects* e) {
       if (!finished) *mine->add_tasks() = task;
     }
   }
-  if (!state.tasks().empty()) {
-    const v1::SnapshotTask& next = state.tasks(0);
-    e->notes.push_back(absl::StrCat(
-        "resuming a snapshot from its journal: ", published_.tasks_size(),
-        " table(s) to read; ", next.table(), " after ", next.rows(), " rows"));
-  }
+  // Said once this run's own first signal shows that no older journal is
+  // left to read (NoteResumed): a journal adopted here may be followed by
+  // later ones of the same run that finished its tables, and then nothing is
+  // resumed.
+  adopted_ = adopted_ || !state.tasks().empty() || !state.finished().empty();
+}
+
+void IncrementalSnapshot::NoteResumed(Effects* e) const {
+  if (!adopted_ || published_.tasks().empty()) return;
+  const v1::SnapshotTask& next = published_.tasks(0);
+  e->notes.push_back(absl::StrCat(
+      "resuming a snapshot from its journal: ", published_.tasks_size(),
+      " table(s) to read; ", next.table(), " after ", next.rows(), " rows"));
 }
 
 bool IncrementalSnapshot::Sync(Effects* e) {
@@ -222,9 +229,12 @@ IncrementalSnapshot::Effects IncrementalSnapshot::OnSignal(
   Release(signal.state(), &e);
   if (!own && !own_seen_) {
     // Every journal a dead run wrote lies before this run's first signal.
-    Adopt(signal.state(), &e);
+    Adopt(signal.state());
   }
-  if (own) own_seen_ = true;
+  if (own && !own_seen_) {
+    own_seen_ = true;
+    NoteResumed(&e);
+  }
   if (!signal.state().tasks().empty()) {
     e.hold = true;
     Held held{token, {}};

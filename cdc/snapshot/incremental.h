@@ -175,7 +175,9 @@ class IncrementalSnapshot {
   // Writes the final journal when nothing is left but unlisted holds.
   void MaybeFinish(Effects* e);
   void Release(const v1::SnapshotState& state, Effects* e);
-  void Adopt(const v1::SnapshotState& state, Effects* e);
+  void Adopt(const v1::SnapshotState& state);
+  // Notes the snapshot resumed from adopted journals, if any is left to read.
+  void NoteResumed(Effects* e) const;
   bool Known(const std::string& request_id) const;
   static void Apply(const ChunkResult& result, v1::SnapshotState* state);
   static void DropTable(const std::string& request_id, const std::string& table,
@@ -192,6 +194,7 @@ class IncrementalSnapshot {
   uint64_t next_chunk_ = 1;
   uint64_t expected_chunk_ = 0;
   bool own_seen_ = false;
+  bool adopted_ = false;  // a journal of an earlier run was adopted
   // What is published (handed to the producer) and what is acknowledged.
   v1::SnapshotState published_;
   v1::SnapshotState acked_;

@@ -194,8 +194,12 @@ TEST(IncrementalSnapshotTest, ResumesFromAJournalWrittenByAnotherRun) {
   journal.mutable_state()->mutable_tasks(0)->set_after_key(0, "700");
   e = snap.OnSignal(journal, 3);
   EXPECT_THAT(e.release, ElementsAre(2u));
-  // The first state this run writes is the journal's.
+  EXPECT_THAT(e.notes, IsEmpty());  // more journals may follow
+  // The first state this run writes is the journal's; the log says so once.
   e = snap.OnSignal(sync, 4);
+  EXPECT_THAT(e.notes,
+              ElementsAre("resuming a snapshot from its journal: 1 table(s) "
+                          "to read; public.t after 600 rows"));
   ASSERT_TRUE(e.emit.has_value());
   ASSERT_TRUE(e.emit->has_open());
   ASSERT_EQ(e.emit->state().tasks_size(), 1);
@@ -208,6 +212,29 @@ TEST(IncrementalSnapshotTest, ResumesFromAJournalWrittenByAnotherRun) {
   journal.mutable_state()->mutable_tasks(0)->set_after_key(0, "100");
   e = snap.OnSignal(journal, 6);
   EXPECT_EQ(snap.published().tasks(0).after_key(0), "700");
+}
+
+// Journals of an earlier run that went on to finish its snapshot: the last
+// says every table was read, so nothing is resumed, nor said to be.
+TEST(IncrementalSnapshotTest, JournalsOfAFinishedSnapshotResumeNothing) {
+  IncrementalSnapshot snap("s", "alive", 100);
+  Effects e = snap.OnSignal(Request("r", {"public.a", "public.b"}), 1);
+  v1::SnapshotSignal journal;
+  journal.set_slot("s");
+  journal.mutable_close()->set_nonce("earlier");
+  v1::SnapshotTask* task = journal.mutable_state()->add_tasks();
+  task->set_request_id("r");
+  task->set_table("public.b");
+  EXPECT_THAT(snap.OnSignal(journal, 2).notes, IsEmpty());
+  journal.mutable_state()->clear_tasks();
+  journal.mutable_state()->add_finished("r");
+  EXPECT_THAT(snap.OnSignal(journal, 3).notes, IsEmpty());
+  EXPECT_EQ(snap.published().tasks_size(), 0);
+  e = snap.OnSignal(*e.emit, 4);  // this run's sync marker comes back
+  for (const std::string& note : e.notes) {
+    EXPECT_THAT(note, ::testing::Not(::testing::HasSubstr("resuming")));
+  }
+  EXPECT_FALSE(e.read.has_value());
 }
 
 TEST(IncrementalSnapshotTest, AJournalSaysWhichTablesOfARequestAreLeft) {
