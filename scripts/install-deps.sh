@@ -25,7 +25,8 @@ RDKAFKA_PREFIX=${PGCDC_RDKAFKA_PREFIX:-/opt/pgcdc/librdkafka-$RDKAFKA_VERSION}
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libpq-dev libprotobuf-dev protobuf-compiler libabsl-dev
-  prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libgtest-dev libgmock-dev
+  libbenchmark-dev
   postgresql-15 postgresql-client-15 kcat curl procps openssl time
   clang libclang-rt-14-dev llvm-14 libssl-dev
   # librdkafka's build: dpkg-source unpacks it, the rest are its libraries.

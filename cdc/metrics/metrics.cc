@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -145,19 +144,10 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(
     const std::string& listen) {
   std::unique_ptr<Metrics> metrics(new Metrics());
   if (!listen.empty()) {
-    try {
-      // The constructor that takes civetweb's options (the one taking an
-      // address sets only listening_ports and num_threads).
-      metrics->exposer_ =
-          std::make_unique<prometheus::Exposer>(std::vector<std::string>{
-              "listening_ports", listen,                    //
-              "num_threads", std::to_string(kHttpThreads),  //
-              "request_timeout_ms", std::to_string(kHttpRequestTimeoutMs)});
-    } catch (const std::exception& e) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "metrics.listen: cannot serve metrics on ", listen, ": ", e.what()));
-    }
-    metrics->exposer_->RegisterCollectable(metrics->registry_);
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> http =
+        HttpEndpoint::Start(listen, metrics->registry_, &metrics->health_);
+    if (!http.ok()) return http.status();
+    metrics->http_ = *std::move(http);
   }
   return metrics;
 }
@@ -228,6 +218,12 @@ void Metrics::UpdateLag() {
           ? static_cast<double>(server_lsn_value_ - confirmed_lsn_value_)
           : 0.0);
 }
+uint64_t Metrics::lag_bytes() const {
+  return static_cast<uint64_t>(lag_bytes_->Value());
+}
+int64_t Metrics::behind_source_ms() const {
+  return static_cast<int64_t>(behind_source_ms_->Value());
+}
 void Metrics::SetInflight(size_t events, size_t bytes) {
   inflight_events_->Set(static_cast<double>(events));
   inflight_bytes_->Set(static_cast<double>(bytes));
@@ -290,10 +286,6 @@ std::string Metrics::Render() const {
   return out.str();
 }
 
-int Metrics::port() const {
-  if (!exposer_) return 0;
-  std::vector<int> ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
-}
+int Metrics::port() const { return http_ ? http_->port() : 0; }
 
 }  // namespace cdc::metrics

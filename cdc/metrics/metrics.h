@@ -1,18 +1,12 @@
-// Metrics: pgcdc's Prometheus metrics, all prefixed pgcdc_, served as text at
-// GET /metrics on the configured address (and nowhere when none is set).
+// Metrics: pgcdc's Prometheus metrics, all prefixed pgcdc_, and its health,
+// served on the configured address (and nowhere when none is set) by an
+// HttpEndpoint: GET /metrics, /healthz and /readyz.
 //
-// Owns the registry and the HTTP exposer (civetweb, through prometheus-cpp).
-// The exposer answers with kHttpThreads worker threads, each serving one
-// connection at a time, and gives up on a connection that has not sent its
-// whole request within kHttpRequestTimeoutMs (closing it): so a few idle or
-// slow connections to the port — a half-open scraper, a port scanner —
-// delay a scrape by at most that timeout, where one such connection held
-// the single thread of old for civetweb's default 30 s.
-//
-// The pipeline updates values on its own thread; prometheus-cpp's metrics
-// are thread-safe, so scrapes from the exposer's threads need no
-// coordination. Per-(table, op) counters are resolved once and cached so the
-// hot path does no label lookups.
+// Owns the registry, the health and the endpoint. The pipeline updates
+// values on its own thread; prometheus-cpp's metrics and Health are
+// thread-safe, so requests on the endpoint's threads need no coordination.
+// Per-(table, op) counters are resolved once and cached so the hot path does
+// no label lookups.
 #ifndef CDC_METRICS_METRICS_H_
 #define CDC_METRICS_METRICS_H_
 
@@ -25,10 +19,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
+#include "cdc/metrics/health.h"
+#include "cdc/metrics/http_endpoint.h"
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Histogram;
 class Registry;
@@ -37,10 +32,6 @@ class Family;
 }  // namespace prometheus
 
 namespace cdc::metrics {
-
-// civetweb's num_threads and request_timeout_ms for the endpoint.
-inline constexpr int kHttpThreads = 8;
-inline constexpr int kHttpRequestTimeoutMs = 5000;
 
 class Metrics {
  public:
@@ -84,10 +75,17 @@ class Metrics {
   void SetSnapshotTablesRemaining(size_t tables);
   void SetSnapshotDurationSeconds(double seconds);
 
+  // pgcdc_lag_bytes and pgcdc_behind_source_ms as last set, for logs.
+  uint64_t lag_bytes() const;
+  int64_t behind_source_ms() const;
+
   // Text exposition format of everything registered (for tests and logs).
   std::string Render() const;
   // The port actually bound (useful with port 0); 0 when not serving.
   int port() const;
+
+  // What /readyz answers; the pipeline keeps it up to date.
+  Health& health() { return health_; }
 
  private:
   using EventCounterArray = std::array<prometheus::Counter*, 8>;  // by op
@@ -101,7 +99,7 @@ class Metrics {
   void Increment(EventCounterArray& counters, const std::string& table, int op);
 
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  Health health_;
   prometheus::Family<prometheus::Counter>* events_family_ = nullptr;
   // Node-based: last_events_ points into it across inserts.
   absl::node_hash_map<std::string, EventCounterArray> events_;
@@ -139,6 +137,8 @@ class Metrics {
   prometheus::Gauge* snapshot_duration_seconds_ = nullptr;
   uint64_t server_lsn_value_ = 0;
   uint64_t confirmed_lsn_value_ = 0;
+  // Last: stopped first, while what it serves is still there.
+  std::unique_ptr<HttpEndpoint> http_;
 };
 
 }  // namespace cdc::metrics

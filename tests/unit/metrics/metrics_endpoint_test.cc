@@ -1,6 +1,7 @@
-// The /metrics endpoint over real loopback sockets: connections that send
-// nothing, or half a request, must not keep a scrape from being answered,
-// and the server must close them once its request timeout has passed.
+// The HTTP endpoint over real loopback sockets: what /metrics, /healthz,
+// /readyz and other paths answer; connections that send nothing, or half a
+// request, must not keep a scrape from being answered, and the server must
+// close them once its request timeout has passed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "cdc/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,7 +21,9 @@
 namespace cdc::metrics {
 namespace {
 
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using Clock = std::chrono::steady_clock;
 
 // A connected loopback socket, closed when it goes.
@@ -64,6 +68,64 @@ class Socket {
   int fd_;
   bool connected_ = false;
 };
+
+// The whole response to `request` on `port`.
+std::string Exchange(int port, const std::string& request) {
+  Socket socket(port);
+  std::string response;
+  if (!socket.connected() || !socket.Send(request)) return response;
+  socket.ReadUntilClosed(Clock::now() + std::chrono::seconds(10), &response);
+  return response;
+}
+
+TEST(MetricsEndpointTest, HealthReadinessMetricsAndUnknownPaths) {
+  absl::StatusOr<std::unique_ptr<Metrics>> metrics =
+      Metrics::Create("127.0.0.1:0");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  Metrics& m = **metrics;
+  const int port = m.port();
+  ASSERT_GT(port, 0);
+  m.CountTransaction();
+
+  std::string r = Exchange(port, "GET /metrics HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(r, HasSubstr("Content-Type: text/plain; version=0.0.4"));
+  EXPECT_THAT(r, HasSubstr("pgcdc_transactions_total 1"));
+
+  // Alive from the start, whatever the phase.
+  r = Exchange(port, "GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(r, EndsWith("\r\n\r\nok\n"));
+
+  r = Exchange(port, "GET /readyz HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_THAT(r, EndsWith("\r\n\r\nnot ready: starting\n"));
+  m.health().SetPhase(Phase::kStreaming);
+  r = Exchange(port, "GET /readyz HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(r, EndsWith("\r\n\r\nready: streaming\n"));
+  // A query string does not change the path.
+  r = Exchange(port, "GET /readyz?verbose=1 HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK\r\n"));
+  // HEAD: the status and headers, no body.
+  r = Exchange(port, "HEAD /readyz HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(r, EndsWith("\r\n\r\n"));
+  m.health().SetPhase(Phase::kWaitingForSlot, "slot \"s\" held by pid 42");
+  r = Exchange(port, "GET /readyz HTTP/1.0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 503 "));
+  EXPECT_THAT(r, HasSubstr("not ready: waiting for the replication slot "
+                           "(slot \"s\" held by pid 42)"));
+
+  for (const char* path :
+       {"/", "/metricsx", "/healthz/x", "/../etc/passwd", "/readyz.json"}) {
+    r = Exchange(port, absl::StrCat("GET ", path, " HTTP/1.0\r\n\r\n"));
+    EXPECT_THAT(r, StartsWith("HTTP/1.1 404 Not Found\r\n")) << path;
+  }
+  r = Exchange(port, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 405 Method Not Allowed\r\n")) << r;
+  EXPECT_THAT(r, HasSubstr("Allow: GET, HEAD\r\n"));
+}
 
 TEST(MetricsEndpointTest, IdleAndSlowConnectionsDoNotKeepScrapesWaiting) {
   absl::StatusOr<std::unique_ptr<Metrics>> metrics =
