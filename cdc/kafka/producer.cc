@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"
 #include "cdc/common/status_macros.h"
@@ -156,6 +157,19 @@ absl::Status FatalErrorOf(rd_kafka_t* rk) {
       "Kafka producer fatal error: ", rd_kafka_err2name(err), ": ", errstr));
 }
 
+// The broker a librdkafka connection error names ("host:port/id: Connect
+// to ... failed"), for BrokerOutage's summary; "" when it names none.
+std::string_view BrokerOf(std::string_view reason) {
+  const size_t colon = reason.find(": ");
+  if (colon == std::string_view::npos || colon > 300) return {};
+  const std::string_view head = reason.substr(0, colon);
+  if (head.find('/') == std::string_view::npos ||
+      head.find(' ') != std::string_view::npos) {
+    return {};
+  }
+  return head;
+}
+
 // Called on librdkafka's threads; cdc::Log is thread-safe.
 void OnLibrdkafkaLog(const rd_kafka_t* rk, int syslog_level, const char* fac,
                      const char* buf) {
@@ -174,6 +188,29 @@ void OnLibrdkafkaLog(const rd_kafka_t* rk, int syslog_level, const char* fac,
           std::string_view::npos) {
     level = LogLevel::kDebug;
   }
+  // A connection failure: the error callback reports each one as well
+  // (LogClientError), where a producer's are summarized (BrokerOutage).
+  if (std::string_view(fac) == "FAIL") level = LogLevel::kDebug;
+  // The idempotent producer's epoch bump (librdkafka's "eos" debug context,
+  // which the producer turns on): after a request failed such that the
+  // sequence numbers of later ones can no longer be kept, librdkafka drains
+  // every partition and starts over with a new epoch. Records that were in
+  // flight on other partitions when their connection dropped (possibly
+  // written) are then sent again under the new epoch, which the broker
+  // cannot recognise as retries: they may be written twice. That is within
+  // at-least-once but worth a warning, since it is the one way a single
+  // running producer writes an event twice (librdkafka issue 4953). The
+  // debug line is the only sign librdkafka gives of it.
+  if (std::string_view(fac) == "DRAIN" &&
+      std::string_view(buf).find("epoch bump") != std::string_view::npos) {
+    Log(LogLevel::kWarning,
+        absl::StrCat("librdkafka ", rd_kafka_name(rk),
+                     ": the idempotent producer starts a new epoch; records "
+                     "that were in flight when their broker connection "
+                     "failed may be written twice (at-least-once): ",
+                     buf));
+    return;
+  }
   Log(level,
       absl::StrCat("librdkafka ", rd_kafka_name(rk), " ", fac, ": ", buf));
 }
@@ -185,10 +222,25 @@ void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf) {
 }
 
 absl::Status LogClientError(rd_kafka_t* rk, int err, const char* reason,
-                            const ClientIdentity& who) {
-  LogError("librdkafka ", rd_kafka_name(rk), " ",
-           rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ",
-           reason);
+                            const ClientIdentity& who, BrokerOutage* outage) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  // Requests timed out on a connection that stays up but does not answer
+  // (socket.timeout.ms) are connection trouble too: librdkafka drops it.
+  const bool connection = code == RD_KAFKA_RESP_ERR__TRANSPORT ||
+                          code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+                          code == RD_KAFKA_RESP_ERR__RESOLVE ||
+                          code == RD_KAFKA_RESP_ERR__TIMED_OUT;
+  const std::string line = absl::StrCat("librdkafka ", rd_kafka_name(rk), " ",
+                                        rd_kafka_err2name(code), ": ", reason);
+  if (outage == nullptr || !connection) {
+    LogError(line);
+  } else {
+    LogDebug(line);
+    const std::string told = outage->OnConnectionError(
+        absl::Now(), code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+        BrokerOf(reason), reason);
+    if (!told.empty()) LogWarning(told);
+  }
   return ConnectFailure(err, reason, who);
 }
 
@@ -259,6 +311,10 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
         // in-flight window. A user who would rather fail after a while sets
         // message.timeout.ms.
         {"message.timeout.ms", "0"},
+        // The idempotent producer's state changes, logged at debug level
+        // but for an epoch bump (see OnLibrdkafkaLog). librdkafka writes
+        // them only on errors and (re)connections.
+        {"debug", "eos"},
         // 1 GiB of local buffer: the pipeline bounds what it has in flight
         // itself, so this only has to stay out of its way.
         {"queue.buffering.max.kbytes", "1048576"},
@@ -417,6 +473,10 @@ void Producer::Poll(int timeout_ms) {
     }
   }
   rd_kafka_poll(rk_, timeout_ms);
+  if (outage_.in_outage()) {
+    const std::string told = outage_.Tick(absl::Now());
+    if (!told.empty()) LogWarning(told);
+  }
 }
 
 absl::Status Producer::Flush(int timeout_ms) {
@@ -443,6 +503,10 @@ void Producer::OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
   report.partition = msg->partition;
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     report.offset = msg->offset;
+    if (!self->outage_.reachable()) {
+      const std::string told = self->outage_.OnAcknowledged(absl::Now());
+      if (!told.empty()) LogInfo(told);
+    }
   } else if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
     absl::Status fatal = FatalErrorOf(rk);
     report.status = absl::InternalError(absl::StrCat(
@@ -461,7 +525,8 @@ void Producer::OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
 void Producer::OnError(rd_kafka_t* rk, int err, const char* reason,
                        void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
-  absl::Status failure = LogClientError(rk, err, reason, self->identity_);
+  absl::Status failure =
+      LogClientError(rk, err, reason, self->identity_, &self->outage_);
   if (self->connect_failure_.ok()) self->connect_failure_ = failure;
 }
 

@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "cdc/kafka/broker_outage.h"
 #include "cdc/kafka/client_failure.h"
 
 struct rd_kafka_conf_s;
@@ -99,6 +100,9 @@ class Producer {
   absl::Status Flush(int timeout_ms);
   // Messages produced but not yet reported.
   int OutstandingMessages() const;
+  // False from librdkafka's "all brokers down" until the next
+  // acknowledgement (BrokerOutage).
+  bool KafkaReachable() const { return outage_.reachable(); }
   // OK, or the fatal error that made this producer unusable (the idempotent
   // producer raises one when it can no longer guarantee order and no
   // duplicates, e.g. on a sequence gap). Once set it stays set: every
@@ -114,7 +118,8 @@ class Producer {
   static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* msg,
                          void* opaque);
   // librdkafka's error callback, served by rd_kafka_poll on the owner's
-  // thread: logs the error and keeps the first connect failure.
+  // thread: logs the error (connection errors through outage_) and keeps the
+  // first connect failure.
   static void OnError(rd_kafka_s* rk, int err, const char* reason,
                       void* opaque);
   rd_kafka_topic_s* TopicHandle(const std::string& topic);
@@ -126,6 +131,7 @@ class Producer {
   DeliveryCallback on_delivery_;
   ClientIdentity identity_;
   absl::Status connect_failure_;  // the first; see client_failure.h
+  BrokerOutage outage_;           // fed by OnError and OnDelivery
   // rd_kafka_producev(RD_KAFKA_V_TOPIC) looks the topic up by name under a
   // lock on every call; a pgcdc producer writes to a few topics, so the
   // handles are kept for its lifetime.
@@ -142,9 +148,13 @@ class Producer {
 void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf);
 
 // For a client's librdkafka error callback: logs the error and returns the
-// connect failure it is (client_failure.h), or OK.
+// connect failure it is (client_failure.h), or OK. With `outage`, the
+// connection errors (transport, all brokers down, name resolution, requests
+// timed out) go to it
+// and only the lines it returns are logged.
 absl::Status LogClientError(rd_kafka_s* rk, int err, const char* reason,
-                            const ClientIdentity& who);
+                            const ClientIdentity& who,
+                            BrokerOutage* outage = nullptr);
 
 // Sets one librdkafka property on `conf`. A refusal is kInvalidArgument
 // naming the property and what is wrong, never the value, which may be a

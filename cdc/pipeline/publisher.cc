@@ -248,6 +248,10 @@ void Publisher::OnDelivery(const kafka::DeliveryReport& report) {
 
 void Publisher::ServeAcks(int timeout_ms) {
   producer_->Poll(timeout_ms);
+  if (producer_->KafkaReachable() != kafka_reachable_) {
+    kafka_reachable_ = !kafka_reachable_;
+    metrics_->health().SetKafkaReachable(kafka_reachable_);
+  }
   if (acks_pending_) {
     acks_pending_ = false;
     host_->AfterAcks();

@@ -114,6 +114,7 @@ class Publisher {
   uint64_t events_published_ = 0;
   uint64_t events_acked_ = 0;
   bool acks_pending_ = false;     // reports served since the last AfterAcks
+  bool kafka_reachable_ = true;   // as last told to metrics_->health()
   std::string last_ready_topic_;  // ProduceOne's last topic, made ready
 };
 

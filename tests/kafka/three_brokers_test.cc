@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -183,11 +184,20 @@ class ThreeBrokersTest : public RealKafkaTest {
     ExpectTopicsEqualTables(tables_, &counts);
     // One process that never reconnected sends nothing twice: whatever
     // librdkafka retried across the faults, the idempotent producer's
-    // sequence numbers kept the broker from writing it twice.
-    EXPECT_EQ(counts.replays, 0);
+    // sequence numbers kept the broker from writing it twice. But for one
+    // case, which pgcdc warns of: an epoch bump, after which records that
+    // were in flight on a dropped connection are sent again under a new
+    // epoch the broker cannot match them with (see OnLibrdkafkaLog).
+    const bool epoch_bumped = absl::StrContains(
+        p_->ReadLog(), "idempotent producer starts a new epoch");
+    if (!epoch_bumped) {
+      EXPECT_EQ(counts.replays, 0);
+    }
     std::cout << what << ": " << load_->committed() << " statements, "
               << counts.events << " events in the topics of which "
-              << counts.replays << " replays; caught up " << caught_up_ms
+              << counts.replays << " replays"
+              << (epoch_bumped ? " (the producer bumped its epoch)" : "")
+              << "; caught up " << caught_up_ms
               << " ms after the load stopped; " << MsSince(started_)
               << " ms streaming\n";
   }

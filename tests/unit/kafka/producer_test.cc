@@ -364,15 +364,26 @@ TEST(KafkaProducerTest, RetriableProduceErrorsEndInOneDelivery) {
 // the broker having lost the producer's state and bumps the epoch); right
 // after a NOT_LEADER_FOR_PARTITION or disconnect on the same batch it is a
 // fatal error instead ("unable to retry without risking duplication").
+// The epoch bump is the one retry that can write a record twice (what was in
+// flight elsewhere is renumbered), so pgcdc warns of it.
 TEST(KafkaProducerTest, UnknownProducerIdAloneIsRetried) {
   auto broker = StartBroker();
   ASSERT_NE(broker, nullptr);
   Reports reports;
   auto producer = MakeProducer(*broker, &reports);
   ASSERT_NE(producer, nullptr);
+  ::testing::internal::CaptureStderr();
   DeliveryReport r =
       ProduceThroughErrors(*broker, *producer, reports, "pid",
                            {RD_KAFKA_RESP_ERR_UNKNOWN_PRODUCER_ID});
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(log, HasSubstr(" WARN librdkafka "));
+  EXPECT_THAT(log, HasSubstr("the idempotent producer starts a new epoch; "
+                             "records that were in flight when their broker "
+                             "connection failed may be written twice"));
+  EXPECT_THAT(log, HasSubstr("unknown producer id"));
+  // The rest of the "eos" debug context stays below the default level.
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("IDEMPSTATE")));
   EXPECT_TRUE(r.status.ok()) << r.status;
   EXPECT_TRUE(producer->FatalError().ok());
   EXPECT_EQ(ReadAll(*broker, "pid").size(), 2u);
