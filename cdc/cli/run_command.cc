@@ -15,9 +15,11 @@
 #include "cdc/cli/exit_codes.h"
 #include "cdc/common/log.h"
 #include "cdc/config/config.h"
+#include "cdc/config/config_summary.h"
 #include "cdc/kafka/dev_broker.h"
 #include "cdc/kafka/producer.h"
 #include "cdc/metrics/metrics.h"
+#include "cdc/pg/connection.h"
 #include "cdc/pipeline/pipeline.h"
 
 namespace cdc::cli {
@@ -84,6 +86,15 @@ bool IsEnvironmentError(const absl::Status& s) {
   }
 }
 
+// log.format, log.level, and the slot as every JSON line's context.
+void ApplyLogConfig(const config::Config& config) {
+  SetLogFormat(config.log.format == "json" ? LogFormat::kJson
+                                           : LogFormat::kText);
+  LogLevel level = LogLevel::kInfo;
+  if (ParseLogLevel(config.log.level, &level)) SetMinLogLevel(level);
+  SetLogContext({{"slot", config.source.slot}});
+}
+
 }  // namespace
 
 int RunRunCommand(int argc, char** argv) {
@@ -100,8 +111,10 @@ int RunRunCommand(int argc, char** argv) {
     return kExitConfig;
   }
   InstallSignalHandlers();
+  ApplyLogConfig(*config);
   LogInfo("pgcdc ", PGCDC_VERSION, " (librdkafka ", kafka::ClientVersion(),
           ") starting");
+  LogInfo(config::ConfigSummary(*config, pg::DescribeDsn(config->source.dsn)));
 
   std::unique_ptr<kafka::DevBroker> embedded;
   if (config->kafka.bootstrap_servers == "embedded") {

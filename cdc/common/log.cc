@@ -15,6 +15,7 @@ namespace cdc {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<bool> json_format{false};
 
 // Serializes writes to stderr with the status line they may have to move.
 std::mutex& StderrMutex() {
@@ -92,6 +93,67 @@ const char* LevelName(LogLevel level) {
   return "?";
 }
 
+const char* JsonLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "?";
+}
+
+// The context fields, under StderrMutex().
+std::vector<LogField>& Context() {
+  static auto* fields = new std::vector<LogField>;
+  return *fields;
+}
+// Their keys are kept here: LogField's key is a view.
+std::vector<std::string>& ContextKeys() {
+  static auto* keys = new std::vector<std::string>;
+  return *keys;
+}
+
+// `text` escaped (EscapeForLog: valid UTF-8 without controls) and quoted as a
+// JSON string.
+void AppendJsonString(absl::string_view text, std::string* out) {
+  out->push_back('"');
+  for (char c : EscapeForLog(text)) {
+    if (c == '"' || c == '\\') out->push_back('\\');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+std::string FormatLine(LogLevel level, absl::string_view message,
+                       const std::vector<LogField>& fields,
+                       const std::vector<LogField>& context) {
+  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                            absl::UTCTimeZone());
+  std::string line;
+  if (json_format.load(std::memory_order_relaxed)) {
+    line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"",
+                        JsonLevelName(level), "\",\"msg\":");
+    AppendJsonString(message, &line);
+    for (const std::vector<LogField>* set : {&context, &fields}) {
+      for (const LogField& f : *set) {
+        line.push_back(',');
+        AppendJsonString(f.key, &line);
+        line.push_back(':');
+        AppendJsonString(f.value, &line);
+      }
+    }
+    line.append("}\n");
+    return line;
+  }
+  return absl::StrCat(time, " ", LevelName(level), " ", EscapeForLog(message),
+                      "\n");
+}
+
 }  // namespace
 
 std::string EscapeForLog(absl::string_view text) {
@@ -137,15 +199,47 @@ std::string EscapeForLog(absl::string_view text) {
 
 void SetMinLogLevel(LogLevel level) { min_level = static_cast<int>(level); }
 
+void SetLogFormat(LogFormat format) {
+  json_format = format == LogFormat::kJson;
+}
+
+void SetLogContext(std::vector<LogField> fields) {
+  std::lock_guard<std::mutex> lock(StderrMutex());
+  std::vector<std::string>& keys = ContextKeys();
+  keys.clear();
+  keys.reserve(fields.size());
+  for (LogField& f : fields) {
+    keys.emplace_back(f.key);
+    f.key = keys.back();
+  }
+  Context() = std::move(fields);
+}
+
+bool ParseLogLevel(absl::string_view name, LogLevel* level) {
+  constexpr std::pair<absl::string_view, LogLevel> kLevels[] = {
+      {"debug", LogLevel::kDebug},
+      {"info", LogLevel::kInfo},
+      {"warn", LogLevel::kWarning},
+      {"error", LogLevel::kError}};
+  for (const auto& [n, l] : kLevels) {
+    if (n == name) {
+      *level = l;
+      return true;
+    }
+  }
+  return false;
+}
+
 void Log(LogLevel level, absl::string_view message) {
+  LogWithFields(level, message, {});
+}
+
+void LogWithFields(LogLevel level, absl::string_view message,
+                   const std::vector<LogField>& fields) {
   if (static_cast<int>(level) < min_level) return;
-  std::string line =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                    absl::UTCTimeZone()),
-                   " ", LevelName(level), " ", EscapeForLog(message), "\n");
   // One write per line so that lines from several threads never interleave.
   std::lock_guard<std::mutex> lock(StderrMutex());
-  WriteAll(TheStatusLine().Log(line));
+  WriteAll(TheStatusLine().Log(FormatLine(level, message, fields, Context())));
 }
 
 bool StderrIsTerminal() {

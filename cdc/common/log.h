@@ -1,4 +1,11 @@
-// Log: one line per event on stderr, "2026-11-23T01:02:03.456Z INFO message".
+// Log: one line per event on stderr, as text
+//   2026-11-23T01:02:03.456Z INFO message
+// or, with SetLogFormat(kJson), as one JSON object per line
+//   {"time":"2026-11-23T01:02:03.456Z","level":"info","msg":"message",
+//    "slot":"pgcdc","key":"value",...}
+// where the context fields (SetLogContext: the slot) come before the line's
+// own (LogWithFields: an LSN, rates). A text line's message says what its
+// fields would, in words, so text lines carry none.
 //
 // Deliberately tiny: pgcdc logs state changes and errors, never per-event
 // data, and never a DSN or password (callers pass only what is safe).
@@ -23,16 +30,33 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
 namespace cdc {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
+enum class LogFormat { kText, kJson };
+
+// A line's field: a name (a plain identifier) and its value.
+struct LogField {
+  absl::string_view key;
+  std::string value;
+};
 
 void SetMinLogLevel(LogLevel level);
+void SetLogFormat(LogFormat format);
+// Fields every JSON line carries from now on (replacing those set before).
+void SetLogContext(std::vector<LogField> fields);
 // Writes EscapeForLog(message) as one line.
 void Log(LogLevel level, absl::string_view message);
+// The same, with fields of its own.
+void LogWithFields(LogLevel level, absl::string_view message,
+                   const std::vector<LogField>& fields);
+// "debug", "info", "warn" or "error" (config.h's log.level); false for
+// anything else.
+bool ParseLogLevel(absl::string_view name, LogLevel* level);
 
 // `text` made safe to write inside one line of a log or a terminal:
 //   - newline, carriage return and tab become \n, \r and \t, every other

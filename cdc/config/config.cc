@@ -40,9 +40,9 @@ constexpr size_t kMaxTopicBytes = 249;
 // be checked against what is parsed. Maps whose keys are free-form
 // (kafka.properties, kafka.topics.configs) have no list.
 using KeyList = absl::Span<const std::string_view>;
-constexpr std::string_view kRootKeys[] = {"source",   "kafka",    "metrics",
-                                          "snapshot", "messages", "events",
-                                          "signals",  "debezium"};
+constexpr std::string_view kRootKeys[] = {"source", "kafka",    "metrics",
+                                          "log",    "snapshot", "messages",
+                                          "events", "signals",  "debezium"};
 constexpr std::string_view kSourceKeys[] = {"dsn",
                                             "slot",
                                             "publication",
@@ -66,6 +66,10 @@ constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers",
 constexpr std::string_view kTopicsKeys[] = {"create", "partitions",
                                             "replication_factor", "configs"};
 constexpr std::string_view kMetricsKeys[] = {"listen"};
+constexpr std::string_view kLogKeys[] = {"format", "level",
+                                         "progress_interval_s"};
+constexpr const char* kLogFormats[] = {"text", "json"};
+constexpr const char* kLogLevels[] = {"debug", "info", "warn", "error"};
 constexpr std::string_view kSnapshotKeys[] = {"mode", "chunk_rows",
                                               "chunk_timeout_ms"};
 constexpr std::string_view kMessagesKeys[] = {"prefixes", "topic"};
@@ -87,6 +91,7 @@ constexpr Section kSections[] = {{"", kRootKeys},
                                  {"kafka", kKafkaKeys},
                                  {"kafka.topics", kTopicsKeys},
                                  {"metrics", kMetricsKeys},
+                                 {"log", kLogKeys},
                                  {"snapshot", kSnapshotKeys},
                                  {"messages", kMessagesKeys},
                                  {"events", kEventsKeys},
@@ -537,6 +542,7 @@ class Parser {
                               std::vector<Value>* out,
                               bool* found = nullptr) const;
   absl::Status ParseMetrics(const Map& root, MetricsConfig* out) const;
+  absl::Status ParseLog(const Map& root, LogConfig* out) const;
   absl::Status ParseSnapshot(const Map& root, SnapshotConfig* out) const;
   absl::Status ParseMessages(const Map& root, const KafkaConfig& kafka,
                              MessagesConfig* out) const;
@@ -1109,6 +1115,33 @@ absl::Status Parser::ParseMetrics(const Map& root, MetricsConfig* out) const {
   return absl::OkStatus();
 }
 
+absl::Status Parser::ParseLog(const Map& root, LogConfig* out) const {
+  Map log;
+  CDC_RETURN_IF_ERROR(
+      ReadSection(root, "log", /*required=*/false, kLogKeys, &log));
+  CDC_RETURN_IF_ERROR(
+      ReadInt(log, "progress_interval_s", 0, 86400, &out->progress_interval_s));
+  // One of `names`, or an error listing them.
+  auto read_choice = [&](const char* key, absl::Span<const char* const> names,
+                         std::string* value) -> absl::Status {
+    Value v;
+    bool found = false;
+    CDC_RETURN_IF_ERROR(ReadString(log, key, /*required=*/false, &v, &found));
+    if (!found) return absl::OkStatus();
+    for (const char* name : names) {
+      if (v.text == name) {
+        *value = v.text;
+        return absl::OkStatus();
+      }
+    }
+    return Error(v.line, v.path,
+                 absl::StrCat(Quoted(v),
+                              " is not one of: ", absl::StrJoin(names, ", ")));
+  };
+  CDC_RETURN_IF_ERROR(read_choice("format", kLogFormats, &out->format));
+  return read_choice("level", kLogLevels, &out->level);
+}
+
 absl::Status Parser::ParseSnapshot(const Map& root, SnapshotConfig* out) const {
   Map snapshot;
   CDC_RETURN_IF_ERROR(ReadSection(root, "snapshot", /*required=*/false,
@@ -1322,6 +1355,7 @@ absl::StatusOr<Config> Parser::Parse(std::string_view yaml) {
     CDC_RETURN_IF_ERROR(ParseSource(root, &config.source));
     CDC_RETURN_IF_ERROR(ParseKafka(root, &config.kafka));
     CDC_RETURN_IF_ERROR(ParseMetrics(root, &config.metrics));
+    CDC_RETURN_IF_ERROR(ParseLog(root, &config.log));
     CDC_RETURN_IF_ERROR(ParseSnapshot(root, &config.snapshot));
     CDC_RETURN_IF_ERROR(ParseMessages(root, config.kafka, &config.messages));
     CDC_RETURN_IF_ERROR(ParseEvents(root, &config.events));

@@ -132,6 +132,18 @@ struct MetricsConfig {
   std::string listen;  // "host:port"; empty: no metrics endpoint
 };
 
+// What pgcdc writes to stderr.
+struct LogConfig {
+  // "text": "2026-11-23T01:02:03.456Z INFO message key=value"; "json": one
+  // object per line (time, level, msg and the line's fields).
+  std::string format = "text";
+  // The least severe level written: "debug", "info", "warn" or "error".
+  std::string level = "info";
+  // Seconds between two progress lines (rates, lag, the in-flight window)
+  // while streaming; 0 turns them off.
+  int progress_interval_s = 30;
+};
+
 // When the existing rows of the tables are published (op READ) before the
 // stream: see cdc/snapshot/snapshotter.h for how the handoff is made exact.
 struct SnapshotConfig {
@@ -214,6 +226,7 @@ struct Config {
   SourceConfig source;
   KafkaConfig kafka;
   MetricsConfig metrics;
+  LogConfig log;
   SnapshotConfig snapshot;
   MessagesConfig messages;
   EventsConfig events;

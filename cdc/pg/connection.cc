@@ -119,6 +119,34 @@ absl::Status ParseDsn(const std::string& dsn, std::string* options) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+std::string DescribeDsn(const std::string& dsn) {
+  if (!IsConnectionString(dsn)) return absl::StrCat("dbname=", dsn);
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(dsn.c_str(), &error);
+  if (parsed == nullptr) {
+    if (error != nullptr) PQfreemem(error);
+    return "(unreadable dsn)";
+  }
+  // What locates the server and the role, nothing that authenticates.
+  constexpr const char* kShown[] = {"host",   "hostaddr", "port",
+                                    "dbname", "user",     "sslmode"};
+  std::string out;
+  for (const char* keyword : kShown) {
+    for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+      if (std::strcmp(o->keyword, keyword) == 0 && o->val != nullptr &&
+          o->val[0] != '\0') {
+        absl::StrAppend(&out, out.empty() ? "" : " ", keyword, "=", o->val);
+      }
+    }
+  }
+  PQconninfoFree(parsed);
+  return out.empty() ? "(libpq defaults)" : out;
+}
+
+namespace {
+
 absl::StatusOr<PGconn*> ConnectWith(const std::string& dsn, bool replication,
                                     bool stream_settings) {
   std::string dsn_options;

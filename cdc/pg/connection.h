@@ -46,6 +46,10 @@ namespace cdc::pg {
 
 using SqlRow = std::vector<std::optional<std::string>>;  // nullopt: NULL
 
+// `dsn` for a log: host, hostaddr, port, dbname, user and sslmode as libpq
+// reads them, never a password or any other keyword.
+std::string DescribeDsn(const std::string& dsn);
+
 class SqlConnection {
  public:
   // With `stream_settings` the session runs under kReplicationSessionOptions

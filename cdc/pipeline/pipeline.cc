@@ -10,6 +10,7 @@
 #include "absl/random/distributions.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cdc/common/absl_compat.h"
@@ -31,7 +32,6 @@ namespace {
 
 // Heartbeat messages carry this prefix and are never published.
 constexpr char kHeartbeatPrefix[] = "pgcdc.heartbeat";
-constexpr auto kProgressLogInterval = std::chrono::seconds(30);
 // How long a fatal error still waits for acknowledgements of events produced
 // before it, so that as much as possible is confirmed.
 constexpr int kFatalDrainMs = 5000;
@@ -278,7 +278,10 @@ absl::Status Pipeline::WriteSignal(const v1::SnapshotSignal& signal) {
   });
 }
 
-absl::Status Pipeline::Snapshot() { return initial_->Run(); }
+absl::Status Pipeline::Snapshot() {
+  metrics_->health().SetPhase(metrics::Phase::kSnapshotting);
+  return initial_->Run();
+}
 
 absl::Status Pipeline::AddRelation(const pg::RelationMessage& relation) {
   relations_.Apply(relation);
@@ -370,6 +373,10 @@ absl::Status Pipeline::Stream() {
         backoff.count() / 2 +
         absl::Uniform<int64_t>(bitgen_, 0, backoff.count() / 2 + 1));
     if (slot_busy) {
+      metrics_->health().SetPhase(
+          metrics::Phase::kWaitingForSlot,
+          absl::StrCat("slot \"", config_.source.slot,
+                       "\" is in use by another process"));
       if (!waiting_for_slot) {
         LogWarning(s.message(),
                    "; waiting for it to be released (checking "
@@ -378,6 +385,7 @@ absl::Status Pipeline::Stream() {
       waiting_for_slot = true;
     } else {
       waiting_for_slot = false;
+      metrics_->health().SetPhase(metrics::Phase::kReconnecting);
       metrics_->CountReconnect();
       LogWarning(s.message(), "; reconnecting in ", delay.count(), " ms (",
                  tracker_.inflight_events(),
@@ -392,6 +400,7 @@ absl::Status Pipeline::Stream() {
     }
   }
 
+  metrics_->health().SetPhase(metrics::Phase::kStopping);
   if (fatal_.ok()) {
     LogInfo("stopping: waiting up to ", config_.kafka.shutdown_timeout_ms,
             " ms for ", tracker_.inflight_events(),
@@ -461,10 +470,18 @@ absl::Status Pipeline::StartSession() {
   }
   session_started_ = true;
   metrics_->SetConnected(true);
-  LogInfo("streaming slot \"", config_.source.slot, "\" from ", FormatLsn(from),
-          " to ", config_.kafka.bootstrap_servers, " (pgoutput protocol ",
-          pgoutput_.protocol_version,
-          pgoutput_.streaming ? ", large transactions streamed" : "", ")");
+  metrics_->health().SetPhase(
+      metrics::Phase::kStreaming,
+      absl::StrCat("slot \"", config_.source.slot, "\""));
+  LogWithFields(
+      LogLevel::kInfo,
+      absl::StrCat("streaming slot \"", config_.source.slot, "\" from ",
+                   FormatLsn(from), " to ", config_.kafka.bootstrap_servers,
+                   " (pgoutput protocol ", pgoutput_.protocol_version,
+                   pgoutput_.streaming ? ", large transactions streamed" : "",
+                   ")"),
+      {{"start_lsn", FormatLsn(from)},
+       {"protocol_version", absl::StrCat(pgoutput_.protocol_version)}});
   return absl::OkStatus();
 }
 
@@ -473,7 +490,11 @@ absl::Status Pipeline::StreamSession() {
   CDC_RETURN_IF_ERROR(StartSession());
 
   auto now = Clock::now();
-  next_progress_log_ = now + kProgressLogInterval;
+  const auto progress_interval =
+      std::chrono::seconds(config_.log.progress_interval_s);
+  next_progress_log_ = now + progress_interval;
+  progress_since_ = {now, publisher_.events_published(),
+                     publisher_.events_acked()};
   const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
   const auto receive_timeout =
       std::chrono::milliseconds(config_.source.receive_timeout_ms);
@@ -889,13 +910,40 @@ absl::Status Pipeline::SendStatus(bool force) {
 }
 
 void Pipeline::LogProgress(bool force) {
-  auto now = Clock::now();
+  if (config_.log.progress_interval_s == 0 && !force) return;
+  const auto now = Clock::now();
   if (!force && now < next_progress_log_) return;
-  next_progress_log_ = now + kProgressLogInterval;
-  LogInfo("progress: ", publisher_.events_published(), " event(s) produced, ",
-          publisher_.events_acked(), " acknowledged, ",
-          tracker_.inflight_events(), " in flight; confirmed ",
-          FormatLsn(tracker_.confirmed()));
+  next_progress_log_ =
+      now + std::chrono::seconds(config_.log.progress_interval_s);
+  const double seconds =
+      std::chrono::duration<double>(now - progress_since_.at).count();
+  const uint64_t produced = publisher_.events_published();
+  const uint64_t acked = publisher_.events_acked();
+  auto rate = [&](uint64_t to, uint64_t from) {
+    return seconds > 0 ? static_cast<double>(to - from) / seconds : 0.0;
+  };
+  const double produced_rate = rate(produced, progress_since_.produced);
+  const double acked_rate = rate(acked, progress_since_.acked);
+  progress_since_ = {now, produced, acked};
+  const uint64_t lag = metrics_->lag_bytes();
+  const int64_t behind_ms = metrics_->behind_source_ms();
+  LogWithFields(
+      LogLevel::kInfo,
+      absl::StrCat(
+          "progress: ", produced, " event(s) produced (",
+          absl::StrFormat("%.1f", produced_rate), "/s), ", acked,
+          " acknowledged (", absl::StrFormat("%.1f", acked_rate), "/s), ",
+          tracker_.inflight_events(), " in flight (", tracker_.inflight_bytes(),
+          " of ", config_.kafka.max_inflight_bytes,
+          " bytes of the window); confirmed ", FormatLsn(tracker_.confirmed()),
+          ", ", lag, " bytes behind the server, ", behind_ms,
+          " ms behind the source"),
+      {{"confirmed_lsn", FormatLsn(tracker_.confirmed())},
+       {"events_per_s", absl::StrFormat("%.1f", acked_rate)},
+       {"lag_bytes", absl::StrCat(lag)},
+       {"behind_source_ms", absl::StrCat(behind_ms)},
+       {"inflight_events", absl::StrCat(tracker_.inflight_events())},
+       {"inflight_bytes", absl::StrCat(tracker_.inflight_bytes())}});
 }
 
 }  // namespace cdc::pipeline

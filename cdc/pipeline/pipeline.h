@@ -314,6 +314,13 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   offsets::TxnId behind_source_txn_ = 0;
   bool session_started_ = false;
   Clock::time_point next_progress_log_;
+  // Where the last progress line left the counts, for its rates.
+  struct ProgressMark {
+    Clock::time_point at;
+    uint64_t produced = 0;
+    uint64_t acked = 0;
+  };
+  ProgressMark progress_since_;
   Clock::time_point next_heartbeat_;
   absl::BitGen bitgen_;
 
