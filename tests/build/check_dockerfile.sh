@@ -179,7 +179,7 @@ for package in $runtime_packages; do
     [[ -e $link ]] || continue
     dev=$(package_of "$link")
     [[ -z $dev ]] && continue
-    dev_seen+=("$dev")
+    [[ " ${dev_seen[*]:-} " == *" $dev "* ]] || dev_seen+=("$dev")
     grep -qxF "$dev" <<<"$deps_installed" && dev_ok=1
   done
   ((dev_ok)) || fail "runtime package $package: its -dev package (${dev_seen[*]:-none found}) is not installed by scripts/install-deps.sh"

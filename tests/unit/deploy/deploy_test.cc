@@ -418,6 +418,8 @@ TEST_F(KubernetesTest, ProbesAndScrapesUseTheServicesPort) {
   const std::string listen_port = PortOf(config.metrics.listen);
   EXPECT_EQ(config.metrics.listen, "0.0.0.0:" + listen_port);
   EXPECT_EQ(port["port"].as<std::string>(), listen_port);
+  // A pod that is not ready (a waiting standby) is still scraped.
+  EXPECT_TRUE(service["spec"]["publishNotReadyAddresses"].as<bool>(false));
 
   for (const YAML::Node& d : OfKind("Deployment")) {
     const YAML::Node pod = d["spec"]["template"];
