@@ -1392,7 +1392,8 @@ std::vector<std::string> AcceptedKeys() {
   return keys;
 }
 
-absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+absl::StatusOr<Config> LoadConfigFile(const std::string& path,
+                                      EnvLookup getenv) {
   auto unreadable = [&path](std::string_view why) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read config file ", path, ": ", AsAbsl(why)));
@@ -1413,7 +1414,7 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   }
   ::close(fd);
   if (!status.ok()) return status;
-  return ParseConfig(text, path);
+  return ParseConfig(text, path, getenv);
 }
 
 }  // namespace cdc::config

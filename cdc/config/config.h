@@ -248,7 +248,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml,
 std::vector<std::string> AcceptedKeys();
 
 // Reads and parses a file; a missing or unreadable file is kInvalidArgument.
-absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+// `getenv` as for ParseConfig.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path,
+                                      EnvLookup getenv = nullptr);
 
 }  // namespace cdc::config
 
