@@ -35,7 +35,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpq5 libprotobuf32 libyaml-cpp0.7 libabsl20220623 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1 \
+      libprometheus-cpp-core1.0 libcivetweb1 \
       libssl3 libsasl2-2 libzstd1 liblz4-1 zlib1g libcurl4 \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/*
