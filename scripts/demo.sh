@@ -91,6 +91,10 @@ sleep 1
 echo "== a few metrics from http://127.0.0.1:$METRICS_PORT/metrics"
 curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | grep -E '^pgcdc_(events_total|transactions_total|confirmed_lsn|lag_bytes|connected)' | sed 's/^/   /'
 
+echo "== health: /healthz (alive) and /readyz (streaming, Kafka reachable)"
+echo "   /healthz: $(curl -s "http://127.0.0.1:$METRICS_PORT/healthz")"
+echo "   /readyz:  $(curl -s "http://127.0.0.1:$METRICS_PORT/readyz")"
+
 echo "== stopping pgcdc (SIGTERM: waits for acks, confirms, exits 0)"
 kill -TERM "$PGCDC_PID"
 wait "$PGCDC_PID" && echo "   pgcdc exited 0"
