@@ -29,13 +29,19 @@ std::string BrokerOutage::OnConnectionError(absl::Time now, bool all_down,
   if (!broker.empty() && brokers_.size() < kMaxBrokersNamed) {
     brokers_.emplace(broker);
   }
+  const bool newly_all_down = all_down && !all_down_;
   if (all_down) {
     all_down_ = true;
     ever_all_down_ = true;
   }
   ++errors_;
   ++errors_since_summary_;
-  if (in_outage_) return "";
+  if (in_outage_) {
+    // Trouble with some brokers became an outage of all: said at once.
+    if (!newly_all_down) return "";
+    return absl::StrCat("Kafka unreachable: all brokers are down, after ",
+                        Span(now - started_), " of connection trouble");
+  }
   in_outage_ = true;
   started_ = now;
   next_summary_ = now + interval_;

@@ -190,7 +190,10 @@ void OnLibrdkafkaLog(const rd_kafka_t* rk, int syslog_level, const char* fac,
   }
   // A connection failure: the error callback reports each one as well
   // (LogClientError), where a producer's are summarized (BrokerOutage).
-  if (std::string_view(fac) == "FAIL") level = LogLevel::kDebug;
+  // So are requests timed out (REQTMOUT; the error callback's _TIMED_OUT).
+  if (std::string_view(fac) == "FAIL" || std::string_view(fac) == "REQTMOUT") {
+    level = LogLevel::kDebug;
+  }
   // The idempotent producer's epoch bump (librdkafka's "eos" debug context,
   // which the producer turns on): after a request failed such that the
   // sequence numbers of later ones can no longer be kept, librdkafka drains

@@ -101,6 +101,9 @@ TEST_F(OperationsTest, ReadinessFollowsTheSlotAndTheBroker) {
   WaitCaughtUp();
 
   const std::string log = p.ReadLog();
+  // Told when it began (a request timed out, or a connection refused), when
+  // librdkafka found every broker down, and when it ended.
+  EXPECT_THAT(log, HasSubstr("WARN Kafka connection trouble: "));
   EXPECT_THAT(log, HasSubstr("WARN Kafka unreachable: all brokers are down"));
   EXPECT_THAT(log, HasSubstr("INFO Kafka reachable again (acknowledgements "
                              "resumed) after "));
