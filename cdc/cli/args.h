@@ -49,6 +49,22 @@ class Args {
   std::map<std::string, std::vector<std::string>> all_;
 };
 
+// A subcommand's --help text and every flag its parser accepts, so that a
+// test can check that the help documents each one.
+struct CommandDoc {
+  const char* help;
+  std::vector<FlagSpec> flags;
+};
+
+// For a usage error: the SYNOPSIS section of a man-page style `help`, as
+// "usage: pgcdc ...\n" (continuation lines indented under it), and a line
+// pointing at --help.
+std::string ShortUsage(const char* help);
+
+// `specs` plus the --config and --help every `--config FILE` subcommand
+// takes.
+std::vector<FlagSpec> ConfigCommandFlags(std::vector<FlagSpec> specs);
+
 // The start every `--config FILE` subcommand shares: parses `specs` plus
 // --config and --help. Prints the usage and returns nullopt with `*exit_code`
 // set for --help (0), a usage error or a missing --config (2); on success

@@ -13,7 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/exit_codes.h"
-#include "cdc/common/log.h"       // EscapeForLog
+#include "cdc/common/log.h"  // EscapeForLog
 #include "cdc/common/lsn.h"
 #include "cdc/config/config.h"
 #include "cdc/kafka/producer.h"
@@ -27,21 +27,54 @@ namespace cdc::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: pgcdc check --config FILE\n"
+    "NAME\n"
+    "    pgcdc check - run every startup check, create and stream nothing\n"
     "\n"
-    "Runs every check `pgcdc run` makes before it streams, prints each\n"
-    "result, and creates nothing: the configuration; the server's wal_level\n"
-    "and the role's REPLICATION right; the tables; the role's other rights\n"
-    "(SELECT on the tables, EXECUTE on pg_logical_emit_message, as far as\n"
-    "snapshots and heartbeats need them); the publication (exists and\n"
-    "covers exactly the tables, or can be created); the replication slot\n"
-    "(pgoutput, this database, not lost; or can be created); a replication\n"
-    "connection; the Kafka brokers; the spill directory. Warns about tables\n"
-    "without a key and about a SQL_ASCII database (text that may not be\n"
-    "UTF-8).\n"
+    "SYNOPSIS\n"
+    "    pgcdc check --config FILE\n"
     "\n"
-    "exit codes: 0 all checks passed; 2 bad configuration or usage; 3 some\n"
-    "check failed.\n";
+    "DESCRIPTION\n"
+    "    Runs every check `pgcdc run` makes before it streams, prints\n"
+    "    each result on a line of its own (\"ok\", \"warn\" or \"FAIL\"), and\n"
+    "    creates nothing: the configuration; the server's wal_level and\n"
+    "    the role's REPLICATION right; the tables; the role's other\n"
+    "    rights (SELECT on the tables, EXECUTE on\n"
+    "    pg_logical_emit_message, as far as snapshots and heartbeats need\n"
+    "    them); the publication (exists and covers exactly the tables, or\n"
+    "    can be created); the replication slot (pgoutput, this database,\n"
+    "    not lost; or can be created); a replication connection; the\n"
+    "    Kafka brokers and topics (asked to validate, not to create); the\n"
+    "    spill directory. Warns about tables without a key and about a\n"
+    "    SQL_ASCII database (text that may not be UTF-8). When some check\n"
+    "    failed, the last line repeats the first failure.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --config FILE\n"
+    "        The configuration (YAML; docs/configuration.md). Required.\n"
+    "    --help\n"
+    "        Print this help and exit 0.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   all checks passed\n"
+    "    2   bad configuration or usage\n"
+    "    3   some check failed\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    ${VAR} in any value of FILE is replaced from the environment, and\n"
+    "    ${credential:NAME} by the file $CREDENTIALS_DIRECTORY/NAME (systemd\n"
+    "    credentials); an unset variable is an error, $${ writes a literal ${\n"
+    "    (docs/configuration.md). libpq's variables (PGPASSWORD, PGSSLMODE,\n"
+    "    PGSSLROOTCERT, ...) apply to source.dsn as usual.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    pgcdc check --config /etc/pgcdc/pgcdc.yaml\n"
+    "\n"
+    "SEE ALSO\n"
+    "    pgcdc run --help, pgcdc status --help, docs/configuration.md,\n"
+    "    docs/operations.md (Least privileges)\n";
+
+// The flags beyond --config and --help.
+std::vector<FlagSpec> ExtraFlags() { return {}; }
 
 constexpr int kBrokerTimeoutMs = 10000;
 
@@ -240,10 +273,15 @@ void CheckSpill(const config::Config& config, Report& report) {
 
 }  // namespace
 
+CommandDoc CheckCommandDoc() {
+  return {kUsage, ConfigCommandFlags(ExtraFlags())};
+}
+
 int RunCheckCommand(int argc, char** argv) {
   std::string path;
   int exit_code = kExitOk;
-  if (!ParseConfigCommand(argc, argv, "check", kUsage, {}, &path, &exit_code)) {
+  if (!ParseConfigCommand(argc, argv, "check", kUsage, ExtraFlags(), &path,
+                          &exit_code)) {
     return exit_code;
   }
   absl::StatusOr<config::Config> config = config::LoadConfigFile(path);
