@@ -49,6 +49,16 @@ class Args {
   std::map<std::string, std::vector<std::string>> all_;
 };
 
+// The ENVIRONMENT section of the help of every `--config FILE` subcommand,
+// a string literal to splice into theirs.
+#define CDC_CLI_CONFIG_ENVIRONMENT_HELP                                       \
+  "ENVIRONMENT\n"                                                             \
+  "    ${VAR} in any value of FILE is replaced from the environment, and\n"   \
+  "    ${credential:NAME} by the file $CREDENTIALS_DIRECTORY/NAME (systemd\n" \
+  "    credentials); an unset variable is an error, $${ writes a literal\n"   \
+  "    ${ (docs/configuration.md). libpq's variables (PGPASSWORD,\n"          \
+  "    PGSSLMODE, PGSSLROOTCERT, ...) apply to source.dsn as usual.\n"
+
 // A subcommand's --help text and every flag its parser accepts, so that a
 // test can check that the help documents each one.
 struct CommandDoc {

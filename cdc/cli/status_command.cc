@@ -58,12 +58,7 @@ constexpr char kHelp[] =
     "        \"at_risk\": true in JSON)\n"
     "    2   bad configuration or usage\n"
     "    3   the server could not be reached or read\n"
-    "\n"
-    "ENVIRONMENT\n"
-    "    ${VAR} and ${credential:NAME} in FILE are replaced from the\n"
-    "    environment and from $CREDENTIALS_DIRECTORY/NAME\n"
-    "    (docs/configuration.md). libpq's variables (PGPASSWORD,\n"
-    "    PGSSLMODE, ...) apply to source.dsn as usual.\n"
+    "\n" CDC_CLI_CONFIG_ENVIRONMENT_HELP
     "\n"
     "EXAMPLES\n"
     "    pgcdc status --config /etc/pgcdc/pgcdc.yaml\n"

@@ -49,6 +49,15 @@ std::string JsonLsn(const std::optional<Lsn>& v) {
   return v.has_value() ? JsonString(FormatLsn(*v)) : "null";
 }
 
+std::string JsonStrings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += JsonString(item);
+  }
+  return out + "]";
+}
+
 std::string JsonBool(bool b) { return b ? "true" : "false"; }
 
 std::string BytesOrUnknown(const std::optional<int64_t>& v) {
@@ -172,7 +181,7 @@ std::string FormatStatusText(const StatusInput& in,
   std::string out;
   auto line = [&out](std::string_view label, const std::string& value) {
     absl::StrAppend(&out, "  ", AsAbsl(label),
-                    std::string(label.size() < 22 ? 22 - label.size() : 1, ' '),
+                    std::string(label.size() < 25 ? 25 - label.size() : 1, ' '),
                     value, "\n");
   };
   absl::StrAppend(&out, "replication slot \"", Safe(in.slot), "\"\n");
@@ -271,20 +280,8 @@ std::string FormatStatusJson(const StatusInput& in,
   copies += ']';
   field("snapshot_copies", copies);
   field("at_risk", JsonBool(risk.at_risk));
-  std::string warnings = "[";
-  for (const std::string& w : risk.warnings) {
-    if (warnings.size() > 1) warnings += ',';
-    warnings += JsonString(w);
-  }
-  warnings += ']';
-  field("warnings", warnings);
-  std::string notes = "[";
-  for (const std::string& n : risk.notes) {
-    if (notes.size() > 1) notes += ',';
-    notes += JsonString(n);
-  }
-  notes += ']';
-  field("notes", notes);
+  field("warnings", JsonStrings(risk.warnings));
+  field("notes", JsonStrings(risk.notes));
   out += "}\n";
   return out;
 }

@@ -70,7 +70,7 @@ constexpr char kUsage[] =
     "\n"
     "EXAMPLES\n"
     "    pgcdc tail --bootstrap-servers 127.0.0.1:9092 \\\n"
-    "        --topic app.public.orders\n"
+    "        --topic app.public.orders \\\n"
     "        --from-beginning --idle-exit-ms 2000\n"
     "    pgcdc tail --config pgcdc.yaml --topic app.public.orders |\n"
     "        jq .event.op\n"

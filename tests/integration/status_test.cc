@@ -2,17 +2,22 @@
 // from, a stopped one, --json, and a slot pushed past a small
 // max_slot_wal_keep_size; and the pgcdc_slot_* metrics `pgcdc run` exports
 // from the same query.
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cdc/cli/commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness/debezium_capture.h"  // ParseJsonObject
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
+#include "tests/integration/harness/subprocess.h"
 
 namespace cdc::testing {
 namespace {
@@ -199,6 +204,39 @@ TEST_F(StatusTest, CannotConnectExitsThree) {
   EXPECT_EQ(Status(config, /*json=*/true, &out), 3) << out;
   EXPECT_THAT(out, HasSubstr("cannot connect to PostgreSQL"));
   EXPECT_EQ(Status(dir_ + "/missing.yaml", false, &out), 2) << out;
+}
+
+// The binary itself: every subcommand's --help and --version exit 0 and
+// print what the man page and the version text say.
+TEST(PgcdcBinaryTest, HelpOfEverySubcommandAndVersion) {
+  char tmpl[] = "/tmp/pgcdc-help-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  int runs = 0;
+  auto run = [&](const std::vector<std::string>& args, std::string* out) {
+    std::vector<std::string> argv = {PGCDC_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<Subprocess> p =
+        Subprocess::Start(argv, absl::StrCat(dir, "/out-", ++runs));
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return -1;
+    std::optional<int> code = p->Wait(10000);
+    *out = p->ReadLog();
+    return code.value_or(-1);
+  };
+  std::string out;
+  for (const cli::Command& c : cli::Commands()) {
+    EXPECT_EQ(run({c.name, "--help"}, &out), 0) << c.name;
+    EXPECT_EQ(out, c.doc().help) << c.name;
+  }
+  EXPECT_EQ(run({"--help"}, &out), 0);
+  EXPECT_EQ(out, cli::TopLevelHelp());
+  EXPECT_EQ(run({"--version"}, &out), 0);
+  EXPECT_EQ(out, cli::VersionText());
+  EXPECT_THAT(out, HasSubstr("pgoutput protocol versions 1, 2, 3\n"));
+  EXPECT_EQ(run({"nonsense"}, &out), 2);
+  EXPECT_THAT(out, HasSubstr("unknown command 'nonsense'"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ TEST(HelpTest, EveryFlagTheParserAcceptsIsDocumented) {
     const CommandDoc doc = c.doc();
     ASSERT_FALSE(doc.flags.empty()) << c.name;
     const std::string options =
-        Section(std::string("\n") + doc.help, "OPTIONS");
+        "\n" + Section(std::string("\n") + doc.help, "OPTIONS");
     for (const FlagSpec& flag : doc.flags) {
       // Documented as an entry of its own: "    --name" at a line's start.
       EXPECT_THAT(options, HasSubstr("\n    --" + flag.name))
