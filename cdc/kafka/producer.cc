@@ -470,11 +470,11 @@ void Producer::OnError(rd_kafka_t* rk, int err, const char* reason,
 
 int Producer::OnStats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
-  absl::StatusOr<uint64_t> total =
-      SumBrokerTxRetries(std::string_view(json, json_len));
-  if (!total.ok()) {
-    LogDebug(total.status().message());
-  } else if (const uint64_t delta = self->retries_.Update(*total);
+  absl::StatusOr<ProducerRetries> retries =
+      ParseProducerRetries(std::string_view(json, json_len));
+  if (!retries.ok()) {
+    LogDebug(retries.status().message());
+  } else if (const uint64_t delta = self->retries_.Update(retries->total());
              delta > 0 && self->on_retries_) {
     self->on_retries_(delta);
   }

@@ -107,9 +107,10 @@ class Producer {
   // outstanding and later message fails, so the owner must recreate the
   // producer and resend from its last acknowledged position.
   absl::Status FatalError() const;
-  // Called with the produce requests librdkafka retried since the last call,
-  // from its statistics (every statistics.interval.ms, 10 s unless the
-  // properties say otherwise; 0 turns them off), on the thread that polls.
+  // Called with the retries librdkafka made since the last call (requests
+  // and messages sent again: producer_stats.h), from its statistics (every
+  // statistics.interval.ms, 10 s unless the properties say otherwise; 0 turns
+  // them off), on the thread that polls.
   void SetRetriesCallback(std::function<void(uint64_t)> on_retries) {
     on_retries_ = std::move(on_retries);
   }

@@ -89,7 +89,7 @@ absl::Status ScanNumber(std::string_view json, size_t* i,
 
 }  // namespace
 
-absl::StatusOr<uint64_t> SumBrokerTxRetries(std::string_view json) {
+absl::StatusOr<ProducerRetries> ParseProducerRetries(std::string_view json) {
   enum class Expect {
     kValue,
     kValueOrClose,
@@ -101,17 +101,46 @@ absl::StatusOr<uint64_t> SumBrokerTxRetries(std::string_view json) {
   };
   std::vector<Frame> stack;
   Expect expect = Expect::kValue;
-  uint64_t sum = 0;
+  ProducerRetries out;
+  // Over the partitions but the unassigned one (-1), whose messages are
+  // counted again by the partition they move to.
+  int64_t txmsgs = 0, produced = 0, queued = 0;
   size_t i = 0;
   // brokers.<name>.txretries: the value's path.
   auto at_txretries = [&stack]() {
     return stack.size() == 3 && stack[0].object && stack[0].key == "brokers" &&
            stack[1].object && stack[2].object && stack[2].key == "txretries";
   };
+  // topics.<topic>.partitions.<p>.<key>: the counter `key` names, or null.
+  auto partition_counter = [&]() -> int64_t* {
+    if (stack.size() != 5 || stack[0].key != "topics" ||
+        stack[2].key != "partitions" || stack[3].key == "-1") {
+      return nullptr;
+    }
+    for (const Frame& f : stack) {
+      if (!f.object) return nullptr;
+    }
+    const std::string& key = stack[4].key;
+    if (key == "txmsgs") return &txmsgs;
+    if (key == "msgs") return &produced;
+    if (key == "msgq_cnt" || key == "xmit_msgq_cnt") return &queued;
+    return nullptr;
+  };
   while (true) {
     while (i < json.size() && IsSpace(json[i])) ++i;
     if (i >= json.size()) {
-      if (expect == Expect::kEnd) return sum;
+      if (expect == Expect::kEnd) {
+        // Sent more often than sent at all: txmsgs minus the messages that
+        // left the queues.
+        int64_t left_queues = 0, again = 0;
+        if (__builtin_sub_overflow(produced, queued, &left_queues) ||
+            __builtin_sub_overflow(txmsgs, left_queues, &again)) {
+          return Bad(i, "partition counters out of range");
+        }
+        out.message_retransmissions =
+            again > 0 ? static_cast<uint64_t>(again) : 0;
+        return out;
+      }
       return Bad(i, "unexpected end");
     }
     const char c = json[i];
@@ -177,8 +206,15 @@ absl::StatusOr<uint64_t> SumBrokerTxRetries(std::string_view json) {
           if (at_txretries()) {
             uint64_t n = 0;
             if (!absl::SimpleAtoi(AsAbsl(number), &n) || number[0] == '-' ||
-                __builtin_add_overflow(sum, n, &sum)) {
+                __builtin_add_overflow(out.request_retries, n,
+                                       &out.request_retries)) {
               return Bad(i, "txretries is not a count");
+            }
+          } else if (int64_t* counter = partition_counter()) {
+            int64_t n = 0;
+            if (!absl::SimpleAtoi(AsAbsl(number), &n) || n < 0 ||
+                __builtin_add_overflow(*counter, n, counter)) {
+              return Bad(i, "a partition counter is not a count");
             }
           }
           value_done = true;

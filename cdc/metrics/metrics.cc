@@ -159,8 +159,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   }
   producer_retries_ = NewCounter(
       r, "pgcdc_producer_retries_total",
-      "Produce requests librdkafka sent again (the sum of its per-broker "
-      "txretries statistic)");
+      "Requests and messages librdkafka sent again, from its statistics: "
+      "the brokers' txretries plus the messages each partition transmitted "
+      "more than once");
 }
 
 Metrics::~Metrics() = default;

@@ -95,8 +95,8 @@ class Metrics {
   // updates: it touches only these gauges.
   void SetSlotWal(int64_t retained_wal_bytes, int64_t safe_wal_size_bytes,
                   std::string_view wal_status);
-  // Produce requests librdkafka retried since the last call (a delta of its
-  // cumulative statistic).
+  // Retries librdkafka made since the last call (an increment of its
+  // cumulative statistics: cdc/kafka/producer_stats.h).
   void CountProducerRetries(uint64_t retries);
 
   // Text exposition format of everything registered (for tests and logs).

@@ -14,6 +14,8 @@
 #include "cdc/cli/commands.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "librdkafka/rdkafka.h"
+#include "librdkafka/rdkafka_mock.h"
 #include "tests/integration/harness/debezium_capture.h"  // ParseJsonObject
 #include "tests/integration/harness/fixture.h"
 #include "tests/integration/harness/http.h"
@@ -204,6 +206,38 @@ TEST_F(StatusTest, CannotConnectExitsThree) {
   EXPECT_EQ(Status(config, /*json=*/true, &out), 3) << out;
   EXPECT_THAT(out, HasSubstr("cannot connect to PostgreSQL"));
   EXPECT_EQ(Status(dir_ + "/missing.yaml", false, &out), 2) << out;
+}
+
+// Produce requests the broker fails with a retriable error are retried by
+// librdkafka; its statistics count them, and pgcdc adds them up.
+TEST_F(StatusTest, ProducerRetriesAreCountedFromLibrdkafkasStatistics) {
+  Sql("CREATE TABLE notes (id int PRIMARY KEY, body text)");
+  const int metrics_port = FreePort();
+  const std::string config = WriteConfig(
+      {"public.notes"}, "  properties:\n    statistics.interval.ms: \"500\"\n",
+      MetricsOn(metrics_port));
+  Subprocess p = StartPgcdc(config);
+  Sql("INSERT INTO notes VALUES (1, 'before')");
+  WaitCaughtUp();
+  EXPECT_EQ(MetricValue(HttpGet(metrics_port, "/metrics"),
+                        "pgcdc_producer_retries_total"),
+            0);
+  rd_kafka_mock_push_request_errors(
+      broker_->mock(), /*Produce=*/0, 3, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+  Sql("INSERT INTO notes VALUES (2, 'retried')");
+  WaitCaughtUp(60000);
+  double retries = 0;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        retries = MetricValue(HttpGet(metrics_port, "/metrics"),
+                              "pgcdc_producer_retries_total");
+        return retries >= 3;
+      },
+      15000))
+      << "pgcdc_producer_retries_total " << retries;
+  StopPgcdc(p);
+  EXPECT_EQ(ReadTopic("public.notes").size(), 2u);
 }
 
 // The binary itself: every subcommand's --help and --version exit 0 and

@@ -30,19 +30,40 @@ constexpr char kSample[] = R"({
                           "source": "learned", "nodeid": -1,
                           "wakeups": [1, 2, {"x": null}], "up": true}
   },
-  "topics": {"test": {"topic": "test", "partitions": {}}},
+  "topics": {"test": {"topic": "test", "partitions": {
+    "0": {"partition": 0, "msgq_cnt": 3, "xmit_msgq_cnt": 1, "txmsgs": 9,
+          "msgs": 10, "msgs_inflight": 2, "next_ack_seq": 4},
+    "1": {"partition": 1, "msgq_cnt": 0, "xmit_msgq_cnt": 0, "txmsgs": 5,
+          "msgs": 5},
+    "-1": {"partition": -1, "msgq_cnt": 0, "xmit_msgq_cnt": 0, "txmsgs": 0,
+           "msgs": 7}}}},
   "eos": {"idemp_state": "Assigned"}
 })";
 
-TEST(ProducerStatsTest, SumsTheBrokersTxretriesOnly) {
-  absl::StatusOr<uint64_t> sum = SumBrokerTxRetries(kSample);
-  ASSERT_TRUE(sum.ok()) << sum.status();
-  EXPECT_EQ(*sum, 43u);  // not the top-level 999 nor the toppar's 1000
+TEST(ProducerStatsTest, RequestAndMessageRetries) {
+  absl::StatusOr<ProducerRetries> r = ParseProducerRetries(kSample);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // The brokers' txretries, not the top-level 999 nor the toppar's 1000.
+  EXPECT_EQ(r->request_retries, 43u);
+  // Partition 0: 9 sent for 6 that left the queues (10 - 3 - 1); partition
+  // 1: none again; the unassigned partition (-1) is not counted.
+  EXPECT_EQ(r->message_retransmissions, 3u);
+  EXPECT_EQ(r->total(), 46u);
 }
 
-TEST(ProducerStatsTest, NoBrokersIsZero) {
-  EXPECT_EQ(SumBrokerTxRetries(R"({"brokers":{}})").value_or(7), 0u);
-  EXPECT_EQ(SumBrokerTxRetries(R"({"name":"x"})").value_or(7), 0u);
+TEST(ProducerStatsTest, NothingListedIsZero) {
+  for (const char* json : {R"({"brokers":{}})", R"({"name":"x"})",
+                           R"({"topics":{"t":{"partitions":{}}}})"}) {
+    absl::StatusOr<ProducerRetries> r = ParseProducerRetries(json);
+    ASSERT_TRUE(r.ok()) << json;
+    EXPECT_EQ(r->total(), 0u) << json;
+  }
+  // Messages still queued were not sent again, whatever txmsgs says.
+  absl::StatusOr<ProducerRetries> r = ParseProducerRetries(
+      R"({"topics":{"t":{"partitions":{"0":{"txmsgs":2,"msgs":5,)"
+      R"("msgq_cnt":2,"xmit_msgq_cnt":1}}}}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->message_retransmissions, 0u);
 }
 
 TEST(ProducerStatsTest, MalformedDocumentsAreErrorsNotCrashes) {
@@ -65,6 +86,9 @@ TEST(ProducerStatsTest, MalformedDocumentsAreErrorsNotCrashes) {
            "{\"brokers\":{\"b\":{\"txretries\":99999999999999999999999}}}",
            "{\"brokers\":{\"a\":{\"txretries\":18446744073709551615},"
            "\"b\":{\"txretries\":1}}}",
+           "{\"topics\":{\"t\":{\"partitions\":{\"0\":{\"msgs\":-1}}}}}",
+           "{\"topics\":{\"t\":{\"partitions\":{\"0\":{\"txmsgs\":"
+           "9223372036854775807},\"1\":{\"txmsgs\":1}}}}}",
            "{\"a\":1,}",
            "{\"a\" 1}",
            "{\"a\":01}",
@@ -78,7 +102,7 @@ TEST(ProducerStatsTest, MalformedDocumentsAreErrorsNotCrashes) {
            std::string("{\"a\":\"\0\"}", 9),
            deep,
            deep_object}) {
-    absl::StatusOr<uint64_t> sum = SumBrokerTxRetries(bad);
+    absl::StatusOr<ProducerRetries> sum = ParseProducerRetries(bad);
     EXPECT_FALSE(sum.ok()) << bad.substr(0, 80);
     if (!sum.ok()) {
       EXPECT_EQ(sum.status().code(), absl::StatusCode::kInvalidArgument);
@@ -90,7 +114,7 @@ TEST(ProducerStatsTest, EveryPrefixOfTheSampleFailsCleanly) {
   const std::string sample = kSample;
   for (size_t n = 0; n < sample.size(); ++n) {
     // Only the whole document (and it plus whitespace) parses.
-    const bool ok = SumBrokerTxRetries(sample.substr(0, n)).ok();
+    const bool ok = ParseProducerRetries(sample.substr(0, n)).ok();
     EXPECT_FALSE(ok) << n;
   }
 }
@@ -101,8 +125,9 @@ TEST(RetryDeltaTest, IncrementsOfACumulativeCount) {
   EXPECT_EQ(d.Update(5), 5u);
   EXPECT_EQ(d.Update(5), 0u);
   EXPECT_EQ(d.Update(12), 7u);
-  EXPECT_EQ(d.Update(2), 0u);  // a broker left: restart from 2
-  EXPECT_EQ(d.Update(4), 2u);
+  EXPECT_EQ(d.Update(2), 0u);  // went down: nothing until it passes 12
+  EXPECT_EQ(d.Update(11), 0u);
+  EXPECT_EQ(d.Update(14), 2u);
 }
 
 }  // namespace
