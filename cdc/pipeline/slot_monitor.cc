@@ -24,8 +24,9 @@ void SlotMonitor::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    // Cancel is thread-safe: a query in progress ends at once.
-    if (conn_ != nullptr) conn_->Cancel();
+    // Thread-safe: a query in progress fails at once, even one blocked on
+    // a silent network, which a cancel request could not reach.
+    if (conn_ != nullptr) conn_->Abort();
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();

@@ -8,10 +8,13 @@
 // again (reconnecting) at the next interval. Each query runs under a
 // statement_timeout of kQueryTimeout.
 //
-// Stopping (Stop or the destructor) wakes the thread, cancels a query in
-// progress and joins it; a connection attempt in progress is waited for, at
-// most the connect timeout every pgcdc session has (10 s, connection.cc),
-// and only when the server does not answer.
+// Stopping (Stop or the destructor) wakes the thread, aborts a query in
+// progress (shuts its socket down: a query blocked on a silent network
+// ends too) and joins it; only a connection attempt in progress is waited
+// for, at most the connect timeout every pgcdc session has (10 s,
+// connection.cc), and only when the server does not answer. While running,
+// a query blocked on a silent network leaves the gauges at their last
+// values until TCP gives up on the connection.
 //
 // Owns its thread and connection; borrows the metrics, which must outlive
 // it. Stop is safe to call from any one thread.
