@@ -1,7 +1,9 @@
 #include "cdc/cli/args.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string_view>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -86,17 +88,48 @@ absl::StatusOr<int64_t> Args::GetInt(const std::string& name, int64_t fallback,
   return v;
 }
 
+std::string ShortUsage(const char* help) {
+  const std::string_view text = help;
+  std::string out;
+  std::string command;
+  size_t at = text.find("SYNOPSIS\n");
+  if (at == std::string_view::npos) return "";
+  at += 9;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    std::string_view line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.empty()) break;
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (out.empty()) {
+      // "pgcdc run --config FILE": the command is the first two words.
+      const size_t space = line.find(' ', line.find(' ') + 1);
+      command = std::string(line.substr(0, space));
+    }
+    absl::StrAppend(&out, out.empty() ? "usage: " : "       ", AsAbsl(line),
+                    "\n");
+  }
+  absl::StrAppend(&out, "(", command, " --help says more)\n");
+  return out;
+}
+
+std::vector<FlagSpec> ConfigCommandFlags(std::vector<FlagSpec> specs) {
+  specs.push_back({"config"});
+  specs.push_back({"help", /*boolean=*/true});
+  return specs;
+}
+
 std::optional<Args> ParseConfigCommand(int argc, char** argv,
                                        const char* command, const char* usage,
                                        std::vector<FlagSpec> specs,
                                        std::string* config_path,
                                        int* exit_code) {
-  specs.push_back({"config"});
-  specs.push_back({"help", /*boolean=*/true});
-  absl::StatusOr<Args> args = Args::Parse(argc, argv, specs);
+  absl::StatusOr<Args> args =
+      Args::Parse(argc, argv, ConfigCommandFlags(std::move(specs)));
   if (!args.ok()) {
     std::fprintf(stderr, "pgcdc %s: %s\n%s", command,
-                 EscapeForLog(args.status().message()).c_str(), usage);
+                 EscapeForLog(args.status().message()).c_str(),
+                 ShortUsage(usage).c_str());
     *exit_code = kExitConfig;
     return std::nullopt;
   }
@@ -108,7 +141,7 @@ std::optional<Args> ParseConfigCommand(int argc, char** argv,
   std::optional<std::string> path = args->Get("config");
   if (!path || path->empty()) {
     std::fprintf(stderr, "pgcdc %s: --config FILE is required\n%s", command,
-                 usage);
+                 ShortUsage(usage).c_str());
     *exit_code = kExitConfig;
     return std::nullopt;
   }

@@ -49,6 +49,32 @@ class Args {
   std::map<std::string, std::vector<std::string>> all_;
 };
 
+// The ENVIRONMENT section of the help of every `--config FILE` subcommand,
+// a string literal to splice into theirs.
+#define CDC_CLI_CONFIG_ENVIRONMENT_HELP                                       \
+  "ENVIRONMENT\n"                                                             \
+  "    ${VAR} in any value of FILE is replaced from the environment, and\n"   \
+  "    ${credential:NAME} by the file $CREDENTIALS_DIRECTORY/NAME (systemd\n" \
+  "    credentials); an unset variable is an error, $${ writes a literal\n"   \
+  "    ${ (docs/configuration.md). libpq's variables (PGPASSWORD,\n"          \
+  "    PGSSLMODE, PGSSLROOTCERT, ...) apply to source.dsn as usual.\n"
+
+// A subcommand's --help text and every flag its parser accepts, so that a
+// test can check that the help documents each one.
+struct CommandDoc {
+  const char* help;
+  std::vector<FlagSpec> flags;
+};
+
+// For a usage error: the SYNOPSIS section of a man-page style `help`, as
+// "usage: pgcdc ...\n" (continuation lines indented under it), and a line
+// pointing at --help.
+std::string ShortUsage(const char* help);
+
+// `specs` plus the --config and --help every `--config FILE` subcommand
+// takes.
+std::vector<FlagSpec> ConfigCommandFlags(std::vector<FlagSpec> specs);
+
 // The start every `--config FILE` subcommand shares: parses `specs` plus
 // --config and --help. Prints the usage and returns nullopt with `*exit_code`
 // set for --help (0), a usage error or a missing --config (2); on success

@@ -35,31 +35,59 @@ namespace cdc::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: pgcdc check [--offline] --config FILE\n"
+    "NAME\n"
+    "    pgcdc check - run every startup check, create and stream nothing\n"
     "\n"
-    "Runs every check `pgcdc run` makes before it streams, prints each\n"
-    "result, and creates nothing: the configuration; the server's wal_level\n"
-    "and the role's REPLICATION right; the tables; the role's other rights\n"
-    "(SELECT on the tables, EXECUTE on pg_logical_emit_message, as far as\n"
-    "snapshots and heartbeats need them); the publication (exists and\n"
-    "covers exactly the tables, or can be created); the replication slot\n"
-    "(pgoutput, this database, not lost; or can be created); a replication\n"
-    "connection; the Kafka brokers; the spill directory. Warns about tables\n"
-    "without a key and about a SQL_ASCII database (text that may not be\n"
-    "UTF-8).\n"
+    "SYNOPSIS\n"
+    "    pgcdc check [--offline] --config FILE\n"
     "\n"
-    "--offline\n"
-    "    Checks the configuration file alone and connects to nothing: the\n"
-    "    YAML, every key and value as run reads them, ${VAR} and\n"
-    "    ${credential:NAME} references. A variable that is not set here (a\n"
-    "    secret only the deployment has), or ${credential:NAME} without\n"
-    "    CREDENTIALS_DIRECTORY, is accepted with a warning naming it, and a\n"
-    "    placeholder stands for its value. For a container image's build, a\n"
-    "    CI job, or a manifest before it is applied.\n"
+    "DESCRIPTION\n"
+    "    Runs every check `pgcdc run` makes before it streams, prints\n"
+    "    each result on a line of its own (\"ok\", \"warn\" or \"FAIL\"), and\n"
+    "    creates nothing: the configuration; the server's wal_level and\n"
+    "    the role's REPLICATION right; the tables; the role's other\n"
+    "    rights (SELECT on the tables, EXECUTE on\n"
+    "    pg_logical_emit_message, as far as snapshots and heartbeats need\n"
+    "    them); the publication (exists and covers exactly the tables, or\n"
+    "    can be created); the replication slot (pgoutput, this database,\n"
+    "    not lost; or can be created); a replication connection; the\n"
+    "    Kafka brokers and topics (asked to validate, not to create); the\n"
+    "    spill directory. Warns about tables without a key and about a\n"
+    "    SQL_ASCII database (text that may not be UTF-8). When some check\n"
+    "    failed, the last line repeats the first failure.\n"
     "\n"
-    "exit codes: 0 all checks passed; 2 bad configuration or usage; 3 some\n"
-    "check failed (with --offline: a temporary directory could not be\n"
-    "made).\n";
+    "OPTIONS\n"
+    "    --config FILE\n"
+    "        The configuration (YAML; docs/configuration.md). Required.\n"
+    "    --offline\n"
+    "        Checks the configuration file alone and connects to nothing:\n"
+    "        the YAML, every key and value as run reads them, ${VAR} and\n"
+    "        ${credential:NAME} references. A variable that is not set here\n"
+    "        (a secret only the deployment has), or ${credential:NAME}\n"
+    "        without CREDENTIALS_DIRECTORY, is accepted with a warning\n"
+    "        naming it, and a placeholder stands for its value. For a\n"
+    "        container image's build, a CI job, or a manifest before it is\n"
+    "        applied.\n"
+    "    --help\n"
+    "        Print this help and exit 0.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   all checks passed\n"
+    "    2   bad configuration or usage\n"
+    "    3   some check failed (with --offline: a temporary directory\n"
+    "        could not be made)\n"
+    "\n" CDC_CLI_CONFIG_ENVIRONMENT_HELP
+    "\n"
+    "EXAMPLES\n"
+    "    pgcdc check --config /etc/pgcdc/pgcdc.yaml\n"
+    "    pgcdc check --offline --config deploy/compose/pgcdc.yaml\n"
+    "\n"
+    "SEE ALSO\n"
+    "    pgcdc run --help, pgcdc status --help, docs/configuration.md,\n"
+    "    docs/operations.md (Least privileges)\n";
+
+// The flags beyond --config and --help.
+std::vector<FlagSpec> ExtraFlags() { return {{"offline", /*boolean=*/true}}; }
 
 constexpr int kBrokerTimeoutMs = 10000;
 
@@ -370,12 +398,16 @@ int CheckOffline(const std::string& path) {
 
 }  // namespace
 
+CommandDoc CheckCommandDoc() {
+  return {kUsage, ConfigCommandFlags(ExtraFlags())};
+}
+
 int RunCheckCommand(int argc, char** argv) {
   std::string path;
   int exit_code = kExitOk;
   std::optional<Args> args =
       ParseConfigCommand(argc, argv, "check", kUsage,
-                         {{"offline", /*boolean=*/true}}, &path, &exit_code);
+                         ExtraFlags(), &path, &exit_code);
   if (!args) return exit_code;
   if (args->GetBool("offline")) return CheckOffline(path);
   absl::StatusOr<config::Config> config = config::LoadConfigFile(path);

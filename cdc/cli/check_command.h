@@ -7,7 +7,12 @@
 #ifndef CDC_CLI_CHECK_COMMAND_H_
 #define CDC_CLI_CHECK_COMMAND_H_
 
+#include "cdc/cli/args.h"
+
 namespace cdc::cli {
+
+// The help text and every flag the command accepts.
+CommandDoc CheckCommandDoc();
 
 // argv[0] is "check". Exit codes: 0 every check passed, 2 the configuration
 // (or usage) is wrong, 3 some check of the environment failed (with

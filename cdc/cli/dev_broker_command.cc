@@ -29,46 +29,74 @@ namespace cdc::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: pgcdc dev-broker [--brokers N] [--topics T1,T2,...]\n"
-    "                        [--partitions N] [--bootstrap-file FILE]\n"
-    "                        [--control FIFO]\n"
+    "NAME\n"
+    "    pgcdc dev-broker - an in-memory Kafka-protocol broker for demos\n"
+    "    and tests\n"
     "\n"
-    "Runs a throwaway Kafka for demos and tests: librdkafka's mock cluster,\n"
-    "speaking the real Kafka protocol on loopback ports, inside this\n"
-    "process. It is NOT a Kafka broker to keep data in: it keeps only about\n"
-    "5 MB (and at most 100000 record batches) per partition, silently\n"
-    "dropping older records, and nothing on disk; everything is gone when\n"
-    "it stops.\n"
+    "SYNOPSIS\n"
+    "    pgcdc dev-broker [--brokers N] [--topics T1,T2,...] [--partitions N]\n"
+    "                     [--bootstrap-file FILE] [--control FIFO]\n"
     "\n"
-    "Prints the bootstrap servers (host:port,...) as one line on stdout and\n"
-    "runs until SIGTERM or SIGINT.\n"
+    "DESCRIPTION\n"
+    "    Runs a throwaway Kafka for demos and tests:\n"
+    "    librdkafka's mock cluster, speaking the real Kafka protocol on\n"
+    "    loopback ports, inside this process. It is NOT a Kafka broker to\n"
+    "    keep data in: it keeps only about 5 MB (and at most 100000 record\n"
+    "    batches) per partition, silently dropping older records, and\n"
+    "    nothing on disk; everything is gone when it stops.\n"
     "\n"
-    "  --brokers N            mock brokers to start (default 1)\n"
-    "  --topics T1,T2,...     topics to create up front with --partitions\n"
-    "                         partitions; any other topic is created on\n"
-    "                         first use with 4 partitions (fixed by the mock)\n"
-    "  --partitions N         partitions of the --topics (default 4)\n"
-    "  --bootstrap-file FILE  also write the bootstrap line to FILE\n"
-    "                         (atomically: written aside, then renamed;\n"
-    "                         removed again on exit)\n"
-    "  --control FIFO         create a named pipe at FIFO and carry out the\n"
-    "                         fault-injection commands written to it, one\n"
-    "                         per line (removed again on exit):\n"
-    "                           down [BROKER]     stop answering\n"
-    "                           up [BROKER]       answer again\n"
-    "                           rtt MS [BROKER]   delay every response\n"
-    "                           errors N API ERROR\n"
-    "                                             fail the next N requests\n"
-    "                                             of API (produce, fetch,\n"
-    "                                             metadata) with a Kafka\n"
-    "                                             error, e.g.\n"
-    "                                             NOT_LEADER_FOR_PARTITION\n"
-    "                         e.g. echo 'down' > FIFO; sleep 10;\n"
-    "                              echo 'up' > FIFO\n";
+    "    Prints the bootstrap servers (host:port,...) as one line on stdout\n"
+    "    and runs until SIGTERM or SIGINT.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --brokers N\n"
+    "        Mock brokers to start, 1 to 64 (default 1).\n"
+    "    --topics T1,T2,...\n"
+    "        Topics to create up front with --partitions partitions; any\n"
+    "        other topic is created on first use with 4 partitions (fixed\n"
+    "        by the mock).\n"
+    "    --partitions N\n"
+    "        Partitions of the --topics, 1 to 10000 (default 4); needs\n"
+    "        --topics.\n"
+    "    --bootstrap-file FILE\n"
+    "        Also write the bootstrap line to FILE (atomically: written\n"
+    "        aside, then renamed; removed again on exit).\n"
+    "    --control FIFO\n"
+    "        Create a named pipe at FIFO and carry out the fault-injection\n"
+    "        commands written to it, one per line (removed again on exit):\n"
+    "          down [BROKER]       stop answering\n"
+    "          up [BROKER]         answer again\n"
+    "          rtt MS [BROKER]     delay every response\n"
+    "          errors N API ERROR  fail the next N requests of API (produce,\n"
+    "                              fetch, metadata) with a Kafka error, e.g.\n"
+    "                              NOT_LEADER_FOR_PARTITION\n"
+    "    --help\n"
+    "        Print this help and exit 0.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   stopped by SIGTERM or SIGINT\n"
+    "    1   the cluster could not start, or a file could not be written\n"
+    "    2   bad usage\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    None read.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    pgcdc dev-broker --bootstrap-file /tmp/bootstrap\n"
+    "    pgcdc dev-broker --control /tmp/broker.ctl &\n"
+    "        echo down > /tmp/broker.ctl; sleep 10; echo up > /tmp/broker.ctl\n"
+    "\n"
+    "SEE ALSO\n"
+    "    pgcdc tail --help, README.md (quick start), docs/testing.md\n";
+
+std::vector<FlagSpec> Flags() {
+  return {{"brokers"},        {"partitions"}, {"topics"},
+          {"bootstrap-file"}, {"control"},    {"help", /*boolean=*/true}};
+}
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "pgcdc dev-broker: %s\n\n%s",
-               EscapeForLog(message).c_str(), kUsage);
+               EscapeForLog(message).c_str(), ShortUsage(kUsage).c_str());
   return kExitConfig;
 }
 
@@ -129,14 +157,10 @@ void ServeControlFifo(const std::string& path, kafka::DevBroker* broker,
 
 }  // namespace
 
+CommandDoc DevBrokerCommandDoc() { return {kUsage, Flags()}; }
+
 int RunDevBrokerCommand(int argc, char** argv) {
-  absl::StatusOr<Args> args = Args::Parse(argc, argv,
-                                          {{"brokers"},
-                                           {"partitions"},
-                                           {"topics"},
-                                           {"bootstrap-file"},
-                                           {"control"},
-                                           {"help", /*boolean=*/true}});
+  absl::StatusOr<Args> args = Args::Parse(argc, argv, Flags());
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (args->GetBool("help")) {
     std::fputs(kUsage, stdout);

@@ -10,7 +10,12 @@
 #ifndef CDC_CLI_DEV_BROKER_COMMAND_H_
 #define CDC_CLI_DEV_BROKER_COMMAND_H_
 
+#include "cdc/cli/args.h"
+
 namespace cdc::cli {
+
+// The help text and every flag the command accepts.
+CommandDoc DevBrokerCommandDoc();
 
 // argv[0] is "dev-broker". Returns the process exit code (kExit* in
 // exit_codes.h): kExitOk after the signal, kExitFailure when the cluster

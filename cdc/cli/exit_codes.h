@@ -13,6 +13,8 @@ inline constexpr int kExitFailure = 1;      // a fault while running
 inline constexpr int kExitConfig = 2;       // bad configuration or usage
 inline constexpr int kExitEnvironment = 3;  // the database or broker is not
                                             // set up as pgcdc needs
+// `pgcdc status`: the slot is at risk of invalidation (or lost).
+inline constexpr int kExitSlotAtRisk = 1;
 
 }  // namespace cdc::cli
 

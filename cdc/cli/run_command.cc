@@ -21,25 +21,62 @@
 #include "cdc/metrics/metrics.h"
 #include "cdc/pg/connection.h"
 #include "cdc/pipeline/pipeline.h"
+#include "cdc/pipeline/slot_monitor.h"
 
 namespace cdc::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: pgcdc run --config FILE\n"
+    "NAME\n"
+    "    pgcdc run - stream the configured tables from PostgreSQL to Kafka\n"
     "\n"
-    "Streams the tables listed in FILE from their PostgreSQL logical\n"
-    "replication slot to Kafka until SIGTERM or SIGINT, then waits for\n"
-    "in-flight acknowledgements, confirms them to the slot and exits 0.\n"
-    "A second signal exits at once; nothing unacknowledged is confirmed.\n"
+    "SYNOPSIS\n"
+    "    pgcdc run --config FILE\n"
     "\n"
-    "With snapshot.mode initial (the default) a new slot starts with a\n"
-    "snapshot: the rows already in the tables, as READ events.\n"
+    "DESCRIPTION\n"
+    "    Streams the tables listed in FILE from their PostgreSQL logical\n"
+    "    replication slot (pgoutput) to Kafka, one change event per row\n"
+    "    change, until SIGTERM or SIGINT. Then it waits for in-flight\n"
+    "    acknowledgements, confirms them to the slot and exits 0. A second\n"
+    "    signal exits at once (status 130); nothing unacknowledged is\n"
+    "    confirmed, so the next start replays it. A signal during startup\n"
+    "    exits 0 at once.\n"
     "\n"
-    "exit codes: 0 stopped by a signal (or snapshot.mode initial_only done);\n"
-    "            1 a fault while streaming or snapshotting;\n"
-    "            2 bad configuration or usage; 3 environment (database\n"
-    "            settings, rights, tables, publication, slot, broker)\n";
+    "    Before streaming, run makes every check `pgcdc check` makes, creates\n"
+    "    the publication and the slot when missing, and with snapshot.mode\n"
+    "    initial (the default) a new slot starts with a snapshot: the rows\n"
+    "    already in the tables, as READ events. While it runs it serves\n"
+    "    metrics.listen (/metrics) and reads the slot's state every 10 s for\n"
+    "    the pgcdc_slot_* metrics.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --config FILE\n"
+    "        The configuration (YAML; docs/configuration.md). Required.\n"
+    "        kafka.bootstrap_servers \"embedded\" starts an in-memory dev\n"
+    "        broker inside the process.\n"
+    "    --help\n"
+    "        Print this help and exit 0.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   stopped by a signal, or snapshot.mode initial_only done\n"
+    "    1   a fault while streaming or snapshotting\n"
+    "    2   bad configuration or usage\n"
+    "    3   environment: database settings, rights, tables, publication,\n"
+    "        slot or broker not as pgcdc needs them\n"
+    "    130 a second signal: exited at once\n"
+    "\n" CDC_CLI_CONFIG_ENVIRONMENT_HELP
+    "\n"
+    "EXAMPLES\n"
+    "    pgcdc run --config /etc/pgcdc/pgcdc.yaml\n"
+    "    PGPASSWORD=secret pgcdc run --config pgcdc.yaml\n"
+    "\n"
+    "SEE ALSO\n"
+    "    pgcdc check --help, pgcdc status --help, README.md,\n"
+    "    docs/configuration.md, docs/operations.md, docs/metrics.md,\n"
+    "    docs/guarantees.md\n";
+
+// The flags beyond --config and --help.
+std::vector<FlagSpec> ExtraFlags() { return {}; }
 
 std::atomic<bool> g_stop{false};
 // Until startup is over nothing is published, so nothing waits to be
@@ -97,10 +134,14 @@ void ApplyLogConfig(const config::Config& config) {
 
 }  // namespace
 
+CommandDoc RunCommandDoc() {
+  return {kUsage, ConfigCommandFlags(ExtraFlags())};
+}
+
 int RunRunCommand(int argc, char** argv) {
   std::string config_path;
   int exit_code = kExitOk;
-  if (!ParseConfigCommand(argc, argv, "run", kUsage, {}, &config_path,
+  if (!ParseConfigCommand(argc, argv, "run", kUsage, ExtraFlags(), &config_path,
                           &exit_code)) {
     return exit_code;
   }
@@ -155,6 +196,10 @@ int RunRunCommand(int argc, char** argv) {
                                                           : kExitFailure;
   }
   g_starting.store(false);
+  // pgcdc_slot_* from the server every 10 s, on a thread and session of its
+  // own; stopped (and joined) when this function returns.
+  pipeline::SlotMonitor slot_monitor(config->source.dsn, config->source.slot,
+                                     metrics->get());
   if (absl::Status s = pipeline->Snapshot(); !s.ok()) {
     LogError("snapshot failed: ", s.message());
     return IsEnvironmentError(s) ? kExitEnvironment : kExitFailure;

@@ -10,7 +10,7 @@
 #include "absl/strings/strip.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/exit_codes.h"
-#include "cdc/common/log.h"       // EscapeForLog
+#include "cdc/common/log.h"  // EscapeForLog
 #include "cdc/config/config.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
@@ -22,26 +22,55 @@ namespace cdc::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: pgcdc snapshot --config FILE --table T[,T...] [--where SQL]\n"
-    "                      [--id ID]\n"
+    "NAME\n"
+    "    pgcdc snapshot - ask the running pgcdc for an incremental snapshot\n"
     "\n"
-    "Asks the pgcdc that streams this configuration's slot (pgcdc run) for\n"
-    "an incremental snapshot of the tables: it reads them in primary key\n"
-    "order, chunk by chunk, while it keeps streaming, and publishes their\n"
-    "rows as READ events; a change streamed meanwhile wins over a chunk's\n"
-    "copy of the row. The request is a logical decoding message (prefix\n"
-    "pgcdc.snapshot) written into the WAL: no table is needed in the\n"
-    "database, and if pgcdc is not running the request waits for it.\n"
+    "SYNOPSIS\n"
+    "    pgcdc snapshot --config FILE --table T[,T...] [--where SQL]\n"
+    "                   [--id ID]\n"
     "\n"
-    "  --table T[,T...]  tables of source.tables (\"schema.table\" or\n"
-    "                    \"table\" for public), each with a primary key\n"
-    "  --where SQL       only rows for which this condition holds\n"
-    "  --id ID           the request's id (default: generated); a request\n"
-    "                    with the id of one running or recently done is not\n"
-    "                    run again\n"
+    "DESCRIPTION\n"
+    "    Asks the pgcdc that streams this configuration's slot (pgcdc run)\n"
+    "    for an incremental snapshot of the tables: it reads them in\n"
+    "    primary key order, chunk by chunk, while it keeps streaming, and\n"
+    "    publishes their rows as READ events; a change streamed meanwhile\n"
+    "    wins over a chunk's copy of the row. The request is a logical\n"
+    "    decoding message (prefix pgcdc.snapshot) written into the WAL: no\n"
+    "    table is needed in the database, and if pgcdc is not running the\n"
+    "    request waits for it.\n"
     "\n"
-    "exit codes: 0 requested; 2 bad configuration, usage, table or\n"
-    "condition; 3 the database refused (or cannot be reached).\n";
+    "OPTIONS\n"
+    "    --config FILE\n"
+    "        The configuration of the pgcdc to ask (YAML). Required.\n"
+    "    --table T[,T...]\n"
+    "        Tables of source.tables (\"schema.table\", or \"table\" for\n"
+    "        public), each with a primary key. Required.\n"
+    "    --where SQL\n"
+    "        Only rows for which this condition holds.\n"
+    "    --id ID\n"
+    "        The request's id (default: generated); a request with the id of\n"
+    "        one running or recently done is not run again.\n"
+    "    --help\n"
+    "        Print this help and exit 0.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   requested\n"
+    "    2   bad configuration, usage, table or condition\n"
+    "    3   the database refused (or cannot be reached): no slot yet, a\n"
+    "        table without primary key, no right to write the message\n"
+    "\n" CDC_CLI_CONFIG_ENVIRONMENT_HELP
+    "\n"
+    "EXAMPLES\n"
+    "    pgcdc snapshot --config pgcdc.yaml --table public.orders\n"
+    "    pgcdc snapshot --config pgcdc.yaml --table orders,customers \\\n"
+    "        --where \"created_at > now() - interval '1 day'\"\n"
+    "\n"
+    "SEE ALSO\n"
+    "    pgcdc run --help, docs/snapshots.md, docs/operations.md (Snapshot\n"
+    "    signals)\n";
+
+// The flags beyond --config and --help.
+std::vector<FlagSpec> ExtraFlags() { return {{"table"}, {"where"}, {"id"}}; }
 
 // `message` quotes the server and the configuration: escaped as a log line.
 int Fail(int code, const std::string& message) {
@@ -51,12 +80,15 @@ int Fail(int code, const std::string& message) {
 
 }  // namespace
 
+CommandDoc SnapshotCommandDoc() {
+  return {kUsage, ConfigCommandFlags(ExtraFlags())};
+}
+
 int RunSnapshotCommand(int argc, char** argv) {
   std::string path;
   int exit_code = kExitOk;
-  std::optional<Args> args =
-      ParseConfigCommand(argc, argv, "snapshot", kUsage,
-                         {{"table"}, {"where"}, {"id"}}, &path, &exit_code);
+  std::optional<Args> args = ParseConfigCommand(
+      argc, argv, "snapshot", kUsage, ExtraFlags(), &path, &exit_code);
   if (!args) return exit_code;
   absl::StatusOr<config::Config> config = config::LoadConfigFile(path);
   if (!config.ok()) {
@@ -65,7 +97,8 @@ int RunSnapshotCommand(int argc, char** argv) {
   }
   const std::string table_list = args->Get("table").value_or("");
   if (table_list.empty()) {
-    std::fprintf(stderr, "pgcdc snapshot: --table is required\n%s", kUsage);
+    std::fprintf(stderr, "pgcdc snapshot: --table is required\n%s",
+                 ShortUsage(kUsage).c_str());
     return kExitConfig;
   }
 

@@ -7,7 +7,12 @@
 #ifndef CDC_CLI_SNAPSHOT_COMMAND_H_
 #define CDC_CLI_SNAPSHOT_COMMAND_H_
 
+#include "cdc/cli/args.h"
+
 namespace cdc::cli {
+
+// The help text and every flag the command accepts.
+CommandDoc SnapshotCommandDoc();
 
 // argv[0] is "snapshot". Exit codes: 0 requested; 2 the configuration or
 // the arguments are wrong (a table not captured, a condition the server

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/exit_codes.h"
-#include "cdc/common/log.h"       // EscapeForLog
+#include "cdc/common/log.h"  // EscapeForLog
 #include "cdc/config/config.h"
 #include "cdc/envelope/json.h"
 #include "cdc/kafka/topic_reader.h"
@@ -20,28 +20,63 @@ namespace cdc::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: pgcdc tail --bootstrap-servers HOST:PORT[,...] --topic TOPIC\n"
-    "                  [--property NAME=VALUE]... [--from-beginning]\n"
-    "                  [--max-messages N] [--idle-exit-ms MS]\n"
-    "       pgcdc tail --config FILE --topic TOPIC [...]\n"
+    "NAME\n"
+    "    pgcdc tail - print a topic's change events as JSON lines\n"
     "\n"
-    "Prints the topic's records as one JSON object per line:\n"
-    "  {\"key\":<row or null>,\"event\":<change event>}\n"
-    "reading all partitions (no consumer group, nothing committed). Waits up\n"
-    "to 10 s for the topic to exist. Exits 3 when the brokers refuse the\n"
-    "login or the TLS handshake.\n"
+    "SYNOPSIS\n"
+    "    pgcdc tail --bootstrap-servers HOST:PORT[,...] --topic TOPIC\n"
+    "               [--property NAME=VALUE]... [--from-beginning]\n"
+    "               [--max-messages N] [--idle-exit-ms MS]\n"
+    "    pgcdc tail --config FILE --topic TOPIC [...]\n"
     "\n"
-    "  --config FILE      connect as pgcdc run with FILE does: its\n"
-    "                     kafka.bootstrap_servers and the connection\n"
-    "                     properties (security.*, sasl.*, ssl.*, socket.*,\n"
-    "                     client.*) of its kafka.properties\n"
-    "  --property NAME=VALUE\n"
-    "                     a librdkafka consumer property (repeatable; after\n"
-    "                     --config's), e.g. --property security.protocol=SSL\n"
-    "  --from-beginning   start at the oldest records (default: only new)\n"
-    "  --max-messages N   exit after N records\n"
-    "  --idle-exit-ms MS  exit once every partition is read to its end and\n"
-    "                     no record came for MS milliseconds\n";
+    "DESCRIPTION\n"
+    "    Prints the topic's records as one JSON object per line:\n"
+    "      {\"key\":<row or null>,\"event\":<change event>}\n"
+    "    reading all partitions (no consumer group, nothing committed). Waits\n"
+    "    up to 10 s for the topic to exist. Records that are not pgcdc\n"
+    "    envelopes are reported on stderr and skipped.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --bootstrap-servers HOST:PORT[,...]\n"
+    "        The brokers (required unless --config gives them).\n"
+    "    --topic TOPIC\n"
+    "        The topic to read. Required.\n"
+    "    --config FILE\n"
+    "        Connect as pgcdc run with FILE does: its kafka.bootstrap_servers\n"
+    "        and the connection properties (security.*, sasl.*, ssl.*,\n"
+    "        socket.*, client.*) of its kafka.properties.\n"
+    "    --property NAME=VALUE\n"
+    "        A librdkafka consumer property (repeatable; applied after\n"
+    "        --config's), e.g. --property security.protocol=SSL.\n"
+    "    --from-beginning\n"
+    "        Start at the oldest records (default: only new ones).\n"
+    "    --max-messages N\n"
+    "        Exit after N records.\n"
+    "    --idle-exit-ms MS\n"
+    "        Exit once every partition is read to its end and no record came\n"
+    "        for MS milliseconds.\n"
+    "    --help\n"
+    "        Print this help and exit 0.\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0   --max-messages records printed, or --idle-exit-ms passed idle\n"
+    "    2   bad usage or configuration\n"
+    "    3   the topic cannot be found, the cluster not reached, or the\n"
+    "        brokers refuse the login or the TLS handshake\n"
+    "\n"
+    "ENVIRONMENT\n"
+    "    With --config, ${VAR} and ${credential:NAME} in FILE are replaced as\n"
+    "    for pgcdc run (docs/configuration.md).\n"
+    "\n"
+    "EXAMPLES\n"
+    "    pgcdc tail --bootstrap-servers 127.0.0.1:9092 \\\n"
+    "        --topic app.public.orders \\\n"
+    "        --from-beginning --idle-exit-ms 2000\n"
+    "    pgcdc tail --config pgcdc.yaml --topic app.public.orders |\n"
+    "        jq .event.op\n"
+    "\n"
+    "SEE ALSO\n"
+    "    pgcdc dev-broker --help, docs/envelope.md\n";
 
 // The part of pgcdc's kafka.properties that says how to connect, which a
 // consumer shares with the producer; the rest tunes the producer, and
@@ -58,24 +93,29 @@ std::map<std::string, std::string> ConnectionProperties(
   return out;
 }
 
+std::vector<FlagSpec> Flags() {
+  return {{"bootstrap-servers"},
+          {"config"},
+          {"property"},
+          {"topic"},
+          {"from-beginning", /*boolean=*/true},
+          {"max-messages"},
+          {"idle-exit-ms"},
+          {"help", /*boolean=*/true}};
+}
+
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "pgcdc tail: %s\n\n%s", EscapeForLog(message).c_str(),
-               kUsage);
+               ShortUsage(kUsage).c_str());
   return kExitConfig;
 }
 
 }  // namespace
 
+CommandDoc TailCommandDoc() { return {kUsage, Flags()}; }
+
 int RunTailCommand(int argc, char** argv) {
-  absl::StatusOr<Args> args = Args::Parse(argc, argv,
-                                          {{"bootstrap-servers"},
-                                           {"config"},
-                                           {"property"},
-                                           {"topic"},
-                                           {"from-beginning", true},
-                                           {"max-messages"},
-                                           {"idle-exit-ms"},
-                                           {"help", true}});
+  absl::StatusOr<Args> args = Args::Parse(argc, argv, Flags());
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (args->GetBool("help")) {
     std::fputs(kUsage, stdout);

@@ -4,7 +4,12 @@
 #ifndef CDC_CLI_TAIL_COMMAND_H_
 #define CDC_CLI_TAIL_COMMAND_H_
 
+#include "cdc/cli/args.h"
+
 namespace cdc::cli {
+
+// The help text and every flag the command accepts.
+CommandDoc TailCommandDoc();
 
 // argv[0] is "tail". Returns the process exit code (kExit* in
 // exit_codes.h): kExitOk after --max-messages or --idle-exit-ms,

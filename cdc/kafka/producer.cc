@@ -321,6 +321,8 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
         // 1 GiB of local buffer: the pipeline bounds what it has in flight
         // itself, so this only has to stay out of its way.
         {"queue.buffering.max.kbytes", "1048576"},
+        // pgcdc_producer_retries_total comes from the statistics (OnStats).
+        {"statistics.interval.ms", "10000"},
     };
     for (const auto& [name, value] : kDefaults) {
       CDC_RETURN_IF_ERROR(SetLibrdkafkaProperty(conf, name, value));
@@ -338,6 +340,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
   }
   rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);
   rd_kafka_conf_set_error_cb(conf, &Producer::OnError);
+  rd_kafka_conf_set_stats_cb(conf, &Producer::OnStats);
   RouteLibrdkafkaLogs(conf);
   rd_kafka_conf_set_opaque(conf, producer.get());
 
@@ -531,6 +534,19 @@ void Producer::OnError(rd_kafka_t* rk, int err, const char* reason,
   absl::Status failure =
       LogClientError(rk, err, reason, self->identity_, &self->outage_);
   if (self->connect_failure_.ok()) self->connect_failure_ = failure;
+}
+
+int Producer::OnStats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  absl::StatusOr<ProducerRetries> retries =
+      ParseProducerRetries(std::string_view(json, json_len));
+  if (!retries.ok()) {
+    LogDebug(retries.status().message());
+  } else if (const uint64_t delta = self->retries_.Update(retries->total());
+             delta > 0 && self->on_retries_) {
+    self->on_retries_(delta);
+  }
+  return 0;  // librdkafka frees the document
 }
 
 absl::StatusOr<int> Producer::CountBrokers(int timeout_ms) {

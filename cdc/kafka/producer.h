@@ -22,12 +22,14 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "cdc/kafka/broker_outage.h"
 #include "cdc/kafka/client_failure.h"
+#include "cdc/kafka/producer_stats.h"
 
 struct rd_kafka_conf_s;
 struct rd_kafka_s;
@@ -109,6 +111,13 @@ class Producer {
   // outstanding and later message fails, so the owner must recreate the
   // producer and resend from its last acknowledged position.
   absl::Status FatalError() const;
+  // Called with the retries librdkafka made since the last call (requests
+  // and messages sent again: producer_stats.h), from its statistics (every
+  // statistics.interval.ms, 10 s unless the properties say otherwise; 0 turns
+  // them off), on the thread that polls.
+  void SetRetriesCallback(std::function<void(uint64_t)> on_retries) {
+    on_retries_ = std::move(on_retries);
+  }
   // The librdkafka handle, for admin requests on the same connections and
   // credentials (TopicAdmin). Owned by the Producer.
   rd_kafka_s* client() const { return rk_; }
@@ -123,12 +132,17 @@ class Producer {
   static void OnError(rd_kafka_s* rk, int err, const char* reason,
                       void* opaque);
   rd_kafka_topic_s* TopicHandle(const std::string& topic);
+  // librdkafka's statistics callback (producer_stats.h), served by
+  // rd_kafka_poll on the owner's thread.
+  static int OnStats(rd_kafka_s* rk, char* json, size_t json_len, void* opaque);
 
   rd_kafka_s* rk_ = nullptr;
   rd_kafka_queue_s* main_queue_ = nullptr;  // with the wake-up fd
   int wake_read_fd_ = -1;
   int wake_write_fd_ = -1;
   DeliveryCallback on_delivery_;
+  std::function<void(uint64_t)> on_retries_;
+  RetryDelta retries_;
   ClientIdentity identity_;
   absl::Status connect_failure_;  // the first; see client_failure.h
   BrokerOutage outage_;           // fed by OnError and OnDelivery

@@ -136,6 +136,31 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   snapshot_duration_seconds_ =
       NewGauge(r, "pgcdc_snapshot_duration_seconds",
                "Seconds the running (or the last) snapshot has taken so far");
+  slot_retained_wal_bytes_ = NewGauge(
+      r, "pgcdc_slot_retained_wal_bytes",
+      "WAL the slot retains (pg_current_wal_lsn() - restart_lsn), read from "
+      "the server every 10 s; -1 when the server reports none");
+  slot_safe_wal_size_bytes_ = NewGauge(
+      r, "pgcdc_slot_safe_wal_size_bytes",
+      "pg_replication_slots.safe_wal_size: WAL that may still be written "
+      "before the slot exceeds max_slot_wal_keep_size; -1 when NULL "
+      "(unbounded, or lost)");
+  auto& wal_status = prometheus::BuildGauge()
+                         .Name("pgcdc_slot_wal_status")
+                         .Help(
+                             "1 for the slot's current "
+                             "pg_replication_slots.wal_status, 0 for the "
+                             "others (all 0 when NULL or unknown)")
+                         .Register(r);
+  for (size_t i = 0; i < std::size(kSlotWalStatuses); ++i) {
+    slot_wal_status_[i] =
+        &wal_status.Add({{"status", std::string(kSlotWalStatuses[i])}});
+  }
+  producer_retries_ = NewCounter(
+      r, "pgcdc_producer_retries_total",
+      "Requests and messages librdkafka sent again, from its statistics: "
+      "the brokers' txretries plus the messages each partition transmitted "
+      "more than once");
 }
 
 Metrics::~Metrics() = default;
@@ -278,6 +303,20 @@ void Metrics::SetSnapshotTablesRemaining(size_t tables) {
 }
 void Metrics::SetSnapshotDurationSeconds(double seconds) {
   snapshot_duration_seconds_->Set(seconds);
+}
+
+void Metrics::SetSlotWal(int64_t retained_wal_bytes,
+                         int64_t safe_wal_size_bytes,
+                         std::string_view wal_status) {
+  slot_retained_wal_bytes_->Set(static_cast<double>(retained_wal_bytes));
+  slot_safe_wal_size_bytes_->Set(static_cast<double>(safe_wal_size_bytes));
+  for (size_t i = 0; i < std::size(kSlotWalStatuses); ++i) {
+    slot_wal_status_[i]->Set(wal_status == kSlotWalStatuses[i] ? 1 : 0);
+  }
+}
+
+void Metrics::CountProducerRetries(uint64_t retries) {
+  if (retries > 0) producer_retries_->Increment(static_cast<double>(retries));
 }
 
 std::string Metrics::Render() const {

@@ -33,6 +33,10 @@ class Family;
 
 namespace cdc::metrics {
 
+// The label values of pgcdc_slot_wal_status, PostgreSQL's wal_status values.
+inline constexpr std::string_view kSlotWalStatuses[] = {"reserved", "extended",
+                                                        "unreserved", "lost"};
+
 class Metrics {
  public:
   // `listen` is "host:port"; empty serves nothing (metrics still count, and
@@ -78,6 +82,17 @@ class Metrics {
   // pgcdc_lag_bytes and pgcdc_behind_source_ms as last set, for logs.
   uint64_t lag_bytes() const;
   int64_t behind_source_ms() const;
+
+  // The replication slot as the server reported it (cdc/pg/slot_state.h):
+  // the WAL it retains and its safe_wal_size in bytes (-1: NULL), and its
+  // wal_status ("reserved", ...; "" or any other text sets every
+  // pgcdc_slot_wal_status series to 0). Thread-safe against the pipeline's
+  // updates: it touches only these gauges.
+  void SetSlotWal(int64_t retained_wal_bytes, int64_t safe_wal_size_bytes,
+                  std::string_view wal_status);
+  // Retries librdkafka made since the last call (an increment of its
+  // cumulative statistics: cdc/kafka/producer_stats.h).
+  void CountProducerRetries(uint64_t retries);
 
   // Text exposition format of everything registered (for tests and logs).
   std::string Render() const;
@@ -135,6 +150,10 @@ class Metrics {
   prometheus::Gauge* snapshot_running_ = nullptr;
   prometheus::Gauge* snapshot_tables_remaining_ = nullptr;
   prometheus::Gauge* snapshot_duration_seconds_ = nullptr;
+  prometheus::Gauge* slot_retained_wal_bytes_ = nullptr;
+  prometheus::Gauge* slot_safe_wal_size_bytes_ = nullptr;
+  std::array<prometheus::Gauge*, 4> slot_wal_status_{};  // kSlotWalStatuses
+  prometheus::Counter* producer_retries_ = nullptr;
   uint64_t server_lsn_value_ = 0;
   uint64_t confirmed_lsn_value_ = 0;
   // Last: stopped first, while what it serves is still there.

@@ -239,7 +239,7 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(
       ConnectWith(dsn, /*replication=*/false, stream_settings);
   if (!conn.ok()) return conn.status();
   return std::unique_ptr<SqlConnection>(
-      new SqlConnection(*conn, PQgetCancel(*conn)));
+      new SqlConnection(*conn, PQgetCancel(*conn), PQsocket(*conn)));
 }
 
 SqlConnection::~SqlConnection() {
@@ -253,6 +253,10 @@ void SqlConnection::Cancel() {
   char error[256];
   // Best effort: a statement that already ended has nothing to cancel.
   (void)PQcancel(cancel_, error, sizeof(error));
+}
+
+void SqlConnection::Abort() {
+  if (socket_ >= 0) ::shutdown(socket_, SHUT_RDWR);
 }
 
 absl::Status SqlConnection::StartCopyOut(const std::string& sql) {

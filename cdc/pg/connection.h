@@ -90,11 +90,18 @@ class SqlConnection {
   // called from another thread than the one the statement blocks.
   void Cancel();
 
+  // Shuts the session's socket down, so that a statement blocked on it
+  // fails at once (kUnavailable) even when the network is silent and a
+  // cancel request cannot reach the server either; the session is unusable
+  // afterwards. Thread-safe, like Cancel.
+  void Abort();
+
  private:
-  SqlConnection(pg_conn* conn, pg_cancel* cancel)
-      : conn_(conn), cancel_(cancel) {}
+  SqlConnection(pg_conn* conn, pg_cancel* cancel, int socket)
+      : conn_(conn), cancel_(cancel), socket_(socket) {}
   pg_conn* conn_;
   pg_cancel* cancel_;  // may be null: Cancel() does nothing then
+  const int socket_;   // PQsocket at connect time (-1: none)
   char* copy_buffer_ = nullptr;
 };
 

@@ -18,6 +18,8 @@
 
 namespace cdc::pg {
 
+// The protocol versions pgcdc speaks: kMinProtocolVersion..kMaxProtocolVersion.
+inline constexpr int kMinProtocolVersion = 1;
 inline constexpr int kMaxProtocolVersion = 3;
 
 struct PgOutputOptions {

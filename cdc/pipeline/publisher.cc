@@ -44,6 +44,8 @@ absl::Status Publisher::Connect() {
       kafka::Producer::Create(
           config_->kafka.bootstrap_servers, config_->kafka.properties,
           [this](const kafka::DeliveryReport& r) { OnDelivery(r); }));
+  producer_->SetRetriesCallback(
+      [m = metrics_](uint64_t retries) { m->CountProducerRetries(retries); });
   if (config_->kafka.startup_timeout_ms > 0) {
     // A broker nobody can reach at start is most likely a wrong address:
     // said now, before a slot is made, rather than waited out forever.

@@ -617,8 +617,9 @@ TEST_F(FaultsTest, SilentlyStalledNetworkIsTakenForLostAndReconnected) {
 
   // Shorter than the timeout: no reconnect.
   const int accepted = (*proxy)->accepted();
-  // pgcdc's two connections: the stream and the catalog session.
-  EXPECT_EQ((*proxy)->Stall(), 2);
+  // pgcdc's three connections: the stream, the catalog session and the
+  // slot monitor's (pgcdc_slot_* metrics).
+  EXPECT_EQ((*proxy)->Stall(), 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   (*proxy)->Resume();
   // Past the moment the timeout would have struck.
@@ -629,7 +630,7 @@ TEST_F(FaultsTest, SilentlyStalledNetworkIsTakenForLostAndReconnected) {
 
   // Longer: taken for lost, and streaming again on a new connection.
   const auto stalled = std::chrono::steady_clock::now();
-  EXPECT_EQ((*proxy)->Stall(), 2);  // the same two
+  EXPECT_EQ((*proxy)->Stall(), 3);  // the same three
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(port, "pgcdc_reconnects_total") >= 1; }, 20000))
       << p.ReadLog();
@@ -690,7 +691,8 @@ TEST_F(FaultsTest, StallDoesNotFreezeTheCatalogSession) {
   Load load(cluster_->Dsn(db_), AccountsChange);
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(port, "pgcdc_transactions_total") > 20; }, 20000));
-  EXPECT_EQ((*proxy)->Stall(), 2);  // the stream and the catalog session
+  // The stream, the catalog session and the slot monitor's.
+  EXPECT_EQ((*proxy)->Stall(), 3);
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(port, "pgcdc_reconnects_total") >= 1; }, 20000));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
