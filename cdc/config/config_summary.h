@@ -3,8 +3,8 @@
 //
 // Secrets are left out by construction: the dsn is described by the caller
 // (pg::DescribeDsn keeps only the keywords that locate the server and the
-// role), librdkafka properties whose name says they hold a secret show
-// "****", and the signal secret is never shown.
+// role), librdkafka properties are named without their values, and the
+// signal secret is never shown.
 #ifndef CDC_CONFIG_CONFIG_SUMMARY_H_
 #define CDC_CONFIG_CONFIG_SUMMARY_H_
 
@@ -14,10 +14,6 @@
 #include "cdc/config/config.h"
 
 namespace cdc::config {
-
-// Whether the librdkafka property `name` holds a secret (sasl.password,
-// ssl.key.password, ssl.key.pem, sasl.oauthbearer.client.secret, ...).
-bool IsSecretProperty(std::string_view name);
 
 // One line: source (as `source_described`), slot, publication, tables;
 // Kafka brokers, format, topic prefix, window and properties; snapshot mode;

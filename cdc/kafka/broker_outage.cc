@@ -60,6 +60,12 @@ std::string BrokerOutage::OnAcknowledged(absl::Time now) {
   return End(now, "acknowledgements resumed");
 }
 
+std::string BrokerOutage::OnBrokerUp(absl::Time now) {
+  if (!all_down_) return "";
+  all_down_ = false;
+  return End(now, "a broker connection is up");
+}
+
 std::string BrokerOutage::Tick(absl::Time now) {
   if (!in_outage_ || now < next_summary_) return "";
   next_summary_ = now + interval_;

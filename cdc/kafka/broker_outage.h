@@ -8,12 +8,13 @@
 //     warning naming it;
 //   - while it lasts, one summary every `summary_interval`: how long, how
 //     many errors, which brokers, the last error, whether all were down;
-//   - when it ends: when an acknowledgement arrives after all brokers were
-//     down (Kafka answers again), or when a whole interval passed without
-//     an error (a single broker came back, or the stream is idle).
+//   - when it ends: when an acknowledgement arrives or a broker connection
+//     is seen up (librdkafka's statistics) after all brokers were down, or
+//     when a whole interval passed without an error (a single broker came
+//     back).
 // It also tells whether Kafka is reachable (for /readyz): not from the
 // moment librdkafka says all brokers are down until the next
-// acknowledgement.
+// acknowledgement or broker seen up.
 //
 // Pure: the caller passes the time and logs the lines it returns.
 // Thread-compatible: one owner (the producer's poll thread).
@@ -47,6 +48,9 @@ class BrokerOutage {
   // An acknowledgement came. Returns the line to log when it ends an
   // outage in which all brokers were down, else "".
   std::string OnAcknowledged(absl::Time now);
+  // A broker's connection is up (librdkafka's statistics). Returns the line
+  // to log when it ends an outage in which all brokers were down, else "".
+  std::string OnBrokerUp(absl::Time now);
   // Returns the summary or the end line due at `now`, else "".
   std::string Tick(absl::Time now);
 

@@ -538,13 +538,21 @@ void Producer::OnError(rd_kafka_t* rk, int err, const char* reason,
 
 int Producer::OnStats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
-  absl::StatusOr<ProducerRetries> retries =
-      ParseProducerRetries(std::string_view(json, json_len));
-  if (!retries.ok()) {
-    LogDebug(retries.status().message());
-  } else if (const uint64_t delta = self->retries_.Update(retries->total());
-             delta > 0 && self->on_retries_) {
+  absl::StatusOr<ProducerStats> stats =
+      ParseProducerStats(std::string_view(json, json_len));
+  if (!stats.ok()) {
+    LogDebug(stats.status().message());
+    return 0;
+  }
+  if (const uint64_t delta = self->retries_.Update(stats->total());
+      delta > 0 && self->on_retries_) {
     self->on_retries_(delta);
+  }
+  // With nothing in flight no acknowledgement ends an outage: a broker
+  // connection seen up does.
+  if (stats->brokers_up > 0 && !self->outage_.reachable()) {
+    const std::string told = self->outage_.OnBrokerUp(absl::Now());
+    if (!told.empty()) LogInfo(told);
   }
   return 0;  // librdkafka frees the document
 }

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -89,7 +90,7 @@ absl::Status ScanNumber(std::string_view json, size_t* i,
 
 }  // namespace
 
-absl::StatusOr<ProducerRetries> ParseProducerRetries(std::string_view json) {
+absl::StatusOr<ProducerStats> ParseProducerStats(std::string_view json) {
   enum class Expect {
     kValue,
     kValueOrClose,
@@ -101,11 +102,26 @@ absl::StatusOr<ProducerRetries> ParseProducerRetries(std::string_view json) {
   };
   std::vector<Frame> stack;
   Expect expect = Expect::kValue;
-  ProducerRetries out;
+  ProducerStats out;
   // Over the partitions but the unassigned one (-1), whose messages are
   // counted again by the partition they move to.
   int64_t txmsgs = 0, produced = 0, queued = 0;
   size_t i = 0;
+  // brokers.<name>.source and .state, per broker (a handful).
+  struct BrokerState {
+    std::string source;
+    std::string state;
+  };
+  absl::flat_hash_map<std::string, BrokerState> brokers;
+  auto broker_field = [&stack, &brokers]() -> std::string* {
+    if (stack.size() != 3 || !stack[0].object || stack[0].key != "brokers" ||
+        !stack[1].object || !stack[2].object) {
+      return nullptr;
+    }
+    if (stack[2].key == "state") return &brokers[stack[1].key].state;
+    if (stack[2].key == "source") return &brokers[stack[1].key].source;
+    return nullptr;
+  };
   // brokers.<name>.txretries: the value's path.
   auto at_txretries = [&stack]() {
     return stack.size() == 3 && stack[0].object && stack[0].key == "brokers" &&
@@ -139,6 +155,9 @@ absl::StatusOr<ProducerRetries> ParseProducerRetries(std::string_view json) {
         }
         out.message_retransmissions =
             again > 0 ? static_cast<uint64_t>(again) : 0;
+        for (const auto& [name, b] : brokers) {
+          if (b.state == "UP" && b.source != "internal") ++out.brokers_up;
+        }
         return out;
       }
       return Bad(i, "unexpected end");
@@ -196,7 +215,9 @@ absl::StatusOr<ProducerRetries> ParseProducerRetries(std::string_view json) {
         } else if (stack.empty()) {
           return Bad(i, "not an object");
         } else if (c == '"') {
-          if (absl::Status s = ScanString(json, &i, nullptr); !s.ok()) return s;
+          if (absl::Status s = ScanString(json, &i, broker_field()); !s.ok()) {
+            return s;
+          }
           value_done = true;
         } else if (c == '-' || IsDigit(c)) {
           std::string_view number;

@@ -1,6 +1,7 @@
 // ProducerStats: what pgcdc takes from librdkafka's statistics (the JSON
-// document its stats_cb receives every statistics.interval.ms) to count
-// retries, and a counter that turns cumulative figures into increments.
+// document its stats_cb receives every statistics.interval.ms): retries,
+// brokers connected, and a counter that turns cumulative figures into
+// increments.
 //
 // Two kinds of retry are in the document:
 //   - requests sent again: brokers.<b>.txretries, summed over the brokers;
@@ -20,7 +21,7 @@
 // kMaxDepth), and looks only at the numbers on those paths. Malformed text
 // is an error, never a crash.
 //
-// Pure; ParseProducerRetries is thread-safe, RetryDelta thread-compatible.
+// Pure; ParseProducerStats is thread-safe, RetryDelta thread-compatible.
 #ifndef CDC_KAFKA_PRODUCER_STATS_H_
 #define CDC_KAFKA_PRODUCER_STATS_H_
 
@@ -33,17 +34,21 @@ namespace cdc::kafka {
 
 inline constexpr int kMaxDepth = 64;
 
-struct ProducerRetries {
+struct ProducerStats {
   uint64_t request_retries = 0;          // sum of brokers' txretries
   uint64_t message_retransmissions = 0;  // see the top
   uint64_t total() const { return request_retries + message_retransmissions; }
+  // Brokers whose connection is up (brokers.<b>.state "UP"), librdkafka's
+  // internal one (source "internal") left out: a sign Kafka answers again
+  // after an outage when nothing is in flight to be acknowledged.
+  int brokers_up = 0;
 };
 
 // Both counts from a librdkafka statistics document; 0 for what it does
 // not list. kInvalidArgument for text that is not a JSON object, nested
 // deeper than kMaxDepth, or whose counters on those paths are not
 // non-negative integers (or overflow their sums).
-absl::StatusOr<ProducerRetries> ParseProducerRetries(std::string_view json);
+absl::StatusOr<ProducerStats> ParseProducerStats(std::string_view json);
 
 // The increments of a cumulative count: Update returns how much it rose
 // above the highest value seen before. A count that went down (figures read

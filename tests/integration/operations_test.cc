@@ -149,8 +149,9 @@ TEST_F(OperationsTest, JsonLogsWithTheStartSummaryAndProgressLines) {
     EXPECT_THAT(l, HasSubstr(",\"slot\":\"")) << l;
     if (absl::StrContains(l, "\"msg\":\"configuration: ")) {
       summary = true;
-      EXPECT_THAT(l, HasSubstr("ssl.key.password=****"));
-      EXPECT_THAT(l, HasSubstr("client.id=ops-test"));
+      EXPECT_THAT(l, HasSubstr("properties client.id ssl.key.password "
+                               "(values not shown)"));
+      EXPECT_THAT(l, Not(HasSubstr("ops-test")));
       EXPECT_THAT(l, HasSubstr("1 table(s) (public.items)"));
       EXPECT_THAT(l, HasSubstr("; log json at info"));
     }

@@ -64,6 +64,19 @@ TEST(BrokerOutageTest, AWholeClusterOutageIsToldAtItsStartEveryIntervalAndEnd) {
   EXPECT_THAT(outage.Tick(t0 + absl::Seconds(200)), IsEmpty());
 }
 
+TEST(BrokerOutageTest, ABrokerSeenUpEndsAnOutageWithNothingInFlight) {
+  BrokerOutage outage(absl::Seconds(30));
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  EXPECT_THAT(outage.OnBrokerUp(t0), IsEmpty());  // no outage
+  outage.OnConnectionError(t0, true, "", "all down");
+  EXPECT_FALSE(outage.reachable());
+  EXPECT_EQ(outage.OnBrokerUp(t0 + absl::Seconds(12)),
+            "Kafka reachable again (a broker connection is up) after 12 s, 1 "
+            "connection error(s) in all");
+  EXPECT_TRUE(outage.reachable());
+  EXPECT_FALSE(outage.in_outage());
+}
+
 TEST(BrokerOutageTest, OneBrokerDownEndsAfterAQuietInterval) {
   BrokerOutage outage(absl::Seconds(30));
   const absl::Time t0 = absl::FromUnixSeconds(1000);

@@ -17,8 +17,7 @@ TEST(ClientFailureTest, IdentityComesFromTheProperties) {
   EXPECT_EQ(who.sasl_username, "pgcdc");
   EXPECT_EQ(who.sasl_mechanism, "SCRAM-SHA-512");
   // librdkafka's older name, and its default.
-  EXPECT_EQ(IdentityOf({{"sasl.mechanisms", "PLAIN"}}).sasl_mechanism,
-            "PLAIN");
+  EXPECT_EQ(IdentityOf({{"sasl.mechanisms", "PLAIN"}}).sasl_mechanism, "PLAIN");
   EXPECT_EQ(IdentityOf({}).sasl_mechanism, "GSSAPI");
 }
 
@@ -35,8 +34,8 @@ TEST(ClientFailureTest, RefusedLoginNamesUserAndMechanism) {
 }
 
 TEST(ClientFailureTest, FailedTlsHandshakeSaysTls) {
-  absl::Status s = ConnectFailure(RD_KAFKA_RESP_ERR__SSL,
-                                  "certificate verify failed", {});
+  absl::Status s =
+      ConnectFailure(RD_KAFKA_RESP_ERR__SSL, "certificate verify failed", {});
   EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(s.message(), HasSubstr("TLS with the Kafka broker failed: "
                                      "certificate verify failed"));
@@ -44,10 +43,10 @@ TEST(ClientFailureTest, FailedTlsHandshakeSaysTls) {
 }
 
 TEST(ClientFailureTest, AnythingElseIsNoConnectFailure) {
-  for (int err : {RD_KAFKA_RESP_ERR__TRANSPORT,
-                  RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
-                  RD_KAFKA_RESP_ERR__RESOLVE,
-                  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED}) {
+  for (int err :
+       {RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+        RD_KAFKA_RESP_ERR__RESOLVE,
+        RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED}) {
     EXPECT_TRUE(ConnectFailure(err, "x", {}).ok()) << err;
   }
 }

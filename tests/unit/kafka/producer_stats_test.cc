@@ -41,7 +41,7 @@ constexpr char kSample[] = R"({
 })";
 
 TEST(ProducerStatsTest, RequestAndMessageRetries) {
-  absl::StatusOr<ProducerRetries> r = ParseProducerRetries(kSample);
+  absl::StatusOr<ProducerStats> r = ParseProducerStats(kSample);
   ASSERT_TRUE(r.ok()) << r.status();
   // The brokers' txretries, not the top-level 999 nor the toppar's 1000.
   EXPECT_EQ(r->request_retries, 43u);
@@ -51,15 +51,33 @@ TEST(ProducerStatsTest, RequestAndMessageRetries) {
   EXPECT_EQ(r->total(), 46u);
 }
 
+TEST(ProducerStatsTest, BrokersUpButTheInternalOne) {
+  // The sample: one broker UP, the other without a state.
+  absl::StatusOr<ProducerStats> r = ParseProducerStats(kSample);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->brokers_up, 1);
+  r = ParseProducerStats(
+      R"({"brokers":{":0/internal":{"source":"internal","state":"UP"},)"
+      R"("a:1/bootstrap":{"source":"configured","state":"CONNECT"},)"
+      R"("a:1/1":{"source":"learned","state":"DOWN"}}})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->brokers_up, 0);
+  r = ParseProducerStats(
+      R"({"brokers":{"a:1/1":{"state":"UP","source":"learned"},)"
+      R"("b:1/2":{"source":"learned","state":"UP"}},"state":"UP"})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->brokers_up, 2);
+}
+
 TEST(ProducerStatsTest, NothingListedIsZero) {
   for (const char* json : {R"({"brokers":{}})", R"({"name":"x"})",
                            R"({"topics":{"t":{"partitions":{}}}})"}) {
-    absl::StatusOr<ProducerRetries> r = ParseProducerRetries(json);
+    absl::StatusOr<ProducerStats> r = ParseProducerStats(json);
     ASSERT_TRUE(r.ok()) << json;
     EXPECT_EQ(r->total(), 0u) << json;
   }
   // Messages still queued were not sent again, whatever txmsgs says.
-  absl::StatusOr<ProducerRetries> r = ParseProducerRetries(
+  absl::StatusOr<ProducerStats> r = ParseProducerStats(
       R"({"topics":{"t":{"partitions":{"0":{"txmsgs":2,"msgs":5,)"
       R"("msgq_cnt":2,"xmit_msgq_cnt":1}}}}})");
   ASSERT_TRUE(r.ok());
@@ -102,7 +120,7 @@ TEST(ProducerStatsTest, MalformedDocumentsAreErrorsNotCrashes) {
            std::string("{\"a\":\"\0\"}", 9),
            deep,
            deep_object}) {
-    absl::StatusOr<ProducerRetries> sum = ParseProducerRetries(bad);
+    absl::StatusOr<ProducerStats> sum = ParseProducerStats(bad);
     EXPECT_FALSE(sum.ok()) << bad.substr(0, 80);
     if (!sum.ok()) {
       EXPECT_EQ(sum.status().code(), absl::StatusCode::kInvalidArgument);
@@ -114,7 +132,7 @@ TEST(ProducerStatsTest, EveryPrefixOfTheSampleFailsCleanly) {
   const std::string sample = kSample;
   for (size_t n = 0; n < sample.size(); ++n) {
     // Only the whole document (and it plus whitespace) parses.
-    const bool ok = ParseProducerRetries(sample.substr(0, n)).ok();
+    const bool ok = ParseProducerStats(sample.substr(0, n)).ok();
     EXPECT_FALSE(ok) << n;
   }
 }

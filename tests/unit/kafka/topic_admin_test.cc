@@ -73,13 +73,15 @@ TEST(TopicFailureTest, MissingCreateRightNamesTheTopicAndTheAcl) {
     absl::Status s =
         TopicFailure("app.public.t", TopicRequest::kCreate, err, "denied");
     EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
-    EXPECT_THAT(s.message(), HasSubstr("not allowed to create topic app.public.t"));
+    EXPECT_THAT(s.message(),
+                HasSubstr("not allowed to create topic app.public.t"));
     EXPECT_THAT(s.message(), HasSubstr(rd_kafka_err2name(err)));
     EXPECT_THAT(s.message(),
                 HasSubstr("needs the CREATE operation on topic app.public.t"));
   }
-  absl::Status s = TopicFailure("t", TopicRequest::kDescribe,
-                                RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, "");
+  absl::Status s =
+      TopicFailure("t", TopicRequest::kDescribe,
+                   RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, "");
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(s.message(), HasSubstr("needs the WRITE operation on topic t"));
 }
@@ -101,7 +103,8 @@ TEST(TopicFailureTest, RefusedSettingsAreInvalidArguments) {
 TEST(TopicFailureTest, NoAnswerIsUnavailableAndBadLoginUnauthenticated) {
   for (rd_kafka_resp_err_t err :
        {RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT,
-        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_CONTROLLER}) {
+        RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_NOT_CONTROLLER}) {
     EXPECT_EQ(TopicFailure("t", TopicRequest::kDescribe, err, "").code(),
               absl::StatusCode::kUnavailable)
         << err;
