@@ -163,7 +163,7 @@ TEST(CheckOfflineTest, HelpDescribesOffline) {
   const CheckResult r = RunCheck({"--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.output,
-              HasSubstr("usage: pgcdc check [--offline] --config FILE"));
+              HasSubstr("SYNOPSIS\n    pgcdc check [--offline] --config FILE"));
   EXPECT_THAT(r.output, HasSubstr("connects to nothing"));
   EXPECT_THAT(r.output, HasSubstr("placeholder"));
 }
