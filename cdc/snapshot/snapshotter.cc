@@ -157,11 +157,13 @@ absl::Status Snapshotter::CopyTable(size_t index) {
     return conn_->QuoteIdentifier(name);
   });
   CDC_RETURN_IF_ERROR(conn_->StartCopyOut(sql));
-  LogInfo("snapshot: reading ", name, " (about ",
-          described->estimated_rows < 0
-              ? std::string("an unknown number of")
-              : absl::StrCat(described->estimated_rows),
-          " rows)");
+  LogWithFields(LogLevel::kInfo,
+                absl::StrCat("snapshot: reading ", name, " (about ",
+                             described->estimated_rows < 0
+                                 ? std::string("an unknown number of")
+                                 : absl::StrCat(described->estimated_rows),
+                             " rows)"),
+                {{"table", name}});
 
   // Each row is handed on once the next one is read (or the table ends), so
   // that the sink knows which is the last.
@@ -222,7 +224,8 @@ void Snapshotter::MaybeLogProgress(size_t table, bool force) {
   }
   if (!force && now < next_log_) return;
   next_log_ = now + kProgressLogSeconds;
-  LogInfo(progress_->Line(table, now));
+  LogWithFields(LogLevel::kInfo, progress_->Line(table, now),
+                {{"table", tables_[table].name.Qualified()}});
 }
 
 }  // namespace cdc::snapshot

@@ -138,6 +138,7 @@ TEST_F(OperationsTest, JsonLogsWithTheStartSummaryAndProgressLines) {
   bool summary = false;
   bool progress = false;
   bool streaming = false;
+  bool snapshot = false;
   for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
     ++lines;
     const std::string l(line);
@@ -163,6 +164,10 @@ TEST_F(OperationsTest, JsonLogsWithTheStartSummaryAndProgressLines) {
       EXPECT_THAT(l, HasSubstr("\"lag_bytes\":\""));
       EXPECT_THAT(l, HasSubstr("\"inflight_bytes\":\""));
     }
+    if (absl::StrContains(l, "\"msg\":\"snapshot: reading public.items")) {
+      snapshot = true;
+      EXPECT_THAT(l, HasSubstr(",\"table\":\"public.items\"}"));
+    }
     if (absl::StrContains(l, "\"msg\":\"streaming slot ")) {
       streaming = true;
       EXPECT_THAT(l, HasSubstr("\"start_lsn\":\""));
@@ -173,6 +178,7 @@ TEST_F(OperationsTest, JsonLogsWithTheStartSummaryAndProgressLines) {
   EXPECT_TRUE(summary) << log;
   EXPECT_TRUE(progress) << log;
   EXPECT_TRUE(streaming) << log;
+  EXPECT_TRUE(snapshot) << log;
 }
 
 TEST_F(OperationsTest, LevelWarnKeepsOnlyWarningsAndErrors) {
