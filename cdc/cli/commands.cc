@@ -13,6 +13,7 @@
 #include "cdc/cli/tail_command.h"
 #include "cdc/kafka/producer.h"
 #include "cdc/pg/pgoutput_options.h"
+#include "civetweb.h"
 #include "google/protobuf/stubs/common.h"
 
 namespace cdc::cli {
@@ -131,6 +132,8 @@ std::string VersionText() {
 #ifdef PGCDC_PROMETHEUS_CPP_VERSION
   absl::StrAppend(&out, "prometheus-cpp ", PGCDC_PROMETHEUS_CPP_VERSION, "\n");
 #endif
+  // The HTTP listener's, at run time.
+  absl::StrAppend(&out, "civetweb ", mg_version(), "\n");
   return out;
 }
 

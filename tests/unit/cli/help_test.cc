@@ -132,7 +132,7 @@ TEST(VersionTest, NamesProtocolsAndLibraries) {
   // The line Build.PgcdcLoadsItsLibrdkafka matches.
   EXPECT_THAT(v, HasSubstr("\nlibrdkafka " + kafka::ClientVersion() + "\n"));
   for (const char* library : {"libpq", "protobuf", "OpenSSL", "abseil",
-                              "yaml-cpp", "prometheus-cpp"}) {
+                              "yaml-cpp", "prometheus-cpp", "civetweb"}) {
     EXPECT_TRUE(std::regex_search(
         v, std::regex(std::string("\n") + library + " [0-9][0-9.]*")))
         << library << " missing from\n"
