@@ -225,7 +225,8 @@ void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf) {
 }
 
 absl::Status LogClientError(rd_kafka_t* rk, int err, const char* reason,
-                            const ClientIdentity& who, BrokerOutage* outage) {
+                            const ClientIdentity& who, BrokerOutage* outage,
+                            bool refused) {
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
   // Requests timed out on a connection that stays up but does not answer
   // (socket.timeout.ms) are connection trouble too: librdkafka drops it.
@@ -238,11 +239,17 @@ absl::Status LogClientError(rd_kafka_t* rk, int err, const char* reason,
   if (outage == nullptr || !connection) {
     LogError(line);
   } else {
-    LogDebug(line);
     const std::string told = outage->OnConnectionError(
         absl::Now(), code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
         BrokerOf(reason), reason);
-    if (!told.empty()) LogWarning(told);
+    // After a refused login or TLS handshake, the brokers are down because
+    // of it: the refusal was logged, and "unreachable" would mislead.
+    if (refused) {
+      LogError(line);
+    } else {
+      LogDebug(line);
+      if (!told.empty()) LogWarning(told);
+    }
   }
   return ConnectFailure(err, reason, who);
 }
@@ -532,7 +539,8 @@ void Producer::OnError(rd_kafka_t* rk, int err, const char* reason,
                        void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
   absl::Status failure =
-      LogClientError(rk, err, reason, self->identity_, &self->outage_);
+      LogClientError(rk, err, reason, self->identity_, &self->outage_,
+                     /*refused=*/!self->connect_failure_.ok());
   if (self->connect_failure_.ok()) self->connect_failure_ = failure;
 }
 

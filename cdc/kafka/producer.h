@@ -164,11 +164,14 @@ void RouteLibrdkafkaLogs(rd_kafka_conf_s* conf);
 // For a client's librdkafka error callback: logs the error and returns the
 // connect failure it is (client_failure.h), or OK. With `outage`, the
 // connection errors (transport, all brokers down, name resolution, requests
-// timed out) go to it
-// and only the lines it returns are logged.
+// timed out) go to it and only the lines it returns are logged; but when
+// `refused` (a login or TLS handshake was refused before), they are logged
+// as they come, since the refusal is their cause and an outage summary
+// would mislead.
 absl::Status LogClientError(rd_kafka_s* rk, int err, const char* reason,
                             const ClientIdentity& who,
-                            BrokerOutage* outage = nullptr);
+                            BrokerOutage* outage = nullptr,
+                            bool refused = false);
 
 // Sets one librdkafka property on `conf`. A refusal is kInvalidArgument
 // naming the property and what is wrong, never the value, which may be a
