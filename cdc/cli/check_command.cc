@@ -11,16 +11,18 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cdc/cli/args.h"
 #include "cdc/cli/exit_codes.h"
+#include "cdc/common/absl_compat.h"
 #include "cdc/common/log.h"  // EscapeForLog
 #include "cdc/common/lsn.h"
 #include "cdc/config/config.h"
@@ -313,21 +315,43 @@ bool OfflineGetenv(std::string_view name, std::string* value) {
   return true;
 }
 
+// Whether `name` can name a credential file: [A-Za-z0-9_-] then up to 254
+// of [A-Za-z0-9_.-], and no "..".
+bool IsCredentialName(std::string_view name) {
+  if (name.empty() || name.size() > 255 || name[0] == '.' ||
+      name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
 // The ${credential:NAME} references in `text`, once each, but for lines
 // that are comments and names that cannot be a file's (the parser reports
-// those).
+// those). A plain scan, not a regular expression: the file is the user's,
+// of any size.
 std::vector<std::string> CredentialNames(const std::string& text) {
-  static const std::regex comment(R"((^|\n)[ \t]*#[^\n]*)");
-  static const std::regex reference(
-      R"(\$\{credential:([A-Za-z0-9_-][A-Za-z0-9_.-]{0,254})\})");
-  const std::string code = std::regex_replace(text, comment, "$1");
+  constexpr std::string_view kOpen = "${credential:";
   std::vector<std::string> names;
-  for (auto it = std::sregex_iterator(code.begin(), code.end(), reference);
-       it != std::sregex_iterator(); ++it) {
-    const std::string name = (*it)[1];
-    if (name.find("..") == std::string::npos &&
-        std::find(names.begin(), names.end(), name) == names.end()) {
-      names.push_back(name);
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    const size_t first = line.find_first_not_of(" \t");
+    if (first != absl::string_view::npos && line[first] == '#') continue;
+    size_t at = 0;
+    while ((at = line.find(AsAbsl(kOpen), at)) != absl::string_view::npos) {
+      const size_t start = at + kOpen.size();
+      const size_t close = line.find('}', start);
+      if (close == absl::string_view::npos) break;
+      const std::string_view name(line.data() + start, close - start);
+      if (!IsCredentialName(name)) {
+        ++at;  // a reference may start inside this one
+        continue;
+      }
+      at = close + 1;
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        names.emplace_back(name);
+      }
     }
   }
   return names;
@@ -405,9 +429,8 @@ CommandDoc CheckCommandDoc() {
 int RunCheckCommand(int argc, char** argv) {
   std::string path;
   int exit_code = kExitOk;
-  std::optional<Args> args =
-      ParseConfigCommand(argc, argv, "check", kUsage,
-                         ExtraFlags(), &path, &exit_code);
+  std::optional<Args> args = ParseConfigCommand(
+      argc, argv, "check", kUsage, ExtraFlags(), &path, &exit_code);
   if (!args) return exit_code;
   if (args->GetBool("offline")) return CheckOffline(path);
   absl::StatusOr<config::Config> config = config::LoadConfigFile(path);
