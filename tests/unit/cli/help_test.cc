@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -29,11 +28,42 @@ std::string Section(const std::string& help, const std::string& section) {
   const size_t at = help.find("\n" + section + "\n");
   if (at == std::string::npos) return "";
   const size_t from = at + section.size() + 2;
-  const std::regex heading("\n[A-Z][A-Z ]+\n");
-  std::smatch m;
-  const std::string rest = help.substr(from);
-  if (std::regex_search(rest, m, heading)) return rest.substr(0, m.position());
-  return rest;
+  // Up to the next heading: a line of capitals and spaces, starting with a
+  // capital. (Scanned by hand: GCC 12 warns inside <regex> in the
+  // sanitizer build, which -Werror fails.)
+  for (size_t line = from; line < help.size();) {
+    const size_t end = help.find('\n', line);
+    if (end == std::string::npos) break;
+    const std::string text = help.substr(line, end - line);
+    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z' &&
+        text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ ") ==
+            std::string::npos) {
+      return line == from ? "" : help.substr(from, line - 1 - from);
+    }
+    line = end + 1;
+  }
+  return help.substr(from);
+}
+
+// The docs files `help` names: docs/<lowercase and _>.md and README.md.
+std::vector<std::string> DocRefs(const std::string& help) {
+  std::vector<std::string> refs;
+  for (size_t at = help.find("docs/"); at != std::string::npos;
+       at = help.find("docs/", at + 1)) {
+    size_t end = at + 5;
+    while (end < help.size() &&
+           ((help[end] >= 'a' && help[end] <= 'z') || help[end] == '_')) {
+      ++end;
+    }
+    if (end > at + 5 && help.compare(end, 3, ".md") == 0) {
+      refs.push_back(help.substr(at, end + 3 - at));
+    }
+  }
+  for (size_t at = help.find("README.md"); at != std::string::npos;
+       at = help.find("README.md", at + 1)) {
+    refs.push_back("README.md");
+  }
+  return refs;
 }
 
 void ExpectManPage(const std::string& name, const std::string& help) {
@@ -48,12 +78,10 @@ void ExpectManPage(const std::string& name, const std::string& help) {
         << name << ": empty " << section;
   }
   // Every docs file it names exists.
-  const std::regex doc_ref("(docs/[a-z_]+\\.md|README\\.md)");
-  for (auto it = std::sregex_iterator(help.begin(), help.end(), doc_ref);
-       it != std::sregex_iterator(); ++it) {
-    EXPECT_TRUE(std::filesystem::exists(std::string(PGCDC_SOURCE_DIR) + "/" +
-                                        it->str()))
-        << name << " points at " << it->str();
+  for (const std::string& ref : DocRefs(help)) {
+    EXPECT_TRUE(
+        std::filesystem::exists(std::string(PGCDC_SOURCE_DIR) + "/" + ref))
+        << name << " points at " << ref;
   }
 }
 
@@ -133,8 +161,10 @@ TEST(VersionTest, NamesProtocolsAndLibraries) {
   EXPECT_THAT(v, HasSubstr("\nlibrdkafka " + kafka::ClientVersion() + "\n"));
   for (const char* library : {"libpq", "protobuf", "OpenSSL", "abseil",
                               "yaml-cpp", "prometheus-cpp", "civetweb"}) {
-    EXPECT_TRUE(std::regex_search(
-        v, std::regex(std::string("\n") + library + " [0-9][0-9.]*")))
+    const std::string line = std::string("\n") + library + " ";
+    const size_t at = v.find(line);
+    EXPECT_TRUE(at != std::string::npos && at + line.size() < v.size() &&
+                v[at + line.size()] >= '0' && v[at + line.size()] <= '9')
         << library << " missing from\n"
         << v;
   }
