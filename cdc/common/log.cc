@@ -6,6 +6,8 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -107,15 +109,12 @@ const char* JsonLevelName(LogLevel level) {
   return "?";
 }
 
-// The context fields, under StderrMutex().
-std::vector<LogField>& Context() {
-  static auto* fields = new std::vector<LogField>;
+// The context fields (keys owned: LogField's is a view), under
+// StderrMutex().
+using OwnedField = std::pair<std::string, std::string>;
+std::vector<OwnedField>& Context() {
+  static auto* fields = new std::vector<OwnedField>;
   return *fields;
-}
-// Their keys are kept here: LogField's key is a view.
-std::vector<std::string>& ContextKeys() {
-  static auto* keys = new std::vector<std::string>;
-  return *keys;
 }
 
 // `text` escaped (EscapeForLog: valid UTF-8 without controls) and quoted as a
@@ -129,9 +128,18 @@ void AppendJsonString(absl::string_view text, std::string* out) {
   out->push_back('"');
 }
 
+// `"key":"value"` after a comma.
+void AppendJsonField(absl::string_view key, absl::string_view value,
+                     std::string* out) {
+  out->push_back(',');
+  AppendJsonString(key, out);
+  out->push_back(':');
+  AppendJsonString(value, out);
+}
+
 std::string FormatLine(LogLevel level, absl::string_view message,
                        const std::vector<LogField>& fields,
-                       const std::vector<LogField>& context) {
+                       const std::vector<OwnedField>& context) {
   const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                             absl::UTCTimeZone());
   std::string line;
@@ -139,14 +147,10 @@ std::string FormatLine(LogLevel level, absl::string_view message,
     line = absl::StrCat("{\"time\":\"", time, "\",\"level\":\"",
                         JsonLevelName(level), "\",\"msg\":");
     AppendJsonString(message, &line);
-    for (const std::vector<LogField>* set : {&context, &fields}) {
-      for (const LogField& f : *set) {
-        line.push_back(',');
-        AppendJsonString(f.key, &line);
-        line.push_back(':');
-        AppendJsonString(f.value, &line);
-      }
+    for (const auto& [key, value] : context) {
+      AppendJsonField(key, value, &line);
     }
+    for (const LogField& f : fields) AppendJsonField(f.key, f.value, &line);
     line.append("}\n");
     return line;
   }
@@ -204,25 +208,19 @@ void SetLogFormat(LogFormat format) {
 }
 
 void SetLogContext(std::vector<LogField> fields) {
-  std::lock_guard<std::mutex> lock(StderrMutex());
-  std::vector<std::string>& keys = ContextKeys();
-  keys.clear();
-  keys.reserve(fields.size());
+  std::vector<OwnedField> owned;
   for (LogField& f : fields) {
-    keys.emplace_back(f.key);
-    f.key = keys.back();
+    owned.emplace_back(std::string(f.key), std::move(f.value));
   }
-  Context() = std::move(fields);
+  std::lock_guard<std::mutex> lock(StderrMutex());
+  Context() = std::move(owned);
 }
 
 bool ParseLogLevel(absl::string_view name, LogLevel* level) {
-  constexpr std::pair<absl::string_view, LogLevel> kLevels[] = {
-      {"debug", LogLevel::kDebug},
-      {"info", LogLevel::kInfo},
-      {"warn", LogLevel::kWarning},
-      {"error", LogLevel::kError}};
-  for (const auto& [n, l] : kLevels) {
-    if (n == name) {
+  // The names are JSON lines' level names.
+  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning,
+                     LogLevel::kError}) {
+    if (name == JsonLevelName(l)) {
       *level = l;
       return true;
     }

@@ -54,16 +54,14 @@ std::string BrokerOutage::OnConnectionError(absl::Time now, bool all_down,
       Span(interval_), " until it ends");
 }
 
+// Either sign that Kafka answers ends an outage of every broker; End
+// clears all_down_.
 std::string BrokerOutage::OnAcknowledged(absl::Time now) {
-  if (!all_down_) return "";
-  all_down_ = false;
-  return End(now, "acknowledgements resumed");
+  return all_down_ ? End(now, "acknowledgements resumed") : "";
 }
 
 std::string BrokerOutage::OnBrokerUp(absl::Time now) {
-  if (!all_down_) return "";
-  all_down_ = false;
-  return End(now, "a broker connection is up");
+  return all_down_ ? End(now, "a broker connection is up") : "";
 }
 
 std::string BrokerOutage::Tick(absl::Time now) {
