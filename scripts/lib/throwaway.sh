@@ -18,7 +18,7 @@
 #   pgcdc_binary                   sets PGCDC: $PGCDC_BIN when given (for A/B
 #                                  runs), else builds ./build and uses its
 
-PG_BIN=/usr/lib/postgresql/15/bin
+PG_BIN=${PGCDC_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 
 workdir_start() {
   WORK=$(mktemp -d "/tmp/$1-XXXXXX")

@@ -15,7 +15,6 @@
 namespace cdc::testing {
 namespace {
 
-constexpr char kBinDir[] = "/usr/lib/postgresql/15/bin";
 
 absl::Status Run(const std::string& command) {
   int rc = std::system(command.c_str());
@@ -27,6 +26,11 @@ absl::Status Run(const std::string& command) {
 }
 
 }  // namespace
+
+std::string PgBinDir() {
+  const char* dir = std::getenv("PGCDC_PG_BINDIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/usr/lib/postgresql/15/bin";
+}
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -61,7 +65,7 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
   }
   std::string data = cluster->dir_ + "/data";
   if (absl::Status s = Run(
-          absl::StrCat(as, kBinDir, "/initdb -D ", data,
+          absl::StrCat(as, PgBinDir(), "/initdb -D ", data,
                        " -U postgres -A trust -E UTF8 --locale=C --no-sync > ",
                        cluster->dir_, "/initdb.log 2>&1"));
       !s.ok()) {
@@ -76,7 +80,7 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
                    " -c full_page_writes=off -c max_connections=100 ",
                    extra_options);
   if (absl::Status s = Run(absl::StrCat(
-          as, kBinDir, "/pg_ctl -D ", data, " -w -t 60 -l ", cluster->dir_,
+          as, PgBinDir(), "/pg_ctl -D ", data, " -w -t 60 -l ", cluster->dir_,
           "/server.log -o '", options, "' start > /dev/null"));
       !s.ok()) {
     return s;
@@ -87,7 +91,7 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
 PgCluster::~PgCluster() {
   if (dir_.empty()) return;
   std::string as = as_postgres_ ? "runuser -u postgres -- " : "";
-  (void)Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", dir_,
+  (void)Run(absl::StrCat(as, PgBinDir(), "/pg_ctl -D ", dir_,
                          "/data -m immediate stop > /dev/null 2>&1"));
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
@@ -95,7 +99,7 @@ PgCluster::~PgCluster() {
 
 absl::Status PgCluster::Restart() {
   std::string as = as_postgres_ ? "runuser -u postgres -- " : "";
-  return Run(absl::StrCat(as, kBinDir, "/pg_ctl -D ", dir_,
+  return Run(absl::StrCat(as, PgBinDir(), "/pg_ctl -D ", dir_,
                           "/data -w -t 60 -l ", dir_,
                           "/server.log -m immediate restart > /dev/null"));
 }

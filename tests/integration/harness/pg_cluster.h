@@ -1,4 +1,6 @@
-// PgCluster: a throwaway PostgreSQL 15 server for integration tests.
+// PgCluster: a throwaway PostgreSQL server for integration tests: 15 from
+// Debian's package, or the one whose programs PGCDC_PG_BINDIR names (CI
+// runs the integration tests on 18 that way too).
 //
 // initdb into a fresh temporary directory, started with pg_ctl on a free
 // loopback port with wal_level=logical; stopped (immediate) and deleted by
@@ -62,6 +64,10 @@ class PgCluster {
   bool as_postgres_ = false;
   int next_db_ = 0;
 };
+
+// The directory of initdb, pg_ctl and postgres: $PGCDC_PG_BINDIR when set,
+// else /usr/lib/postgresql/15/bin.
+std::string PgBinDir();
 
 // A port nobody listens on right now.
 int FreePort();
