@@ -475,8 +475,9 @@ absl::Status DropSlot(SqlConnection& conn, const std::string& slot) {
       absl::StrCat("cannot drop replication slot \"", slot, "\": "));
 }
 
-absl::StatusOr<RelationDescription> DescribeRelation(SqlConnection& conn,
-                                                     const TableInfo& table) {
+absl::StatusOr<RelationDescription> DescribeRelation(
+    SqlConnection& conn, const TableInfo& table,
+    const std::string& publication) {
   const std::string oid = std::to_string(table.oid);
   // The key flags follow pgoutput's logicalrep_write_attrs: the replica
   // identity index is the primary key under DEFAULT and the chosen index
@@ -508,17 +509,48 @@ absl::StatusOr<RelationDescription> DescribeRelation(SqlConnection& conn,
     out.estimated_rows = -1;
   }
 
+  // The publication's entry for the table, found by OID: the view names
+  // tables by schema and name.
+  constexpr char kPublished[] =
+      "SELECT pt.attnames, pt.rowfilter "
+      "FROM pg_catalog.pg_publication_tables pt "
+      "JOIN pg_catalog.pg_namespace pn ON pn.nspname = pt.schemaname "
+      "JOIN pg_catalog.pg_class pc ON pc.relnamespace = pn.oid "
+      "AND pc.relname = pt.tablename "
+      "WHERE pt.pubname = $2 AND pc.oid = $1::oid";
+  absl::StatusOr<std::vector<SqlRow>> published =
+      conn.Query(absl::StrCat("SELECT p.rowfilter FROM (", kPublished, ") p"),
+                 {oid, publication});
+  if (!published.ok()) return published.status();
+  if (published->empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "publication \"", publication, "\" does not publish ",
+        Qualified(table.name), ", so its changes would not be streamed"));
+  }
+  out.row_filter = published->front()[0].value_or("");
+
+  // A column the publication lists is published; with no list (a NULL
+  // attnames), every live one. Generated columns only from 18 on:
+  // before, pgoutput never sends them (logicalrep_write_attrs skips
+  // attgenerated columns), although 15's view lists them when the
+  // publication has no column list; 18's view says which it publishes
+  // (publish_generated_columns).
   absl::StatusOr<std::vector<SqlRow>> columns = conn.Query(
-      "SELECT a.attname, a.atttypid, a.atttypmod, "
-      "c.relreplident = 'f' OR COALESCE(a.attnum = ANY(("
-      "  SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND ("
-      "    (c.relreplident = 'd' AND i.indisprimary) OR "
-      "    (c.relreplident = 'i' AND i.indisreplident)) LIMIT 1)::int2[]), "
-      "  false) "
-      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-      "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
-      "AND a.attgenerated = '' ORDER BY a.attnum",
-      {oid});
+      absl::StrCat(
+          "WITH published AS (", kPublished,
+          ") SELECT a.attname, a.atttypid, a.atttypmod, "
+          "c.relreplident = 'f' OR COALESCE(a.attnum = ANY(("
+          "  SELECT i.indkey FROM pg_index i WHERE i.indrelid = c.oid AND ("
+          "    (c.relreplident = 'd' AND i.indisprimary) OR "
+          "    (c.relreplident = 'i' AND i.indisreplident)) LIMIT 1)::int2[]), "
+          "  false) "
+          "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+          "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+          "AND COALESCE(a.attname = ANY((SELECT attnames FROM published)"
+          "::name[]), true) AND (a.attgenerated = '' OR "
+          "current_setting('server_version_num')::int >= 180000) "
+          "ORDER BY a.attnum"),
+      {oid, publication});
   if (!columns.ok()) return columns.status();
   for (const SqlRow& row : *columns) {
     RelationColumn column;

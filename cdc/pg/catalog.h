@@ -158,21 +158,39 @@ absl::StatusOr<Lsn> EmitLogicalMessage(SqlConnection& conn,
                                        const std::string& content,
                                        bool transactional = false);
 
-// A table as pgoutput describes it in its Relation message — columns in
-// attnum order without dropped and generated ones (PostgreSQL 15 does not
-// publish generated columns), each with its type OID and modifier and the
-// key flag pgoutput sets (every column under REPLICA IDENTITY FULL; the
-// primary key's under DEFAULT; the index's under USING INDEX; none under
-// NOTHING) — so that rows read by a snapshot are shaped, typed and keyed
-// exactly as streamed ones. `estimated_rows` is pg_class.reltuples (-1 when
-// the table was never analyzed or vacuumed; for a partitioned table, the sum
-// over its leaf partitions).
+// A table as pgoutput describes it in its Relation message when it streams
+// `publication`, and the rows it publishes, so that rows read by a snapshot
+// are shaped, typed, keyed and chosen exactly as streamed ones.
+//
+// What the publication publishes is the server's answer, never re-derived:
+// pg_publication_tables (PostgreSQL 15+) gives its column list (`attnames`)
+// and row filter (`rowfilter`, pg_get_expr in this session) for the table,
+// with everything the server folds into them: a column list, stored
+// generated columns under publish_generated_columns = stored (18+; virtual
+// ones never), a partition published through its root. Columns come in
+// attnum order, each with its type OID and modifier and the key flag pgoutput
+// sets (every column under REPLICA IDENTITY FULL; the primary key's under
+// DEFAULT; the index's under USING INDEX; none under NOTHING). Before 18,
+// generated columns are left out whatever the view lists: pgoutput never
+// sends them there, and 15's view lists them all the same.
+// `estimated_rows` is pg_class.reltuples (-1 when the table was never
+// analyzed or vacuumed; for a partitioned table, the sum over its leaf
+// partitions).
+//
+// The row filter was written by the table's owner into the catalog (only
+// immutable built-in functions are allowed in one), not by whoever writes
+// rows; a snapshot reads with it as the condition `(row_filter)`.
+//
+// kFailedPrecondition when the publication does not publish the table: its
+// changes would not be streamed either.
 struct RelationDescription {
   RelationMessage relation;
   int64_t estimated_rows = -1;
+  std::string row_filter;  // empty: every row is published
 };
-absl::StatusOr<RelationDescription> DescribeRelation(SqlConnection& conn,
-                                                     const TableInfo& table);
+absl::StatusOr<RelationDescription> DescribeRelation(
+    SqlConnection& conn, const TableInfo& table,
+    const std::string& publication);
 
 // TypeInfo of every built-in type (oid < 16384), read once at startup.
 absl::StatusOr<std::vector<TypeInfo>> LoadBuiltinTypes(SqlConnection& conn);

@@ -5,6 +5,14 @@
 
 namespace cdc::pg {
 
+std::string PublishedRowsCondition(std::string_view row_filter) {
+  if (row_filter.empty()) return "";
+  std::string condition = "(";
+  condition.append(row_filter);
+  condition.push_back(')');
+  return condition;
+}
+
 std::string CopyQuery(const CopySelect& select,
                       const QuoteIdentifierFn& quote_identifier) {
   std::vector<std::string> columns;

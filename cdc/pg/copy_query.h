@@ -38,6 +38,11 @@ struct CopySelect {
 
 using QuoteIdentifierFn = std::function<std::string(std::string_view)>;
 
+// A publication's row filter (pg_publication_tables.rowfilter, an
+// expression the server deparsed) as one of CopySelect's conditions:
+// "(filter)"; empty when there is none, every row being published.
+std::string PublishedRowsCondition(std::string_view row_filter);
+
 // The statement for `select`, every identifier through `quote_identifier`.
 std::string CopyQuery(const CopySelect& select,
                       const QuoteIdentifierFn& quote_identifier);

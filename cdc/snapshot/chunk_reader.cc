@@ -26,8 +26,10 @@ constexpr int kMaxSnapshotAttempts = 1000;
 
 }  // namespace
 
-ChunkReader::ChunkReader(std::string dsn, int timeout_ms, size_t budget_bytes)
+ChunkReader::ChunkReader(std::string dsn, std::string publication,
+                         int timeout_ms, size_t budget_bytes)
     : dsn_(std::move(dsn)),
+      publication_(std::move(publication)),
       timeout_ms_(timeout_ms),
       budget_bytes_(budget_bytes),
       wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
@@ -185,7 +187,7 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
   CDC_RETURN_IF_ERROR(CheckRowFilter(chunk.where));
   CDC_RETURN_IF_ERROR(BeginWithEveryCommitVisible(sql, streamed));
   absl::StatusOr<pg::RelationDescription> described =
-      pg::DescribeRelation(sql, table);
+      pg::DescribeRelation(sql, table, publication_);
   if (!described.ok()) return described.status();
   out->relation = described->relation;
   out->estimated_rows = described->estimated_rows;
@@ -201,8 +203,15 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
     size_t i = 0;
     while (i < relation.columns.size() && relation.columns[i].name != k) ++i;
     if (i == relation.columns.size()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("primary key column ", k, " is gone"));
+      // Gone, or left out by the publication's column list: the chunks are
+      // read in key order and matched with the stream by key.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "primary key column ", k,
+          " is not published (dropped, or left out "
+          "of publication \"",
+          publication_,
+          "\"'s column list), and an "
+          "incremental snapshot reads and matches rows by their key"));
     }
     key_positions.push_back(i);
   }
@@ -215,6 +224,10 @@ absl::Status ChunkReader::ReadRows(pg::SqlConnection& sql,
     conditions.push_back(absl::StrCat("(", absl::StrJoin(key_columns, ", "),
                                       ") > (", absl::StrJoin(literals, ", "),
                                       ")"));
+  }
+  if (std::string published = pg::PublishedRowsCondition(described->row_filter);
+      !published.empty()) {
+    conditions.push_back(std::move(published));
   }
   if (!chunk.where.empty()) {
     conditions.push_back(RowFilterCondition(chunk.where));

@@ -55,7 +55,11 @@ class ChunkReader {
     bool cut_short = false;
   };
 
-  ChunkReader(std::string dsn, int timeout_ms, size_t budget_bytes);
+  // Reads the columns and rows `publication` publishes
+  // (pg::DescribeRelation): its column list, and its row filter as well as
+  // the chunk's own.
+  ChunkReader(std::string dsn, std::string publication, int timeout_ms,
+              size_t budget_bytes);
   // Cancels a read in progress and waits for its thread.
   ~ChunkReader();
   ChunkReader(const ChunkReader&) = delete;
@@ -88,6 +92,7 @@ class ChunkReader {
                         const std::vector<uint32_t>& streamed, Result* out);
 
   const std::string dsn_;
+  const std::string publication_;
   const int timeout_ms_;
   const size_t budget_bytes_;
   int wake_fd_ = -1;

@@ -225,7 +225,8 @@ void IncrementalDriver::StartChunkRead(
   }
   if (chunk_reader_ == nullptr) {
     chunk_reader_ = std::make_unique<ChunkReader>(
-        config_->source.dsn, config_->snapshot.chunk_timeout_ms,
+        config_->source.dsn, config_->source.publication,
+        config_->snapshot.chunk_timeout_ms,
         static_cast<size_t>(config_->kafka.max_inflight_bytes));
   }
   reading_ = chunk;

@@ -144,8 +144,8 @@ absl::Status InitialSnapshot::Run() {
   if (stop_->load()) {
     status = absl::CancelledError("stopped before the snapshot began");
   } else {
-    Snapshotter snapshotter(config_->source.dsn, *tables_, this, metrics_,
-                            stop_);
+    Snapshotter snapshotter(config_->source.dsn, config_->source.publication,
+                            *tables_, this, metrics_, stop_);
     if (journal_ != nullptr) snapshotter.ReadInKeyOrder();
     // The exported snapshot is importable only while the exporting
     // connection is open and idle: close it once imported (a temporary slot

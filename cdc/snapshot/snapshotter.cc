@@ -23,10 +23,12 @@ constexpr uint64_t kRowsPerCheck = 1024;
 
 }  // namespace
 
-Snapshotter::Snapshotter(std::string dsn, std::vector<pg::TableInfo> tables,
-                         RowSink* sink, metrics::Metrics* metrics,
+Snapshotter::Snapshotter(std::string dsn, std::string publication,
+                         std::vector<pg::TableInfo> tables, RowSink* sink,
+                         metrics::Metrics* metrics,
                          const std::atomic<bool>* stop)
     : dsn_(std::move(dsn)),
+      publication_(std::move(publication)),
       tables_(std::move(tables)),
       sink_(sink),
       metrics_(metrics),
@@ -86,7 +88,7 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
               ? " (a fresh snapshot)"
               : absl::StrCat(" (exported snapshot ", snapshot_name, ")"));
 
-  absl::Status status = FindLastTableWithRows();
+  absl::Status status = DescribeTables();
   for (size_t i = 0; i < tables_.size() && status.ok(); ++i) {
     status = ReadTable(i);
   }
@@ -110,15 +112,35 @@ absl::StatusOr<SnapshotResult> Snapshotter::Run(
   return result;
 }
 
-absl::Status Snapshotter::FindLastTableWithRows() {
+absl::Status Snapshotter::DescribeTables() {
+  described_.clear();
+  for (const pg::TableInfo& table : tables_) {
+    absl::StatusOr<pg::RelationDescription> described =
+        pg::DescribeRelation(*conn_, table, publication_);
+    if (!described.ok()) {
+      return WithPrefix(
+          described.status(),
+          absl::StrCat("snapshot of ", table.name.Qualified(), ": "));
+    }
+    progress_->SetEstimate(described_.size(), described->estimated_rows);
+    described_.push_back(*std::move(described));
+  }
   // One probe per table from the last, within the snapshot: the rows of
-  // every table it passes are there to read, none are missed.
+  // every table it passes are there to read, none are missed. Only rows the
+  // publication publishes count.
   last_with_rows_ = tables_.size();
   for (size_t i = tables_.size(); i-- > 0;) {
-    absl::StatusOr<std::vector<pg::SqlRow>> r = conn_->Query(
-        absl::StrCat("SELECT EXISTS (SELECT FROM ",
-                     conn_->QuoteIdentifier(tables_[i].name.schema), ".",
-                     conn_->QuoteIdentifier(tables_[i].name.table), ")"));
+    std::string probe = absl::StrCat(
+        "SELECT EXISTS (SELECT FROM ", tables_[i].partitioned ? "" : "ONLY ",
+        conn_->QuoteIdentifier(tables_[i].name.schema), ".",
+        conn_->QuoteIdentifier(tables_[i].name.table));
+    if (std::string published =
+            pg::PublishedRowsCondition(described_[i].row_filter);
+        !published.empty()) {
+      absl::StrAppend(&probe, " WHERE ", published);
+    }
+    absl::StrAppend(&probe, ")");
+    absl::StatusOr<std::vector<pg::SqlRow>> r = conn_->Query(probe);
     if (!r.ok()) {
       return WithPrefix(
           r.status(),
@@ -141,17 +163,18 @@ absl::Status Snapshotter::ReadTable(size_t index) {
 absl::Status Snapshotter::CopyTable(size_t index) {
   const pg::TableInfo& table = tables_[index];
   const std::string name = table.name.Qualified();
-  absl::StatusOr<pg::RelationDescription> described =
-      pg::DescribeRelation(*conn_, table);
-  if (!described.ok()) return described.status();
+  const pg::RelationDescription* described = &described_[index];
   const pg::RelationMessage& relation = described->relation;
-  progress_->SetEstimate(index, described->estimated_rows);
   CDC_RETURN_IF_ERROR(sink_->BeginTable(relation));
 
   pg::CopySelect select;
   select.table = table.name;
   select.partitioned = table.partitioned;
   select.columns = relation.columns;
+  if (std::string published = pg::PublishedRowsCondition(described->row_filter);
+      !published.empty()) {
+    select.conditions.push_back(std::move(published));
+  }
   if (key_order_) select.order_by = table.primary_key;
   const std::string sql = pg::CopyQuery(select, [this](std::string_view name) {
     return conn_->QuoteIdentifier(name);

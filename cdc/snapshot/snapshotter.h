@@ -25,8 +25,11 @@
 // Values: the session runs under the replication session's settings
 // (kReplicationSessionOptions), and COPY's text escaping is undone by
 // ParseCopyTextRow, so each value is the same text the stream would carry.
-// Shapes: each table is described from the catalog, inside the snapshot, as
-// pgoutput's Relation message would describe it (pg::DescribeRelation).
+// Shapes and rows: each table is described from the catalog, inside the
+// snapshot, as pgoutput's Relation message would describe it when it streams
+// the publication, and read through the publication's column list and row
+// filter (pg::DescribeRelation): a snapshot publishes exactly the columns and
+// rows the stream would, no column the publication leaves out.
 //
 // Without a snapshot name Run() reads a fresh REPEATABLE READ snapshot, as
 // of its start; the caller owns what that means for the handoff.
@@ -85,7 +88,8 @@ struct SnapshotResult {
 
 class Snapshotter {
  public:
-  Snapshotter(std::string dsn, std::vector<pg::TableInfo> tables, RowSink* sink,
+  Snapshotter(std::string dsn, std::string publication,
+              std::vector<pg::TableInfo> tables, RowSink* sink,
               metrics::Metrics* metrics, const std::atomic<bool>* stop);
 
   // Reads each table with a primary key in key order (an index scan), so
@@ -102,8 +106,8 @@ class Snapshotter {
                                      const std::function<void()>& on_imported);
 
  private:
-  // Sets last_with_rows_.
-  absl::Status FindLastTableWithRows();
+  // Fills described_ and sets last_with_rows_.
+  absl::Status DescribeTables();
   // Reads table `index`; its errors name the table.
   absl::Status ReadTable(size_t index);
   absl::Status CopyTable(size_t index);
@@ -111,7 +115,10 @@ class Snapshotter {
   double Now() const;
 
   std::string dsn_;
+  std::string publication_;
   std::vector<pg::TableInfo> tables_;
+  // tables_[i] as the publication publishes it, read inside the snapshot.
+  std::vector<pg::RelationDescription> described_;
   bool key_order_ = false;
   // The index of the last table with rows in the snapshot; tables_.size()
   // when none has any.

@@ -15,7 +15,6 @@
 namespace cdc::testing {
 namespace {
 
-
 absl::Status Run(const std::string& command) {
   int rc = std::system(command.c_str());
   if (rc != 0) {

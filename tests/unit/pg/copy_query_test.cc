@@ -54,5 +54,19 @@ TEST(CopyQueryTest, ChunkAfterAKeyWithAFilterAndALimit) {
             "LIMIT 1024) TO STDOUT");
 }
 
+// The publication's row filter joins the conditions whole, so that an OR in
+// it cannot loosen the others.
+TEST(CopyQueryTest, PublishedRowFilterIsOneParenthesizedCondition) {
+  EXPECT_EQ(PublishedRowsCondition(""), "");
+  CopySelect select;
+  select.table = TableName{"public", "t"};
+  select.columns = Columns();
+  select.conditions = {"(\"id\") > ('7')",
+                       PublishedRowsCondition("(id < 100) OR (id = 500)")};
+  EXPECT_EQ(CopyQuery(select, Quote),
+            "COPY (SELECT \"id\", \"Name\" FROM ONLY \"public\".\"t\" WHERE "
+            "(\"id\") > ('7') AND ((id < 100) OR (id = 500))) TO STDOUT");
+}
+
 }  // namespace
 }  // namespace cdc::pg
