@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "cdc/envelope/datetime.h"
 #include "cdc/envelope/debezium_default.h"
+#include "cdc/envelope/debezium_hstore.h"
 #include "cdc/envelope/value_codec.h"
 
 // Known differences from Debezium 3.6.1.Final (the test compares six
@@ -29,12 +30,13 @@
 //   - Envelope ts_us/ts_ns are now_ms scaled (pgcdc's clock is read in ms).
 //   - Generated columns are missing: pgoutput (PostgreSQL 15) does not send
 //     them; Debezium reads them from the catalog.
-//   - hstore columns are left out (Debezium writes the JSON of a Java
-//     HashMap, in its iteration order), as are the types Debezium has no
-//     schema for (include.unknown.datatypes=false): composites, geometric
-//     types but point, multiranges, arrays of those and of money, name,
-//     interval, varbit, xml, bit and domains; PostGIS and pgvector types
-//     are not mapped either.
+//   - hstore columns are written as Debezium's default
+//     hstore.handling.mode=json does, in Java's HashMap order
+//     (debezium_hstore.h); hstore.handling.mode=map is not offered. Left
+//     out are the types Debezium has no schema for
+//     (include.unknown.datatypes=false): composites, geometric types but point,
+//     multiranges, arrays of those and of money, name, interval, varbit, xml,
+//     bit and domains; PostGIS and pgvector types are not mapped either.
 //   - Where Debezium writes garbage or loses values, pgcdc writes the value:
 //     multi-dimensional arrays (Debezium: nulls or "[Ljava.lang.String;@…"),
 //     a numeric array holding NaN (Debezium: null), a name column streamed
@@ -129,7 +131,8 @@ enum class Writer : uint8_t {
   kBinary,
   kBits,
   kBitBool,
-  kPoint,  // io.debezium.data.geometry.Point
+  kPoint,   // io.debezium.data.geometry.Point
+  kHstore,  // io.debezium.data.Json of the map (debezium_hstore.h)
   kArray,
 };
 
@@ -842,6 +845,12 @@ struct Mapper {
       string();
       return spec;
     }
+    if (info != nullptr && !in_array &&
+        (info->name == "hstore" || absl::EndsWith(info->name, ".hstore"))) {
+      spec.writer = Writer::kHstore;
+      Named(&spec, "string", "io.debezium.data.Json");
+      return spec;
+    }
     if (info != nullptr && absl::EndsWith(info->name, ".ltree")) {
       spec.writer = Writer::kString;
       Named(&spec, "string", "io.debezium.data.Ltree");
@@ -1123,6 +1132,7 @@ struct ValueWriter {
       case Writer::kBits:
       case Writer::kBitBool:
       case Writer::kPoint:
+      case Writer::kHstore:
         break;
       case Writer::kTimeMs:
         AppendInt(value.time_us() / 1000, out);
@@ -1199,6 +1209,26 @@ struct ValueWriter {
           }
         }
         AppendBase64(*bytes, out);
+        return;
+      }
+      case Writer::kHstore: {
+        // PostgresValueConverter.convertHStoreToJsonString: the map as a
+        // JSON object (Jackson), itself written as a string.
+        std::vector<HstoreEntry> entries;
+        if (text == nullptr || !ParseHstore(*text, &entries)) break;
+        std::string json = "{";
+        for (const HstoreEntry& e : InJavaHashMapOrder(std::move(entries))) {
+          if (json.size() > 1) json.push_back(',');
+          AppendQuoted(e.key, &json);
+          json.push_back(':');
+          if (e.value.has_value()) {
+            AppendQuoted(*e.value, &json);
+          } else {
+            json.append("null");
+          }
+        }
+        json.push_back('}');
+        Text(json, header, out);
         return;
       }
       case Writer::kPoint: {

@@ -31,7 +31,8 @@
 //     options below (see the .cc for each).
 //
 // What it does not do (see the .cc's "Known differences"): generated columns
-// (pgoutput does not send them), hstore, PostGIS and pgvector types; where
+// where pgoutput does not send them, hstore.handling.mode=map, PostGIS and
+// pgvector types; where
 // Debezium writes garbage (multi-dimensional arrays, say) pgcdc writes the
 // value.
 //

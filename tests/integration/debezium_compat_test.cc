@@ -80,9 +80,6 @@ const std::map<std::string, std::set<int>>& Unmatched() {
       // its streamed ones (pgoutput does not send it); pgcdc gives a topic
       // one shape and leaves it out of both.
       {"c_gen", {}},
-      // hstore: Debezium writes the JSON of a Java HashMap, in its hash
-      // order; pgcdc leaves the column out.
-      {"c_hstore", {}},
       // A date before the common era read by Debezium's snapshot (JDBC)
       // comes out as a date of the common era; its stream is right, and so
       // is pgcdc.

@@ -1130,10 +1130,8 @@ std::string Known(const std::string& diff) {
 // Columns pgcdc leaves out of its events where Debezium has them: removed
 // from the capture's schema and payload before comparing.
 //   c_gen: a generated column, which pgoutput (PostgreSQL 15) does not send
-//     and Debezium reads from the catalog;
-//   c_hstore: hstore, which Debezium writes as the JSON of a Java HashMap (in
-//     its iteration order), not mapped by pgcdc.
-const std::set<std::string> kLeftOut = {"c_gen", "c_hstore"};
+//     and Debezium reads from the catalog.
+const std::set<std::string> kLeftOut = {"c_gen"};
 
 void StripLeftOut(Json* json) {
   if (json->type == Json::Type::kObject) {
