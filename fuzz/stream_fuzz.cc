@@ -85,7 +85,7 @@ class Session {
                std::holds_alternative<DeleteMessage>(message) ||
                std::holds_alternative<TruncateMessage>(message)) {
       absl::StatusOr<std::vector<cdc::envelope::Record>> records =
-          builder_.Build(message, txn_, lsn, &seq_, /*now_ms=*/0);
+          builder_.Build(message, txn_, lsn, &seq_, /*now_us=*/0);
       if (!records.ok()) return;
       for (const cdc::envelope::Record& record : *records) {
         cdc::v1::ChangeEvent event;

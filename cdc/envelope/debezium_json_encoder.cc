@@ -27,7 +27,6 @@
 //     are each counted under a data collection of their own, as Debezium
 //     does, but named LOGICAL_DECODING_MESSAGE where Debezium prints a Java
 //     object's identity (debezium_transaction.h).
-//   - Envelope ts_us/ts_ns are now_ms scaled (pgcdc's clock is read in ms).
 //   - Generated columns are missing: pgoutput (PostgreSQL 15) does not send
 //     them; Debezium reads them from the catalog.
 //   - hstore columns are written as Debezium's default
@@ -1745,11 +1744,11 @@ void AppendTail(const Event& event, std::string_view transaction,
   out->append(",\"op\":\"");
   out->append(OpText(event.op));
   out->append("\",\"ts_ms\":");
-  AppendInt(event.now_ms, out);
+  AppendInt(event.now_ms(), out);
   out->append(",\"ts_us\":");
-  AppendInt(event.now_ms * 1000, out);
+  AppendInt(event.now_us, out);
   out->append(",\"ts_ns\":");
-  AppendInt(event.now_ms * 1000000, out);
+  AppendInt(event.now_us * 1000, out);
 }
 
 }  // namespace
@@ -1980,7 +1979,7 @@ absl::Status DebeziumJsonEncoder::EncodeMessage(const MessageEvent& event,
         "\"payload\":");
   }
   value.append("{\"op\":\"m\",\"ts_ms\":");
-  AppendInt(event.now_ms, &value);
+  AppendInt(event.now_ms(), &value);
   value.append(",\"source\":");
   // A message's source names no table: "" schema and table.
   // A non-transactional message has no transaction id.

@@ -158,7 +158,10 @@ struct Event {
   bool snapshot = false;  // a row a snapshot read (op READ)
   // For a snapshot row: where it stands in its snapshot.
   SnapshotMark snapshot_mark = SnapshotMark::kNone;
-  int64_t now_ms = 0;  // when the event is made, Unix epoch milliseconds
+  int64_t now_us = 0;  // when the event is made, Unix epoch microseconds
+
+  // now_us in whole milliseconds, rounded down (before 1970 too).
+  int64_t now_ms() const { return now_us / 1000 - (now_us % 1000 < 0 ? 1 : 0); }
 };
 
 // CREATE, UPDATE, DELETE or READ.

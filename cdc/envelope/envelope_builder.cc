@@ -513,21 +513,21 @@ absl::Status EnvelopeBuilder::BuildChange(const pg::PgOutputMessage& change,
 
 absl::StatusOr<std::vector<Record>> EnvelopeBuilder::Build(
     const pg::PgOutputMessage& change, const TxnContext& txn, Lsn lsn,
-    uint32_t* seq, int64_t now_ms) {
+    uint32_t* seq, int64_t now_us) {
   std::vector<Record> records;
-  CDC_RETURN_IF_ERROR(BuildInto(change, txn, lsn, seq, now_ms, &records));
+  CDC_RETURN_IF_ERROR(BuildInto(change, txn, lsn, seq, now_us, &records));
   return records;
 }
 
 absl::Status EnvelopeBuilder::BuildInto(const pg::PgOutputMessage& change,
                                         const TxnContext& txn, Lsn lsn,
-                                        uint32_t* seq, int64_t now_ms,
+                                        uint32_t* seq, int64_t now_us,
                                         std::vector<Record>* records) {
   Event stamp;
   stamp.txn = &txn;
   stamp.lsn = lsn;
   stamp.seq = seq != nullptr ? *seq : 0;
-  stamp.now_ms = now_ms;
+  stamp.now_us = now_us;
   RecordWriter writer(records);
   absl::Status status = BuildChange(change, &stamp, &writer);
   writer.Finish();
@@ -550,13 +550,13 @@ absl::Status EnvelopeBuilder::BuildRead(pg::Oid relation_oid,
                                         const pg::TupleData& row,
                                         const TxnContext& snapshot,
                                         uint32_t ordinal, SnapshotMark mark,
-                                        int64_t now_ms, Record* record) {
+                                        int64_t now_us, Record* record) {
   Event stamp;
   stamp.snapshot_mark = mark;
   stamp.txn = &snapshot;
   stamp.lsn = snapshot.commit_lsn;
   stamp.seq = ordinal;
-  stamp.now_ms = now_ms;
+  stamp.now_us = now_us;
   RowChange read;
   read.op = v1::READ;
   read.relation_oid = relation_oid;

@@ -91,7 +91,7 @@ class EnvelopeBuilder {
   // Message (keyed by its prefix, to the message topic), two for an Update
   // that changes the key (see above), one per table for Truncate. `lsn` is
   // the change record's LSN; `seq` is the index within the transaction of
-  // the first event built and is advanced by the number built. `now_ms` is
+  // the first event built and is advanced by the number built. `now_us` is
   // the events' time (ts_ms).
   // kDataLoss when the message names a relation the cache does not know, a
   // value cannot be read as its column's type, or a name is not UTF-8;
@@ -99,13 +99,13 @@ class EnvelopeBuilder {
   // for a message that is not a change.
   absl::StatusOr<std::vector<Record>> Build(const pg::PgOutputMessage& change,
                                             const TxnContext& txn, Lsn lsn,
-                                            uint32_t* seq, int64_t now_ms);
+                                            uint32_t* seq, int64_t now_us);
   // The same into `records`, resized to what was built: the hot path passes
   // the same vector every time, so that its strings keep their memory and a
   // typical event allocates nothing. On error its contents are unspecified.
   absl::Status BuildInto(const pg::PgOutputMessage& change,
                          const TxnContext& txn, Lsn lsn, uint32_t* seq,
-                         int64_t now_ms, std::vector<Record>* records);
+                         int64_t now_us, std::vector<Record>* records);
 
   // The records that the start (`begin`) or the end of a transaction the
   // server committed makes in the output format (Encoder::BeginTransaction
@@ -125,7 +125,7 @@ class EnvelopeBuilder {
   // `mark` says where the row stands in its snapshot (Event::snapshot_mark).
   absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                          const TxnContext& snapshot, uint32_t ordinal,
-                         SnapshotMark mark, int64_t now_ms, Record* record);
+                         SnapshotMark mark, int64_t now_us, Record* record);
 
  private:
   // What Build derives from one shape of a table, kept per relation OID so

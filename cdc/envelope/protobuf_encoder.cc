@@ -181,7 +181,7 @@ RowSizes Measure(const RowEvent& event, const std::string& source_fields,
       (event.before != nullptr ? wire::LengthDelimitedSize(sizes.before) : 0) +
       (event.after != nullptr ? wire::LengthDelimitedSize(sizes.after) : 0) +
       wire::LengthDelimitedSize(sizes.source) +
-      wire::UintFieldSize(static_cast<uint64_t>(event.now_ms));
+      wire::UintFieldSize(static_cast<uint64_t>(event.now_ms()));
   return sizes;
 }
 
@@ -210,7 +210,7 @@ absl::Status WriteValue(const RowEvent& event, const TableParts& table,
   out = wire::WriteBytes(source_fields, out);
   out = wire::WriteBytes(table.source_tail, out);
   out = wire::WriteUint(ChangeEventField::kTsMsFieldNumber,
-                        static_cast<uint64_t>(event.now_ms), out);
+                        static_cast<uint64_t>(event.now_ms()), out);
   if (out != value->data() + sizes.value) {
     return absl::InternalError(absl::StrCat(
         "change event for ", event.table->schema, ".", event.table->table,
@@ -267,7 +267,7 @@ absl::Status ProtobufEncoder::EncodeRow(const RowEvent& event,
 void ProtobufEncoder::FillEvent(const Event& event) {
   event_.Clear();
   event_.set_op(event.op);
-  event_.set_ts_ms(event.now_ms);
+  event_.set_ts_ms(event.now_ms());
   v1::Source* source = event_.mutable_source();
   source->set_connector(source_.connector);
   source->set_version(source_.version);

@@ -291,8 +291,8 @@ absl::Status Pipeline::AddRelation(const pg::RelationMessage& relation) {
 absl::Status Pipeline::BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                                  const envelope::TxnContext& snapshot,
                                  uint32_t ordinal, envelope::SnapshotMark mark,
-                                 int64_t now_ms, envelope::Record* record) {
-  return builder_->BuildRead(relation_oid, row, snapshot, ordinal, mark, now_ms,
+                                 int64_t now_us, envelope::Record* record) {
+  return builder_->BuildRead(relation_oid, row, snapshot, ordinal, mark, now_us,
                              record);
 }
 
@@ -687,7 +687,7 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
   const size_t window = static_cast<size_t>(config_.kafka.max_inflight_bytes);
   // The step's events are built within a millisecond or so of each other:
   // they share one reading of the clock for their ts_ms.
-  step_now_ms_ = NowUnixMicros() / 1000;
+  step_now_us_ = NowUnixMicros();
   absl::Status s;
   for (size_t i = 0; i < max_messages && tracker_.inflight_bytes() < window;
        ++i) {
@@ -706,7 +706,7 @@ absl::Status Pipeline::ReplayStep(size_t max_messages) {
     s = DecodeAndHandle((*entry)->payload, (*entry)->lsn, /*in_stream=*/true);
     if (!s.ok()) break;
   }
-  step_now_ms_ = -1;
+  step_now_us_ = -1;
   return s;
 }
 
@@ -845,11 +845,10 @@ absl::Status Pipeline::HandleMessage(const pg::PgOutputMessage& message,
 
 absl::Status Pipeline::Publish(const pg::PgOutputMessage& change, Lsn lsn) {
   if (incremental_->WindowOpen()) incremental_->WatchChange(change);
-  const int64_t now_ms =
-      step_now_ms_ >= 0 ? step_now_ms_ : NowUnixMicros() / 1000;
+  const int64_t now_us = step_now_us_ >= 0 ? step_now_us_ : NowUnixMicros();
   if (begin_.pending) CDC_RETURN_IF_ERROR(PublishBegin());
   if (absl::Status s =
-          builder_->BuildInto(change, txn_, lsn, &seq_, now_ms, &records_);
+          builder_->BuildInto(change, txn_, lsn, &seq_, now_us, &records_);
       !s.ok()) {
     return s;
   }

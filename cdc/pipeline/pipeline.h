@@ -245,7 +245,7 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   absl::Status AddRelation(const pg::RelationMessage& relation) override;
   absl::Status BuildRead(pg::Oid relation_oid, const pg::TupleData& row,
                          const envelope::TxnContext& snapshot, uint32_t ordinal,
-                         envelope::SnapshotMark mark, int64_t now_ms,
+                         envelope::SnapshotMark mark, int64_t now_us,
                          envelope::Record* record) override;
   bool in_transaction() const override { return in_txn_; }
   offsets::TxnId open_transaction() const override { return txn_id_; }
@@ -306,7 +306,7 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
   PendingBegin begin_;
   // While a replay step runs: its one reading of the clock, the ts_ms of
   // the events it builds; -1 otherwise (each change reads the clock).
-  int64_t step_now_ms_ = -1;
+  int64_t step_now_us_ = -1;
 
   // The loop's own state.
   absl::Status fatal_;

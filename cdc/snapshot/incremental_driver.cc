@@ -324,11 +324,11 @@ absl::Status IncrementalDriver::PublishChunk(const Txn& txn, uint64_t chunk) {
   context.commit_ts_us = NowUnixMicros();
   const std::string table = absl::StrCat(chunk_relation_.namespace_name, ".",
                                          chunk_relation_.relation_name);
-  const int64_t now_ms = NowUnixMicros() / 1000;
+  const int64_t now_us = NowUnixMicros();
   for (size_t i = 0; i < rows.size(); ++i) {
     CDC_RETURN_IF_ERROR(chunk_builder_->BuildRead(
         chunk_relation_.relation_oid, rows[i].row, context,
-        static_cast<uint32_t>(i), envelope::SnapshotMark::kIncremental, now_ms,
+        static_cast<uint32_t>(i), envelope::SnapshotMark::kIncremental, now_us,
         &record_));
     CDC_RETURN_IF_ERROR(host_->ProduceRecord(record_));
     metrics_->CountEvent(table, v1::READ);

@@ -96,7 +96,7 @@ class InitialSnapshot : private RowSink {
                                    const pg::TupleData& row,
                                    const envelope::TxnContext& snapshot,
                                    uint32_t ordinal,
-                                   envelope::SnapshotMark mark, int64_t now_ms,
+                                   envelope::SnapshotMark mark, int64_t now_us,
                                    envelope::Record* record) = 0;
     // Registers a tracker transaction; its records follow.
     virtual absl::Status OpenTransaction(const envelope::TxnContext& txn) = 0;

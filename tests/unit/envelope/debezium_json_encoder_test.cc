@@ -357,7 +357,7 @@ class DebeziumJsonEncoderTest : public ::testing::Test {
     event.table = &table_;
     event.txn = &txn_;
     event.lsn = 0x180;
-    event.now_ms = 1700000001000;
+    event.now_us = 1700000001000123;
     event.relation = &relation_;
     event.after = &after_;
     event.key = &key_;
@@ -480,8 +480,8 @@ TEST_F(DebeziumJsonEncoderTest, InsertIsOneRecordWithSchemaAndPayload) {
   EXPECT_TRUE(p["transaction"].IsNull());
   EXPECT_EQ(p["op"].text, "c");
   EXPECT_EQ(p["ts_ms"].text, "1700000001000");
-  EXPECT_EQ(p["ts_us"].text, "1700000001000000");
-  EXPECT_EQ(p["ts_ns"].text, "1700000001000000000");
+  EXPECT_EQ(p["ts_us"].text, "1700000001000123");
+  EXPECT_EQ(p["ts_ns"].text, "1700000001000123000");
   // Connect's context headers (extended.headers.enabled), in its order.
   ASSERT_EQ(r.headers.size(), 4u);
   EXPECT_EQ(r.headers[0].name, "__debezium.context.connectorLogicalName");
@@ -677,7 +677,7 @@ TEST_F(DebeziumJsonEncoderTest, TruncateAndMessage) {
   m.table = &message_table;
   m.txn = &txn_;
   m.lsn = 0x400;
-  m.now_ms = 5;
+  m.now_us = 5000;
   m.message = &message;
   ASSERT_TRUE(encoder->EncodeMessage(m, &writer).ok());
   writer.Finish();
@@ -1357,7 +1357,7 @@ TEST_P(DebeziumCaptureTest, RecordsMatchTheRealDebezium) {
     txn.commit_ts_us = c["commit_ts_us"].Int();
     txn.last_commit_lsn = static_cast<Lsn>(c["last_commit_lsn"].Int());
     const Lsn lsn = static_cast<Lsn>(c["lsn"].Int());
-    const int64_t now_ms = c["now_ms"].Int();
+    const int64_t now_us = c["now_ms"].Int() * 1000;
     const std::string& kind = m["kind"].text;
     const pg::Oid oid = m.Get("table") != nullptr && !m["table"].IsNull()
                             ? oids[m["table"].text]
@@ -1370,7 +1370,7 @@ TEST_P(DebeziumCaptureTest, RecordsMatchTheRealDebezium) {
       records.emplace_back();
       status =
           builder.BuildRead(oid, TupleOf(m["new"]), txn, ordinal++,
-                            MarkOf(c["snapshot"].text), now_ms, &records[0]);
+                            MarkOf(c["snapshot"].text), now_us, &records[0]);
     } else {
       pg::PgOutputMessage change;
       if (kind == "insert") {
@@ -1407,7 +1407,7 @@ TEST_P(DebeziumCaptureTest, RecordsMatchTheRealDebezium) {
         message.lsn = lsn;
         change = message;
       }
-      status = builder.BuildInto(change, txn, lsn, &seq, now_ms, &records);
+      status = builder.BuildInto(change, txn, lsn, &seq, now_us, &records);
     }
     ASSERT_TRUE(status.ok())
         << status << " at record " << m["first_record"].Int();

@@ -20,6 +20,8 @@ constexpr pg::Oid kOrders = 16400;
 constexpr pg::Oid kNotes = 16500;
 constexpr pg::Oid kPositive = 90001;  // public.positive, a domain over int4
 constexpr int64_t kNowMs = 1700000000123;
+// When events are made, to the microsecond; ts_ms is its millisecond.
+constexpr int64_t kNowUs = kNowMs * 1000 + 456;
 
 // public.orders(id int4 key, name text, amount numeric, tags int4[],
 // qty public.positive), identity default, primary key id.
@@ -97,7 +99,7 @@ class EncodedBytesTest : public ::testing::Test {
 
   std::string Build(const pg::PgOutputMessage& change) {
     absl::StatusOr<std::vector<Record>> records =
-        builder_.Build(change, txn_, 0x16B374D000, &seq_, kNowMs);
+        builder_.Build(change, txn_, 0x16B374D000, &seq_, kNowUs);
     EXPECT_TRUE(records.ok()) << records.status();
     return records.ok() ? Dump(*records) : "";
   }
@@ -271,7 +273,7 @@ TEST_F(EncodedBytesTest, SnapshotRead) {
   snapshot.commit_lsn = 0x16B3700000;
   ASSERT_TRUE(builder_
                   .BuildRead(kOrders, Order("3", "thing"), snapshot,
-                             /*ordinal=*/41, SnapshotMark::kMiddle, kNowMs,
+                             /*ordinal=*/41, SnapshotMark::kMiddle, kNowUs,
                              &record)
                   .ok());
   EXPECT_EQ(Dump({record}),

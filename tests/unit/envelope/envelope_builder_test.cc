@@ -17,6 +17,8 @@ using ::testing::HasSubstr;
 constexpr pg::Oid kOrders = 16400;
 constexpr pg::Oid kItems = 16500;
 constexpr int64_t kNowMs = 1700000000123;
+// When events are made, to the microsecond; ts_ms is its millisecond.
+constexpr int64_t kNowUs = kNowMs * 1000 + 456;
 
 // public.orders(id int4 key, name text, amount numeric), identity default.
 pg::RelationMessage Orders(char identity = 'd') {
@@ -71,7 +73,7 @@ class EnvelopeBuilderTest : public ::testing::Test {
 
   absl::StatusOr<std::vector<Record>> Build(const pg::PgOutputMessage& change,
                                             Lsn lsn = 0x100) {
-    return builder_.Build(change, txn_, lsn, &seq_, kNowMs);
+    return builder_.Build(change, txn_, lsn, &seq_, kNowUs);
   }
 
   Record BuildOne(const pg::PgOutputMessage& change) {
@@ -594,12 +596,12 @@ TEST_F(EnvelopeBuilderTest, ReusedRecordsEqualFreshOnes) {
   for (size_t i = 0; i < changes.size(); ++i) {
     SCOPED_TRACE(i);
     ASSERT_TRUE(builder_
-                    .BuildInto(changes[i], txn_, 0x100 + i, &reused_seq, kNowMs,
+                    .BuildInto(changes[i], txn_, 0x100 + i, &reused_seq, kNowUs,
                                &reused)
                     .ok());
     uint32_t fresh_seq = reused_seq - static_cast<uint32_t>(reused.size());
     auto fresh =
-        builder_.Build(changes[i], txn_, 0x100 + i, &fresh_seq, kNowMs);
+        builder_.Build(changes[i], txn_, 0x100 + i, &fresh_seq, kNowUs);
     ASSERT_TRUE(fresh.ok()) << fresh.status();
     ASSERT_EQ(reused.size(), fresh->size());
     for (size_t r = 0; r < reused.size(); ++r) {
@@ -648,7 +650,7 @@ TEST_F(EnvelopeBuilderTest, SnapshotRowIsReadWithSnapshotIdentity) {
   Record record;
   ASSERT_TRUE(builder_
                   .BuildRead(kOrders, Tuple({T("7"), T("gadget"), Null()}),
-                             snapshot, 41, SnapshotMark::kMiddle, kNowMs,
+                             snapshot, 41, SnapshotMark::kMiddle, kNowUs,
                              &record)
                   .ok());
   EXPECT_EQ(record.op, v1::READ);
@@ -681,7 +683,7 @@ TEST_F(EnvelopeBuilderTest, NegativeTimesAndZerosEncodeAsProtobufDoes) {
   Record record;
   ASSERT_TRUE(builder_
                   .BuildRead(kOrders, Tuple({T("0"), T(""), T("-0.5")}), txn, 0,
-                             SnapshotMark::kMiddle, /*now_ms=*/-86400000,
+                             SnapshotMark::kMiddle, /*now_us=*/-86400000000,
                              &record)
                   .ok());
   v1::ChangeEvent event = Event(record);  // checks the bytes
@@ -695,11 +697,11 @@ TEST_F(EnvelopeBuilderTest, NegativeTimesAndZerosEncodeAsProtobufDoes) {
 TEST_F(EnvelopeBuilderTest, SnapshotRowOfUnknownTableOrWrongWidthIsDataLoss) {
   Record record;
   absl::Status unknown = builder_.BuildRead(
-      999, Tuple({T("1")}), txn_, 0, SnapshotMark::kMiddle, kNowMs, &record);
+      999, Tuple({T("1")}), txn_, 0, SnapshotMark::kMiddle, kNowUs, &record);
   EXPECT_EQ(unknown.code(), absl::StatusCode::kDataLoss);
   absl::Status narrow =
       builder_.BuildRead(kOrders, Tuple({T("1")}), txn_, 0,
-                         SnapshotMark::kMiddle, kNowMs, &record);
+                         SnapshotMark::kMiddle, kNowUs, &record);
   EXPECT_EQ(narrow.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(narrow.message(), HasSubstr("has 1 columns"));
 }

@@ -20,6 +20,8 @@ namespace {
 constexpr pg::Oid kOrders = 16400;
 constexpr pg::Oid kNotes = 16500;
 constexpr int64_t kNowMs = 1700000000123;
+// When events are made, to the microsecond; ts_ms is its millisecond.
+constexpr int64_t kNowUs = kNowMs * 1000 + 456;
 
 pg::TypeInfo Type(pg::Oid oid, std::string name) {
   pg::TypeInfo type;
@@ -63,9 +65,9 @@ class JsonEncoderTest : public ::testing::Test {
     uint32_t seq_a = 0;
     uint32_t seq_b = 0;
     absl::StatusOr<std::vector<Record>> a =
-        protobuf_.Build(change, txn_, 0x16B374D000, &seq_a, kNowMs);
+        protobuf_.Build(change, txn_, 0x16B374D000, &seq_a, kNowUs);
     absl::StatusOr<std::vector<Record>> b =
-        json_.Build(change, txn_, 0x16B374D000, &seq_b, kNowMs);
+        json_.Build(change, txn_, 0x16B374D000, &seq_b, kNowUs);
     ASSERT_TRUE(a.ok()) << a.status();
     ASSERT_TRUE(b.ok()) << b.status();
     ASSERT_EQ(a->size(), b->size());
@@ -111,7 +113,7 @@ TEST_F(JsonEncoderTest, InsertIsTheSameEventInCanonicalJson) {
   ExpectSameEvents(insert);
   uint32_t seq = 0;
   absl::StatusOr<std::vector<Record>> json =
-      json_.Build(insert, txn_, 0x16B374D000, &seq, kNowMs);
+      json_.Build(insert, txn_, 0x16B374D000, &seq, kNowUs);
   ASSERT_TRUE(json.ok());
   // The mapping's own spelling: lowerCamelCase names, 64-bit integers as
   // strings, enums by name.

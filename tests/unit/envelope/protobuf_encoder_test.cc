@@ -49,7 +49,7 @@ class ProtobufEncoderTest : public ::testing::Test {
     event.txn = &txn_;
     event.lsn = 0x100;
     event.seq = 3;
-    event.now_ms = 5;
+    event.now_us = 5000;
     event.relation = &relation_;
     event.after = &after_;
     event.key = &key_;
