@@ -1326,6 +1326,24 @@ std::string FallbackJson(const Spec& spec, int numeric_scale) {
   }
 }
 
+// The fallbacks above that are values of the column's own type, as its
+// text: written by the column's writer, so that they follow the modes as a
+// value does. Seen from Debezium 3.6.1: money 0 (its Decimal, "0.00" or
+// 0.0 by decimal.handling.mode), the point (0,0) with its WKB, and
+// midnight UTC for timetz. nullptr for the others.
+const char* FallbackText(Writer writer) {
+  switch (writer) {
+    case Writer::kMoney:
+      return "0.00";
+    case Writer::kPoint:
+      return "(0,0)";
+    case Writer::kZonedTime:
+      return "00:00:00+00";
+    default:
+      return nullptr;
+  }
+}
+
 struct TableState : EncoderTableState {
   std::vector<uint32_t> type_versions;  // ColumnType::version made for
   std::vector<ColumnState> columns;     // parallel to the relation's
@@ -1467,6 +1485,13 @@ TableState& DebeziumJsonEncoderImpl::StateFor(
     c.absent_json = !c.default_json.empty() ? c.default_json
                     : optional(i)           ? "null"
                                             : FallbackJson(c.spec, scale);
+    if (const char* zero = FallbackText(c.spec.writer);
+        zero != nullptr && c.default_json.empty() && !optional(i)) {
+      v1::Value value;
+      value.set_text(zero);
+      c.absent_json.clear();
+      writer.Write(c.spec, value, false, &c.absent_json);
+    }
   }
   auto field_schema = [&](size_t i, std::string* out) {
     const ColumnState& c = state->columns[i];

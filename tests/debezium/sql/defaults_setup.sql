@@ -64,7 +64,8 @@ CREATE TABLE fallbacks (id int PRIMARY KEY, f_int2 int2 NOT NULL, f_int8 int8 NO
   f_numeric numeric(10,2) NOT NULL, f_numeric_free numeric NOT NULL, f_date date NOT NULL,
   f_time time NOT NULL, f_ts timestamp NOT NULL, f_tstz timestamptz NOT NULL, f_uuid uuid NOT NULL,
   f_json json NOT NULL, f_jsonb jsonb NOT NULL, f_bytea bytea NOT NULL, f_enum feeling NOT NULL,
-  f_interval interval NOT NULL, f_bits bit(3) NOT NULL, f_arr int[] NOT NULL);
+  f_interval interval NOT NULL, f_bits bit(3) NOT NULL, f_arr int[] NOT NULL,
+  f_timetz timetz NOT NULL, f_money money NOT NULL, f_point point NOT NULL);
 CREATE TABLE zz_stop (id int PRIMARY KEY);
 CREATE PUBLICATION pub FOR TABLE defaults, fallbacks, zz_stop;
 -- Read by the initial snapshot: every default, then values of its own.

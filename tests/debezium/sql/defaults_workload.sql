@@ -16,5 +16,5 @@ UPDATE defaults SET n_int = 8, added_text = NULL WHERE notnull_plain = 'after th
 -- A delete's key-only image: the other columns are their defaults, or a NOT
 -- NULL column's fallback value.
 DELETE FROM defaults WHERE notnull_plain = 'snapshot';
-INSERT INTO fallbacks VALUES (1, 1, 2, 1.5, 2.5, true, 't', 1.25, 3.5, '2024-01-01', '01:02:03', '2024-01-01 01:02:03', '2024-01-01 01:02:03+00', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{}', '[]', '\x01', 'ok', '1 day', B'101', '{1}');
+INSERT INTO fallbacks VALUES (1, 1, 2, 1.5, 2.5, true, 't', 1.25, 3.5, '2024-01-01', '01:02:03', '2024-01-01 01:02:03', '2024-01-01 01:02:03+00', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{}', '[]', '\x01', 'ok', '1 day', B'101', '{1}', '01:02:03+02', 12.5, '(1,2)');
 DELETE FROM fallbacks WHERE id = 1;
