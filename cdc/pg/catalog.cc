@@ -146,17 +146,39 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
   return out;
 }
 
+EmitMessageSignatures EmitMessageSignaturesFor(int server_version_num) {
+  if (server_version_num >= 170000) {
+    return {"pg_logical_emit_message(boolean, text, text, boolean)",
+            "pg_logical_emit_message(boolean, text, bytea, boolean)"};
+  }
+  return {"pg_logical_emit_message(boolean, text, text)",
+          "pg_logical_emit_message(boolean, text, bytea)"};
+}
+
 absl::StatusOr<RoleRights> ReadRoleRights(
     SqlConnection& conn, const std::vector<TableInfo>& tables) {
   RoleRights rights;
+  // has_function_privilege errs on a signature the server does not have,
+  // so the server's own are asked for.
+  absl::StatusOr<std::vector<SqlRow>> version =
+      conn.Query("SELECT current_setting('server_version_num')");
+  if (!version.ok()) return version.status();
+  int server_version_num = 0;
+  if (version->size() != 1 ||
+      !absl::SimpleAtoi(version->front()[0].value_or(""),
+                        &server_version_num)) {
+    return absl::InternalError("cannot read server_version_num");
+  }
+  rights.signatures = EmitMessageSignaturesFor(server_version_num);
+  const std::string text_fn =
+      absl::StrCat("'pg_catalog.", rights.signatures.text, "'");
+  const std::string bytea_fn =
+      absl::StrCat("'pg_catalog.", rights.signatures.bytea, "'");
   absl::StatusOr<std::vector<SqlRow>> role = conn.Query(
-      "SELECT current_user, has_function_privilege("
-      "'pg_catalog.pg_logical_emit_message(boolean, text, text)', "
-      "'EXECUTE'), has_function_privilege('public', "
-      "'pg_catalog.pg_logical_emit_message(boolean, text, text)', "
-      "'EXECUTE') OR has_function_privilege('public', "
-      "'pg_catalog.pg_logical_emit_message(boolean, text, bytea)', "
-      "'EXECUTE')");
+      absl::StrCat("SELECT current_user, has_function_privilege(", text_fn,
+                   ", 'EXECUTE'), has_function_privilege('public', ", text_fn,
+                   ", 'EXECUTE') OR has_function_privilege('public', ",
+                   bytea_fn, ", 'EXECUTE')"));
   if (!role.ok()) return role.status();
   if (role->size() != 1) {
     return absl::InternalError("cannot read the current role's rights");
@@ -166,10 +188,9 @@ absl::StatusOr<RoleRights> ReadRoleRights(
   const std::string grantee = conn.QuoteIdentifier(rights.role);
   if (role->front()[1].value_or("f") != "t") {
     rights.emit.push_back(
-        {"EXECUTE on function pg_logical_emit_message(boolean, text, text)",
-         absl::StrCat("GRANT EXECUTE ON FUNCTION "
-                      "pg_logical_emit_message(boolean, text, text) TO ",
-                      grantee)});
+        {absl::StrCat("EXECUTE on function ", rights.signatures.text),
+         absl::StrCat("GRANT EXECUTE ON FUNCTION ", rights.signatures.text,
+                      " TO ", grantee)});
   }
   std::set<std::string> schemas;
   for (const TableInfo& t : tables) {
@@ -244,11 +265,10 @@ absl::Status RequireRoleRights(const RoleRights& rights,
         "any role that can log in writes into the WAL pgcdc reads, and a "
         "message with a prefix in messages.prefixes becomes a MESSAGE event "
         "(snapshot signals are refused unless sealed). To close it, in this "
-        "database: REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, "
-        "text, text), pg_logical_emit_message(boolean, text, bytea) FROM "
-        "PUBLIC; GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, "
-        "text, text) TO ",
-        rights.role, " (README, Security)"));
+        "database: REVOKE EXECUTE ON FUNCTION ",
+        rights.signatures.text, ", ", rights.signatures.bytea,
+        " FROM PUBLIC; GRANT EXECUTE ON FUNCTION ", rights.signatures.text,
+        " TO ", rights.role, " (README, Security)"));
   }
   if (lacks.empty()) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(

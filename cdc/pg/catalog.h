@@ -68,13 +68,23 @@ struct TableInfo {
 
 // Rights pgcdc's role needs beyond REPLICATION, as the server grants them:
 // SELECT on the tables and USAGE on their schemas (snapshots read the
-// tables), EXECUTE on pg_logical_emit_message(boolean, text, text) (the
+// tables), EXECUTE on pg_logical_emit_message (its text signature: the
 // snapshot journal, incremental snapshots and heartbeats write logical
 // decoding messages). Each missing right comes with the GRANT that gives it.
 struct MissingRight {
   std::string what;   // e.g. "SELECT on public.t"
   std::string grant;  // e.g. GRANT SELECT ON "public"."t" TO "cdc"
 };
+// The two signatures of pg_logical_emit_message as GRANT and REVOKE must
+// name them: PostgreSQL 17 added a fourth argument (flush, with a default),
+// so "pg_logical_emit_message(boolean, text, text)" names no function there.
+struct EmitMessageSignatures {
+  std::string text;   // the one pgcdc calls
+  std::string bytea;  // the other, which PUBLIC may execute as well
+};
+// For a server of `server_version_num` (e.g. 180001). Pure.
+EmitMessageSignatures EmitMessageSignaturesFor(int server_version_num);
+
 struct RoleRights {
   std::string role;                // current_user
   std::vector<MissingRight> read;  // to read the tables
@@ -82,6 +92,8 @@ struct RoleRights {
   // PUBLIC may execute pg_logical_emit_message (PostgreSQL's default): any
   // role that can log in can write into the WAL pgcdc reads.
   bool public_can_emit = false;
+  // The server's signatures, for the REVOKE and GRANT that close it.
+  EmitMessageSignatures signatures = EmitMessageSignaturesFor(150000);
 };
 absl::StatusOr<RoleRights> ReadRoleRights(SqlConnection& conn,
                                           const std::vector<TableInfo>& tables);

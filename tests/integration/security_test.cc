@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cdc/pg/catalog.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness/fixture.h"
@@ -49,6 +50,12 @@ bool PortOpen(int port) {
 
 class SecurityTest : public PgcdcTest {
  protected:
+  // pg_logical_emit_message's signatures on the test server (17 added an
+  // argument), for GRANT and REVOKE.
+  pg::EmitMessageSignatures Emit() {
+    return pg::EmitMessageSignaturesFor(ServerVersionNum());
+  }
+
   // Runs a shell command; fails the test when it does not exit 0.
   void Shell(const std::string& command) {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
@@ -91,8 +98,7 @@ class SecurityTest : public PgcdcTest {
     Sql("GRANT SELECT ON accounts TO app");
     Sql(absl::StrCat("GRANT CREATE ON DATABASE ", db_, " TO app"));
     Sql("ALTER TABLE accounts OWNER TO app");
-    Sql("GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, "
-        "text) TO app");
+    Sql(absl::StrCat("GRANT EXECUTE ON FUNCTION ", Emit().text, " TO app"));
     std::vector<pg::SqlRow> hba = Rows("SHOW hba_file");
     ASSERT_EQ(hba.size(), 1u);
     Shell(absl::StrCat("sed -i '1i host all app 127.0.0.1/32 scram-sha-256' ",
@@ -478,9 +484,8 @@ class LeastPrivilegesTest : public SecurityTest {
     Sql("CREATE ROLE cdc LOGIN REPLICATION");
     Sql("CREATE ROLE nobody LOGIN");
     if (revoke_emit) {
-      Sql("REVOKE EXECUTE ON FUNCTION "
-          "pg_logical_emit_message(boolean, text, text), "
-          "pg_logical_emit_message(boolean, text, bytea) FROM PUBLIC");
+      Sql(absl::StrCat("REVOKE EXECUTE ON FUNCTION ", Emit().text, ", ",
+                       Emit().bytea, " FROM PUBLIC"));
     }
   }
 
@@ -489,8 +494,7 @@ class LeastPrivilegesTest : public SecurityTest {
   void GrantLeastPrivileges() {
     Sql("GRANT USAGE ON SCHEMA sales TO cdc");
     Sql("GRANT SELECT ON accounts, sales.orders TO cdc");
-    Sql("GRANT EXECUTE ON FUNCTION "
-        "pg_logical_emit_message(boolean, text, text) TO cdc");
+    Sql(absl::StrCat("GRANT EXECUTE ON FUNCTION ", Emit().text, " TO cdc"));
   }
 
   std::string DsnAs(const std::string& user) {
@@ -558,9 +562,8 @@ TEST_F(LeastPrivilegesTest, RoleWithTheListedRightsStreamsSnapshotsAndChecks) {
   // Any role that may log in writes into the WAL...
   ASSERT_TRUE(EmitAs("nobody", "forged by nobody").ok());
   // ...until EXECUTE is revoked from PUBLIC; pgcdc's own grant stays.
-  Sql("REVOKE EXECUTE ON FUNCTION "
-      "pg_logical_emit_message(boolean, text, text), "
-      "pg_logical_emit_message(boolean, text, bytea) FROM PUBLIC");
+  Sql(absl::StrCat("REVOKE EXECUTE ON FUNCTION ", Emit().text, ", ",
+                   Emit().bytea, " FROM PUBLIC"));
   absl::Status refused = EmitAs("nobody", "forged again");
   EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
   EXPECT_THAT(refused.message(), HasSubstr("permission denied for function "
@@ -643,15 +646,14 @@ TEST_F(LeastPrivilegesTest, MissingRightIsNamedAndNothingIsMade) {
   refused(
       {"role \"cdc\" lacks SELECT on public.accounts, USAGE on schema "
        "sales, SELECT on sales.orders (snapshots read the tables); "
-       "EXECUTE on function pg_logical_emit_message(boolean, text, text) "
-       "(the snapshot journal, incremental snapshots and heartbeats write "
-       "logical decoding messages)",
+       "EXECUTE on function " +
+           Emit().text +
+           " (the snapshot journal, incremental snapshots and heartbeats "
+           "write logical decoding messages)",
        "GRANT USAGE ON SCHEMA \"sales\" TO \"cdc\"",
        "GRANT SELECT ON \"public\".\"accounts\" TO \"cdc\"",
-       "GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, "
-       "text) TO \"cdc\""});
-  Sql("GRANT EXECUTE ON FUNCTION "
-      "pg_logical_emit_message(boolean, text, text) TO cdc");
+       "GRANT EXECUTE ON FUNCTION " + Emit().text + " TO \"cdc\""});
+  Sql(absl::StrCat("GRANT EXECUTE ON FUNCTION ", Emit().text, " TO cdc"));
   refused(
       {"role \"cdc\" lacks SELECT on public.accounts, USAGE on schema "
        "sales, SELECT on sales.orders (snapshots read the tables). Grant"});

@@ -75,6 +75,15 @@ Lsn PgcdcTest::WalLsn() {
   return lsn.value_or(0);
 }
 
+int PgcdcTest::ServerVersionNum() {
+  std::vector<pg::SqlRow> rows =
+      Rows("SELECT current_setting('server_version_num')");
+  int version = 0;
+  EXPECT_TRUE(rows.size() == 1 &&
+              absl::SimpleAtoi(rows[0][0].value_or(""), &version));
+  return version;
+}
+
 std::string PgcdcTest::WriteConfig(const std::vector<std::string>& tables,
                                    const std::string& kafka_extra,
                                    const std::string& extra) {

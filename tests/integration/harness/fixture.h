@@ -28,6 +28,9 @@ class PgcdcTest : public ::testing::Test {
   void Sql(const std::string& sql);
   std::vector<pg::SqlRow> Rows(const std::string& sql);
   Lsn WalLsn();
+  // The test server's server_version_num (e.g. 150018, 180006): for what
+  // differs between the PostgreSQL versions the suite runs on.
+  int ServerVersionNum();
 
   // Writes a config for `tables` and returns its path. `kafka_extra` and
   // `extra` are appended (YAML lines) under kafka: and at top level.

@@ -144,5 +144,41 @@ TEST(RoleRightsTest, PublicMayWriteIntoTheWalIsWarnedOf) {
   EXPECT_THAT(warnings, IsEmpty());
 }
 
+// PostgreSQL 17 gave pg_logical_emit_message a fourth argument (flush): the
+// three-argument signature names no function there, so asking for its
+// rights failed pgcdc's start on 17 and 18.
+TEST(RoleRightsTest, EmitMessageSignaturesFollowTheServerVersion) {
+  for (int version : {150000, 150018, 160010}) {
+    EmitMessageSignatures s = EmitMessageSignaturesFor(version);
+    EXPECT_EQ(s.text, "pg_logical_emit_message(boolean, text, text)")
+        << version;
+    EXPECT_EQ(s.bytea, "pg_logical_emit_message(boolean, text, bytea)")
+        << version;
+  }
+  for (int version : {170000, 180006}) {
+    EmitMessageSignatures s = EmitMessageSignaturesFor(version);
+    EXPECT_EQ(s.text, "pg_logical_emit_message(boolean, text, text, boolean)")
+        << version;
+    EXPECT_EQ(s.bytea, "pg_logical_emit_message(boolean, text, bytea, boolean)")
+        << version;
+  }
+}
+
+TEST(RoleRightsTest, PublicWarningNamesTheServersSignatures) {
+  RoleRights rights = Lacking(false, false);
+  rights.public_can_emit = true;
+  rights.signatures = EmitMessageSignaturesFor(180006);
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(RequireRoleRights(rights, WithMode("initial"), &warnings).ok());
+  ASSERT_THAT(warnings, SizeIs(1));
+  EXPECT_THAT(
+      warnings[0],
+      HasSubstr("REVOKE EXECUTE ON FUNCTION pg_logical_emit_message("
+                "boolean, text, text, boolean), pg_logical_emit_message("
+                "boolean, text, bytea, boolean) FROM PUBLIC; GRANT "
+                "EXECUTE ON FUNCTION pg_logical_emit_message(boolean, "
+                "text, text, boolean) TO cdc"));
+}
+
 }  // namespace
 }  // namespace cdc::pg
