@@ -50,7 +50,7 @@ if [[ ${PGCDC_BUILD_ONLY:-0} != 1 ]]; then
   PACKAGES+=(openjdk-17-jre-headless maven python3)
   # PostgreSQL 18's build (with the librdkafka ones above: pkg-config,
   # libssl-dev, libzstd-dev, liblz4-dev, zlib1g-dev).
-  PACKAGES+=(bison flex libicu-dev)
+  PACKAGES+=(bison flex libicu-dev libxml2-dev)
 fi
 
 missing=()
@@ -143,14 +143,20 @@ install_rdkafka() {
 }
 
 # --- PostgreSQL 18 (tests only) ------------------------------------------------
+# The contrib modules the integration tests create or load: test_decoding
+# (the signals tests' tap slot), pg_walinspect, citext, hstore and pgcrypto
+# (signals sealed by hand).
+PG18_CONTRIB=(test_decoding pg_walinspect citext hstore pgcrypto)
+
+# The marker holds the version, the options and the modules built, so that
+# a change to them is built on the next run.
+pg18_marker() { echo "$PG18_VERSION libxml ${PG18_CONTRIB[*]}"; }
+
 pg18_installed() {
   [[ -f $PG18_PREFIX/.pgcdc-installed ]] &&
+    [[ $(<"$PG18_PREFIX/.pgcdc-installed") == "$(pg18_marker)" ]] &&
     [[ $("$PG18_PREFIX/bin/postgres" --version 2>/dev/null) == "postgres (PostgreSQL) $PG18_VERSION" ]]
 }
-
-# The contrib modules the integration tests create or load: test_decoding
-# (the signals tests' tap slot), pg_walinspect, citext and hstore.
-PG18_CONTRIB=(test_decoding pg_walinspect citext hstore)
 
 install_pg18() {
   if pg18_installed; then
@@ -165,20 +171,26 @@ install_pg18() {
   echo "$PG18_ORIG_SHA256  $tarball" | sha256sum --check --quiet
   tar -xjf "$tarball" -C "$work/pg18"
   cd "$work/pg18/postgresql-$PG18_VERSION"
-  # Without readline: the tests drive psql non-interactively.
+  # Without readline: the tests drive psql non-interactively. libxml, as
+  # Debian's 15 has it: the type tests publish an xml column.
   run_logged pg18-configure ./configure --prefix="$PG18_PREFIX" \
-    --with-openssl --with-icu --with-lz4 --with-zstd --without-readline
+    --with-openssl --with-icu --with-lz4 --with-zstd --with-libxml \
+    --without-readline
   run_logged pg18-make make -j"$(nproc)"
   local module
   for module in "${PG18_CONTRIB[@]}"; do
     run_logged "pg18-make-$module" make -C "contrib/$module" -j"$(nproc)"
   done
-  rm -rf "$PG18_PREFIX"
+  # The same version is installed over itself (only modules were added), so
+  # that servers running from the prefix meanwhile are not pulled away.
+  if [[ $("$PG18_PREFIX/bin/postgres" --version 2>/dev/null) != "postgres (PostgreSQL) $PG18_VERSION" ]]; then
+    rm -rf "$PG18_PREFIX"
+  fi
   run_logged pg18-install make install
   for module in "${PG18_CONTRIB[@]}"; do
     run_logged "pg18-install-$module" make -C "contrib/$module" install
   done
-  touch "$PG18_PREFIX/.pgcdc-installed"
+  pg18_marker >"$PG18_PREFIX/.pgcdc-installed"
   cd /
   echo "install-deps: PostgreSQL $PG18_VERSION installed in $PG18_PREFIX"
 }
