@@ -17,7 +17,8 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY scripts/install-deps.sh scripts/install-deps.sh
-# PGCDC_BUILD_ONLY=1: no JDK, Maven nor Python (those run the tests' Kafka).
+# PGCDC_BUILD_ONLY=1: no JDK, Maven nor Python (those run the tests' Kafka),
+# no PostgreSQL 18 (the tests run on it).
 # librdkafka 2.8.0 is built into /opt/pgcdc/librdkafka-2.8.0, where pgcdc's
 # RPATH points.
 RUN PGCDC_BUILD_ONLY=1 bash scripts/install-deps.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian 12 machine (as root): installs what
 # is missing, builds warning-free, runs unit and integration tests with ctest,
-# then the robustness stages:
+# then the integration tests labelled pg18 again on PostgreSQL 18, then the
+# robustness stages:
 #   - the unit tests again under AddressSanitizer + UBSan (build-asan);
 #   - each libFuzzer target (built with clang in build-fuzz) for
 #     PGCDC_FUZZ_SECONDS (default 60) over the committed corpus in
@@ -40,6 +41,31 @@ stage_done build "$t"
 t=$SECONDS
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" "$@"
 stage_done ctest "$t"
+
+# The integration tests again, on the PostgreSQL 18 install-deps.sh built
+# (the harness runs the server programs of PGCDC_PG_BINDIR): those labelled
+# pg18, a subset that covers every path within CI's time budget
+# (tests/integration/pg18_tests.cmake says which and why). Left out when
+# arguments chose the tests of the first ctest.
+if (($# == 0)); then
+  t=$SECONDS
+  # A renamed or removed test would drop out of the list unseen.
+  named=$(sed -n '/^set(PG18_TESTS/,/^)/p' tests/integration/pg18_tests.cmake |
+    grep -cE '^ +[A-Za-z0-9_]+\.[A-Za-z0-9_]+ *$')
+  labelled=$(ctest --test-dir "$BUILD_DIR" -N -L pg18 |
+    sed -n 's/^Total Tests: //p')
+  if [[ $named != "$labelled" ]]; then
+    echo "test.sh: tests/integration/pg18_tests.cmake names $named tests," \
+      "but $labelled are labelled pg18: a test named there was renamed or" \
+      "removed" >&2
+    exit 1
+  fi
+  PGCDC_PG_BINDIR=${PGCDC_PG18_PREFIX:-/opt/pgcdc/postgresql-18}/bin \
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -L pg18
+  stage_done "ctest -L pg18 (PG 18)" "$t"
+else
+  echo "test.sh: ctest arguments given: skipping the PostgreSQL 18 stage"
+fi
 
 if [[ ${PGCDC_QUICK:-0} == 1 ]]; then
   echo "test.sh: PGCDC_QUICK=1: skipping the sanitizer and fuzzer stages"

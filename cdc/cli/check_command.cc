@@ -135,7 +135,7 @@ void CheckDatabase(const config::Config& config, Report& report) {
     report.Fail("server settings and rights", server.status());
     return;
   }
-  report.Ok(absl::StrCat("PostgreSQL ", server->server_version_num, " at ",
+  report.Ok(absl::StrCat("PostgreSQL ", server->server_version, " at ",
                          sql.Endpoint(), "/", server->database,
                          ": wal_level logical, the role may replicate"));
   if (server->server_encoding == "SQL_ASCII") {

@@ -54,7 +54,7 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
       "current_setting('server_version_num'), current_database(), "
       "r.rolsuper OR r.rolreplication, current_user, "
       "(SELECT setting FROM pg_settings WHERE name = 'wal_sender_timeout'), "
-      "current_setting('server_encoding') "
+      "current_setting('server_encoding'), current_setting('server_version') "
       "FROM pg_roles r WHERE r.rolname = current_user");
   if (!rows.ok()) return rows.status();
   if (rows->size() != 1) {
@@ -65,6 +65,7 @@ absl::StatusOr<ServerInfo> CheckServer(SqlConnection& conn) {
   ServerInfo info;
   info.database = row[2].value_or("");
   info.server_encoding = row[6].value_or("");
+  info.server_version = row[7].value_or("");
   if (!absl::SimpleAtoi(row[1].value_or("0"), &info.server_version_num)) {
     info.server_version_num = 0;
   }

@@ -36,6 +36,7 @@ namespace cdc::pg {
 
 struct ServerInfo {
   int server_version_num = 0;  // e.g. 150004
+  std::string server_version;  // e.g. "18.6", as the server names itself
   std::string database;
   int wal_sender_timeout_ms = 0;  // 0: the server never times a client out
   // The database's encoding, e.g. "UTF8"; "SQL_ASCII" means its text may

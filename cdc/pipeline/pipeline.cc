@@ -113,6 +113,7 @@ absl::Status Pipeline::CheckServer(pg::SqlConnection& sql) {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
   database_ = server->database;
+  server_version_ = server->server_version;
   if (server->server_encoding == "SQL_ASCII") LogWarning(pg::kSqlAsciiWarning);
   absl::StatusOr<pg::PgOutputOptions> pgoutput = pg::NegotiatePgOutput(
       server->server_version_num, config_.source.protocol_version,
@@ -475,12 +476,13 @@ absl::Status Pipeline::StartSession() {
       absl::StrCat("slot \"", config_.source.slot, "\""));
   LogWithFields(
       LogLevel::kInfo,
-      absl::StrCat("streaming slot \"", config_.source.slot, "\" from ",
-                   FormatLsn(from), " to ", config_.kafka.bootstrap_servers,
-                   " (pgoutput protocol ", pgoutput_.protocol_version,
-                   pgoutput_.streaming ? ", large transactions streamed" : "",
-                   ")"),
+      absl::StrCat(
+          "streaming slot \"", config_.source.slot, "\" from ", FormatLsn(from),
+          " to ", config_.kafka.bootstrap_servers, " (PostgreSQL ",
+          server_version_, ", pgoutput protocol ", pgoutput_.protocol_version,
+          pgoutput_.streaming ? ", large transactions streamed" : "", ")"),
       {{"start_lsn", FormatLsn(from)},
+       {"server_version", server_version_},
        {"protocol_version", absl::StrCat(pgoutput_.protocol_version)}});
   return absl::OkStatus();
 }

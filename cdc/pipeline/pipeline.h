@@ -259,6 +259,8 @@ class Pipeline : private snapshot::InitialSnapshot::Host,
 
   // What Prepare() found.
   std::string database_;
+  // The server's server_version (e.g. "18.6"), for the streaming line.
+  std::string server_version_;
   std::vector<pg::TableInfo> tables_;
   pg::PgOutputOptions pgoutput_;
   snapshot::SignalKeys signal_keys_;

@@ -1,5 +1,6 @@
-# Throwaway PostgreSQL 15 clusters and dev brokers for scripts (demo, bench,
-# corpus capture). Source it; needs root (the cluster runs as user postgres).
+# Throwaway PostgreSQL clusters (15, or the one PGCDC_PG_BINDIR names) and
+# dev brokers for scripts (demo, bench, corpus capture). Source it; needs
+# root (the cluster runs as user postgres).
 #
 #   workdir_start PREFIX           a temporary directory in WORK, removed on
 #                                  exit with its cluster and every process

@@ -172,6 +172,7 @@ TEST_F(OperationsTest, JsonLogsWithTheStartSummaryAndProgressLines) {
       streaming = true;
       EXPECT_THAT(l, HasSubstr("\"start_lsn\":\""));
       EXPECT_THAT(l, HasSubstr("\"protocol_version\":\""));
+      EXPECT_THAT(l, HasSubstr("\"server_version\":\""));
     }
   }
   EXPECT_GT(lines, 3);

@@ -182,9 +182,14 @@ TEST_F(StreamingTest, AbortsAndRolledBackSavepointsPublishNothing) {
        "IF i % 2 = 0 THEN RAISE EXCEPTION 'no'; END IF; "
        "EXCEPTION WHEN raise_exception THEN NULL; END; END LOOP; END $$");
   Exec(*conn, "COMMIT");
-  // A streamed transaction rolled back whole.
+  // A streamed transaction rolled back whole. It is rolled back only once
+  // the server has streamed it: PostgreSQL 16 and later skip a transaction
+  // the walsender already knows to be aborted, so a rollback that came
+  // first would leave pgcdc no stream to drop (on 15 it always streamed).
   Exec(*conn, "BEGIN");
   insert(30001, 50000, "aborted");
+  ASSERT_TRUE(WaitFor([&] { return ServerStreamedTransactions() == 2; }, 30000))
+      << "stream_txns " << ServerStreamedTransactions();
   Exec(*conn, "ROLLBACK");
   Sql("INSERT INTO items VALUES (99999, 'after', 0)");
   WaitCaughtUp();
@@ -264,6 +269,10 @@ TEST_F(StreamingTest, SchemaChangesInsideStreamedTransactions) {
   Exec(*conn,
        "INSERT INTO items SELECT g, 'gone', g, g "
        "FROM generate_series(1000, 11000) g");
+  // Rolled back once streamed, with its Relation message: PostgreSQL 16 and
+  // later do not stream a transaction already known to be aborted.
+  ASSERT_TRUE(WaitFor([&] { return ServerStreamedTransactions() == 1; }, 30000))
+      << "stream_txns " << ServerStreamedTransactions();
   Exec(*conn, "ROLLBACK");
   Sql("INSERT INTO items VALUES (2, 'two', 2)");
   // Committed: rows before and after ADD COLUMN and DROP COLUMN.
@@ -386,16 +395,23 @@ void StreamingTest::RunWithoutStreaming(const std::string& source_lines,
   EXPECT_EQ(ServerStreamedTransactions(), 0);
   StopPgcdc(p);
   std::string log = p.ReadLog();
-  EXPECT_NE(log.find(expected_log), std::string::npos) << log;
+  // The streaming line names the server's version with the protocol
+  // negotiated (the suite runs on 15 and 18).
+  std::vector<pg::SqlRow> version = Rows("SHOW server_version");
+  ASSERT_EQ(version.size(), 1u);
+  EXPECT_NE(log.find(absl::StrCat("(PostgreSQL ", version[0][0].value_or(""),
+                                  ", ", expected_log)),
+            std::string::npos)
+      << log;
   ExpectTopicRebuildsItems(ReadTopic("public.items"));
 }
 
 TEST_F(StreamingTest, ProtocolOneStillWorks) {
-  RunWithoutStreaming("  protocol_version: 1\n", "(pgoutput protocol 1)");
+  RunWithoutStreaming("  protocol_version: 1\n", "pgoutput protocol 1)");
 }
 
 TEST_F(StreamingTest, StreamingCanBeTurnedOff) {
-  RunWithoutStreaming("  streaming: false\n", "(pgoutput protocol 3)");
+  RunWithoutStreaming("  streaming: false\n", "pgoutput protocol 3)");
 }
 
 // Peak resident memory of a running process, from /proc (VmHWM), in bytes.
