@@ -149,27 +149,37 @@ absl::StatusOr<std::vector<TableInfo>> DescribeTables(
 absl::StatusOr<RoleRights> ReadRoleRights(
     SqlConnection& conn, const std::vector<TableInfo>& tables) {
   RoleRights rights;
+  // PostgreSQL 17 gave the function a fourth argument, flush (DEFAULT
+  // false), so the three-argument signature names nothing there: the
+  // function is looked up by either signature, and its OID asked about.
   absl::StatusOr<std::vector<SqlRow>> role = conn.Query(
-      "SELECT current_user, has_function_privilege("
-      "'pg_catalog.pg_logical_emit_message(boolean, text, text)', "
-      "'EXECUTE'), has_function_privilege('public', "
-      "'pg_catalog.pg_logical_emit_message(boolean, text, text)', "
-      "'EXECUTE') OR has_function_privilege('public', "
-      "'pg_catalog.pg_logical_emit_message(boolean, text, bytea)', "
-      "'EXECUTE')");
+      "WITH f AS (SELECT to_regprocedure('pg_catalog.pg_logical_emit_message("
+      "boolean, text, text, boolean)') AS four, COALESCE("
+      "to_regprocedure('pg_catalog.pg_logical_emit_message(boolean, text, "
+      "text, boolean)'), to_regprocedure('pg_catalog.pg_logical_emit_message("
+      "boolean, text, text)')) AS text_fn, COALESCE("
+      "to_regprocedure('pg_catalog.pg_logical_emit_message(boolean, text, "
+      "bytea, boolean)'), to_regprocedure('pg_catalog.pg_logical_emit_message("
+      "boolean, text, bytea)')) AS bytea_fn) "
+      "SELECT current_user, has_function_privilege(f.text_fn, 'EXECUTE'), "
+      "has_function_privilege('public', f.text_fn, 'EXECUTE') OR "
+      "has_function_privilege('public', f.bytea_fn, 'EXECUTE'), "
+      "f.four IS NOT NULL FROM f");
   if (!role.ok()) return role.status();
   if (role->size() != 1) {
     return absl::InternalError("cannot read the current role's rights");
   }
   rights.role = role->front()[0].value_or("");
   rights.public_can_emit = role->front()[2].value_or("f") == "t";
+  const std::string signature =
+      role->front()[3].value_or("f") == "t"
+          ? "pg_logical_emit_message(boolean, text, text, boolean)"
+          : "pg_logical_emit_message(boolean, text, text)";
   const std::string grantee = conn.QuoteIdentifier(rights.role);
   if (role->front()[1].value_or("f") != "t") {
-    rights.emit.push_back(
-        {"EXECUTE on function pg_logical_emit_message(boolean, text, text)",
-         absl::StrCat("GRANT EXECUTE ON FUNCTION "
-                      "pg_logical_emit_message(boolean, text, text) TO ",
-                      grantee)});
+    rights.emit.push_back({absl::StrCat("EXECUTE on function ", signature),
+                           absl::StrCat("GRANT EXECUTE ON FUNCTION ", signature,
+                                        " TO ", grantee)});
   }
   std::set<std::string> schemas;
   for (const TableInfo& t : tables) {

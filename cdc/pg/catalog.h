@@ -70,7 +70,9 @@ struct TableInfo {
 // SELECT on the tables and USAGE on their schemas (snapshots read the
 // tables), EXECUTE on pg_logical_emit_message(boolean, text, text) (the
 // snapshot journal, incremental snapshots and heartbeats write logical
-// decoding messages). Each missing right comes with the GRANT that gives it.
+// decoding messages; on PostgreSQL 17+ the function has a fourth argument,
+// flush, and is named with it). Each missing right comes with the GRANT
+// that gives it.
 struct MissingRight {
   std::string what;   // e.g. "SELECT on public.t"
   std::string grant;  // e.g. GRANT SELECT ON "public"."t" TO "cdc"
