@@ -112,6 +112,8 @@ absl::Status Pipeline::Prepare() {
 absl::Status Pipeline::CheckServer(pg::SqlConnection& sql) {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
+  CDC_RETURN_IF_ERROR(
+      pg::RequireFailoverSupport(server->server_version_num, config_));
   database_ = server->database;
   if (server->server_encoding == "SQL_ASCII") LogWarning(pg::kSqlAsciiWarning);
   absl::StatusOr<pg::PgOutputOptions> pgoutput = pg::NegotiatePgOutput(
