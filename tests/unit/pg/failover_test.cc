@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cdc/config/config.h"
+#include "cdc/pg/catalog.h"
 #include "cdc/pg/failover_probe.h"
 
 namespace cdc::pg {
@@ -191,6 +193,21 @@ TEST(AssessFailoverTest, TwoPrimariesOrNone) {
   EXPECT_FALSE(v.survives);
   EXPECT_THAT(v.reasons, HasReason("no host of source.dsn is a reachable "
                                    "primary"));
+}
+
+TEST(RequireFailoverSupportTest, RefusedBefore17WithWhatToDo) {
+  config::Config config;
+  config.source.slot_failover = true;
+  const absl::Status old = RequireFailoverSupport(160004, config);
+  EXPECT_EQ(old.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(old.message()),
+              AllOf(HasSubstr("PostgreSQL 160004"),
+                    HasSubstr("failover slots need PostgreSQL 17 or later"),
+                    HasSubstr("source.slot_failover: false")));
+  EXPECT_TRUE(RequireFailoverSupport(170000, config).ok());
+  EXPECT_TRUE(RequireFailoverSupport(180006, config).ok());
+  config.source.slot_failover = false;
+  EXPECT_TRUE(RequireFailoverSupport(150004, config).ok());
 }
 
 TEST(SplitHostsTest, OneDsnPerHostWithTheRestKept) {
