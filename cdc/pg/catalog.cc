@@ -485,6 +485,17 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
   return info;
 }
 
+absl::Status EnableSlotFailover(const std::string& dsn,
+                                const std::string& slot) {
+  absl::StatusOr<std::unique_ptr<ReplicationStream>> stream =
+      ReplicationStream::Connect(dsn);
+  if (!stream.ok()) return stream.status();
+  return WithPrefix((*stream)->EnableSlotFailover(slot),
+                    absl::StrCat("cannot turn on failover for replication "
+                                 "slot \"",
+                                 slot, "\" (source.slot_failover): "));
+}
+
 absl::Status RequireFailoverSupport(int server_version_num,
                                     const config::Config& config) {
   if (!config.source.slot_failover || server_version_num <= 0 ||

@@ -157,6 +157,13 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
                                     const std::string& slot,
                                     bool failover = false);
 
+// Turns `slot`'s failover flag on (ALTER_REPLICATION_SLOT ... ( FAILOVER
+// true ), PostgreSQL 17+) on a replication connection of its own to `dsn`.
+// The server waits while another session streams from the slot, so callers
+// do this only while FindSlot says it is inactive.
+absl::Status EnableSlotFailover(const std::string& dsn,
+                                const std::string& slot);
+
 // The first server version with failover slots (pg_replication_slots.failover,
 // sync_replication_slots, ALTER_REPLICATION_SLOT).
 inline constexpr int kFailoverSlotsVersion = 170000;

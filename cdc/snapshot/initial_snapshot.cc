@@ -232,24 +232,19 @@ absl::Status InitialSnapshot::EnsureSlotFailover(const pg::SlotInfo& found) {
     return absl::OkStatus();
   }
   const std::string& slot = config_->source.slot;
-  // Safe on a slot in use: the server changes the flag only while it holds
-  // the slot, and the standbys' slot synchronisation copies the slot from
-  // its next cycle on, starting at its position then; until a standby shows
-  // it with synced = true, a failover still loses it (pgcdc status says
-  // so).
+  // The server would wait, uninterruptibly for pgcdc, until the other
+  // session lets go of the slot; pgcdc waits for the slot its own way, and
+  // turns the flag on when its session starts (Pipeline::StartSession).
   if (found.active) {
     LogInfo("replication slot \"", slot,
-            "\" is in use by another connection: turning its failover flag "
-            "on waits for it to be released");
+            "\" is in use by another connection: its failover flag is turned "
+            "on once pgcdc streams from it");
+    return absl::OkStatus();
   }
-  absl::StatusOr<std::unique_ptr<pg::ReplicationStream>> stream =
-      pg::ReplicationStream::Connect(config_->source.dsn);
-  if (!stream.ok()) return stream.status();
-  if (absl::Status s = (*stream)->EnableSlotFailover(slot); !s.ok()) {
-    return WithPrefix(s, absl::StrCat("cannot turn on failover for "
-                                      "replication slot \"",
-                                      slot, "\" (source.slot_failover): "));
-  }
+  // Safe on an existing slot: the standbys' synchronisation copies it from
+  // its next cycle on, at its position then; until a standby shows it with
+  // synced = true a failover still loses it (pgcdc status says so).
+  CDC_RETURN_IF_ERROR(pg::EnableSlotFailover(config_->source.dsn, slot));
   LogInfo("turned on failover for replication slot \"", slot,
           "\" (source.slot_failover: true): standbys with "
           "sync_replication_slots = on now keep a copy of it");

@@ -324,6 +324,49 @@ TEST_F(FailoverTest, ExistingSlotIsSwitchedToFailover) {
   StopPgcdc(p);
 }
 
+// A slot another pgcdc streams from (without the setting) is not altered
+// under it - the server would make the new instance wait inside the
+// command - but when the new instance takes the slot over.
+TEST_F(FailoverTest, SlotInUseIsSwitchedWhenTakenOver) {
+  const int version = ServerVersion();
+  if (version < 170000) {
+    GTEST_SKIP() << "failover slots need PostgreSQL 17 or later; this server "
+                    "is "
+                 << version;
+  }
+  Sql("CREATE TABLE t (id int PRIMARY KEY)");
+  Subprocess first = StartPgcdc(WriteConfig({"t"}));
+  ASSERT_FALSE(HasFatalFailure());
+  Subprocess second =
+      LaunchPgcdc(WriteFailoverConfig({"t"}, cluster_->Dsn(db_)));
+  EXPECT_TRUE(WaitForLog(second,
+                         "its failover flag is turned on once pgcdc "
+                         "streams from it",
+                         30000))
+      << second.ReadLog();
+  std::vector<pg::SqlRow> flag = Rows(absl::StrCat(
+      "SELECT failover FROM pg_replication_slots WHERE slot_name = '", slot_,
+      "'"));
+  ASSERT_EQ(flag.size(), 1u);
+  EXPECT_EQ(flag[0][0].value_or(""), "f");
+  StopPgcdc(first);
+  EXPECT_TRUE(
+      WaitForLog(second, "turned on failover for replication slot", 30000))
+      << second.ReadLog();
+  EXPECT_TRUE(WaitFor(
+      [&] { return cluster_->SlotStreamingPid(db_, slot_).value_or(0) != 0; },
+      30000));
+  flag = Rows(absl::StrCat(
+      "SELECT failover FROM pg_replication_slots WHERE slot_name = '", slot_,
+      "'"));
+  ASSERT_EQ(flag.size(), 1u);
+  EXPECT_EQ(flag[0][0].value_or(""), "t");
+  Sql("INSERT INTO t VALUES (1)");
+  WaitCaughtUp();
+  StopPgcdc(second);
+  ExpectTopicEqualsTable(broker_->bootstrap_servers(), Topic("public.t"), "t");
+}
+
 // On PostgreSQL 15 and 16 the setting cannot be honoured: run and check
 // refuse it, saying why and what to do, before anything is made.
 TEST_F(FailoverTest, RefusedBefore17) {

@@ -27,4 +27,5 @@ set_tests_properties(StreamingTest.FiveMillionRowTransactionStaysUnder128MiB
 # 600 s at most; about 30 s when all is well.
 set_tests_properties(FailoverTest.SlotSurvivesPromotionUnderLoad
   FailoverTest.ExistingSlotIsSwitchedToFailover
+  FailoverTest.SlotInUseIsSwitchedWhenTakenOver
   PROPERTIES LABELS "integration;pg18" TIMEOUT 900)
