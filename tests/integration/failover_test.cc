@@ -42,8 +42,9 @@ class FailoverTest : public PgcdcTest {
 
   // A config like WriteConfig's, with `dsn` and slot_failover: true.
   std::string WriteFailoverConfig(const std::vector<std::string>& tables,
-                                  const std::string& dsn) {
-    std::string path = WriteConfig(tables);
+                                  const std::string& dsn,
+                                  const std::string& extra = "") {
+    std::string path = WriteConfig(tables, "", extra);
     std::ifstream in(path);
     std::string text((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
@@ -321,6 +322,29 @@ TEST_F(FailoverTest, ExistingSlotIsSwitchedToFailover) {
   std::string out;
   EXPECT_EQ(RunPgcdc({"status", "--config", config}, &out), 1) << out;
   EXPECT_NE(out.find("names one host"), std::string::npos) << out;
+  StopPgcdc(p);
+}
+
+// Without a snapshot the slot is made by pg_create_logical_replication_slot,
+// whose fifth argument makes it a failover slot at once.
+TEST_F(FailoverTest, NeverModeCreatesAFailoverSlot) {
+  const int version = ServerVersion();
+  if (version < 170000) {
+    GTEST_SKIP() << "failover slots need PostgreSQL 17 or later; this server "
+                    "is "
+                 << version;
+  }
+  Sql("CREATE TABLE t (id int PRIMARY KEY)");
+  Subprocess p = StartPgcdc(WriteFailoverConfig({"t"}, cluster_->Dsn(db_),
+                                                "snapshot:\n  mode: never\n"));
+  ASSERT_FALSE(HasFatalFailure());
+  std::vector<pg::SqlRow> flag = Rows(absl::StrCat(
+      "SELECT failover FROM pg_replication_slots WHERE slot_name = '", slot_,
+      "'"));
+  ASSERT_EQ(flag.size(), 1u);
+  EXPECT_EQ(flag[0][0].value_or(""), "t");
+  // Made with the flag: nothing to turn on.
+  EXPECT_EQ(p.ReadLog().find("turned on failover"), std::string::npos);
   StopPgcdc(p);
 }
 

@@ -28,4 +28,5 @@ set_tests_properties(StreamingTest.FiveMillionRowTransactionStaysUnder128MiB
 set_tests_properties(FailoverTest.SlotSurvivesPromotionUnderLoad
   FailoverTest.ExistingSlotIsSwitchedToFailover
   FailoverTest.SlotInUseIsSwitchedWhenTakenOver
+  FailoverTest.NeverModeCreatesAFailoverSlot
   PROPERTIES LABELS "integration;pg18" TIMEOUT 900)
