@@ -31,6 +31,8 @@
 #include "cdc/kafka/topic_names.h"
 #include "cdc/pg/catalog.h"
 #include "cdc/pg/connection.h"
+#include "cdc/pg/failover.h"
+#include "cdc/pg/failover_probe.h"
 #include "cdc/pipeline/stream_spool.h"
 
 namespace cdc::cli {
@@ -55,8 +57,16 @@ constexpr char kUsage[] =
     "    not lost; or can be created); a replication connection; the\n"
     "    Kafka brokers and topics (asked to validate, not to create); the\n"
     "    spill directory. Warns about tables without a key and about a\n"
-    "    SQL_ASCII database (text that may not be UTF-8). When some check\n"
-    "    failed, the last line repeats the first failure.\n"
+    "    SQL_ASCII database (text that may not be UTF-8). With\n"
+    "    source.slot_failover: true, fails on a server older than\n"
+    "    PostgreSQL 17, and reads every host source.dsn lists (one session\n"
+    "    each): its role, and whether the slot survives a failover (the\n"
+    "    slot's failover flag; the primary's synchronized_standby_slots and\n"
+    "    whether those physical slots exist and are active; each standby's\n"
+    "    sync_replication_slots, hot_standby_feedback, primary_slot_name, a\n"
+    "    dbname in primary_conninfo, and its copy of the slot, synced),\n"
+    "    warning about what is missing; an unreachable host is a warning.\n"
+    "    When some check failed, the last line repeats the first failure.\n"
     "\n"
     "OPTIONS\n"
     "    --config FILE\n"
@@ -122,6 +132,38 @@ class Report {
   std::string first_failure_;
 };
 
+// Whether the standbys source.dsn lists would keep the slot through a
+// promotion. Their setup is the operator's, and run works without it, so
+// what is missing is a warning, not a failure.
+void CheckFailover(const config::Config& config, Report& report) {
+  absl::StatusOr<pg::FailoverInput> in = pg::ProbeFailover(
+      config.source.dsn, config.source.slot, config.source.slot_failover);
+  if (!in.ok()) {
+    report.Fail("failover: the hosts of source.dsn", in.status());
+    return;
+  }
+  for (const pg::HostFailoverState& h : in->hosts) {
+    if (!h.error.empty()) continue;  // a note of the verdict
+    report.Ok(absl::StrCat("failover: host ", h.endpoint, " is a ",
+                           h.in_recovery ? "standby" : "primary"));
+  }
+  const pg::FailoverVerdict verdict = pg::AssessFailover(*in);
+  for (const std::string& note : verdict.notes) {
+    report.Warn(absl::StrCat("failover: ", note));
+  }
+  if (verdict.survives) {
+    report.Ok(absl::StrCat("failover: the slot survives the promotion of ",
+                           absl::StrJoin(verdict.ready_standbys, ", ")));
+    return;
+  }
+  for (const std::string& reason : verdict.reasons) {
+    report.Warn(absl::StrCat("failover: ", reason));
+  }
+  report.Warn(
+      "failover: the slot would be lost if a standby were promoted "
+      "now (docs/failover.md)");
+}
+
 void CheckDatabase(const config::Config& config, Report& report) {
   absl::StatusOr<std::unique_ptr<pg::SqlConnection>> conn =
       pg::SqlConnection::Connect(config.source.dsn);
@@ -140,6 +182,11 @@ void CheckDatabase(const config::Config& config, Report& report) {
                          ": wal_level logical, the role may replicate"));
   if (server->server_encoding == "SQL_ASCII") {
     report.Warn(pg::kSqlAsciiWarning);
+  }
+  if (absl::Status s =
+          pg::RequireFailoverSupport(server->server_version_num, config);
+      !s.ok()) {
+    report.Fail("source.slot_failover", s);
   }
 
   absl::StatusOr<std::vector<pg::TableInfo>> tables =
@@ -228,6 +275,10 @@ void CheckDatabase(const config::Config& config, Report& report) {
     report.Fail("replication connection", stream.status());
   } else {
     report.Ok("replication connection");
+  }
+  if (config.source.slot_failover &&
+      server->server_version_num >= pg::kFailoverSlotsVersion) {
+    CheckFailover(config, report);
   }
 }
 

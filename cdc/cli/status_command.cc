@@ -9,6 +9,7 @@
 #include "cdc/common/log.h"  // EscapeForLog
 #include "cdc/config/config.h"
 #include "cdc/pg/connection.h"
+#include "cdc/pg/failover_probe.h"
 #include "cdc/pg/slot_state.h"
 
 namespace cdc::cli {
@@ -33,14 +34,25 @@ constexpr char kHelp[] =
     "    server (rows read so far). Nothing is written, created or derived by\n"
     "    pgcdc: every figure is the server's.\n"
     "\n"
+    "    Failover: every host source.dsn lists (host=a,b port=p1,p2) is\n"
+    "    read on its own session, and the report says whether the slot\n"
+    "    survives a promotion (PostgreSQL 17+): on the primary, the slot's\n"
+    "    failover flag and synchronized_standby_slots (its physical slots:\n"
+    "    exist, active); on each standby, sync_replication_slots,\n"
+    "    hot_standby_feedback, primary_slot_name, a dbname in\n"
+    "    primary_conninfo, and its copy of the slot (synced). A host that\n"
+    "    cannot be reached is reported, not fatal.\n"
+    "\n"
     "    The slot is at risk of invalidation, and status prints WARNING\n"
     "    lines and exits 1, when its wal_status is 'lost' (already\n"
     "    invalidated: drop it and snapshot again) or 'unreserved'; when it\n"
     "    is 'extended' while max_slot_wal_keep_size is -1 (the WAL grows\n"
     "    without bound); when safe_wal_size is below 20% of\n"
     "    max_slot_wal_keep_size; or when the slot is inactive and retains\n"
-    "    1 GiB of WAL or more. A slot that does not exist yet (pgcdc never\n"
-    "    ran) is reported as such, with exit status 0.\n"
+    "    1 GiB of WAL or more; and when source.slot_failover is true but\n"
+    "    the slot would not survive a failover (each reason a WARNING). A\n"
+    "    slot that does not exist yet (pgcdc never ran) is reported as such,\n"
+    "    with exit status 0.\n"
     "\n"
     "OPTIONS\n"
     "    --config FILE\n"
@@ -54,8 +66,9 @@ constexpr char kHelp[] =
     "\n"
     "EXIT STATUS\n"
     "    0   the slot is not at risk, or does not exist yet\n"
-    "    1   the slot is at risk of invalidation, or lost (WARNING lines,\n"
-    "        \"at_risk\": true in JSON)\n"
+    "    1   the slot is at risk of invalidation, or lost, or would not\n"
+    "        survive a failover with source.slot_failover: true (WARNING\n"
+    "        lines, \"at_risk\": true in JSON)\n"
     "    2   bad configuration or usage\n"
     "    3   the server could not be reached or read\n"
     "\n" CDC_CLI_CONFIG_ENVIRONMENT_HELP
@@ -112,6 +125,12 @@ int RunStatusCommand(int argc, char** argv) {
                       activity.status());
   }
   in.activity = *std::move(activity);
+  absl::StatusOr<pg::FailoverInput> failover = pg::ProbeFailover(
+      config->source.dsn, config->source.slot, config->source.slot_failover);
+  if (!failover.ok()) {
+    return CannotRead("read the hosts of source.dsn", failover.status());
+  }
+  in.failover = *std::move(failover);
   const RiskAssessment risk = AssessRisk(in);
   const std::string out = args->GetBool("json") ? FormatStatusJson(in, risk)
                                                 : FormatStatusText(in, risk);

@@ -75,6 +75,135 @@ std::string LimitText(const std::optional<int64_t>& max) {
   return FormatByteSize(*max);
 }
 
+std::string YesNo(const std::optional<bool>& v) {
+  if (!v.has_value()) return "unknown";
+  return *v ? "yes" : "no";
+}
+
+std::string OnOff(const std::optional<bool>& v) {
+  if (!v.has_value()) return "unknown";
+  return *v ? "on" : "off";
+}
+
+std::string JsonOptBool(const std::optional<bool>& v) {
+  return v.has_value() ? JsonBool(*v) : "null";
+}
+
+// One host's line of the failover section.
+std::string HostText(const pg::HostFailoverState& h) {
+  if (!h.error.empty()) return absl::StrCat("not read: ", Safe(h.error));
+  std::string out = absl::StrCat(h.in_recovery ? "standby" : "primary",
+                                 ", server_version_num ", h.server_version_num);
+  if (h.in_recovery) {
+    absl::StrAppend(&out, "; sync_replication_slots ",
+                    OnOff(h.sync_replication_slots), ", hot_standby_feedback ",
+                    OnOff(h.hot_standby_feedback), ", primary_slot_name ",
+                    h.primary_slot_name.empty()
+                        ? std::string("(none)")
+                        : absl::StrCat("\"", Safe(h.primary_slot_name), "\""),
+                    ", dbname in primary_conninfo ",
+                    YesNo(h.primary_conninfo_has_dbname));
+  }
+  if (!h.slot_exists) {
+    absl::StrAppend(&out, "; slot: none");
+  } else {
+    absl::StrAppend(
+        &out, "; slot: failover ", YesNo(h.slot_failover), ", synced ",
+        YesNo(h.slot_synced), h.slot_invalidated ? ", invalidated" : "",
+        ", confirmed_flush_lsn ", LsnOrNone(h.slot_confirmed_flush));
+  }
+  return out;
+}
+
+void AppendFailoverText(const pg::FailoverInput& in,
+                        const pg::FailoverVerdict& v, std::string* out) {
+  absl::StrAppend(out, "failover (source.slot_failover: ",
+                  in.slot_failover ? "true" : "false", ")\n");
+  auto line = [out](std::string_view label, const std::string& value) {
+    absl::StrAppend(out, "  ", AsAbsl(label),
+                    std::string(label.size() < 25 ? 25 - label.size() : 1, ' '),
+                    value, "\n");
+  };
+  for (const pg::HostFailoverState& h : in.hosts) {
+    if (!h.error.empty() || h.in_recovery) continue;
+    std::string names;
+    for (const pg::StandbySlotState& s : h.synchronized_standby_slots) {
+      absl::StrAppend(&names, names.empty() ? "" : ", ", "\"", Safe(s.name),
+                      "\" (",
+                      !s.exists     ? "missing"
+                      : !s.physical ? "not physical"
+                      : s.active    ? "active"
+                                    : "inactive",
+                      ")");
+    }
+    line("synchronized_standby_slots:",
+         names.empty() ? std::string("(empty)") : names);
+  }
+  for (const pg::HostFailoverState& h : in.hosts) {
+    line(absl::StrCat("host ", Safe(h.endpoint), ":"), HostText(h));
+  }
+  std::string ready;
+  for (const std::string& s : v.ready_standbys) {
+    absl::StrAppend(&ready, ready.empty() ? "" : ", ", Safe(s));
+  }
+  line("survives a failover:",
+       v.survives ? absl::StrCat("yes (to ", ready, ")") : "no");
+  for (const std::string& n : v.notes) {
+    absl::StrAppend(out, "  note: ", Safe(n), "\n");
+  }
+  if (!in.slot_failover) {
+    for (const std::string& r : v.reasons) {
+      absl::StrAppend(out, "  why not: ", Safe(r), "\n");
+    }
+  }
+}
+
+std::string FailoverJson(const pg::FailoverInput& in,
+                         const pg::FailoverVerdict& v) {
+  std::string hosts = "[";
+  for (const pg::HostFailoverState& h : in.hosts) {
+    if (hosts.size() > 1) hosts += ',';
+    absl::StrAppend(
+        &hosts, "{\"endpoint\":", JsonString(h.endpoint), ",\"error\":",
+        h.error.empty() ? std::string("null") : JsonString(h.error));
+    if (h.error.empty()) {
+      std::string slots = "[";
+      for (const pg::StandbySlotState& s : h.synchronized_standby_slots) {
+        if (slots.size() > 1) slots += ',';
+        absl::StrAppend(&slots, "{\"name\":", JsonString(s.name),
+                        ",\"exists\":", JsonBool(s.exists),
+                        ",\"physical\":", JsonBool(s.physical),
+                        ",\"active\":", JsonBool(s.active), "}");
+      }
+      slots += ']';
+      absl::StrAppend(
+          &hosts, ",\"role\":", h.in_recovery ? "\"standby\"" : "\"primary\"",
+          ",\"server_version_num\":", h.server_version_num,
+          ",\"slot_exists\":", JsonBool(h.slot_exists),
+          ",\"slot_failover\":", JsonOptBool(h.slot_failover),
+          ",\"slot_synced\":", JsonOptBool(h.slot_synced),
+          ",\"slot_invalidated\":", JsonBool(h.slot_invalidated),
+          ",\"slot_confirmed_flush_lsn\":", JsonLsn(h.slot_confirmed_flush),
+          ",\"synchronized_standby_slots\":", slots,
+          ",\"sync_replication_slots\":", JsonOptBool(h.sync_replication_slots),
+          ",\"hot_standby_feedback\":", JsonOptBool(h.hot_standby_feedback),
+          ",\"primary_slot_name\":",
+          h.primary_slot_name.empty() ? std::string("null")
+                                      : JsonString(h.primary_slot_name),
+          ",\"primary_conninfo_has_dbname\":",
+          JsonOptBool(h.primary_conninfo_has_dbname));
+    }
+    hosts += '}';
+  }
+  hosts += ']';
+  return absl::StrCat("{\"slot_failover\":", JsonBool(in.slot_failover),
+                      ",\"survives\":", JsonBool(v.survives),
+                      ",\"ready_standbys\":", JsonStrings(v.ready_standbys),
+                      ",\"reasons\":", JsonStrings(v.reasons),
+                      ",\"notes\":", JsonStrings(v.notes), ",\"hosts\":", hosts,
+                      "}");
+}
+
 }  // namespace
 
 std::string FormatByteSize(int64_t bytes) {
@@ -93,6 +222,17 @@ std::string FormatByteSize(int64_t bytes) {
 
 RiskAssessment AssessRisk(const StatusInput& in) {
   RiskAssessment r;
+  r.failover = pg::AssessFailover(in.failover);
+  // A slot that does not exist yet is not at risk (exit 0, as documented).
+  if (in.failover.slot_failover && in.state.exists && !r.failover.survives) {
+    // Configured to survive a failover, and would not: the slot, and the
+    // changes only it keeps, would be lost with the primary.
+    r.at_risk = true;
+    for (const std::string& reason : r.failover.reasons) {
+      r.warnings.push_back(absl::StrCat(
+          "the slot would not survive a failover: ", Safe(reason)));
+    }
+  }
   const pg::SlotState& s = in.state;
   const std::string slot = absl::StrCat("slot \"", Safe(in.slot), "\"");
   if (s.in_recovery) {
@@ -226,6 +366,7 @@ std::string FormatStatusText(const StatusInput& in,
                                     ") so far, pid ", c.pid));
     }
   }
+  AppendFailoverText(in.failover, risk.failover, &out);
   for (const std::string& n : risk.notes)
     absl::StrAppend(&out, "note: ", n, "\n");
   for (const std::string& w : risk.warnings) {
@@ -279,6 +420,7 @@ std::string FormatStatusJson(const StatusInput& in,
   }
   copies += ']';
   field("snapshot_copies", copies);
+  field("failover", FailoverJson(in.failover, risk.failover));
   field("at_risk", JsonBool(risk.at_risk));
   field("warnings", JsonStrings(risk.warnings));
   field("notes", JsonStrings(risk.notes));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cdc/pg/failover.h"
 #include "cdc/pg/slot_state.h"
 
 namespace cdc::cli {
@@ -28,6 +29,8 @@ struct StatusInput {
   std::string publication;  // source.publication
   pg::SlotState state;
   pg::ServerActivity activity;
+  // Every host of source.dsn, read for failover readiness (failover.h).
+  pg::FailoverInput failover;
 };
 
 struct RiskAssessment {
@@ -36,6 +39,9 @@ struct RiskAssessment {
   // risk (a slot that does not exist yet, a standby) are in `notes`.
   std::vector<std::string> warnings;
   std::vector<std::string> notes;
+  // Whether the slot survives a failover. With source.slot_failover set, a
+  // "no" is a risk: its reasons are warnings too, and at_risk is set.
+  pg::FailoverVerdict failover;
 };
 
 RiskAssessment AssessRisk(const StatusInput& in);

@@ -53,7 +53,8 @@ constexpr std::string_view kSourceKeys[] = {"dsn",
                                             "protocol_version",
                                             "streaming",
                                             "spill_directory",
-                                            "spill_memory_bytes"};
+                                            "spill_memory_bytes",
+                                            "slot_failover"};
 constexpr std::string_view kKafkaKeys[] = {"bootstrap_servers",
                                            "topic_prefix",
                                            "properties",
@@ -855,6 +856,7 @@ absl::Status Parser::ParseSource(const Map& root, SourceConfig* out) const {
   CDC_RETURN_IF_ERROR(
       ReadInt(source, "protocol_version", 0, 3, &out->protocol_version));
   CDC_RETURN_IF_ERROR(ReadBool(source, "streaming", &out->streaming));
+  CDC_RETURN_IF_ERROR(ReadBool(source, "slot_failover", &out->slot_failover));
   Value spill_directory;
   bool found = false;
   CDC_RETURN_IF_ERROR(ReadString(source, "spill_directory", /*required=*/false,

@@ -79,6 +79,10 @@ struct SourceConfig {
   bool streaming = true;
   std::string spill_directory;  // empty: $TMPDIR, else /tmp
   int64_t spill_memory_bytes = 16 * 1024 * 1024;
+  // The slot is made (or switched to) failover = true, so that PostgreSQL
+  // 17+ synchronises it to physical standbys (sync_replication_slots) and it
+  // survives a promotion; refused on older servers (docs/failover.md).
+  bool slot_failover = false;
 };
 
 // How pgcdc makes the topics it writes to (kafka.topics): with the Admin

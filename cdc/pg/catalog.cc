@@ -434,7 +434,10 @@ absl::StatusOr<SlotInfo> FindSlot(SqlConnection& conn,
                                   const std::string& slot) {
   absl::StatusOr<std::vector<SqlRow>> rows = conn.Query(
       "SELECT s.plugin, s.slot_type, d.datname = current_database(), "
-      "s.confirmed_flush_lsn, s.active, s.wal_status "
+      "s.confirmed_flush_lsn, s.active, s.wal_status, "
+      // The column exists on 17+ only; read through to_jsonb it is NULL
+      // before, with one query text for every version.
+      "to_jsonb(s) ->> 'failover' "
       "FROM pg_replication_slots s LEFT JOIN pg_database d "
       "ON d.oid = s.datoid WHERE s.slot_name = $1",
       {slot});
@@ -463,15 +466,21 @@ absl::StatusOr<SlotInfo> FindSlot(SqlConnection& conn,
   }
   info.active = row[4].value_or("f") == "t";
   info.lost = row[5].value_or("") == "lost";
+  if (row[6].has_value()) info.failover = *row[6] == "true";
   return info;
 }
 
 absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
-                                    const std::string& slot) {
+                                    const std::string& slot, bool failover) {
   absl::StatusOr<SlotInfo> found = FindSlot(conn, slot);
   if (!found.ok() || found->exists) return found;
+  // (slot_name, plugin, temporary, twophase, failover): the five-argument
+  // form exists on 17+ only, so it is used only when asked for.
   absl::StatusOr<std::vector<SqlRow>> created = conn.Query(
-      "SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
+      failover ? "SELECT lsn FROM pg_create_logical_replication_slot("
+                 "$1, 'pgoutput', false, false, true)"
+               : "SELECT lsn FROM pg_create_logical_replication_slot($1, "
+                 "'pgoutput')",
       {slot});
   if (!created.ok()) {
     return WithPrefix(
@@ -481,9 +490,36 @@ absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
   SlotInfo info;
   info.exists = true;
   info.created = true;
+  if (failover) info.failover = true;
   absl::StatusOr<Lsn> lsn = ParseLsn(created->front()[0].value_or(""));
   if (lsn.ok()) info.confirmed_flush = *lsn;
   return info;
+}
+
+absl::Status EnableSlotFailover(const std::string& dsn,
+                                const std::string& slot) {
+  absl::StatusOr<std::unique_ptr<ReplicationStream>> stream =
+      ReplicationStream::Connect(dsn);
+  if (!stream.ok()) return stream.status();
+  return WithPrefix((*stream)->EnableSlotFailover(slot),
+                    absl::StrCat("cannot turn on failover for replication "
+                                 "slot \"",
+                                 slot, "\" (source.slot_failover): "));
+}
+
+absl::Status RequireFailoverSupport(int server_version_num,
+                                    const config::Config& config) {
+  if (!config.source.slot_failover || server_version_num <= 0 ||
+      server_version_num >= kFailoverSlotsVersion) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "source.slot_failover is true, but PostgreSQL ", server_version_num,
+      " cannot synchronise a logical slot to a standby: failover slots need "
+      "PostgreSQL 17 or later. Upgrade the server, or set "
+      "source.slot_failover: "
+      "false and accept that the slot is lost when a standby is promoted "
+      "(docs/failover.md)"));
 }
 
 absl::Status DropSlot(SqlConnection& conn, const std::string& slot) {

@@ -18,6 +18,7 @@
 #define CDC_PG_CATALOG_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,9 @@ struct TableInfo {
 // SELECT on the tables and USAGE on their schemas (snapshots read the
 // tables), EXECUTE on pg_logical_emit_message (its text signature: the
 // snapshot journal, incremental snapshots and heartbeats write logical
-// decoding messages). Each missing right comes with the GRANT that gives it.
+// decoding messages; on PostgreSQL 17+ the function has a fourth argument,
+// flush, and is named with it). Each missing right comes with the GRANT
+// that gives it.
 struct MissingRight {
   std::string what;   // e.g. "SELECT on public.t"
   std::string grant;  // e.g. GRANT SELECT ON "public"."t" TO "cdc"
@@ -148,6 +151,9 @@ struct SlotInfo {
   // pg_replication_slots.wal_status is 'lost': the server removed WAL the
   // slot still needs, so it can no longer stream.
   bool lost = false;
+  // pg_replication_slots.failover (PostgreSQL 17+): the slot is synchronised
+  // to standbys with sync_replication_slots. nullopt on older servers.
+  std::optional<bool> failover;
 };
 
 // The slot as pg_replication_slots shows it (exists == false when there is
@@ -155,10 +161,32 @@ struct SlotInfo {
 // (kFailedPrecondition otherwise).
 absl::StatusOr<SlotInfo> FindSlot(SqlConnection& conn, const std::string& slot);
 
-// Creates the logical slot (plugin pgoutput) when missing; an existing slot
-// must use pgoutput and belong to this database.
+// Creates the logical slot (plugin pgoutput) when missing, with
+// failover = `failover` (PostgreSQL 17+: pg_create_logical_replication_slot's
+// fifth argument; the caller checked the version, RequireFailoverSupport);
+// an existing slot must use pgoutput and belong to this database, and is
+// returned as it is.
 absl::StatusOr<SlotInfo> EnsureSlot(SqlConnection& conn,
-                                    const std::string& slot);
+                                    const std::string& slot,
+                                    bool failover = false);
+
+// Turns `slot`'s failover flag on (ALTER_REPLICATION_SLOT ... ( FAILOVER
+// true ), PostgreSQL 17+) on a replication connection of its own to `dsn`.
+// The server waits while another session streams from the slot, so callers
+// do this only while FindSlot says it is inactive.
+absl::Status EnableSlotFailover(const std::string& dsn,
+                                const std::string& slot);
+
+// The first server version with failover slots (pg_replication_slots.failover,
+// sync_replication_slots, ALTER_REPLICATION_SLOT).
+inline constexpr int kFailoverSlotsVersion = 170000;
+
+// kFailedPrecondition when source.slot_failover is set and the server is
+// older than PostgreSQL 17, which cannot synchronise a slot to a standby:
+// the slot would be lost at a failover although the configuration asks for
+// it to survive. Pure.
+absl::Status RequireFailoverSupport(int server_version_num,
+                                    const config::Config& config);
 
 // pg_drop_replication_slot; a slot that is already gone is not an error.
 absl::Status DropSlot(SqlConnection& conn, const std::string& slot);

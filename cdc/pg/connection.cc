@@ -363,13 +363,14 @@ void ReplicationStream::FreeBuffer() { FreeCopyData(&buffer_); }
 
 absl::StatusOr<ReplicationStream::CreatedSlot>
 ReplicationStream::CreateSlotWithSnapshot(const std::string& slot,
-                                          bool temporary) {
-  // PostgreSQL 15's option syntax; the walsender answers with one row:
-  // slot_name, consistent_point, snapshot_name, output_plugin.
+                                          bool temporary, bool failover) {
+  // PostgreSQL 15's option syntax (FAILOVER is 17's); the walsender answers
+  // with one row: slot_name, consistent_point, snapshot_name, output_plugin.
   std::string sql = absl::StrCat(
       "CREATE_REPLICATION_SLOT ",
       Quote(PQescapeIdentifier(conn_, slot.data(), slot.size()), slot, '"'),
-      temporary ? " TEMPORARY" : "", " LOGICAL pgoutput (SNAPSHOT 'export')");
+      temporary ? " TEMPORARY" : "", " LOGICAL pgoutput (SNAPSHOT 'export'",
+      failover ? ", FAILOVER true" : "", ")");
   absl::StatusOr<PGresult*> executed =
       Exec(conn_, sql, PGRES_TUPLES_OK, "CREATE_REPLICATION_SLOT failed");
   if (!executed.ok()) return executed.status();
@@ -394,6 +395,18 @@ ReplicationStream::CreateSlotWithSnapshot(const std::string& slot,
   PQclear(result);
   if (!status.ok()) return status;
   return created;
+}
+
+absl::Status ReplicationStream::EnableSlotFailover(const std::string& slot) {
+  const std::string sql = absl::StrCat(
+      "ALTER_REPLICATION_SLOT ",
+      Quote(PQescapeIdentifier(conn_, slot.data(), slot.size()), slot, '"'),
+      " ( FAILOVER true )");
+  absl::StatusOr<PGresult*> result =
+      Exec(conn_, sql, PGRES_COMMAND_OK, "ALTER_REPLICATION_SLOT failed");
+  if (!result.ok()) return result.status();
+  PQclear(*result);
+  return absl::OkStatus();
 }
 
 absl::Status ReplicationStream::Start(const std::string& slot, Lsn start,

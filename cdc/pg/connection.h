@@ -141,9 +141,18 @@ class ReplicationStream {
   };
   // Creates a logical slot (plugin pgoutput) that exports its snapshot. A
   // `temporary` slot is dropped when this connection closes. Waits, as the
-  // server does, for transactions running at the time to finish.
+  // server does, for transactions running at the time to finish. With
+  // `failover` (PostgreSQL 17+; not with `temporary`, which the server
+  // refuses: a temporary slot is never synchronised) the slot is made with
+  // FAILOVER true.
   absl::StatusOr<CreatedSlot> CreateSlotWithSnapshot(const std::string& slot,
-                                                     bool temporary);
+                                                     bool temporary,
+                                                     bool failover = false);
+
+  // ALTER_REPLICATION_SLOT slot ( FAILOVER true ) (PostgreSQL 17+): makes an
+  // existing slot a failover slot. The server waits for the slot to be
+  // released if another session streams from it.
+  absl::Status EnableSlotFailover(const std::string& slot);
 
   // START_REPLICATION SLOT slot LOGICAL start (options). `options` is the
   // already-quoted option list, e.g. "proto_version '1', ...".

@@ -112,6 +112,8 @@ absl::Status Pipeline::Prepare() {
 absl::Status Pipeline::CheckServer(pg::SqlConnection& sql) {
   absl::StatusOr<pg::ServerInfo> server = pg::CheckServer(sql);
   if (!server.ok()) return server.status();
+  CDC_RETURN_IF_ERROR(
+      pg::RequireFailoverSupport(server->server_version_num, config_));
   database_ = server->database;
   server_version_ = server->server_version;
   if (server->server_encoding == "SQL_ASCII") LogWarning(pg::kSqlAsciiWarning);
@@ -440,12 +442,24 @@ absl::Status Pipeline::StartSession() {
   // PostgreSQL minors accept). So the slot's position, read now, is both
   // where streaming starts and a floor for every status update.
   Lsn slot_position = kInvalidLsn;
+  bool enable_failover = false;
   CDC_RETURN_IF_ERROR(WithSqlSession([&](pg::SqlConnection& sql) {
     absl::StatusOr<pg::SlotInfo> slot = pg::FindSlot(sql, config_.source.slot);
     if (!slot.ok()) return slot.status();
     if (slot->exists) slot_position = slot->confirmed_flush;
+    // A slot that was in use at start (another pgcdc streamed from it) kept
+    // its flag off; it is free now, or START_REPLICATION below fails.
+    enable_failover = config_.source.slot_failover && slot->exists &&
+                      slot->failover == false && !slot->active;
     return absl::OkStatus();
   }));
+  if (enable_failover) {
+    CDC_RETURN_IF_ERROR(
+        pg::EnableSlotFailover(config_.source.dsn, config_.source.slot));
+    LogInfo("turned on failover for replication slot \"", config_.source.slot,
+            "\" (source.slot_failover: true): standbys with "
+            "sync_replication_slots = on now keep a copy of it");
+  }
   if (session_.RaiseFloor(slot_position) && !tracker_.in_transaction()) {
     tracker_.ObserveServerPosition(session_.floor());
   }

@@ -106,6 +106,9 @@ absl::StatusOr<Lsn> InitialSnapshot::PrepareSlot(
         [](const pg::TableInfo& t) { return t.primary_key.empty(); });
     CDC_RETURN_IF_ERROR(WriteInitialRequest(sql));
     CDC_RETURN_IF_ERROR(PromoteSnapshotSlot(sql, temp));
+    absl::StatusOr<pg::SlotInfo> promoted = pg::FindSlot(sql, slot);
+    if (!promoted.ok()) return promoted.status();
+    CDC_RETURN_IF_ERROR(EnsureSlotFailover(*promoted));
     LogInfo("created replication slot \"", slot, "\" at ",
             FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/", database,
             " with a snapshot of the tables at that point (journaled as \"",
@@ -113,10 +116,12 @@ absl::StatusOr<Lsn> InitialSnapshot::PrepareSlot(
     return start_lsn_;
   }
   if (!found->exists) {
-    absl::StatusOr<pg::SlotInfo> created = pg::EnsureSlot(sql, slot);
+    absl::StatusOr<pg::SlotInfo> created =
+        pg::EnsureSlot(sql, slot, config_->source.slot_failover);
     if (!created.ok()) return created.status();
     found = created;
   }
+  CDC_RETURN_IF_ERROR(EnsureSlotFailover(*found));
   start_lsn_ = found->confirmed_flush;
   LogInfo(found->created ? "created" : "using", " replication slot \"", slot,
           "\" at ", FormatLsn(start_lsn_), " on ", sql.Endpoint(), "/",
@@ -216,6 +221,33 @@ absl::Status InitialSnapshot::PromoteSnapshotSlot(pg::SqlConnection& sql,
                       absl::StrCat("cannot make replication slot \"", slot,
                                    "\" from the snapshot's temporary slot: "));
   }
+  return absl::OkStatus();
+}
+
+absl::Status InitialSnapshot::EnsureSlotFailover(const pg::SlotInfo& found) {
+  // Only on: a slot whose flag is on while the setting is off is left as it
+  // is (switching it off would drop its copies on the standbys).
+  if (!config_->source.slot_failover || !found.exists ||
+      found.failover.value_or(false)) {
+    return absl::OkStatus();
+  }
+  const std::string& slot = config_->source.slot;
+  // The server would wait, uninterruptibly for pgcdc, until the other
+  // session lets go of the slot; pgcdc waits for the slot its own way, and
+  // turns the flag on when its session starts (Pipeline::StartSession).
+  if (found.active) {
+    LogInfo("replication slot \"", slot,
+            "\" is in use by another connection: its failover flag is turned "
+            "on once pgcdc streams from it");
+    return absl::OkStatus();
+  }
+  // Safe on an existing slot: the standbys' synchronisation copies it from
+  // its next cycle on, at its position then; until a standby shows it with
+  // synced = true a failover still loses it (pgcdc status says so).
+  CDC_RETURN_IF_ERROR(pg::EnableSlotFailover(config_->source.dsn, slot));
+  LogInfo("turned on failover for replication slot \"", slot,
+          "\" (source.slot_failover: true): standbys with "
+          "sync_replication_slots = on now keep a copy of it");
   return absl::OkStatus();
 }
 

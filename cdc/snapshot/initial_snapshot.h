@@ -145,6 +145,12 @@ class InitialSnapshot : private RowSink {
                                    const std::string& from);
   // Writes the journal's request before the slot is made.
   absl::Status WriteInitialRequest(pg::SqlConnection& sql);
+  // With source.slot_failover: turns the configured slot's failover flag on
+  // when it is off (a slot made before the setting, or by
+  // PromoteSnapshotSlot: pg_copy_logical_replication_slot never copies the
+  // flag), with ALTER_REPLICATION_SLOT on a replication connection; left to
+  // Pipeline::StartSession when another session holds the slot.
+  absl::Status EnsureSlotFailover(const pg::SlotInfo& slot);
   // Ends the tracker transaction of the rows read since the last segment
   // (`row` the last of them, nullptr at the table's end) and, unless the
   // table is done, opens the next.

@@ -87,6 +87,12 @@ set(PG18_TESTS
   PublicationTest.IncrementalSnapshotReadsOnlyWhatThePublicationPublishes
   PublicationTest.IncrementalSnapshotWithoutThePublishedKeyIsRefused
   PublicationTest.GeneratedColumnsAsTheServerPublishesThem
+  # failover_test.cc: all that need 17+ (they skip on 15)
+  FailoverTest.SlotSurvivesPromotionUnderLoad
+  FailoverTest.RestartedPgcdcResumesFromThePromotedCopy
+  FailoverTest.ExistingSlotIsSwitchedToFailover
+  FailoverTest.SlotInUseIsSwitchedWhenTakenOver
+  FailoverTest.NeverModeCreatesAFailoverSlot
   # status_test.cc: the slot as the server reports it
   StatusTest.ActiveWhileRunningInactiveAfterAndTheSlotMetrics
   StatusTest.WarnsWhenTheSlotPassesMaxSlotWalKeepSize

@@ -17,3 +17,17 @@
 # confirmation alone, past the 600 s after which ctest killed it.
 set_tests_properties(StreamingTest.FiveMillionRowTransactionStaysUnder128MiB
   PROPERTIES TIMEOUT 900)
+
+# Failover slots need PostgreSQL 17 or later (PGCDC_PG_BINDIR; CI runs them
+# on 18, labelled in pg18_tests.cmake). On an older server they skip, saying
+# so. The promotion test's bounds: two cluster starts and a base
+# backup (pg_ctl -t 60 each) 120 s, the standby streaming 30 s, StartPgcdc
+# 30 s, the slot synchronised 120 s, check and status 120 s, promotion 60 s,
+# pgcdc resuming 60 s (or StartPgcdc 30 s), the writer 30 s, WaitCaughtUp
+# 60 s, StopPgcdc 30 s: 660 s at most; 35 to 65 s when all is well.
+set_tests_properties(FailoverTest.SlotSurvivesPromotionUnderLoad
+  FailoverTest.RestartedPgcdcResumesFromThePromotedCopy
+  FailoverTest.ExistingSlotIsSwitchedToFailover
+  FailoverTest.SlotInUseIsSwitchedWhenTakenOver
+  FailoverTest.NeverModeCreatesAFailoverSlot
+  PROPERTIES TIMEOUT 900)

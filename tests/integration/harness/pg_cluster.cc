@@ -1,12 +1,14 @@
 #include "tests/integration/harness/pg_cluster.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -45,51 +47,119 @@ int FreePort() {
   return port;
 }
 
-absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
-    const std::string& extra_options) {
-  std::unique_ptr<PgCluster> cluster(new PgCluster());
+namespace {
+
+// A fresh directory for a server, owned by postgres when running as root.
+absl::StatusOr<std::string> MakeServerDir(bool as_postgres) {
   char tmpl[] = "/tmp/pgcdc-pg-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) {
     return absl::InternalError("mkdtemp failed");
   }
-  cluster->dir_ = tmpl;
-  cluster->port_ = FreePort();
-  cluster->as_postgres_ = ::geteuid() == 0;
-  std::string as = cluster->as_postgres_ ? "runuser -u postgres -- " : "";
-  if (cluster->as_postgres_) {
-    if (absl::Status s = Run(absl::StrCat("chown postgres ", cluster->dir_));
-        !s.ok()) {
+  std::string dir = tmpl;
+  if (as_postgres) {
+    if (absl::Status s = Run(absl::StrCat("chown postgres ", dir)); !s.ok()) {
       return s;
     }
   }
+  return dir;
+}
+
+}  // namespace
+
+std::string PgCluster::As() const {
+  return as_postgres_ ? "runuser -u postgres -- " : "";
+}
+
+absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(
+    const std::string& extra_options) {
+  std::unique_ptr<PgCluster> cluster(new PgCluster());
+  cluster->as_postgres_ = ::geteuid() == 0;
+  absl::StatusOr<std::string> dir = MakeServerDir(cluster->as_postgres_);
+  if (!dir.ok()) return dir.status();
+  cluster->dir_ = *dir;
   std::string data = cluster->dir_ + "/data";
   if (absl::Status s = Run(
-          absl::StrCat(as, PgBinDir(), "/initdb -D ", data,
+          absl::StrCat(cluster->As(), PgBinDir(), "/initdb -D ", data,
                        " -U postgres -A trust -E UTF8 --locale=C --no-sync > ",
                        cluster->dir_, "/initdb.log 2>&1"));
       !s.ok()) {
     return s;
   }
-  std::string options =
-      absl::StrCat("-c port=", cluster->port_,
-                   " -c listen_addresses=127.0.0.1 -c unix_socket_directories=",
-                   cluster->dir_,
-                   " -c wal_level=logical -c max_replication_slots=32"
-                   " -c max_wal_senders=32 -c fsync=off"
-                   " -c full_page_writes=off -c max_connections=100 ",
-                   extra_options);
-  if (absl::Status s = Run(absl::StrCat(
-          as, PgBinDir(), "/pg_ctl -D ", data, " -w -t 60 -l ", cluster->dir_,
-          "/server.log -o '", options, "' start > /dev/null"));
+  if (absl::Status s = cluster->StartServer(extra_options); !s.ok()) return s;
+  return cluster;
+}
+
+absl::Status PgCluster::StartServer(const std::string& extra_options) {
+  port_ = FreePort();
+  options_ = extra_options;
+  std::string options = absl::StrCat(
+      "-c port=", port_,
+      " -c listen_addresses=127.0.0.1 -c unix_socket_directories=", dir_,
+      " -c wal_level=logical -c max_replication_slots=32"
+      " -c max_wal_senders=32 -c fsync=off"
+      " -c full_page_writes=off -c max_connections=100 ",
+      extra_options);
+  return Run(absl::StrCat(As(), PgBinDir(), "/pg_ctl -D ", dir_,
+                          "/data -w -t 60 -l ", dir_, "/server.log -o '",
+                          options, "' start > /dev/null"));
+}
+
+absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::StartStandby(
+    const PgCluster& primary, const std::string& physical_slot,
+    const std::string& extra_options) {
+  std::unique_ptr<PgCluster> standby(new PgCluster());
+  standby->as_postgres_ = primary.as_postgres_;
+  absl::StatusOr<std::string> dir = MakeServerDir(standby->as_postgres_);
+  if (!dir.ok()) return dir.status();
+  standby->dir_ = *dir;
+  const std::string data = standby->dir_ + "/data";
+  // -R writes standby.signal and a primary_conninfo; the settings slot
+  // synchronisation needs follow it in postgresql.auto.conf, so they win.
+  if (absl::Status s = Run(absl::StrCat(standby->As(), PgBinDir(),
+                                        "/pg_basebackup -h 127.0.0.1 -p ",
+                                        primary.port_, " -U postgres -D ", data,
+                                        " -R -X stream -c fast --no-sync > ",
+                                        standby->dir_, "/basebackup.log 2>&1"));
       !s.ok()) {
     return s;
   }
-  return cluster;
+  {
+    std::ofstream conf(data + "/postgresql.auto.conf", std::ios::app);
+    conf << "primary_conninfo = 'host=127.0.0.1 port=" << primary.port_
+         << " user=postgres dbname=postgres application_name=standby1'\n"
+         << "primary_slot_name = '" << physical_slot << "'\n"
+         << "sync_replication_slots = on\n"
+         << "hot_standby_feedback = on\n";
+    if (!conf) return absl::InternalError("cannot write postgresql.auto.conf");
+  }
+  if (absl::Status s = standby->StartServer(
+          absl::StrCat(primary.options_, " ", extra_options));
+      !s.ok()) {
+    return s;
+  }
+  return standby;
+}
+
+absl::Status PgCluster::KillPostmaster() {
+  std::ifstream pid_file(dir_ + "/data/postmaster.pid");
+  int pid = 0;
+  if (!(pid_file >> pid) || pid <= 0) {
+    return absl::InternalError("no postmaster.pid");
+  }
+  if (::kill(pid, SIGKILL) != 0) {
+    return absl::InternalError(absl::StrCat("kill -9 ", pid, " failed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PgCluster::Promote() {
+  return Run(absl::StrCat(As(), PgBinDir(), "/pg_ctl -D ", dir_,
+                          "/data -w -t 60 promote > /dev/null"));
 }
 
 PgCluster::~PgCluster() {
   if (dir_.empty()) return;
-  std::string as = as_postgres_ ? "runuser -u postgres -- " : "";
+  std::string as = As();
   (void)Run(absl::StrCat(as, PgBinDir(), "/pg_ctl -D ", dir_,
                          "/data -m immediate stop > /dev/null 2>&1"));
   std::error_code ec;

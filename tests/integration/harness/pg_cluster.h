@@ -57,12 +57,33 @@ class PgCluster {
   // connection to it is lost.
   absl::Status Restart();
 
+  // A physical standby of `primary` (PostgreSQL 17+ for slot
+  // synchronisation): pg_basebackup -R of it into a fresh directory, then
+  // primary_conninfo with a dbname, primary_slot_name `physical_slot`
+  // (which must exist on the primary), sync_replication_slots = on and
+  // hot_standby_feedback = on, started with the primary's options plus
+  // `extra_options` on a port of its own.
+  static absl::StatusOr<std::unique_ptr<PgCluster>> StartStandby(
+      const PgCluster& primary, const std::string& physical_slot,
+      const std::string& extra_options = "");
+  // kill -9 of the postmaster alone, as a crashed machine would leave it:
+  // its children exit once they notice it gone, without a shutdown
+  // checkpoint and without acknowledging anything more.
+  absl::Status KillPostmaster();
+  // pg_ctl promote, waiting until the standby accepts writes.
+  absl::Status Promote();
+
  private:
   PgCluster() = default;
+  // initdb (or, for a standby, nothing: the caller filled data/) and the
+  // directory; then StartServer.
+  absl::Status StartServer(const std::string& extra_options);
+  std::string As() const;
   std::string dir_;
   int port_ = 0;
   bool as_postgres_ = false;
   int next_db_ = 0;
+  std::string options_;  // the server's extra options, for a standby
 };
 
 // The directory of initdb, pg_ctl and postgres: $PGCDC_PG_BINDIR when set,

@@ -14,6 +14,7 @@
 namespace cdc::cli {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -106,7 +107,7 @@ TEST(SlotStateParseTest, UnknownWalStatusIsKeptNotRefused) {
   absl::StatusOr<pg::SlotState> s = pg::ParseSlotStateRow(row);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->wal_status, pg::WalStatus::kOther);
-  StatusInput in{"s", "p", *s, {}};
+  StatusInput in{"s", "p", *s, {}, {}};
   const RiskAssessment risk = AssessRisk(in);
   EXPECT_FALSE(risk.at_risk);
   ASSERT_EQ(risk.notes.size(), 1u);
@@ -302,6 +303,105 @@ TEST(FormatStatusJsonTest, NullsForAMissingSlot) {
   EXPECT_THAT(json, HasSubstr("\"active\":null"));
   EXPECT_THAT(json, HasSubstr("\"confirmed_flush_lsn\":null"));
   EXPECT_THAT(json, HasSubstr("\"at_risk\":false"));
+}
+
+// A primary and a standby read from a two-host source.dsn.
+pg::FailoverInput TwoHosts(bool synced) {
+  pg::FailoverInput in;
+  in.slot = "pgcdc";
+  in.slot_failover = true;
+  pg::HostFailoverState primary;
+  primary.endpoint = "127.0.0.1:5432";
+  primary.server_version_num = 180001;
+  primary.slot_exists = true;
+  primary.slot_failover = true;
+  primary.synchronized_standby_slots = {{"sb1", true, true, true}};
+  pg::HostFailoverState standby;
+  standby.endpoint = "127.0.0.1:5433";
+  standby.server_version_num = 180001;
+  standby.in_recovery = true;
+  standby.slot_exists = true;
+  standby.slot_synced = synced;
+  standby.slot_failover = true;
+  standby.sync_replication_slots = true;
+  standby.hot_standby_feedback = true;
+  standby.primary_slot_name = "sb1";
+  standby.primary_conninfo_has_dbname = true;
+  pg::HostFailoverState down;
+  down.endpoint = "127.0.0.1:5434";
+  down.error = "connection refused";
+  in.hosts = {primary, standby, down};
+  return in;
+}
+
+TEST(AssessRiskTest, AFailoverSlotThatWouldNotSurviveIsAtRisk) {
+  StatusInput in = Healthy();
+  in.failover = TwoHosts(/*synced=*/false);
+  RiskAssessment r = AssessRisk(in);
+  EXPECT_TRUE(r.at_risk);
+  EXPECT_THAT(r.warnings, ::testing::Contains(
+                              AllOf(HasSubstr("would not survive a failover"),
+                                    HasSubstr("127.0.0.1:5433"))));
+  in.failover = TwoHosts(/*synced=*/true);
+  r = AssessRisk(in);
+  EXPECT_FALSE(r.at_risk);
+  EXPECT_TRUE(r.failover.survives);
+  // Without the setting a slot that would be lost is reported, not a risk.
+  in.failover.slot_failover = false;
+  r = AssessRisk(in);
+  EXPECT_FALSE(r.at_risk);
+  EXPECT_FALSE(r.failover.survives);
+}
+
+TEST(FormatStatusTextTest, FailoverSectionNamesEveryHost) {
+  StatusInput in = Healthy();
+  in.failover = TwoHosts(/*synced=*/true);
+  const std::string text = FormatStatusText(in, AssessRisk(in));
+  EXPECT_THAT(text, HasSubstr("failover (source.slot_failover: true)"));
+  EXPECT_THAT(text, HasSubstr("\"sb1\" (active)"));
+  EXPECT_THAT(text, HasSubstr("host 127.0.0.1:5432:"));
+  EXPECT_THAT(text, HasSubstr("sync_replication_slots on"));
+  EXPECT_THAT(text, HasSubstr("synced yes"));
+  EXPECT_THAT(text, HasSubstr("host 127.0.0.1:5434:     not read: "
+                              "connection refused"));
+  EXPECT_THAT(text, HasSubstr("survives a failover:     yes (to "
+                              "127.0.0.1:5433)"));
+}
+
+TEST(FormatStatusJsonTest, FailoverObject) {
+  StatusInput in = Healthy();
+  in.failover = TwoHosts(/*synced=*/true);
+  const std::string json = FormatStatusJson(in, AssessRisk(in));
+  google::protobuf::Struct parsed;
+  auto st = google::protobuf::util::JsonStringToMessage(json, &parsed);
+  ASSERT_TRUE(st.ok()) << st << "\n" << json;
+  const auto& failover = parsed.fields().at("failover").struct_value().fields();
+  EXPECT_TRUE(failover.at("slot_failover").bool_value());
+  EXPECT_TRUE(failover.at("survives").bool_value());
+  EXPECT_EQ(failover.at("ready_standbys").list_value().values(0).string_value(),
+            "127.0.0.1:5433");
+  const auto& hosts = failover.at("hosts").list_value();
+  ASSERT_EQ(hosts.values_size(), 3);
+  const auto& standby = hosts.values(1).struct_value().fields();
+  EXPECT_EQ(standby.at("role").string_value(), "standby");
+  EXPECT_TRUE(standby.at("slot_synced").bool_value());
+  EXPECT_TRUE(standby.at("sync_replication_slots").bool_value());
+  EXPECT_TRUE(standby.at("hot_standby_feedback").bool_value());
+  EXPECT_EQ(standby.at("primary_slot_name").string_value(), "sb1");
+  EXPECT_TRUE(standby.at("primary_conninfo_has_dbname").bool_value());
+  const auto& primary = hosts.values(0).struct_value().fields();
+  EXPECT_EQ(primary.at("role").string_value(), "primary");
+  EXPECT_TRUE(primary.at("slot_failover").bool_value());
+  EXPECT_EQ(primary.at("synchronized_standby_slots")
+                .list_value()
+                .values(0)
+                .struct_value()
+                .fields()
+                .at("name")
+                .string_value(),
+            "sb1");
+  EXPECT_EQ(hosts.values(2).struct_value().fields().at("error").string_value(),
+            "connection refused");
 }
 
 }  // namespace

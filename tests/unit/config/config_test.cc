@@ -114,6 +114,7 @@ source:
   streaming: false
   spill_directory: /var/lib/pgcdc/spill
   spill_memory_bytes: 0
+  slot_failover: true
 kafka:
   bootstrap_servers: "broker1:9092,broker2:9092"
   topic_prefix: app.cdc-v1_x
@@ -148,6 +149,7 @@ snapshot:
   EXPECT_FALSE(source.streaming);
   EXPECT_EQ(source.spill_directory, "/var/lib/pgcdc/spill");
   EXPECT_EQ(source.spill_memory_bytes, 0);
+  EXPECT_TRUE(source.slot_failover);
   const KafkaConfig& kafka = config->kafka;
   EXPECT_EQ(kafka.bootstrap_servers, "broker1:9092,broker2:9092");
   EXPECT_EQ(kafka.topic_prefix, "app.cdc-v1_x");
@@ -303,6 +305,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_TRUE(config->source.streaming);
   EXPECT_EQ(config->source.spill_directory, "");
   EXPECT_EQ(config->source.spill_memory_bytes, 16 * 1024 * 1024);
+  EXPECT_FALSE(config->source.slot_failover);
   EXPECT_TRUE(config->kafka.properties.empty());
   EXPECT_EQ(config->kafka.max_inflight_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(config->kafka.shutdown_timeout_ms, 30000);
@@ -615,6 +618,9 @@ TEST(ConfigTest, BadStreamingSettingsAreRejected) {
     ExpectError(
         With(insert_at, absl::StrCat(insert_at, "  streaming: ", bad, "\n")), 6,
         "source.streaming", "must be true or false");
+    ExpectError(With(insert_at,
+                     absl::StrCat(insert_at, "  slot_failover: ", bad, "\n")),
+                6, "source.slot_failover", "must be true or false");
   }
   ExpectError(
       With(insert_at, absl::StrCat(insert_at, "  protocol_version: 4\n")), 6,
