@@ -16,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "cdc/pg/catalog.h"
 #include "tests/integration/harness/fixture.h"
 
 namespace cdc::testing {
@@ -91,14 +92,14 @@ class NumberedWriter {
 
 class FailoverTest : public PgcdcTest {
  protected:
-  int ServerVersion() {
-    std::vector<pg::SqlRow> rows =
-        Rows("SELECT current_setting('server_version_num')");
-    int version = 0;
-    if (!rows.empty()) {
-      (void)absl::SimpleAtoi(rows[0][0].value_or("0"), &version);
-    }
-    return version;
+  // Why a test that needs failover slots skips on this server; "" when it
+  // has them (17+).
+  std::string WithoutFailoverSlots() {
+    const int version = ServerVersionNum();
+    if (version >= pg::kFailoverSlotsVersion) return "";
+    return absl::StrCat(
+        "failover slots need PostgreSQL 17 or later; this server is ", version,
+        " (set PGCDC_PG_BINDIR to a 17+ bin directory)");
   }
 
   // A config like WriteConfig's, with `dsn` and slot_failover: true.
@@ -127,12 +128,8 @@ class FailoverTest : public PgcdcTest {
   // killed with the primary and started again once the standby is
   // promoted.
   void PromoteUnderLoad(bool pgcdc_dies_too) {
-    const int version = ServerVersion();
-    if (version < 170000) {
-      GTEST_SKIP() << "failover slots need PostgreSQL 17 or later; this server "
-                      "is "
-                   << version
-                   << " (set PGCDC_PG_BINDIR to a 17+ bin directory)";
+    if (std::string why = WithoutFailoverSlots(); !why.empty()) {
+      GTEST_SKIP() << why;
     }
     const auto test_started = Clock::now();
     for (int k = 0; k < 3; ++k) {
@@ -328,11 +325,8 @@ TEST_F(FailoverTest, RestartedPgcdcResumesFromThePromotedCopy) {
 // A slot made before source.slot_failover was set is switched over, and
 // said so.
 TEST_F(FailoverTest, ExistingSlotIsSwitchedToFailover) {
-  const int version = ServerVersion();
-  if (version < 170000) {
-    GTEST_SKIP() << "failover slots need PostgreSQL 17 or later; this server "
-                    "is "
-                 << version;
+  if (std::string why = WithoutFailoverSlots(); !why.empty()) {
+    GTEST_SKIP() << why;
   }
   Sql("CREATE TABLE t (id int PRIMARY KEY)");
   Sql(absl::StrCat("SELECT pg_create_logical_replication_slot('", slot_,
@@ -357,11 +351,8 @@ TEST_F(FailoverTest, ExistingSlotIsSwitchedToFailover) {
 // Without a snapshot the slot is made by pg_create_logical_replication_slot,
 // whose fifth argument makes it a failover slot at once.
 TEST_F(FailoverTest, NeverModeCreatesAFailoverSlot) {
-  const int version = ServerVersion();
-  if (version < 170000) {
-    GTEST_SKIP() << "failover slots need PostgreSQL 17 or later; this server "
-                    "is "
-                 << version;
+  if (std::string why = WithoutFailoverSlots(); !why.empty()) {
+    GTEST_SKIP() << why;
   }
   Sql("CREATE TABLE t (id int PRIMARY KEY)");
   Subprocess p = StartPgcdc(WriteFailoverConfig({"t"}, cluster_->Dsn(db_),
@@ -381,11 +372,8 @@ TEST_F(FailoverTest, NeverModeCreatesAFailoverSlot) {
 // under it - the server would make the new instance wait inside the
 // command - but when the new instance takes the slot over.
 TEST_F(FailoverTest, SlotInUseIsSwitchedWhenTakenOver) {
-  const int version = ServerVersion();
-  if (version < 170000) {
-    GTEST_SKIP() << "failover slots need PostgreSQL 17 or later; this server "
-                    "is "
-                 << version;
+  if (std::string why = WithoutFailoverSlots(); !why.empty()) {
+    GTEST_SKIP() << why;
   }
   Sql("CREATE TABLE t (id int PRIMARY KEY)");
   Subprocess first = StartPgcdc(WriteConfig({"t"}));
@@ -423,8 +411,8 @@ TEST_F(FailoverTest, SlotInUseIsSwitchedWhenTakenOver) {
 // On PostgreSQL 15 and 16 the setting cannot be honoured: run and check
 // refuse it, saying why and what to do, before anything is made.
 TEST_F(FailoverTest, RefusedBefore17) {
-  const int version = ServerVersion();
-  if (version >= 170000) {
+  const int version = ServerVersionNum();
+  if (version >= pg::kFailoverSlotsVersion) {
     GTEST_SKIP() << "PostgreSQL " << version
                  << " has failover slots; this test is for 15 and 16";
   }

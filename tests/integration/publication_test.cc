@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,16 +25,6 @@ constexpr char kSecret[] = "s3cr3t-snapshot";
 
 class PublicationTest : public PgcdcTest {
  protected:
-  int ServerVersion() {
-    std::vector<pg::SqlRow> rows =
-        Rows("SELECT current_setting('server_version_num')::int");
-    int version = 0;
-    if (rows.empty() || !absl::SimpleAtoi(rows[0][0].value_or(""), &version)) {
-      ADD_FAILURE() << "cannot read server_version_num";
-    }
-    return version;
-  }
-
   // Table u: rows 1 and 2 carry the secret, row 500 lies outside the
   // filter. Published as (id, name) WHERE (id < 100). It is also in a second
   // publication with every column, which pgcdc does not stream.
@@ -193,7 +182,7 @@ TEST_F(PublicationTest, IncrementalSnapshotWithoutThePublishedKeyIsRefused) {
 // a stored one under publish_generated_columns = stored, a virtual one
 // never. Snapshot (initial and incremental) and stream agree.
 TEST_F(PublicationTest, GeneratedColumnsAsTheServerPublishesThem) {
-  const int version = ServerVersion();
+  const int version = ServerVersionNum();
   const bool pg18 = version >= 180000;
   Sql(absl::StrCat(
       "CREATE TABLE g (id int PRIMARY KEY, a int, doubled int "
